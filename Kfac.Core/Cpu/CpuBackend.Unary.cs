@@ -1,0 +1,113 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
+using Kfac.Tensors;
+using Tensor = Kfac.Tensors.Tensor;
+
+namespace Kfac.Cpu;
+
+internal sealed partial class CpuBackend
+{
+    public void Unary(UnaryOp op, Tensor x, Tensor y)
+    {
+        if (IsDouble(x)) Unary<double>(op, S<double>(x), S<double>(y));
+        else Unary<float>(op, S<float>(x), S<float>(y));
+    }
+
+    private static void Unary<T>(UnaryOp op, ReadOnlySpan<T> x, Span<T> y) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        switch (op)
+        {
+            case UnaryOp.Neg: TensorPrimitives.Negate(x, y); break;
+            case UnaryOp.Exp: TensorPrimitives.Exp(x, y); break;
+            case UnaryOp.Log: TensorPrimitives.Log(x, y); break;
+            case UnaryOp.Tanh: TensorPrimitives.Tanh(x, y); break;
+            case UnaryOp.Sigmoid: TensorPrimitives.Sigmoid(x, y); break;
+            case UnaryOp.Relu: TensorPrimitives.Max(x, T.Zero, y); break;
+            case UnaryOp.Square: TensorPrimitives.Multiply(x, x, y); break;
+            case UnaryOp.Sqrt: TensorPrimitives.Sqrt(x, y); break;
+            case UnaryOp.Softplus:
+                {
+                    // softplus(x) = max(x, 0) + log1p(exp(-|x|)): no overflow for large |x|.
+                    var positivePart = Scratch<T>.First(x.Length);
+                    TensorPrimitives.Max(x, T.Zero, positivePart);
+                    TensorPrimitives.Abs(x, y);
+                    TensorPrimitives.Negate(y, y);
+                    TensorPrimitives.Exp(y, y);
+                    TensorPrimitives.LogP1(y, y);
+                    TensorPrimitives.Add(y, positivePart, y);
+                    break;
+                }
+            default: throw new ArgumentOutOfRangeException(nameof(op), op, null);
+        }
+    }
+
+    public void UnaryDerivativeProduct(UnaryOp op, Tensor x, Tensor y, Tensor dy, Tensor dx, bool accumulate)
+    {
+        if (IsDouble(x)) UnaryDerivativeProduct<double>(op, S<double>(x), S<double>(y), S<double>(dy), S<double>(dx), accumulate);
+        else UnaryDerivativeProduct<float>(op, S<float>(x), S<float>(y), S<float>(dy), S<float>(dx), accumulate);
+    }
+
+    private static void UnaryDerivativeProduct<T>(UnaryOp op, ReadOnlySpan<T> x, ReadOnlySpan<T> y, ReadOnlySpan<T> dy, Span<T> dx, bool accumulate)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        // Without accumulation the product is formed in dx directly; with it, in scratch and then added.
+        Span<T> t = accumulate ? Scratch<T>.Second(x.Length) : dx;
+        switch (op)
+        {
+            case UnaryOp.Neg: TensorPrimitives.Negate(dy, t); break;
+            case UnaryOp.Exp: TensorPrimitives.Multiply(dy, y, t); break;                // d exp = exp
+            case UnaryOp.Log: TensorPrimitives.Divide(dy, x, t); break;                  // d log = 1/x
+            case UnaryOp.Tanh:                                                            // d tanh = 1 - y^2
+                TensorPrimitives.Multiply(y, y, t);
+                TensorPrimitives.Subtract(T.One, t, t);
+                TensorPrimitives.Multiply(t, dy, t);
+                break;
+            case UnaryOp.Sigmoid:                                                         // d sigma = y (1 - y)
+                TensorPrimitives.Subtract(T.One, y, t);
+                TensorPrimitives.Multiply(t, y, t);
+                TensorPrimitives.Multiply(t, dy, t);
+                break;
+            case UnaryOp.Relu: ReluMask(x, dy, t); break;                                // d relu = [x > 0]
+            case UnaryOp.Softplus:                                                        // d softplus = sigmoid(x)
+                TensorPrimitives.Sigmoid(x, t);
+                TensorPrimitives.Multiply(t, dy, t);
+                break;
+            case UnaryOp.Square:                                                          // d x^2 = 2x
+                TensorPrimitives.Multiply(x, dy, t);
+                TensorPrimitives.Multiply(t, T.CreateTruncating(2), t);
+                break;
+            case UnaryOp.Sqrt:                                                            // d sqrt = 1 / (2 y)
+                TensorPrimitives.Divide(dy, y, t);
+                TensorPrimitives.Multiply(t, T.CreateTruncating(0.5), t);
+                break;
+            default: throw new ArgumentOutOfRangeException(nameof(op), op, null);
+        }
+        if (accumulate) TensorPrimitives.Add(dx, t, dx);
+    }
+
+    /// <summary>t = dy where x > 0, else 0 (the subgradient 0 at x = 0, as PyTorch).</summary>
+    private static void ReluMask<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> dy, Span<T> t) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated && Vector512<T>.IsSupported)
+        {
+            for (; i <= x.Length - Vector512<T>.Count; i += Vector512<T>.Count)
+            {
+                var vx = Vector512.Create(x.Slice(i, Vector512<T>.Count));
+                var vd = Vector512.Create(dy.Slice(i, Vector512<T>.Count));
+                Vector512.ConditionalSelect(Vector512.GreaterThan(vx, Vector512<T>.Zero), vd, Vector512<T>.Zero).CopyTo(t[i..]);
+            }
+        }
+        else if (Vector256.IsHardwareAccelerated && Vector256<T>.IsSupported)
+        {
+            for (; i <= x.Length - Vector256<T>.Count; i += Vector256<T>.Count)
+            {
+                var vx = Vector256.Create(x.Slice(i, Vector256<T>.Count));
+                var vd = Vector256.Create(dy.Slice(i, Vector256<T>.Count));
+                Vector256.ConditionalSelect(Vector256.GreaterThan(vx, Vector256<T>.Zero), vd, Vector256<T>.Zero).CopyTo(t[i..]);
+            }
+        }
+        for (; i < x.Length; i++) t[i] = x[i] > T.Zero ? dy[i] : T.Zero;
+    }
+}

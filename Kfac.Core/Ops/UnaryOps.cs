@@ -1,0 +1,56 @@
+using Kfac.Autodiff;
+using Kfac.Tensors;
+
+namespace Kfac.Ops;
+
+/// <summary>
+/// Pointwise y = f(x). The derivative rule is shared by reverse mode (dx = dy f'(x)) and forward mode
+/// (ty = f'(x) tx): both are the backend's UnaryDerivativeProduct.
+/// </summary>
+public static class UnaryOps
+{
+    public static Tensor Neg(Tensor x) => Apply(UnaryOp.Neg, x);
+
+    public static Tensor Exp(Tensor x) => Apply(UnaryOp.Exp, x);
+
+    public static Tensor Log(Tensor x) => Apply(UnaryOp.Log, x);
+
+    public static Tensor Tanh(Tensor x) => Apply(UnaryOp.Tanh, x);
+
+    /// <summary>The logistic function 1 / (1 + exp(-x)).</summary>
+    public static Tensor Sigmoid(Tensor x) => Apply(UnaryOp.Sigmoid, x);
+
+    public static Tensor Relu(Tensor x) => Apply(UnaryOp.Relu, x);
+
+    /// <summary>log(1 + exp(x)), stable for large |x|.</summary>
+    public static Tensor Softplus(Tensor x) => Apply(UnaryOp.Softplus, x);
+
+    public static Tensor Square(Tensor x) => Apply(UnaryOp.Square, x);
+
+    public static Tensor Sqrt(Tensor x) => Apply(UnaryOp.Sqrt, x);
+
+    public static Tensor Apply(UnaryOp op, Tensor x)
+    {
+        OpChecks.NotNull(x, op.ToString(), nameof(x));
+        var y = Tensor.EmptyLike(x);
+        x.Backend.Unary(op, x, y);
+        if (ForwardMode.Propagates(x))
+            using (ForwardMode.Suspend())
+            {
+                var t = Tensor.EmptyLike(x);
+                x.Backend.UnaryDerivativeProduct(op, x, y, x.Tangent!, t, accumulate: false);
+                y.Tangent = t;
+            }
+        if (OpChecks.Records(x)) y.MarkRequiresGrad(new UnaryNode(op, x, y));
+        return y;
+    }
+
+    private sealed class UnaryNode(UnaryOp op, Tensor x, Tensor y) : Node(op.ToString(), x)
+    {
+        protected override void Backward(Tensor dy, BackwardContext ctx)
+        {
+            var dx = ctx.GradTarget(0, out bool acc);
+            dy.Backend.UnaryDerivativeProduct(op, x, y, dy, dx, acc);
+        }
+    }
+}

@@ -1,0 +1,126 @@
+namespace Kfac.Tensors;
+
+/// <summary>Pointwise functions y = f(x) the autodiff knows (see <see cref="IBackend.Unary"/>).</summary>
+public enum UnaryOp
+{
+    Neg,
+    Exp,
+    Log,
+    Tanh,
+    Sigmoid,
+    Relu,
+    /// <summary>softplus(x) = log(1 + exp(x)), computed stably as max(x, 0) + log1p(exp(-|x|)).</summary>
+    Softplus,
+    Square,
+    Sqrt,
+}
+
+public enum BinaryOp
+{
+    Add,
+    Sub,
+    Mul,
+    Div,
+}
+
+/// <summary>
+/// How a binary op's operands line up. The full-size operand(s) and the result are viewed as
+/// [Outer, Mid, Inner]; a broadcast operand has Mid elements and is indexed by the middle coordinate.
+/// This covers a row vector over a matrix ([1, n] over [m, n]: Outer = m, Mid = n, Inner = 1), a
+/// column ([m, 1]: Outer = 1, Mid = m, Inner = n), a per-channel vector over NCHW, and a scalar (Mid = 1).
+/// </summary>
+public readonly record struct BroadcastLayout(int Outer, int Mid, int Inner, BroadcastSide Side)
+{
+    public int Total => Outer * Mid * Inner;
+}
+
+public enum BroadcastSide
+{
+    /// <summary>Both operands have the full shape.</summary>
+    None,
+    /// <summary>The left operand (a) is the small one.</summary>
+    Left,
+    /// <summary>The right operand (b) is the small one.</summary>
+    Right,
+}
+
+/// <summary>
+/// The compute contract every device implements (CPU here, ILGPU in Kfac.Gpu). Tensors passed in are
+/// contiguous, on this backend's device, and of one dtype; the ops in Kfac.Ops check shapes before calling.
+/// "accumulate" means the result is added into the destination (beta = 1) instead of overwriting it, which
+/// lets the autodiff sum gradients from several consumers without temporaries.
+/// </summary>
+public interface IBackend
+{
+    Device Device { get; }
+
+    /// <summary>A buffer of <paramref name="length"/> elements, contents unspecified (pooled).</summary>
+    Storage Allocate(DType dtype, int length);
+
+    void Upload<T>(ReadOnlySpan<T> source, Storage destination, int offset) where T : unmanaged;
+
+    void Download<T>(Storage source, int offset, Span<T> destination) where T : unmanaged;
+
+    void Fill(Tensor x, double value);
+
+    /// <summary>y = x (same number of elements).</summary>
+    void Copy(Tensor x, Tensor y);
+
+    /// <summary>y = alpha * x + beta * y; beta == 0 overwrites y.</summary>
+    void Axpby(double alpha, Tensor x, double beta, Tensor y);
+
+    /// <summary>y = scale * x + shift, elementwise.</summary>
+    void Affine(Tensor x, double scale, double shift, Tensor y);
+
+    /// <summary>C = alpha op(A) op(B) + beta C with op(A) m x k, op(B) k x n, all row-major and tight.</summary>
+    void Gemm(bool transA, bool transB, int m, int n, int k, double alpha, Tensor a, Tensor b, double beta, Tensor c);
+
+    void Unary(UnaryOp op, Tensor x, Tensor y);
+
+    /// <summary>dx (+)= dy * f'(x), where the derivative may be computed from x or from y = f(x).
+    /// The same kernel gives the JVP of f (tangent in dy).</summary>
+    void UnaryDerivativeProduct(UnaryOp op, Tensor x, Tensor y, Tensor dy, Tensor dx, bool accumulate);
+
+    /// <summary>c (+)= a op b with the operands laid out as <paramref name="layout"/> says.</summary>
+    void Binary(BinaryOp op, Tensor a, Tensor b, Tensor c, BroadcastLayout layout, bool accumulate);
+
+    /// <summary>y[o, i] (+)= sum_d x[o, d, i] for x viewed as [outer, dim, inner].</summary>
+    void SumAxis(Tensor x, int outer, int dim, int inner, Tensor y, bool accumulate);
+
+    /// <summary>y[m] (+)= sum_{o, i} x[o, m, i] for x viewed as [outer, mid, inner] (the adjoint of broadcasting).</summary>
+    void SumToMid(Tensor x, int outer, int mid, int inner, Tensor y, bool accumulate);
+
+    /// <summary>y[o, d, i] (+)= x[o, i] (the adjoint of <see cref="SumAxis"/>).</summary>
+    void BroadcastAxis(Tensor x, int outer, int dim, int inner, Tensor y, bool accumulate);
+
+    /// <summary>y = x - logsumexp(x) over each row of a [rows, cols] matrix.</summary>
+    void LogSoftmax(Tensor x, int rows, int cols, Tensor y);
+
+    /// <summary>dx (+)= dy - softmax * rowsum(dy), with softmax = exp(y), y the log-softmax output.
+    /// With accumulate false and dy a tangent this is not the JVP; see <see cref="LogSoftmaxJvp"/>.</summary>
+    void LogSoftmaxBackward(Tensor y, Tensor dy, int rows, int cols, Tensor dx, bool accumulate);
+
+    /// <summary>ty = tx - rowsum(softmax * tx), the forward-mode derivative of log-softmax.</summary>
+    void LogSoftmaxJvp(Tensor y, Tensor tx, int rows, int cols, Tensor ty);
+
+    /// <summary>y[r] = log sum_c exp(x[r, c]).</summary>
+    void LogSumExp(Tensor x, int rows, int cols, Tensor y);
+
+    /// <summary>dx[r, c] (+)= dy[r] * exp(x[r, c] - y[r]).</summary>
+    void LogSumExpBackward(Tensor x, Tensor y, Tensor dy, int rows, int cols, Tensor dx, bool accumulate);
+
+    /// <summary>ty[r] = sum_c exp(x[r, c] - y[r]) tx[r, c].</summary>
+    void LogSumExpJvp(Tensor x, Tensor y, Tensor tx, int rows, int cols, Tensor ty);
+
+    /// <summary>y = x^T for x a [rows, cols] matrix.</summary>
+    void Transpose(Tensor x, int rows, int cols, Tensor y);
+
+    /// <summary>Sum of all elements of x (a host scalar; a synchronisation point on a GPU).</summary>
+    double Sum(Tensor x);
+
+    /// <summary>Sum of x * y over all elements (host scalar).</summary>
+    double Dot(Tensor x, Tensor y);
+
+    /// <summary>True if every element is finite.</summary>
+    bool AllFinite(Tensor x);
+}
