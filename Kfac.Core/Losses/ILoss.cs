@@ -1,0 +1,35 @@
+using Kfac.Tensors;
+
+namespace Kfac.Losses;
+
+/// <summary>
+/// A loss that knows its probabilistic meaning (MATH.md): the network output z parameterises a predictive
+/// distribution p(y | z), and the per-example loss is L = -log p(y | z) (up to an additive constant).
+/// Besides the value, K-FAC needs samples from p(y | z) (true-Fisher targets) and products with the output
+/// Fisher F_R(z) = E_{y~p}[grad_z log p grad_z log p^T]; for these three losses z are natural parameters,
+/// so F_R is also the Hessian of L in z and the Fisher equals the generalised Gauss-Newton matrix.
+/// Tensors are [batch, outputs]; every method works on the whole batch.
+/// </summary>
+public interface ILoss
+{
+    string Name { get; }
+
+    /// <summary>Mean over the batch of -log p(target_i | output_i): a differentiable scalar.</summary>
+    Tensor Value(Tensor output, Tensor target);
+
+    /// <summary>dL_i/dz_i per example (NOT divided by the batch size), computed in closed form.</summary>
+    Tensor OutputGradient(Tensor output, Tensor target);
+
+    /// <summary>Targets drawn from the model's predictive distribution p(y | output), one per example.</summary>
+    Tensor Sample(Tensor output, System.Random rng);
+
+    /// <summary>Rows F_R(z_i) v_i: the output Fisher of each example applied to the matching row of v.</summary>
+    Tensor FisherProduct(Tensor output, Tensor v);
+
+    /// <summary>
+    /// Columns of a square root of the output Fisher, F_R(z_i) = sum_j b_ij b_ij^T: tensor j of the result
+    /// holds b_ij in row i. Backpropagating each gives the "exact" K-FAC G statistics; there are as many
+    /// as the distribution has output dimensions (1 per example is what sampling costs instead).
+    /// </summary>
+    IReadOnlyList<Tensor> FisherSquareRootColumns(Tensor output);
+}

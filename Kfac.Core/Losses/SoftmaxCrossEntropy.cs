@@ -1,0 +1,84 @@
+using Kfac.Autodiff;
+using Kfac.Tensors;
+
+namespace Kfac.Losses;
+
+/// <summary>
+/// Categorical distribution with logits z: p = softmax(z), L = -sum_c t_c log p_c (t one-hot, or any
+/// probability vector). Output Fisher F_R = diag(p) - p p^T. Square root: columns sqrt(p_j) (e_j - p).
+/// </summary>
+public sealed class SoftmaxCrossEntropy : ILoss
+{
+    public string Name => "softmax_cross_entropy";
+
+    public Tensor Value(Tensor output, Tensor target)
+    {
+        LossChecks.OutputAndTarget(Name, output, target);
+        return -(target * output.LogSoftmax()).Sum() / output.Shape[0];
+    }
+
+    public Tensor OutputGradient(Tensor output, Tensor target)
+    {
+        LossChecks.OutputAndTarget(Name, output, target);
+        using var noGrad = GradMode.Disable();
+        return Probabilities(output) - target;
+    }
+
+    public static Tensor Probabilities(Tensor output)
+    {
+        using var noGrad = GradMode.Disable();
+        return output.LogSoftmax().Exp();
+    }
+
+    public Tensor Sample(Tensor output, System.Random rng)
+    {
+        LossChecks.Output(Name, output);
+        ArgumentNullException.ThrowIfNull(rng);
+        int m = output.Shape[0], k = output.Shape[1];
+        var p = Probabilities(output).ToDoubleArray();
+        var t = new double[m * k];
+        for (int i = 0; i < m; i++)
+        {
+            // Inverse-CDF draw; the last class absorbs rounding.
+            double u = rng.NextDouble(), c = 0;
+            int chosen = k - 1;
+            for (int j = 0; j < k; j++)
+            {
+                c += p[i * k + j];
+                if (u < c) { chosen = j; break; }
+            }
+            t[i * k + chosen] = 1;
+        }
+        return Tensor.FromDoubles(t, output.Shape, output.DType, output.Device);
+    }
+
+    public Tensor FisherProduct(Tensor output, Tensor v)
+    {
+        LossChecks.Output(Name, output);
+        LossChecks.SameShape(Name, output, v, nameof(v));
+        using var noGrad = GradMode.Disable();
+        var p = Probabilities(output);
+        var pv = p * v;
+        return pv - p * pv.Sum(1, keepDim: true); // diag(p) v - p (p . v)
+    }
+
+    public IReadOnlyList<Tensor> FisherSquareRootColumns(Tensor output)
+    {
+        LossChecks.Output(Name, output);
+        using var noGrad = GradMode.Disable();
+        int m = output.Shape[0], k = output.Shape[1];
+        var p = Probabilities(output).ToDoubleArray();
+        var columns = new Tensor[k];
+        var b = new double[m * k];
+        for (int j = 0; j < k; j++)
+        {
+            for (int i = 0; i < m; i++)
+            {
+                double s = Math.Sqrt(p[i * k + j]);
+                for (int c = 0; c < k; c++) b[i * k + c] = s * ((c == j ? 1 : 0) - p[i * k + c]);
+            }
+            columns[j] = Tensor.FromDoubles(b, output.Shape, output.DType, output.Device);
+        }
+        return columns;
+    }
+}

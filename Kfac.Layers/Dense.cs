@@ -1,0 +1,54 @@
+using Kfac.Tensors;
+
+namespace Kfac.Layers;
+
+/// <summary>
+/// Fully connected layer s = x W^T + b with W [out, in] (row i = unit i's incoming weights, PyTorch's
+/// layout) and optional b [out]. In K-FAC terms (MATH.md) s_l = W_l abar_{l-1} with the bias folded into
+/// the homogeneous coordinate; the layer's curvature statistics come from its input x and output s.
+/// </summary>
+public sealed class Dense : Module
+{
+    private Tensor _weight;
+    private Tensor? _bias;
+
+    public Dense(int inFeatures, int outFeatures, bool bias = true, Initializer? init = null, System.Random? rng = null, DType dtype = DType.Float32, Device? device = null)
+    {
+        if (inFeatures <= 0) throw new ArgumentOutOfRangeException(nameof(inFeatures), inFeatures, "must be positive");
+        if (outFeatures <= 0) throw new ArgumentOutOfRangeException(nameof(outFeatures), outFeatures, "must be positive");
+        InFeatures = inFeatures;
+        OutFeatures = outFeatures;
+        init ??= Initializer.GlorotUniform;
+        rng ??= new System.Random(0);
+        using var outside = TensorScope.Suspend();
+        _weight = RegisterParameter("weight", Tensor.FromDoubles(init.Weights(outFeatures, inFeatures, rng), new Shape(outFeatures, inFeatures), dtype, device));
+        if (bias)
+            _bias = RegisterParameter("bias", Tensor.FromDoubles(init.Biases(outFeatures, inFeatures, rng), new Shape(outFeatures), dtype, device));
+    }
+
+    public int InFeatures { get; }
+
+    public int OutFeatures { get; }
+
+    public Tensor Weight => _weight;
+
+    public Tensor? Bias => _bias;
+
+    public override Tensor Forward(Tensor input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        if (input.Rank != 2 || input.Shape[1] != InFeatures)
+            throw new ShapeMismatchException($"Dense({InFeatures} -> {OutFeatures}): input has shape {input.Shape}, expected [batch, {InFeatures}]", nameof(input));
+        var s = input.MatMul(_weight, transOther: true);
+        if (_bias is not null) s += _bias;
+        return s;
+    }
+
+    protected override void OnParametersReplaced()
+    {
+        _weight = Parameter("weight");
+        _bias = OptionalParameter("bias");
+    }
+
+    public override string ToString() => $"Dense({InFeatures} -> {OutFeatures}{(_bias is null ? ", no bias" : "")})";
+}
