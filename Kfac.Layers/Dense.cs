@@ -1,3 +1,4 @@
+using Kfac.Curvature;
 using Kfac.Tensors;
 
 namespace Kfac.Layers;
@@ -18,6 +19,7 @@ public sealed class Dense : Module
         if (outFeatures <= 0) throw new ArgumentOutOfRangeException(nameof(outFeatures), outFeatures, "must be positive");
         InFeatures = inFeatures;
         OutFeatures = outFeatures;
+        Tag = new DenseTag(() => _weight, () => _bias, inFeatures, outFeatures);
         init ??= Initializer.GlorotUniform;
         rng ??= new System.Random(0);
         using var outside = TensorScope.Suspend();
@@ -34,6 +36,9 @@ public sealed class Dense : Module
 
     public Tensor? Bias => _bias;
 
+    /// <summary>The layer's curvature registration (K-FAC block kind and parameters).</summary>
+    public DenseTag Tag { get; }
+
     public override Tensor Forward(Tensor input)
     {
         ArgumentNullException.ThrowIfNull(input);
@@ -41,6 +46,7 @@ public sealed class Dense : Module
             throw new ShapeMismatchException($"Dense({InFeatures} -> {OutFeatures}): input has shape {input.Shape}, expected [batch, {InFeatures}]", nameof(input));
         var s = input.MatMul(_weight, transOther: true);
         if (_bias is not null) s += _bias;
+        CurvatureRecorder.Current?.Record(Tag, input, s);
         return s;
     }
 

@@ -123,4 +123,29 @@ public interface IBackend
 
     /// <summary>True if every element is finite.</summary>
     bool AllFinite(Tensor x);
+
+    // ---- Curvature (K-FAC) primitives ----
+
+    /// <summary>C = beta C + alpha X^T X for X [rows, cols] (a covariance update: only one triangle is
+    /// computed, then mirrored). beta = eps, alpha = (1 - eps) / m fuses K-FAC's exponential moving average.</summary>
+    void Syrk(Tensor x, int rows, int cols, double alpha, double beta, Tensor c);
+
+    /// <summary>Copies a rows x cols block: dst[dstOffset + r * dstStride + c] = src[srcOffset + r * srcStride + c]
+    /// (used to append the homogeneous coordinate and to split [dW | db]).</summary>
+    void CopyBlock(Tensor src, int srcOffset, int srcStride, Tensor dst, int dstOffset, int dstStride, int rows, int cols);
+
+    /// <summary>Sets a rows x cols block of dst (offset, stride as in <see cref="CopyBlock"/>) to value.</summary>
+    void FillBlock(Tensor dst, int offset, int stride, int rows, int cols, double value);
+
+    /// <summary>a += value * I for a square n x n matrix.</summary>
+    void AddToDiagonal(Tensor a, int n, double value);
+
+    /// <summary>Trace of a square n x n matrix (host scalar).</summary>
+    double Trace(Tensor a, int n);
+
+    /// <summary>inverse = (A + damping I)^-1 for a symmetric positive definite n x n matrix, guarded: the input
+    /// is symmetrised, checked for NaN/Inf (Kfac.Linalg.NonFiniteMatrixException), factored in float32 and, if
+    /// that fails, in float64; if both fail Kfac.Linalg.NotPositiveDefiniteException is thrown so the caller
+    /// can add damping and retry. The result is exactly symmetric.</summary>
+    void SpdInverse(Tensor a, int n, double damping, Tensor inverse);
 }

@@ -1,0 +1,141 @@
+using Kfac.Linalg;
+using Kfac.Tensors;
+
+namespace Kfac.Curvature;
+
+/// <summary>
+/// One diagonal block of the approximate Fisher, covering the parameters of one or more layer tags.
+/// The contract is small: update statistics from a batch's captures, refresh the cached inverse for a
+/// damping strength, multiply a vector by a damped power of the block. The public non-virtual methods
+/// hold the invariants (EMA weights, validation, retry with more damping when a factor is not positive
+/// definite); derived blocks implement only the math in the protected methods.
+/// </summary>
+public abstract class CurvatureBlock
+{
+    private const int MaxDampingRetries = 6;
+
+    protected CurvatureBlock(IReadOnlyList<LayerTag> tags)
+    {
+        ArgumentNullException.ThrowIfNull(tags);
+        if (tags.Count == 0) throw new ArgumentException("a curvature block covers at least one layer", nameof(tags));
+        Tags = tags;
+    }
+
+    public IReadOnlyList<LayerTag> Tags { get; }
+
+    /// <summary>The parameters covered, in the order vectors passed to <see cref="MultiplyByDampedPower"/> use.</summary>
+    public IReadOnlyList<Tensor> Parameters => Tags.SelectMany(t => t.Parameters).ToList();
+
+    /// <summary>Number of statistics updates so far (k in eps = min(1 - 1/k, decay)).</summary>
+    public int UpdateCount { get; protected set; }
+
+    /// <summary>The damping strength the cached inverse was computed with (after any retries), or NaN.</summary>
+    public double InverseDamping { get; protected set; } = double.NaN;
+
+    /// <summary>How many times the last refresh had to raise the damping to get a positive-definite factor.</summary>
+    public int LastRefreshRetries { get; private set; }
+
+    public bool HasInverse => !double.IsNaN(InverseDamping);
+
+    public abstract string Description { get; }
+
+    /// <summary>
+    /// Folds one batch's statistics into the exponential moving averages with weight
+    /// eps = min(1 - 1/k, <paramref name="decay"/>) on the old value (k counts updates from 1, so the first
+    /// update replaces the zero initial state: the debiased start of MATH.md).
+    /// </summary>
+    public void UpdateStatistics(IReadOnlyList<LayerCapture> captures, double decay)
+    {
+        ArgumentNullException.ThrowIfNull(captures);
+        if (!(decay >= 0 && decay < 1)) throw new ArgumentOutOfRangeException(nameof(decay), decay, "EMA decay must be in [0, 1)");
+        if (captures.Count != Tags.Count)
+            throw new ArgumentException($"{Description} expects {Tags.Count} captures, got {captures.Count}", nameof(captures));
+        for (int i = 0; i < captures.Count; i++)
+        {
+            if (!ReferenceEquals(captures[i].Tag, Tags[i]))
+                throw new ArgumentException($"{Description}: capture {i} is for {captures[i].Tag}, expected {Tags[i]}", nameof(captures));
+            if (captures[i].OutputGradients.Count == 0)
+                throw new InvalidOperationException($"{Description}: capture of {Tags[i]} has no output gradients; run a backward pass with the recorder capturing gradients first");
+        }
+        int k = UpdateCount + 1;
+        double eps = Math.Min(1 - 1.0 / k, decay);
+        AccumulateStatistics(captures, eps);
+        UpdateCount = k;
+    }
+
+    /// <summary>
+    /// Recomputes the cached damped inverse for damping strength <paramref name="gamma"/>. If a damped factor is
+    /// still not positive definite (or not even in double precision), the damping is raised tenfold and the
+    /// inverse retried, up to six times; <see cref="InverseDamping"/> reports what was used.
+    /// </summary>
+    public void RefreshInverse(double gamma)
+    {
+        if (!(gamma >= 0) || double.IsInfinity(gamma)) throw new ArgumentOutOfRangeException(nameof(gamma), gamma, "damping must be finite and >= 0");
+        if (UpdateCount == 0) throw new InvalidOperationException($"{Description}: RefreshInverse before any statistics update");
+        double g = gamma;
+        for (int attempt = 0; ; attempt++)
+        {
+            try
+            {
+                ComputeInverse(g);
+                InverseDamping = g;
+                LastRefreshRetries = attempt;
+                return;
+            }
+            catch (NotPositiveDefiniteException) when (attempt < MaxDampingRetries)
+            {
+                g = Math.Max(g * 10, 1e-8);
+            }
+        }
+    }
+
+    /// <summary>result = (block + damping)^power vector, with power 1 (uses the current statistics and the damping
+    /// of the last refresh) or -1 (uses the cached inverse). Vectors are lists of tensors shaped like
+    /// <see cref="Parameters"/>.</summary>
+    public void MultiplyByDampedPower(IReadOnlyList<Tensor> vector, IReadOnlyList<Tensor> result, double power)
+    {
+        var ps = Parameters;
+        CheckVector(vector, ps, nameof(vector));
+        CheckVector(result, ps, nameof(result));
+        if (power != 1 && power != -1 && !SupportsPower(power))
+            throw new ArgumentOutOfRangeException(nameof(power), power, $"{Description} supports damped powers 1 and -1");
+        if (!HasInverse) throw new InvalidOperationException($"{Description}: call RefreshInverse before multiplying by a damped power");
+        ApplyDampedPower(vector, result, power);
+    }
+
+    private void CheckVector(IReadOnlyList<Tensor> v, IReadOnlyList<Tensor> ps, string name)
+    {
+        ArgumentNullException.ThrowIfNull(v, name);
+        if (v.Count != ps.Count) throw new ArgumentException($"{Description}: '{name}' has {v.Count} tensors, the block has {ps.Count} parameters", name);
+        for (int i = 0; i < ps.Count; i++)
+            if (v[i].Shape != ps[i].Shape)
+                throw new ShapeMismatchException($"{Description}", name, ps[i].Shape, v[i].Shape, $"tensor {i} ({ps[i].Name})");
+    }
+
+    /// <summary>Whether the block can apply damped powers other than +-1 (eigenbasis damping can).</summary>
+    protected virtual bool SupportsPower(double power) => false;
+
+    protected abstract void AccumulateStatistics(IReadOnlyList<LayerCapture> captures, double eps);
+
+    protected abstract void ComputeInverse(double gamma);
+
+    protected abstract void ApplyDampedPower(IReadOnlyList<Tensor> vector, IReadOnlyList<Tensor> result, double power);
+
+    /// <summary>The block's persistent state (factors, cached inverses) by name, for checkpoints.</summary>
+    public abstract IEnumerable<(string Name, Tensor Value)> StateTensors();
+
+    /// <summary>Scalar state for checkpoints.</summary>
+    public virtual IEnumerable<(string Name, double Value)> StateScalars()
+    {
+        yield return ("update_count", UpdateCount);
+        yield return ("inverse_damping", InverseDamping);
+    }
+
+    public virtual void LoadStateScalars(IReadOnlyDictionary<string, double> scalars)
+    {
+        UpdateCount = (int)scalars["update_count"];
+        InverseDamping = scalars["inverse_damping"];
+    }
+
+    public override string ToString() => Description;
+}

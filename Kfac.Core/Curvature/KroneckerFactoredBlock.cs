@@ -1,0 +1,152 @@
+using Kfac.Tensors;
+
+namespace Kfac.Curvature;
+
+/// <summary>
+/// K-FAC's block for a dense layer (Martens & Grosse 2015, section 3): F_l ~= A_{l-1} (x) G_l with
+/// A = E[abar abar^T] (abar = [x; 1], the homogeneous coordinate carrying the bias) and G = E[g g^T]
+/// (g = dL/ds per example). With column-stacking vec and the parameter matrix [W | b] of shape
+/// [out, in + 1], (A (x) G) vec(V) = vec(G V A) and the preconditioned gradient is
+/// (G + gamma/pi I)^-1 [dW | db] (A + pi gamma I)^-1 (factored Tikhonov damping, section 6.3).
+/// </summary>
+public sealed class KroneckerFactoredBlock : CurvatureBlock
+{
+    private readonly DenseTag _tag;
+    private Tensor? _a, _g, _aInverse, _gInverse;
+
+    public KroneckerFactoredBlock(DenseTag tag) : base([tag]) => _tag = tag;
+
+    public override string Description => $"KroneckerFactored {_tag.Description}";
+
+    /// <summary>E[abar abar^T], [in + 1, in + 1] (or [in, in] without bias).</summary>
+    public Tensor? InputFactor => _a;
+
+    /// <summary>E[g g^T], [out, out].</summary>
+    public Tensor? OutputFactor => _g;
+
+    public Tensor? InputFactorInverse => _aInverse;
+
+    public Tensor? OutputFactorInverse => _gInverse;
+
+    /// <summary>The pi of the last refresh.</summary>
+    public double Pi { get; private set; } = 1;
+
+    private int DIn => _tag.InputDim;
+
+    private int DOut => _tag.OutFeatures;
+
+    protected override void AccumulateStatistics(IReadOnlyList<LayerCapture> captures, double eps)
+    {
+        var c = captures[0];
+        var w = _tag.Weight;
+        EnsureState(w);
+        int m = c.BatchSize;
+        var backend = w.Backend;
+
+        // A <- eps A + (1 - eps) (1/m) sum abar abar^T
+        var xbar = Homogeneous(c.Input, _tag.HasBias);
+        backend.Syrk(xbar, m, DIn, (1 - eps) / m, eps, _a!);
+
+        // G <- eps G + (1 - eps) (1/m) sum_i sum_passes g g^T, with g = m * dMeanLoss/ds.
+        var grads = c.OutputGradients;
+        for (int j = 0; j < grads.Count; j++)
+            backend.Syrk(grads[j], m, DOut, (1 - eps) * m, j == 0 ? eps : 1, _g!);
+    }
+
+    /// <summary>[x, 1] for a batch x [m, in] (a step-scoped temporary), or x itself without a bias.</summary>
+    internal static Tensor Homogeneous(Tensor x, bool withOne)
+    {
+        if (!withOne) return x;
+        int m = x.Shape[0], n = x.Shape[1];
+        var xbar = Tensor.Empty(new Shape(m, n + 1), x.DType, x.Device);
+        x.Backend.CopyBlock(x, 0, n, xbar, 0, n + 1, m, n);
+        x.Backend.FillBlock(xbar, n, n + 1, m, 1, 1);
+        return xbar;
+    }
+
+    private void EnsureState(Tensor like)
+    {
+        if (_a is not null) return;
+        using var outside = TensorScope.Suspend();
+        _a = Tensor.Zeros(new Shape(DIn, DIn), like.DType, like.Device);
+        _g = Tensor.Zeros(new Shape(DOut, DOut), like.DType, like.Device);
+        _aInverse = Tensor.Zeros(new Shape(DIn, DIn), like.DType, like.Device);
+        _gInverse = Tensor.Zeros(new Shape(DOut, DOut), like.DType, like.Device);
+    }
+
+    protected override void ComputeInverse(double gamma)
+    {
+        var backend = _a!.Backend;
+        double pi = FactoredDamping.Pi(backend.Trace(_a, DIn), DIn, backend.Trace(_g!, DOut), DOut);
+        backend.SpdInverse(_a, DIn, FactoredDamping.InputDamping(pi, gamma), _aInverse!);
+        backend.SpdInverse(_g!, DOut, FactoredDamping.OutputDamping(pi, gamma), _gInverse!);
+        Pi = pi;
+    }
+
+    protected override void ApplyDampedPower(IReadOnlyList<Tensor> vector, IReadOnlyList<Tensor> result, double power)
+    {
+        var backend = _a!.Backend;
+        Tensor left, right;
+        if (power < 0)
+        {
+            left = _gInverse!;
+            right = _aInverse!;
+        }
+        else
+        {
+            left = _g!.Clone();
+            backend.AddToDiagonal(left, DOut, FactoredDamping.OutputDamping(Pi, InverseDamping));
+            right = _a.Clone();
+            backend.AddToDiagonal(right, DIn, FactoredDamping.InputDamping(Pi, InverseDamping));
+        }
+        // U = left [dW | db] right
+        var v = Combine(vector);
+        var t = Tensor.Empty(v.Shape, v.DType, v.Device);
+        backend.Gemm(false, false, DOut, DIn, DOut, 1, left, v, 0, t);
+        var u = _tag.HasBias ? Tensor.Empty(v.Shape, v.DType, v.Device) : result[0];
+        backend.Gemm(false, false, DOut, DIn, DIn, 1, t, right, 0, u);
+        if (_tag.HasBias) Split(u, result);
+    }
+
+    /// <summary>[dW | db] as one [out, in + 1] matrix (dW itself without a bias).</summary>
+    internal Tensor Combine(IReadOnlyList<Tensor> vector)
+    {
+        if (!_tag.HasBias) return vector[0];
+        int n = _tag.InFeatures;
+        var v = Tensor.Empty(new Shape(DOut, DIn), vector[0].DType, vector[0].Device);
+        v.Backend.CopyBlock(vector[0], 0, n, v, 0, n + 1, DOut, n);
+        v.Backend.CopyBlock(vector[1], 0, 1, v, n, n + 1, DOut, 1);
+        return v;
+    }
+
+    internal void Split(Tensor u, IReadOnlyList<Tensor> result)
+    {
+        int n = _tag.InFeatures;
+        u.Backend.CopyBlock(u, 0, n + 1, result[0], 0, n, DOut, n);
+        u.Backend.CopyBlock(u, n, n + 1, result[1], 0, 1, DOut, 1);
+    }
+
+    public override IEnumerable<(string Name, Tensor Value)> StateTensors()
+    {
+        if (_a is null) yield break;
+        yield return ("A", _a);
+        yield return ("G", _g!);
+        yield return ("A_inv", _aInverse!);
+        yield return ("G_inv", _gInverse!);
+    }
+
+    public override IEnumerable<(string Name, double Value)> StateScalars()
+    {
+        foreach (var s in base.StateScalars()) yield return s;
+        yield return ("pi", Pi);
+    }
+
+    public override void LoadStateScalars(IReadOnlyDictionary<string, double> scalars)
+    {
+        base.LoadStateScalars(scalars);
+        Pi = scalars["pi"];
+    }
+
+    /// <summary>Creates the state tensors (so a checkpoint can be loaded into a fresh block).</summary>
+    internal void AllocateState() => EnsureState(_tag.Weight);
+}

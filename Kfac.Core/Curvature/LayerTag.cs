@@ -1,0 +1,45 @@
+using Kfac.Tensors;
+
+namespace Kfac.Curvature;
+
+/// <summary>
+/// What a trainable layer declares to the curvature machinery (kfac-jax's register_dense idea): the kind
+/// of layer and its parameters. Each layer owns one tag; when a <see cref="CurvatureRecorder"/> is active
+/// the layer records the tag with its input and output on every forward pass, and a table maps the tag
+/// kind to a curvature block.
+/// </summary>
+public abstract class LayerTag
+{
+    /// <summary>The parameters the tag's block covers, in a fixed order.</summary>
+    public abstract IReadOnlyList<Tensor> Parameters { get; }
+
+    /// <summary>A readable name for logs and errors (e.g. "Dense(784 -> 1000)").</summary>
+    public abstract string Description { get; }
+
+    public override string ToString() => Description;
+}
+
+/// <summary>
+/// A dense layer s = x W^T + b, W [out, in], b [out] optional. In K-FAC's notation abar = [x; 1] (the
+/// homogeneous coordinate carries the bias), and the block's parameter matrix is [W | b] of shape
+/// [out, in + 1].
+/// </summary>
+public sealed class DenseTag(Func<Tensor> weight, Func<Tensor?> bias, int inFeatures, int outFeatures) : LayerTag
+{
+    public Tensor Weight => weight();
+
+    public Tensor? Bias => bias();
+
+    public int InFeatures { get; } = inFeatures;
+
+    public int OutFeatures { get; } = outFeatures;
+
+    public bool HasBias => Bias is not null;
+
+    /// <summary>Dimension of the input factor A: in + 1 with a bias, in without.</summary>
+    public int InputDim => InFeatures + (HasBias ? 1 : 0);
+
+    public override IReadOnlyList<Tensor> Parameters => Bias is { } b ? [Weight, b] : [Weight];
+
+    public override string Description => $"Dense({InFeatures} -> {OutFeatures})";
+}
