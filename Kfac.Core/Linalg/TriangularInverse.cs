@@ -32,15 +32,15 @@ internal static class TriangularInverse
                     // C = sum_{I = J..K-1} L_KI W_IJ: (kb x (k - j)) times ((k - j) x nb).
                     Blas.Gemm(false, false, kb, nb, k - j, T.One, l.Slice(k * ldl + j), ldl,
                         l.Slice(j * ldl + j), ldl, T.Zero, c, nb, maxThreads);
-                    // W_KJ = -L_KK^-1 C (forward substitution with the still-untouched L_KK).
+                    // Y = L_KK^-1 C (forward substitution with the still-untouched L_KK), then W_KJ = -Y.
                     for (int i = 0; i < kb; i++)
                     {
                         var ci = c.Slice(i * nb, nb);
                         for (int p = 0; p < i; p++)
                             TensorPrimitives.MultiplyAdd<T>(c.Slice(p * nb, nb), -l[(k + i) * ldl + k + p], ci, ci);
-                        TensorPrimitives.Divide<T>(ci, -l[(k + i) * ldl + k + i], ci);
+                        TensorPrimitives.Divide<T>(ci, l[(k + i) * ldl + k + i], ci);
                     }
-                    for (int i = 0; i < kb; i++) c.Slice(i * nb, nb).CopyTo(l.Slice((k + i) * ldl + j, nb));
+                    for (int i = 0; i < kb; i++) TensorPrimitives.Negate<T>(c.Slice(i * nb, nb), l.Slice((k + i) * ldl + j, nb));
                 }
                 InvertDiagonalBlock(l.Slice(k * ldl + k), kb, ldl);
             }

@@ -34,7 +34,7 @@ public class CholeskyTests
     [TestCase(257)]
     public void Factor_ReconstructsA_Double(int n)
     {
-        var a = Spd(new Random(n), n);
+        var a = RandomSpd(new Random(n), n);
         var l = (double[])a.Clone();
         Cholesky.Factor<double>(l, n);
         AssertLowerWithPositiveDiagonal(l, n);
@@ -46,7 +46,7 @@ public class CholeskyTests
     [TestCase(130)]
     public void Factor_ReconstructsA_Float(int n)
     {
-        var a = Spd(new Random(n + 1), n);
+        var a = RandomSpd(new Random(n + 1), n);
         var lf = ToFloat(a);
         Cholesky.Factor<float>(lf, n);
         var l = ToDouble(lf);
@@ -58,7 +58,7 @@ public class CholeskyTests
     public void Factor_ReconstructsA_AnyBlockSize(int rawSize, int rawBlock, int seed)
     {
         int n = Size(rawSize, 40), nb = Size(rawBlock, 9);
-        var a = Spd(new Random(seed), n);
+        var a = RandomSpd(new Random(seed), n);
         var l = (double[])a.Clone();
         Cholesky.Factor<double>(l, n, n, maxThreads: 1, blockSize: nb);
         AssertLowerWithPositiveDiagonal(l, n);
@@ -69,7 +69,7 @@ public class CholeskyTests
     public void Factor_WithLeadingDimension_LeavesPaddingAlone()
     {
         int n = 9, lda = 12;
-        var a = Spd(new Random(3), n);
+        var a = RandomSpd(new Random(3), n);
         var padded = new double[(n - 1) * lda + n];
         Array.Fill(padded, 42.0);
         for (int i = 0; i < n; i++) Array.Copy(a, i * n, padded, i * lda, n);
@@ -120,7 +120,7 @@ public class CholeskyTests
     public void Factor_NonFiniteInLowerTriangle_Throws(double bad)
     {
         int n = 10;
-        var a = Spd(new Random(1), n);
+        var a = RandomSpd(new Random(1), n);
         a[5 * n + 3] = bad;
         var e = Assert.Throws<NonFiniteMatrixException>(() => Cholesky.Factor<double>(a, n))!;
         Assert.That((e.ArgumentName, e.Index, e.Row, e.Column), Is.EqualTo(("a", 5 * n + 3, 5, 3)));
@@ -131,7 +131,7 @@ public class CholeskyTests
     public void Factor_NaNInUpperTriangle_IsNotRead()
     {
         int n = 6;
-        var a = Spd(new Random(2), n);
+        var a = RandomSpd(new Random(2), n);
         var expected = (double[])a.Clone();
         a[1 * n + 4] = double.NaN;
         Cholesky.Factor<double>(a, n);
@@ -151,7 +151,7 @@ public class CholeskyTests
     public void Solve_WithFactor_SolvesA(int n, int nrhs)
     {
         var rng = new Random(n);
-        var a = Spd(rng, n);
+        var a = RandomSpd(rng, n);
         var x = Random(rng, n, nrhs);
         var b = Multiply(a, x, n, n, nrhs);
         var l = (double[])a.Clone();

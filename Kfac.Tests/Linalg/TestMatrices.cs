@@ -23,7 +23,7 @@ internal static class TestMatrices
 
     /// <summary>SPD test matrix M M^T / k + eps I with M n x k Gaussian (k = n unless given):
     /// eigenvalues roughly in [eps, 4], so cond is about 4 / eps for k &gt;= n.</summary>
-    public static double[] Spd(Random rng, int n, double eps = 0.1, int k = 0)
+    public static double[] RandomSpd(Random rng, int n, double eps = 0.1, int k = 0)
     {
         if (k <= 0) k = n;
         var m = Random(rng, n, k);
