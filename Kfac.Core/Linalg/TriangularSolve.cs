@@ -1,0 +1,84 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+
+namespace Kfac.Linalg;
+
+/// <summary>
+/// Triangular solves with many right-hand sides on the left, op(T) X = B (LAPACK dtrsm, side = 'L'),
+/// with op(T) = T or T^T and T lower or upper. Row-major: T is n x n (row stride ldt, only the named
+/// triangle is read), B is n x nrhs (row stride ldb) and is overwritten by X.
+/// Blocked (Golub &amp; Van Loan, 4th ed., section 3.1.4): a substitution on each nb x nb diagonal block,
+/// then a GEMM that removes the solved block rows from the rest, so all but O(n nb nrhs) flops are GEMM.
+/// </summary>
+public static class TriangularSolve
+{
+    internal const int BlockSize = 128;
+
+    /// <summary>Solves op(T) X = B in place (B := X). A zero diagonal entry throws <see cref="SingularMatrixException"/>.</summary>
+    public static void SolveLeft<T>(Triangle triangle, bool transpose, int n, int nrhs,
+        ReadOnlySpan<T> t, Span<T> b, int ldt = 0, int ldb = 0, int maxThreads = 0)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        SolveLeft(triangle, transpose, n, nrhs, t, b, ldt, ldb, maxThreads, BlockSize);
+
+    internal static void SolveLeft<T>(Triangle triangle, bool transpose, int n, int nrhs,
+        ReadOnlySpan<T> t, Span<T> b, int ldt, int ldb, int maxThreads, int blockSize)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ldt = MatrixChecks.LeadingDimension(t.Length, n, n, ldt, nameof(t));
+        ldb = MatrixChecks.LeadingDimension(b.Length, n, nrhs, ldb, nameof(b));
+        if (nrhs < 0) throw new ArgumentOutOfRangeException(nameof(nrhs), $"nrhs = {nrhs} must be non-negative.");
+        for (int i = 0; i < n; i++)
+            if (t[i * ldt + i] == T.Zero) throw new SingularMatrixException(nameof(t), n, i);
+        if (n == 0 || nrhs == 0) return;
+
+        // op(T) is lower triangular for (Lower, no transpose) and (Upper, transpose): forward substitution.
+        bool forward = (triangle == Triangle.Lower) != transpose;
+        int nb = Math.Max(1, blockSize);
+        if (forward)
+        {
+            for (int k = 0; k < n; k += nb)
+            {
+                int kb = Math.Min(nb, n - k), rest = n - k - kb;
+                SubstituteBlock(t, ldt, transpose, k, kb, b, ldb, nrhs, forward: true);
+                if (rest == 0) break;
+                // B[k+kb.., :] -= op(T)[k+kb.., k..k+kb) * X[k..k+kb, :]
+                ReadOnlySpan<T> a = transpose ? t.Slice(k * ldt + k + kb) : t.Slice((k + kb) * ldt + k);
+                Blas.Gemm(transpose, false, rest, nrhs, kb, -T.One, a, ldt, b.Slice(k * ldb), ldb,
+                    T.One, b.Slice((k + kb) * ldb), ldb, maxThreads);
+            }
+        }
+        else
+        {
+            for (int k = (n - 1) / nb * nb; k >= 0; k -= nb)
+            {
+                int kb = Math.Min(nb, n - k);
+                SubstituteBlock(t, ldt, transpose, k, kb, b, ldb, nrhs, forward: false);
+                if (k == 0) break;
+                // B[0..k, :] -= op(T)[0..k, k..k+kb) * X[k..k+kb, :]
+                ReadOnlySpan<T> a = transpose ? t.Slice(k * ldt) : t.Slice(k);
+                Blas.Gemm(transpose, false, k, nrhs, kb, -T.One, a, ldt, b.Slice(k * ldb), ldb,
+                    T.One, b, ldb, maxThreads);
+            }
+        }
+    }
+
+    /// <summary>Substitution on the diagonal block rows [k, k+kb): row i of X is
+    /// (b_i - sum_j op(T)_ij x_j) / op(T)_ii over the already solved rows j of the block (row axpys).</summary>
+    private static void SubstituteBlock<T>(ReadOnlySpan<T> t, int ldt, bool transpose, int k, int kb,
+        Span<T> b, int ldb, int nrhs, bool forward)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (int step = 0; step < kb; step++)
+        {
+            int i = forward ? k + step : k + kb - 1 - step;
+            var bi = b.Slice(i * ldb, nrhs);
+            int jStart = forward ? k : i + 1, jEnd = forward ? i : k + kb;
+            for (int j = jStart; j < jEnd; j++)
+            {
+                T tij = transpose ? t[j * ldt + i] : t[i * ldt + j];
+                if (tij != T.Zero) TensorPrimitives.MultiplyAdd<T>(b.Slice(j * ldb, nrhs), -tij, bi, bi);
+            }
+            TensorPrimitives.Divide<T>(bi, t[i * ldt + i], bi);
+        }
+    }
+}
