@@ -1,0 +1,83 @@
+using System.Numerics;
+using System.Runtime.InteropServices;
+
+namespace Kfac.Linalg;
+
+/// <summary>
+/// Deferred Givens rotations on the rows of an n x n row-major matrix Zt: rotation (i, c, s) maps rows
+/// (z_i, z_i+1) to (c z_i - s z_i+1, s z_i + c z_i+1), i.e. Z := Z G on the columns of Z = Zt^T.
+/// Rotations are queued in order and applied in column chunks of Zt (each chunk sees the whole queue in
+/// order, which is exact because the rotations never mix columns of Zt), so a chunk stays in cache for
+/// many sweeps; chunks are independent and run in parallel.
+/// </summary>
+internal sealed class RotationBatch
+{
+    private readonly double[] _zt;
+    private readonly int _n, _threads, _chunk;
+    private readonly int[] _index;
+    private readonly double[] _c, _s;
+    private int _count;
+
+    public RotationBatch(double[] zt, int n, int maxThreads)
+    {
+        _zt = zt;
+        _n = n;
+        _threads = Blas.Threads(maxThreads);
+        // Chunk width: 32 doubles per row keeps n rows of a chunk within ~512 KB at n = 2048.
+        _chunk = n <= 64 ? n : 32;
+        int capacity = Math.Max(4096, 8 * n);
+        _index = new int[capacity];
+        _c = new double[capacity];
+        _s = new double[capacity];
+    }
+
+    public void Add(int i, double c, double s)
+    {
+        if (_count == _index.Length) Flush();
+        _index[_count] = i;
+        _c[_count] = c;
+        _s[_count] = s;
+        _count++;
+    }
+
+    public void Flush()
+    {
+        if (_count == 0) return;
+        int chunks = (_n + _chunk - 1) / _chunk;
+        int threads = (double)_count * _n * 6 > 2e6 ? Math.Min(_threads, chunks) : 1;
+        if (threads == 1)
+            for (int q = 0; q < chunks; q++) ApplyToChunk(q);
+        else
+            Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = threads }, ApplyToChunk);
+        _count = 0;
+    }
+
+    private void ApplyToChunk(int chunkIndex)
+    {
+        int c0 = chunkIndex * _chunk, width = Math.Min(_chunk, _n - c0);
+        var z = _zt.AsSpan();
+        int vw = Vector<double>.Count, vectors = width / vw;
+        for (int q = 0; q < _count; q++)
+        {
+            int i = _index[q];
+            double c = _c[q], s = _s[q];
+            var zi = z.Slice(i * _n + c0, width);
+            var zi1 = z.Slice((i + 1) * _n + c0, width);
+            var viv = MemoryMarshal.Cast<double, Vector<double>>(zi);
+            var vi1v = MemoryMarshal.Cast<double, Vector<double>>(zi1);
+            Vector<double> cv = new(c), sv = new(s);
+            for (int k = 0; k < vectors; k++)
+            {
+                Vector<double> a = viv[k], b = vi1v[k];
+                vi1v[k] = sv * a + cv * b;
+                viv[k] = cv * a - sv * b;
+            }
+            for (int k = vectors * vw; k < width; k++)
+            {
+                double a = zi[k], b = zi1[k];
+                zi1[k] = s * a + c * b;
+                zi[k] = c * a - s * b;
+            }
+        }
+    }
+}
