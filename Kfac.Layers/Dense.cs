@@ -19,7 +19,7 @@ public sealed class Dense : Module
         if (outFeatures <= 0) throw new ArgumentOutOfRangeException(nameof(outFeatures), outFeatures, "must be positive");
         InFeatures = inFeatures;
         OutFeatures = outFeatures;
-        Tag = new DenseTag(() => _weight, () => _bias, inFeatures, outFeatures);
+        Tag = new DenseTag(() => _weight!, () => _bias, inFeatures, outFeatures);
         init ??= Initializer.GlorotUniform;
         rng ??= new System.Random(0);
         using var outside = TensorScope.Suspend();

@@ -1,0 +1,172 @@
+using Kfac.Autodiff;
+using Kfac.Curvature;
+using Kfac.Tensors;
+
+namespace Kfac.Optim.Kfac;
+
+public sealed partial class KfacOptimizer
+{
+    /// <summary>Creates the blocks from the layers recorded on the first statistics pass and checks that every
+    /// parameter is covered by exactly one block.</summary>
+    private void EnsureBlocks()
+    {
+        if (_blocks is not null) return;
+        var tags = new List<LayerTag>();
+        foreach (var c in _recorder.Captures)
+        {
+            if (tags.Contains(c.Tag))
+                throw new NotSupportedException($"{c.Tag} was recorded twice in one forward pass (a shared layer); K-FAC blocks assume each layer is applied once per pass");
+            tags.Add(c.Tag);
+        }
+        if (tags.Count == 0)
+            throw new InvalidOperationException("the forward pass recorded no layers: K-FAC needs layers that register curvature tags (Dense, ...)");
+        _blocks = Options.Structure switch
+        {
+            CurvatureStructure.BlockDiagonal => tags.Select(CreateBlock).ToList(),
+            CurvatureStructure.BlockTridiagonal => [new TridiagonalChain(tags.Select(t => t as DenseTag
+                ?? throw new NotSupportedException($"the block-tridiagonal structure covers chains of dense layers; {t} is not one")).ToList())],
+            _ => throw new InvalidOperationException(),
+        };
+        var index = new Dictionary<Tensor, int>(ReferenceEqualityComparer.Instance);
+        for (int i = 0; i < _parameters.Length; i++) index[_parameters[i]] = i;
+        var covered = new bool[_parameters.Length];
+        _blockParameterIndex = new int[_blocks.Count][];
+        for (int b = 0; b < _blocks.Count; b++)
+        {
+            var ps = _blocks[b].Parameters;
+            _blockParameterIndex[b] = new int[ps.Count];
+            for (int j = 0; j < ps.Count; j++)
+            {
+                if (!index.TryGetValue(ps[j], out int i))
+                    throw new InvalidOperationException($"{_blocks[b]} covers a parameter ({ps[j].Name}) that was not given to the optimizer");
+                if (covered[i]) throw new InvalidOperationException($"parameter {ps[j].Name} is covered by two curvature blocks");
+                covered[i] = true;
+                _blockParameterIndex[b][j] = i;
+            }
+        }
+        var uncovered = Enumerable.Range(0, _parameters.Length).Where(i => !covered[i]).ToList();
+        if (uncovered.Count > 0)
+            throw new InvalidOperationException(
+                "these parameters belong to no layer the forward pass recorded, so K-FAC has no curvature block for them: " +
+                string.Join(", ", uncovered.Select(i => _parameters[i].Name ?? $"#{i} {_parameters[i].Shape}")));
+    }
+
+    private static CurvatureBlock CreateBlock(LayerTag tag) => tag switch
+    {
+        DenseTag d => new KroneckerFactoredBlock(d),
+        _ => throw new NotSupportedException($"no curvature block for {tag}"),
+    };
+
+    private void UpdateStatistics()
+    {
+        var byTag = new Dictionary<LayerTag, LayerCapture>(ReferenceEqualityComparer.Instance);
+        foreach (var c in _recorder.Captures) byTag[c.Tag] = c;
+        foreach (var block in _blocks!)
+        {
+            var captures = block.Tags.Select(t => byTag.TryGetValue(t, out var c) ? c
+                : throw new InvalidOperationException($"{t} was not recorded in this forward pass (the network's layers changed?)")).ToList();
+            block.UpdateStatistics(captures, Options.Decay);
+        }
+    }
+
+    private void RefreshInverses(double gamma)
+    {
+        foreach (var block in _blocks!) block.RefreshInverse(gamma);
+    }
+
+    /// <summary>Delta = -(F_hat + damping)^-1 grad h, block by block.</summary>
+    private void ComputeDirection()
+    {
+        for (int b = 0; b < _blocks!.Count; b++)
+        {
+            var idx = _blockParameterIndex![b];
+            var g = idx.Select(i => _gradient[i]).ToArray();
+            var d = idx.Select(i => _direction[i]).ToArray();
+            _blocks[b].MultiplyByDampedPower(g, d, -1);
+        }
+        foreach (var d in _direction) d.Backend.Affine(d, -1, 0, d);
+    }
+
+    /// <summary>alpha and mu for the current Delta under the configured rule.</summary>
+    private QuadraticModel.Solution ChooseStep(Func<Tensor, Tensor> forward, Tensor? sample)
+    {
+        var o = Options;
+        double gradDelta = ParameterVectors.Dot(_gradient, _direction);
+        switch (o.StepSize)
+        {
+            case StepSizeRule.FixedLearningRate:
+                return new QuadraticModel.Solution(o.LearningRate, o.Momentum, double.NaN);
+            case StepSizeRule.KlClipping:
+                {
+                    // Delta^T F_hat Delta = -grad^T Delta since Delta = -F_hat^-1 grad (ACKTR, Wu et al. 2017).
+                    double quad = -gradDelta;
+                    double rate = quad > 0 ? Math.Min(o.LearningRate, Math.Sqrt(2 * o.KlClip / quad)) : o.LearningRate;
+                    return new QuadraticModel.Solution(rate, o.Momentum, double.NaN);
+                }
+        }
+
+        bool momentum = o.UseMomentum && Iteration > 0;
+        var jDelta = JacobianVectorProduct(forward, sample!, _direction, out var z);
+        var fDelta = Loss.FisherProduct(z, jDelta);
+        int ms = sample!.Shape[0];
+        double dFd = z.Backend.Dot(fDelta, jDelta) / ms;
+        double dFp = 0, pFp = 0, dp = 0, pp = 0, gp = 0;
+        if (momentum)
+        {
+            var jPrev = JacobianVectorProduct(forward, sample, _previous, out _);
+            dFp = z.Backend.Dot(fDelta, jPrev) / ms;
+            pFp = z.Backend.Dot(Loss.FisherProduct(z, jPrev), jPrev) / ms;
+            dp = ParameterVectors.Dot(_direction, _previous);
+            pp = ParameterVectors.Dot(_previous, _previous);
+            gp = ParameterVectors.Dot(_gradient, _previous);
+        }
+        var terms = new QuadraticModel.Terms(dFd, dFp, pFp, ParameterVectors.Dot(_direction, _direction), dp, pp, gradDelta, gp);
+        return QuadraticModel.Solve(terms, Lambda + o.L2, momentum);
+    }
+
+    /// <summary>J v on <paramref name="x"/>: the forward pass with the parameters' tangents set to v.</summary>
+    private Tensor JacobianVectorProduct(Func<Tensor, Tensor> forward, Tensor x, IReadOnlyList<Tensor> v, out Tensor output)
+    {
+        using var noGrad = GradMode.Disable();
+        output = ForwardMode.Jvp(() => forward(x), _parameters, v);
+        return output.Tangent ?? throw new InvalidOperationException("the forward function's output does not depend on the parameters");
+    }
+
+    /// <summary>
+    /// Section 6.6: every T2 steps try gamma in {omega2 gamma, gamma / omega2, gamma} (current last, so keeping
+    /// it needs no recomputation), each with fresh inverses, and keep the one whose update has the lowest
+    /// quadratic-model value M(delta).
+    /// </summary>
+    private QuadraticModel.Solution ChooseGamma(Func<Tensor, Tensor> forward, Tensor sample)
+    {
+        var o = Options;
+        double w = o.Omega2;
+        double[] candidates =
+        [
+            Math.Clamp(Gamma * w, o.MinGamma, o.MaxGamma),
+            Math.Clamp(Gamma / w, o.MinGamma, o.MaxGamma),
+            Gamma,
+        ];
+        double bestGamma = Gamma, bestValue = double.PositiveInfinity;
+        QuadraticModel.Solution best = default, last = default;
+        foreach (double g in candidates)
+        {
+            RefreshInverses(g);
+            ComputeDirection();
+            last = ChooseStep(forward, sample);
+            if (last.Value < bestValue)
+            {
+                bestValue = last.Value;
+                bestGamma = g;
+                best = last;
+            }
+        }
+        if (bestGamma != candidates[^1])
+        {
+            RefreshInverses(bestGamma);
+            ComputeDirection();
+        }
+        Gamma = bestGamma;
+        return bestValue < double.PositiveInfinity ? best : last;
+    }
+}

@@ -1,0 +1,245 @@
+using Kfac.Autodiff;
+using Kfac.Curvature;
+using Kfac.Losses;
+using Kfac.Sampling;
+using Kfac.Tensors;
+
+namespace Kfac.Optim.Kfac;
+
+/// <summary>
+/// K-FAC (Martens & Grosse 2015): natural-gradient steps preconditioned by a Kronecker-factored
+/// approximation of the Fisher, with the paper's damping machinery: factored Tikhonov damping gamma
+/// (re-chosen every T2 steps), Levenberg-Marquardt adaptation of lambda (every T1 steps), and update
+/// lengths (alpha, mu) from the quadratic model with exact mini-batch Fisher-vector products (forward
+/// mode). Layers register themselves by recording their tags during a forward pass; a step runs the
+/// network (given as a forward function) as many times as the algorithm needs.
+/// <code>
+/// var kfac = new KfacOptimizer(model.Parameters(), new SigmoidCrossEntropy(), new KfacOptions());
+/// foreach (var (x, t) in batches) { using var scope = TensorScope.Begin(); kfac.Step(model.Forward, x, t); }
+/// </code>
+/// </summary>
+public sealed partial class KfacOptimizer
+{
+    private readonly Tensor[] _parameters;
+    private readonly Tensor[] _direction;      // Delta
+    private readonly Tensor[] _previous;       // delta0, the last applied update
+    private readonly Tensor[] _update;         // delta
+    private readonly Tensor[] _gradient;       // grad h = grad loss + eta theta
+    private readonly Tensor[] _backup;         // theta before the last update (for rejection)
+    private readonly CurvatureRecorder _recorder = new();
+    private readonly SerializableRandom _rng;
+    private List<CurvatureBlock>? _blocks;
+    private int[][]? _blockParameterIndex;
+
+    public KfacOptimizer(IReadOnlyList<Tensor> parameters, ILoss loss, KfacOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        ArgumentNullException.ThrowIfNull(loss);
+        if (parameters.Count == 0) throw new ArgumentException("K-FAC needs at least one parameter", nameof(parameters));
+        for (int i = 0; i < parameters.Count; i++)
+            if (!parameters[i].RequiresGrad || !parameters[i].IsLeaf)
+                throw new ArgumentException($"parameter {i} ({parameters[i].Name ?? parameters[i].Shape.ToString()}) must be a leaf with RequiresGrad = true", nameof(parameters));
+        Options = (options ?? new KfacOptions()).Validate();
+        Loss = loss;
+        _parameters = parameters.ToArray();
+        _direction = ParameterVectors.ZerosLike(_parameters);
+        _previous = ParameterVectors.ZerosLike(_parameters);
+        _update = ParameterVectors.ZerosLike(_parameters);
+        _gradient = ParameterVectors.ZerosLike(_parameters);
+        _backup = ParameterVectors.ZerosLike(_parameters);
+        _rng = new SerializableRandom(Options.Seed);
+        Lambda = Options.InitialLambda;
+        Gamma = Options.StartGamma;
+    }
+
+    public KfacOptions Options { get; }
+
+    public ILoss Loss { get; }
+
+    public IReadOnlyList<Tensor> Parameters => _parameters;
+
+    /// <summary>The curvature blocks (created on the first step from the layers the forward pass records).</summary>
+    public IReadOnlyList<CurvatureBlock> Blocks => _blocks ?? [];
+
+    /// <summary>Levenberg-Marquardt damping of the quadratic model.</summary>
+    public double Lambda { get; private set; }
+
+    /// <summary>Per-factor damping strength of the preconditioner (section 6.6).</summary>
+    public double Gamma { get; private set; }
+
+    /// <summary>Completed steps (k).</summary>
+    public int Iteration { get; private set; }
+
+    /// <summary>
+    /// One K-FAC iteration on the mini-batch (inputs, targets): statistics, inverse refresh, gamma and lambda
+    /// adaptation on their schedules, and the update. Run it inside a TensorScope so temporaries are pooled.
+    /// Never leaves non-finite weights: a non-finite loss or update rejects the step and raises lambda.
+    /// </summary>
+    public KfacStepResult Step(Func<Tensor, Tensor> forward, Tensor inputs, Tensor targets)
+    {
+        ArgumentNullException.ThrowIfNull(forward);
+        ArgumentNullException.ThrowIfNull(inputs);
+        ArgumentNullException.ThrowIfNull(targets);
+        if (inputs.Rank < 1 || targets.Rank < 1 || inputs.Shape[0] != targets.Shape[0])
+            throw new ShapeMismatchException($"KfacOptimizer.Step: inputs {inputs.Shape} and targets {targets.Shape} must have the same batch size", nameof(targets));
+        var o = Options;
+        int k = Iteration + 1;
+        bool statistics = _blocks is null || (k - 1) % o.StatisticsInterval == 0;
+
+        foreach (var p in _parameters) if (p.Grad is { } g) g.Backend.Fill(g, 0);
+
+        // Forward on the batch; record the layers when the statistics come from this very pass.
+        int m = inputs.Shape[0];
+        int statisticsRows = RowsFor(o.StatisticsFraction, m);
+        bool separateStatisticsPass = statistics && o.Estimation != FisherEstimation.Empirical && statisticsRows < m;
+        _recorder.Clear();
+        Tensor output;
+        if (statistics && !separateStatisticsPass)
+            using (_recorder.Activate()) output = forward(inputs);
+        else output = forward(inputs);
+
+        var lossTensor = Loss.Value(output, targets);
+        double loss = lossTensor.Item();
+        double objective = loss + 0.5 * o.L2 * SquaredNorm();
+        if (!double.IsFinite(objective)) return Reject(loss, objective, "non-finite loss at the current parameters", rollback: true);
+
+        if (statistics)
+        {
+            if (separateStatisticsPass)
+            {
+                var sub = Rows(inputs, statisticsRows);
+                Tensor subOutput;
+                using (_recorder.Activate()) subOutput = forward(sub);
+                BackpropagateStatisticsTargets(subOutput, retainGraph: false);
+            }
+            else if (o.Estimation != FisherEstimation.Empirical)
+                BackpropagateStatisticsTargets(output, retainGraph: true);
+            EnsureBlocks();
+        }
+
+        // The true gradient (Empirical mode captures its G statistics from this pass).
+        _recorder.CapturingGradients = statistics && o.Estimation == FisherEstimation.Empirical;
+        lossTensor.Backward();
+        _recorder.CapturingGradients = false;
+        if (statistics) UpdateStatistics();
+
+        // grad h = grad loss + eta theta
+        for (int i = 0; i < _parameters.Length; i++)
+        {
+            var p = _parameters[i];
+            if (p.Grad is null) throw new InvalidOperationException($"parameter {p.Name ?? i.ToString()} received no gradient: is it used by the forward function?");
+            p.Backend.Copy(p.Grad, _gradient[i]);
+            if (o.L2 > 0) p.Backend.Axpby(o.L2, p, 1, _gradient[i]);
+        }
+        if (!ParameterVectors.AllFinite(_gradient)) return Reject(loss, objective, "non-finite gradient", rollback: false);
+
+        bool refresh = Iteration == 0 || (k - 1) % o.InverseInterval == 0;
+        bool adaptGamma = o.AdaptGamma && o.StepSize == StepSizeRule.QuadraticModel && k % o.GammaInterval == 0;
+        if (refresh && !adaptGamma) RefreshInverses(Gamma);
+
+        var sample = o.StepSize == StepSizeRule.QuadraticModel ? Rows(inputs, RowsFor(o.QuadraticModelFraction, m)) : null;
+        QuadraticModel.Solution solution;
+        if (adaptGamma) solution = ChooseGamma(forward, sample!);
+        else
+        {
+            ComputeDirection();
+            solution = ChooseStep(forward, sample);
+        }
+
+        // delta = alpha Delta + mu delta0
+        ParameterVectors.Copy(_direction, _update);
+        ParameterVectors.Axpby(solution.Mu, _previous, solution.Alpha, _update);
+        if (!ParameterVectors.AllFinite(_update)) return Reject(loss, objective, "non-finite update", rollback: false);
+
+        ParameterVectors.Copy(_parameters, _backup);
+        using (GradMode.Disable()) ParameterVectors.Axpby(1, _update, 1, _parameters);
+        ParameterVectors.Copy(_update, _previous);
+
+        double rho = double.NaN;
+        if (o.AdaptLambda && o.StepSize == StepSizeRule.QuadraticModel && k % o.LambdaInterval == 0)
+        {
+            double after = ObjectiveAt(forward, inputs, targets);
+            rho = LevenbergMarquardt.Rho(objective, after, solution.Value);
+            Lambda = LevenbergMarquardt.Adjust(Lambda, rho, o.Omega1, o.MinLambda, o.MaxLambda);
+            if (!double.IsFinite(after))
+            {
+                Iteration = k;
+                return Reject(loss, objective, "non-finite loss after the update", rollback: true) with { Rho = rho };
+            }
+        }
+        Iteration = k;
+        return new KfacStepResult
+        {
+            Loss = loss, Objective = objective, Alpha = solution.Alpha, Mu = solution.Mu, ModelChange = solution.Value,
+            Rho = rho, Lambda = Lambda, Gamma = Gamma,
+        };
+    }
+
+    private static int RowsFor(double fraction, int m) => Math.Clamp((int)Math.Round(fraction * m), 1, m);
+
+    /// <summary>The first <paramref name="rows"/> rows of x (the batch is already shuffled), or x itself.</summary>
+    private static Tensor Rows(Tensor x, int rows)
+    {
+        if (rows == x.Shape[0]) return x;
+        var shape = x.Shape.With(0, rows);
+        var y = Tensor.Empty(shape, x.DType, x.Device);
+        x.Backend.CopyBlock(x, 0, 0, y, 0, 0, 1, shape.Numel);
+        return y;
+    }
+
+    /// <summary>Backward passes that deliver the G statistics' output gradients to the recorder's captures:
+    /// one pass with sampled targets, or one per column of the output Fisher's square root.</summary>
+    private void BackpropagateStatisticsTargets(Tensor output, bool retainGraph)
+    {
+        var activationsOnly = new BackwardOptions { AccumulateLeafGradients = false, RetainGraph = true };
+        _recorder.CapturingGradients = true;
+        try
+        {
+            if (Options.Estimation == FisherEstimation.Sampled)
+            {
+                Tensor sampled;
+                using (GradMode.Disable()) sampled = Loss.Sample(output, _rng);
+                Loss.Value(output, sampled).Backward(activationsOnly with { RetainGraph = retainGraph });
+                return;
+            }
+            // Exact: backpropagate b_j / m for each square-root column b_j, so that m * dL/ds = J^T b_j.
+            var columns = Loss.FisherSquareRootColumns(output);
+            int m = output.Shape[0];
+            for (int j = 0; j < columns.Count; j++)
+            {
+                var seed = columns[j] * (1.0 / m);
+                output.Backward(activationsOnly with { RetainGraph = retainGraph || j < columns.Count - 1 }, seed);
+            }
+        }
+        finally
+        {
+            _recorder.CapturingGradients = false;
+        }
+    }
+
+    private double SquaredNorm()
+    {
+        double s = 0;
+        foreach (var p in _parameters) s += p.Backend.Dot(p, p);
+        return s;
+    }
+
+    private double ObjectiveAt(Func<Tensor, Tensor> forward, Tensor inputs, Tensor targets)
+    {
+        using var noGrad = GradMode.Disable();
+        return Loss.Value(forward(inputs), targets).Item() + 0.5 * Options.L2 * SquaredNorm();
+    }
+
+    private KfacStepResult Reject(double loss, double objective, string reason, bool rollback)
+    {
+        if (rollback && Iteration > 0)
+        {
+            using (GradMode.Disable()) ParameterVectors.Copy(_backup, _parameters);
+        }
+        ParameterVectors.Fill(_previous, 0);
+        Lambda = Math.Clamp(Lambda / Options.Omega1, Options.MinLambda, Options.MaxLambda);
+        Gamma = Math.Clamp(Gamma / Options.Omega2, Options.MinGamma, Options.MaxGamma);
+        if (_blocks is not null && _blocks.All(b => b.UpdateCount > 0)) RefreshInverses(Gamma);
+        return new KfacStepResult { Loss = loss, Objective = objective, Lambda = Lambda, Gamma = Gamma, Rejected = true, RejectionReason = reason };
+    }
+}

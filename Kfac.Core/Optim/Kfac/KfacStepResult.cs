@@ -1,0 +1,30 @@
+namespace Kfac.Optim.Kfac;
+
+/// <summary>What one K-FAC step did (for logs and tests).</summary>
+public sealed record KfacStepResult
+{
+    /// <summary>The mini-batch loss before the update (without the L2 term).</summary>
+    public double Loss { get; init; }
+
+    /// <summary>h(theta) = loss + eta/2 |theta|^2 before the update.</summary>
+    public double Objective { get; init; }
+
+    public double Alpha { get; init; }
+
+    public double Mu { get; init; }
+
+    /// <summary>The quadratic model's predicted change M(delta) (NaN when not computed).</summary>
+    public double ModelChange { get; init; } = double.NaN;
+
+    /// <summary>The reduction ratio of the Levenberg-Marquardt rule (NaN on steps that do not adapt lambda).</summary>
+    public double Rho { get; init; } = double.NaN;
+
+    public double Lambda { get; init; }
+
+    public double Gamma { get; init; }
+
+    /// <summary>True when the step was rejected (non-finite loss or update); the weights were left as they were.</summary>
+    public bool Rejected { get; init; }
+
+    public string? RejectionReason { get; init; }
+}

@@ -1,0 +1,44 @@
+using Kfac.Tensors;
+
+namespace Kfac.Optim.Kfac;
+
+/// <summary>Arithmetic on vectors stored as lists of tensors shaped like the parameters (no flattening).</summary>
+internal static class ParameterVectors
+{
+    public static double Dot(IReadOnlyList<Tensor> a, IReadOnlyList<Tensor> b)
+    {
+        double s = 0;
+        for (int i = 0; i < a.Count; i++) s += a[i].Backend.Dot(a[i], b[i]);
+        return s;
+    }
+
+    /// <summary>y = alpha x + beta y.</summary>
+    public static void Axpby(double alpha, IReadOnlyList<Tensor> x, double beta, IReadOnlyList<Tensor> y)
+    {
+        for (int i = 0; i < x.Count; i++) x[i].Backend.Axpby(alpha, x[i], beta, y[i]);
+    }
+
+    public static void Copy(IReadOnlyList<Tensor> x, IReadOnlyList<Tensor> y)
+    {
+        for (int i = 0; i < x.Count; i++) x[i].Backend.Copy(x[i], y[i]);
+    }
+
+    public static void Fill(IReadOnlyList<Tensor> x, double value)
+    {
+        foreach (var t in x) t.Backend.Fill(t, value);
+    }
+
+    public static bool AllFinite(IReadOnlyList<Tensor> x)
+    {
+        foreach (var t in x)
+            if (!t.Backend.AllFinite(t)) return false;
+        return true;
+    }
+
+    /// <summary>Zero tensors shaped like <paramref name="like"/>, outside any scope (optimizer state).</summary>
+    public static Tensor[] ZerosLike(IReadOnlyList<Tensor> like)
+    {
+        using var outside = TensorScope.Suspend();
+        return like.Select(p => Tensor.Zeros(p.Shape, p.DType, p.Device)).ToArray();
+    }
+}
