@@ -12,7 +12,10 @@ namespace Kfac.Losses;
 /// </summary>
 public sealed class SquaredError : ILoss
 {
-    public SquaredError(double variance = 1)
+    /// <summary>Unit variance: L = ||t - z||^2 / 2.</summary>
+    public SquaredError() : this(1) { }
+
+    public SquaredError(double variance)
     {
         if (!(variance > 0) || double.IsInfinity(variance))
             throw new ArgumentOutOfRangeException(nameof(variance), variance, "the Gaussian variance must be positive and finite");

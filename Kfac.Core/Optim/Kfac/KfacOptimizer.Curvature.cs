@@ -106,30 +106,20 @@ public sealed partial class KfacOptimizer
         }
 
         bool momentum = o.UseMomentum && Iteration > 0;
-        var jDelta = JacobianVectorProduct(forward, sample!, _direction, out var z);
-        var fDelta = Loss.FisherProduct(z, jDelta);
-        int ms = sample!.Shape[0];
-        double dFd = z.Backend.Dot(fDelta, jDelta) / ms;
+        var (jDelta, z) = FisherProducts.JacobianVectorProduct(forward, _parameters, sample!, _direction);
+        double dFd = FisherProducts.QuadraticForm(Loss, z, jDelta, jDelta);
         double dFp = 0, pFp = 0, dp = 0, pp = 0, gp = 0;
         if (momentum)
         {
-            var jPrev = JacobianVectorProduct(forward, sample, _previous, out _);
-            dFp = z.Backend.Dot(fDelta, jPrev) / ms;
-            pFp = z.Backend.Dot(Loss.FisherProduct(z, jPrev), jPrev) / ms;
+            var (jPrev, _) = FisherProducts.JacobianVectorProduct(forward, _parameters, sample!, _previous);
+            dFp = FisherProducts.QuadraticForm(Loss, z, jDelta, jPrev);
+            pFp = FisherProducts.QuadraticForm(Loss, z, jPrev, jPrev);
             dp = ParameterVectors.Dot(_direction, _previous);
             pp = ParameterVectors.Dot(_previous, _previous);
             gp = ParameterVectors.Dot(_gradient, _previous);
         }
         var terms = new QuadraticModel.Terms(dFd, dFp, pFp, ParameterVectors.Dot(_direction, _direction), dp, pp, gradDelta, gp);
         return QuadraticModel.Solve(terms, Lambda + o.L2, momentum);
-    }
-
-    /// <summary>J v on <paramref name="x"/>: the forward pass with the parameters' tangents set to v.</summary>
-    private Tensor JacobianVectorProduct(Func<Tensor, Tensor> forward, Tensor x, IReadOnlyList<Tensor> v, out Tensor output)
-    {
-        using var noGrad = GradMode.Disable();
-        output = ForwardMode.Jvp(() => forward(x), _parameters, v);
-        return output.Tangent ?? throw new InvalidOperationException("the forward function's output does not depend on the parameters");
     }
 
     /// <summary>

@@ -110,10 +110,10 @@ public sealed partial class KfacOptimizer
                 var sub = Rows(inputs, statisticsRows);
                 Tensor subOutput;
                 using (_recorder.Activate()) subOutput = forward(sub);
-                BackpropagateStatisticsTargets(subOutput, retainGraph: false);
+                FisherTargets.Backpropagate(Loss, subOutput, o.Estimation, _rng, _recorder, retainGraph: false);
             }
             else if (o.Estimation != FisherEstimation.Empirical)
-                BackpropagateStatisticsTargets(output, retainGraph: true);
+                FisherTargets.Backpropagate(Loss, output, o.Estimation, _rng, _recorder, retainGraph: true);
             EnsureBlocks();
         }
 
@@ -185,36 +185,6 @@ public sealed partial class KfacOptimizer
         var y = Tensor.Empty(shape, x.DType, x.Device);
         x.Backend.CopyBlock(x, 0, 0, y, 0, 0, 1, shape.Numel);
         return y;
-    }
-
-    /// <summary>Backward passes that deliver the G statistics' output gradients to the recorder's captures:
-    /// one pass with sampled targets, or one per column of the output Fisher's square root.</summary>
-    private void BackpropagateStatisticsTargets(Tensor output, bool retainGraph)
-    {
-        var activationsOnly = new BackwardOptions { AccumulateLeafGradients = false, RetainGraph = true };
-        _recorder.CapturingGradients = true;
-        try
-        {
-            if (Options.Estimation == FisherEstimation.Sampled)
-            {
-                Tensor sampled;
-                using (GradMode.Disable()) sampled = Loss.Sample(output, _rng);
-                Loss.Value(output, sampled).Backward(activationsOnly with { RetainGraph = retainGraph });
-                return;
-            }
-            // Exact: backpropagate b_j / m for each square-root column b_j, so that m * dL/ds = J^T b_j.
-            var columns = Loss.FisherSquareRootColumns(output);
-            int m = output.Shape[0];
-            for (int j = 0; j < columns.Count; j++)
-            {
-                var seed = columns[j] * (1.0 / m);
-                output.Backward(activationsOnly with { RetainGraph = retainGraph || j < columns.Count - 1 }, seed);
-            }
-        }
-        finally
-        {
-            _recorder.CapturingGradients = false;
-        }
     }
 
     private double SquaredNorm()
