@@ -1,0 +1,147 @@
+using Kfac.Curvature;
+using Kfac.Layers;
+using Kfac.Losses;
+using Kfac.Ops;
+using Kfac.Optim.Kfac;
+using Kfac.Tensors;
+using NUnit.Framework;
+
+namespace Kfac.Tests.Optim;
+
+public class KfacOptimizerTests
+{
+    /// <summary>A 2-class problem from a fixed random teacher network: learnable, small, deterministic.</summary>
+    private static (Tensor X, Tensor T) TeacherData(int m, int seed)
+    {
+        var rng = new System.Random(seed);
+        var x = Tensor.RandN(new Shape(m, 6), rng);
+        var teacher = new Sequential(new Dense(6, 8, rng: new System.Random(seed + 1), init: Initializer.GlorotNormal), new Tanh(), new Dense(8, 3, rng: new System.Random(seed + 2), init: Initializer.GlorotNormal));
+        var logits = teacher.Forward(x).ToArray<float>();
+        var labels = new int[m];
+        for (int i = 0; i < m; i++) labels[i] = Enumerable.Range(0, 3).MaxBy(c => logits[i * 3 + c]);
+        return (x, SoftmaxOps.OneHot(labels, 3));
+    }
+
+    private static Sequential Student(int seed) => new(new Dense(6, 10, rng: new System.Random(seed)), new Tanh(), new Dense(10, 3, rng: new System.Random(seed + 1)));
+
+    private static List<KfacStepResult> Train(Sequential net, KfacOptions options, int steps, Tensor x, Tensor t, ILoss? loss = null)
+    {
+        var kfac = new KfacOptimizer(net.Parameters(), loss ?? new SoftmaxCrossEntropy(), options);
+        var results = new List<KfacStepResult>();
+        for (int s = 0; s < steps; s++)
+        {
+            using var scope = TensorScope.Begin();
+            results.Add(kfac.Step(net.Forward, x, t));
+        }
+        return results;
+    }
+
+    [TestCase(CurvatureStructure.BlockDiagonal, FisherEstimation.Sampled)]
+    [TestCase(CurvatureStructure.BlockDiagonal, FisherEstimation.Exact)]
+    [TestCase(CurvatureStructure.BlockDiagonal, FisherEstimation.Empirical)]
+    [TestCase(CurvatureStructure.BlockTridiagonal, FisherEstimation.Sampled)]
+    public void ReducesTheLossOfALearnableProblem(CurvatureStructure structure, FisherEstimation estimation)
+    {
+        var (x, t) = TeacherData(256, 1);
+        var results = Train(Student(3), new KfacOptions { InitialLambda = 1, Structure = structure, Estimation = estimation, InverseInterval = 5 }, 40, x, t);
+        TestContext.Out.WriteLine($"loss {results[0].Loss:F4} -> {results[^1].Loss:F4}, lambda {results[^1].Lambda:G3}, gamma {results[^1].Gamma:G3}");
+        Assert.That(results.Any(r => r.Rejected), Is.False);
+        Assert.That(results[^1].Loss, Is.LessThan(0.5 * results[0].Loss));
+    }
+
+    [TestCase(StepSizeRule.FixedLearningRate)]
+    [TestCase(StepSizeRule.KlClipping)]
+    public void AlternativeStepSizeRulesTrain(StepSizeRule rule)
+    {
+        var (x, t) = TeacherData(256, 2);
+        var results = Train(Student(4), new KfacOptions { InitialLambda = 1, StepSize = rule, LearningRate = 0.2, Momentum = 0.5, KlClip = 0.01 }, 40, x, t);
+        Assert.That(results[^1].Loss, Is.LessThan(0.7 * results[0].Loss));
+        Assert.That(results.All(r => r.Alpha <= 0.2 + 1e-12), Is.True, "the learning rate caps the step");
+    }
+
+    [Test]
+    public void LambdaFollowsTheLevenbergMarquardtRuleEveryT1Steps()
+    {
+        var (x, t) = TeacherData(128, 3);
+        var options = new KfacOptions { InitialLambda = 10, LambdaInterval = 5, AdaptGamma = false };
+        var results = Train(Student(5), options, 20, x, t);
+        for (int k = 1; k <= 20; k++)
+        {
+            var r = results[k - 1];
+            double before = k == 1 ? options.InitialLambda : results[k - 2].Lambda;
+            if (k % 5 == 0)
+            {
+                Assert.That(double.IsNaN(r.Rho), Is.False, $"step {k} computes rho");
+                Assert.That(r.Lambda, Is.EqualTo(LevenbergMarquardt.Adjust(before, r.Rho, options.Omega1, options.MinLambda, options.MaxLambda)).Within(1e-12));
+            }
+            else
+            {
+                Assert.That(double.IsNaN(r.Rho), Is.True);
+                Assert.That(r.Lambda, Is.EqualTo(before));
+            }
+        }
+    }
+
+    [Test]
+    public void GammaIsReChosenEveryT2Steps()
+    {
+        var (x, t) = TeacherData(128, 4);
+        var options = new KfacOptions { InitialLambda = 1, GammaInterval = 4, InverseInterval = 4 };
+        var results = Train(Student(6), options, 12, x, t);
+        double w = options.Omega2;
+        for (int k = 1; k <= 12; k++)
+        {
+            double before = k == 1 ? options.StartGamma : results[k - 2].Gamma;
+            double after = results[k - 1].Gamma;
+            if (k % 4 != 0) Assert.That(after, Is.EqualTo(before), $"step {k}");
+            else Assert.That(new[] { before * w, before, before / w }.Any(g => Math.Abs(g - after) < 1e-12 * before), Is.True, $"step {k}: {after} from {before}");
+        }
+    }
+
+    [Test]
+    public void NonFiniteLossRejectsTheStepAndLeavesTheWeightsFinite()
+    {
+        var (x, t) = TeacherData(64, 5);
+        var net = Student(7);
+        var kfac = new KfacOptimizer(net.Parameters(), new SoftmaxCrossEntropy(), new KfacOptions { InitialLambda = 1 });
+        for (int s = 0; s < 3; s++)
+            using (TensorScope.Begin()) kfac.Step(net.Forward, x, t);
+        var before = net.Parameters().Select(p => p.ToArray<float>()).ToArray();
+        double lambda = kfac.Lambda;
+        var poisoned = x.Clone();
+        poisoned.AsSpan<float>()[0] = float.NaN;
+        KfacStepResult r;
+        using (TensorScope.Begin()) r = kfac.Step(net.Forward, poisoned, t);
+        Assert.That(r.Rejected, Is.True);
+        Assert.That(r.RejectionReason, Does.Contain("non-finite"));
+        Assert.That(kfac.Lambda, Is.GreaterThan(lambda));
+        var after = net.Parameters().Select(p => p.ToArray<float>()).ToArray();
+        foreach (var a in after) Assert.That(a.All(float.IsFinite), Is.True);
+        // The rejected batch rolled back the previous update: the weights are the backup, all finite, and
+        // training continues normally.
+        using (TensorScope.Begin()) r = kfac.Step(net.Forward, x, t);
+        Assert.That(r.Rejected, Is.False);
+        Assert.That(before.Length, Is.EqualTo(after.Length));
+    }
+
+    [Test]
+    public void ParametersWithoutACurvatureBlockAreNamed()
+    {
+        var net = Student(8);
+        var extra = Tensor.Zeros(new Shape(3));
+        extra.RequiresGrad = true;
+        extra.Name = "stray";
+        var (x, t) = TeacherData(16, 6);
+        var kfac = new KfacOptimizer([.. net.Parameters(), extra], new SoftmaxCrossEntropy());
+        using var scope = TensorScope.Begin();
+        Assert.That(() => kfac.Step(i => net.Forward(i) + extra, x, t), Throws.InvalidOperationException.With.Message.Contain("stray"));
+    }
+
+    [Test]
+    public void StatisticsOnAFractionOfTheBatchTrain()
+    {
+        var (x, t) = TeacherData(256, 7);
+        var results = Train(Student(9), new KfacOptions { InitialLambda = 1, StatisticsFraction = 0.25, QuadraticModelFraction = 0.25 }, 30, x, t);
+        Assert.That(results[^1].Loss, Is.LessThan(0.6 * results[0].Loss));
+    }
+}
