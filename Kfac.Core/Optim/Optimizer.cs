@@ -242,7 +242,8 @@ public abstract class Optimizer : IDisposable
     }
 
     /// <summary>Restores exported state: validates everything first (format, optimizer kind, group layout,
-    /// every expected key present with the right shape, no unexpected tensor keys), then copies the values
+    /// parameter names where both sides have them, every expected key present with the right shape, no
+    /// unexpected tensor keys), then copies the values
     /// into the existing buffers (converting dtype and device when they differ) and restores step counts and
     /// group learning rates. Options and schedules are configuration and are not imported. Continuing after
     /// an import gives exactly the trajectory the exporting optimizer would have followed.</summary>
@@ -285,6 +286,10 @@ public abstract class Optimizer : IDisposable
         foreach (var ps in State.Parameters)
         {
             steps[ps.FlatIndex] = ParseLong(metadata, $"param.{ps.FlatIndex}.step");
+            // State is keyed by position; names, when both sides have them, catch a reordered model.
+            if (ps.Parameter.Name is { } name && metadata.TryGetValue($"param.{ps.FlatIndex}.name", out var saved) && saved != name)
+                throw new ArgumentException($"{where}: 'param.{ps.FlatIndex}.name' is '{saved}' but parameter {ps.FlatIndex} of this optimizer is '{name}' " +
+                    "(parameters in a different order? remove the name keys to import by position regardless)", nameof(metadata));
             foreach (var (buffer, t) in ps.Buffers) expected.Add(($"param.{ps.FlatIndex}.{buffer}", t));
         }
         foreach (var (name, t) in State.Tensors) expected.Add((name, t));

@@ -162,6 +162,23 @@ public class OptimizerStateTests
     }
 
     [Test]
+    public void ImportChecksParameterNamesWhenBothSidesHaveThem()
+    {
+        var ps = OptimTestProblem.Parameters(DType.Float32);
+        using var a = new Sgd(ps, new SgdOptions { Momentum = 0.5 });
+        using var state = a.ExportState();
+        var swapped = OptimTestProblem.Parameters(DType.Float32);
+        swapped[0].Name = "b";
+        swapped[1].Name = "w";
+        using var b = new Sgd(swapped, new SgdOptions { Momentum = 0.5 });
+        var e = Assert.Throws<ArgumentException>(() => b.ImportState(state));
+        Assert.That(e!.Message, Does.Contain("'param.0.name' is 'w'").And.Contain("'b'"));
+        state.Metadata.Remove("param.0.name");
+        state.Metadata.Remove("param.1.name");
+        Assert.DoesNotThrow(() => b.ImportState(state));
+    }
+
+    [Test]
     public void StepDoesNotAllocateAfterTheFirst()
     {
         Func<Tensor[], Optimizer>[] makers =
