@@ -147,6 +147,8 @@ public abstract class Optimizer : IDisposable
                     if (grad is null) continue;
                     if (grad.Numel != ps[i].Numel)
                         throw new ShapeMismatchException("Optimizer.Step", $"grad of parameter {i} of group {group.Index}", ps[i].Shape, grad.Shape);
+                    if (grad.DType != ps[i].DType || grad.Device != ps[i].Device)
+                        throw new InvalidOperationException($"Optimizer.Step: the grad of parameter {i} of group {group.Index} is {grad.DType} on {grad.Device}, the parameter is {ps[i].DType} on {ps[i].Device}");
                     ctx.AddActive(i);
                     group.States[i].Step++;
                     grad.Backend.Copy(grad, group.Updates[i]);
