@@ -1,0 +1,17 @@
+using Kfac.Tensors;
+
+namespace Kfac.Optim;
+
+/// <summary>Exported optimizer state: flat tensors and string metadata, ready for a checkpoint writer.
+/// Owns its tensors (snapshots); dispose it to return their buffers to the pool.</summary>
+public sealed class OptimizerStateDict(Dictionary<string, Tensor> tensors, Dictionary<string, string> metadata) : IDisposable
+{
+    public Dictionary<string, Tensor> Tensors { get; } = tensors ?? throw new ArgumentNullException(nameof(tensors));
+
+    public Dictionary<string, string> Metadata { get; } = metadata ?? throw new ArgumentNullException(nameof(metadata));
+
+    public void Dispose()
+    {
+        foreach (var t in Tensors.Values) t.Dispose();
+    }
+}
