@@ -20,7 +20,7 @@ public sealed partial class KfacOptimizer
         }
         if (tags.Count == 0)
             throw new InvalidOperationException("the forward pass recorded no layers: K-FAC needs layers that register curvature tags (Dense, ...)");
-        _blocks = Options.Structure switch
+        var blocks = Options.Structure switch
         {
             CurvatureStructure.BlockDiagonal => tags.Select(CreateBlock).ToList(),
             CurvatureStructure.BlockTridiagonal => [new TridiagonalChain(tags.Select(t => t as DenseTag
@@ -30,18 +30,18 @@ public sealed partial class KfacOptimizer
         var index = new Dictionary<Tensor, int>(ReferenceEqualityComparer.Instance);
         for (int i = 0; i < _parameters.Length; i++) index[_parameters[i]] = i;
         var covered = new bool[_parameters.Length];
-        _blockParameterIndex = new int[_blocks.Count][];
-        for (int b = 0; b < _blocks.Count; b++)
+        var blockParameterIndex = new int[blocks.Count][];
+        for (int b = 0; b < blocks.Count; b++)
         {
-            var ps = _blocks[b].Parameters;
-            _blockParameterIndex[b] = new int[ps.Count];
+            var ps = blocks[b].Parameters;
+            blockParameterIndex[b] = new int[ps.Count];
             for (int j = 0; j < ps.Count; j++)
             {
                 if (!index.TryGetValue(ps[j], out int i))
-                    throw new InvalidOperationException($"{_blocks[b]} covers a parameter ({ps[j].Name}) that was not given to the optimizer");
+                    throw new InvalidOperationException($"{blocks[b]} covers a parameter ({ps[j].Name}) that was not given to the optimizer");
                 if (covered[i]) throw new InvalidOperationException($"parameter {ps[j].Name} is covered by two curvature blocks");
                 covered[i] = true;
-                _blockParameterIndex[b][j] = i;
+                blockParameterIndex[b][j] = i;
             }
         }
         var uncovered = Enumerable.Range(0, _parameters.Length).Where(i => !covered[i]).ToList();
@@ -49,6 +49,9 @@ public sealed partial class KfacOptimizer
             throw new InvalidOperationException(
                 "these parameters belong to no layer the forward pass recorded, so K-FAC has no curvature block for them: " +
                 string.Join(", ", uncovered.Select(i => _parameters[i].Name ?? $"#{i} {_parameters[i].Shape}")));
+        _blocks = blocks;
+        _blockParameterIndex = blockParameterIndex;
+        ApplyPendingImport();
     }
 
     private static CurvatureBlock CreateBlock(LayerTag tag) => tag switch

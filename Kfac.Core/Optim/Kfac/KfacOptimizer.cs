@@ -84,7 +84,8 @@ public sealed partial class KfacOptimizer
             throw new ShapeMismatchException($"KfacOptimizer.Step: inputs {inputs.Shape} and targets {targets.Shape} must have the same batch size", nameof(targets));
         var o = Options;
         int k = Iteration + 1;
-        bool statistics = _blocks is null || (k - 1) % o.StatisticsInterval == 0;
+        bool statistics = (k - 1) % o.StatisticsInterval == 0;
+        bool discover = _blocks is null; // the layers are learnt from the first recorded forward pass
 
         foreach (var p in _parameters) if (p.Grad is { } g) g.Backend.Fill(g, 0);
 
@@ -94,9 +95,10 @@ public sealed partial class KfacOptimizer
         bool separateStatisticsPass = statistics && o.Estimation != FisherEstimation.Empirical && statisticsRows < m;
         _recorder.Clear();
         Tensor output;
-        if (statistics && !separateStatisticsPass)
+        if ((statistics && !separateStatisticsPass) || (discover && !statistics))
             using (_recorder.Activate()) output = forward(inputs);
         else output = forward(inputs);
+        if (discover && !statistics) EnsureBlocks();
 
         var lossTensor = Loss.Value(output, targets);
         double loss = lossTensor.Item();
