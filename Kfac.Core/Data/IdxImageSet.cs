@@ -29,7 +29,8 @@ public static class IdxImageSet
             throw new InvalidDataException($"'{images.Source}' holds {images.ElementType} {IdxFile.FormatDimensions(images.Dimensions)}; images are ubyte [N, H, W]");
         var pixels = images.GetData<byte>();
         int count = images.Count;
-        int perImage = count == 0 ? 0 : (int)(pixels.LongLength / count);
+        int perImage = 1;
+        for (int i = 1; i < images.Dimensions.Count; i++) perImage *= images.Dimensions[i];
         using (TensorScope.Suspend())
         {
             var tensor = Tensor.Empty(new Shape(count, perImage), DType.Float32);

@@ -35,6 +35,9 @@ public static class AtomicFile
                 // visible; without it a power loss after the rename can leave an empty or partial file.
                 stream.Flush(flushToDisk: true);
             }
+            // rename(2) on Unix, MoveFileEx(REPLACE_EXISTING) on Windows: atomic within one directory. The
+            // directory entry itself is not fsynced (.NET has no API for it); after a power cut the rename may
+            // be undone, which still leaves a complete old file, never a partial one.
             File.Move(tempPath, fullPath, overwrite: true);
         }
         catch

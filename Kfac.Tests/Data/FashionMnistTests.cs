@@ -7,6 +7,9 @@ namespace Kfac.Tests.Data;
 
 public class FashionMnistTests
 {
+    // Decompressing the embedded subset takes a few hundred milliseconds; read-only tests share one copy.
+    private static readonly Lazy<ClassificationDataset> Embedded = new(FashionMnist.LoadEmbedded);
+
     private static void AssumeDebianPackage() =>
         Assume.That(Directory.Exists(FashionMnist.DebianDirectory),
             $"{FashionMnist.DebianDirectory} is absent (apt-get install dataset-fashion-mnist to run this test)");
@@ -21,7 +24,7 @@ public class FashionMnistTests
     [Test]
     public void EmbeddedSubsetIsBalancedAndScaled()
     {
-        var data = FashionMnist.LoadEmbedded();
+        var data = Embedded.Value;
         Assert.That(data.Train.Inputs.Shape, Is.EqualTo(new Shape(6000, 784)));
         Assert.That(data.Test.Inputs.Shape, Is.EqualTo(new Shape(1000, 784)));
         Assert.That(data.Train.Inputs.DType, Is.EqualTo(DType.Float32));
@@ -67,7 +70,7 @@ public class FashionMnistTests
         var (expectedImages, expectedLabels) = FashionMnistSubset.Select(
             IdxFile.Read(Path.Combine(dir, "t10k-images-idx3-ubyte.gz")), IdxFile.Read(Path.Combine(dir, "t10k-labels-idx1-ubyte.gz")),
             FashionMnist.EmbeddedTestPerClass);
-        var embedded = FashionMnist.LoadEmbedded();
+        var embedded = Embedded.Value;
         Assert.That(embedded.Test.Labels, Is.EqualTo(expectedLabels.GetData<byte>().Select(b => (int)b)));
         var expectedPixels = expectedImages.GetData<byte>().Select(b => b / 255f).ToArray();
         Assert.That(embedded.Test.Inputs.ToArray<float>(), Is.EqualTo(expectedPixels));
@@ -138,5 +141,12 @@ public class FashionMnistTests
         File.Copy(dir.File("train-labels-idx1-ubyte"), dir.File("train-images-idx3-ubyte"), overwrite: true);
         var e = Assert.Throws<InvalidDataException>(() => FashionMnist.Load(dir.Path))!;
         Assert.That(e.Message, Does.Contain("expected UInt8 Nx28x28 images").And.Contain("UInt8 20;"));
+    }
+
+    [Test]
+    public void AnEmptyImageFileGivesZeroRowsOfPixels()
+    {
+        var data = IdxImageSet.ToLabeledData(IdxFile.FromArray(Array.Empty<byte>(), 0, 28, 28), IdxFile.FromArray(Array.Empty<byte>(), 0), 10, 28, 28);
+        Assert.That(data.Inputs.Shape, Is.EqualTo(new Shape(0, 784)));
     }
 }
