@@ -148,4 +148,37 @@ public interface IBackend
     /// that fails, in float64; if both fail Kfac.Linalg.NotPositiveDefiniteException is thrown so the caller
     /// can add damping and retry. The result is exactly symmetric.</summary>
     void SpdInverse(Tensor a, int n, double damping, Tensor inverse);
+
+    // ---- Convolution and pooling (NCHW) ----
+
+    /// <summary>
+    /// im2col: cols[r, q] = x[b, c, oh StrideH - PadH + i, ow StrideW - PadW + j] (0 where that falls in the
+    /// padding), with row r = (b OutHeight + oh) OutWidth + ow (one row per patch, batch-major) and column
+    /// q = (c KernelH + i) KernelW + j (the order of a [Cout, C, KernelH, KernelW] weight's trailing axes).
+    /// x is [Batch, Channels, Height, Width], cols is [PatchCount, PatchSize] (see <see cref="WindowGeometry"/>).
+    /// Rows are KFC's patches (Grosse and Martens 2016, section 2), so a convolution is cols W^T.
+    /// </summary>
+    void Im2Col(Tensor x, WindowGeometry g, Tensor cols);
+
+    /// <summary>col2im, the adjoint of <see cref="Im2Col"/>: dx (+)= sum over every (r, q) of cols[r, q] added at
+    /// the input element that Im2Col read it from (entries that fell in the padding are dropped). Overlapping
+    /// windows accumulate.</summary>
+    void Col2Im(Tensor cols, WindowGeometry g, Tensor dx, bool accumulate);
+
+    /// <summary>y[b, c, r] = x[b, r, c] for <paramref name="batch"/> consecutive [rows, cols] matrices (NHWC to NCHW
+    /// with rows = H W, cols = C, and back with the two swapped).</summary>
+    void TransposeBatched(Tensor x, int batch, int rows, int cols, Tensor y);
+
+    /// <summary>Max pooling: y[b, c, oh, ow] = max of x over the window (padding never wins: it counts as -inf).
+    /// x is [Batch, Channels, Height, Width], y [Batch, Channels, OutHeight, OutWidth]. The arg max used by
+    /// <see cref="MaxPoolBackward"/> and <see cref="MaxPoolJvp"/> is the FIRST maximal element of the window in
+    /// row-major (i, j) order, recomputed from x (no index tensor is kept).</summary>
+    void MaxPool(Tensor x, WindowGeometry g, Tensor y);
+
+    /// <summary>dx (+)= dy routed to each window's arg max (see <see cref="MaxPool"/>); windows that share an
+    /// arg max add up. With accumulate false, dx is zeroed first.</summary>
+    void MaxPoolBackward(Tensor x, Tensor dy, WindowGeometry g, Tensor dx, bool accumulate);
+
+    /// <summary>ty[b, c, oh, ow] = tx at the window's arg max of x: the forward-mode derivative of max pooling.</summary>
+    void MaxPoolJvp(Tensor x, Tensor tx, WindowGeometry g, Tensor ty);
 }

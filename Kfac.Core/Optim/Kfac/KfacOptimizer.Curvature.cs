@@ -57,6 +57,9 @@ public sealed partial class KfacOptimizer
     private static CurvatureBlock CreateBlock(LayerTag tag) => tag switch
     {
         DenseTag d => new KroneckerFactoredBlock(d),
+        ConvTag c => new KfcBlock(c),
+        IPerExampleGradients { BlockKind: ParameterBlockKind.Diagonal } => new DiagonalBlock(tag),
+        IPerExampleGradients => new FullBlock(tag),
         _ => throw new NotSupportedException($"no curvature block for {tag}"),
     };
 

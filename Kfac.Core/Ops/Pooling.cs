@@ -1,0 +1,91 @@
+using Kfac.Autodiff;
+using Kfac.Tensors;
+
+namespace Kfac.Ops;
+
+/// <summary>
+/// Max and average pooling of NCHW images over kernel windows (no parameters, so no curvature block).
+/// Max pooling has its own kernels (arg max recomputed from x in backward and JVP); average pooling is
+/// linear and is lowered onto im2col of each channel plane: y = mean over each patch row, whose adjoint
+/// is broadcast-then-col2im.
+/// </summary>
+public static class PoolingOps
+{
+    /// <summary>y[n, c, oh, ow] = max over the window. Padding counts as -inf and may be at most half the kernel
+    /// (so every window holds a real element).</summary>
+    public static Tensor MaxPool2d(Tensor input, (int H, int W) kernel, (int H, int W) stride, (int H, int W) padding = default)
+    {
+        const string op = "MaxPool2d";
+        OpChecks.NotNull(input, op, nameof(input));
+        var g = WindowGeometry.Of(op, input, kernel.H, kernel.W, stride.H, stride.W, padding.H, padding.W);
+        if (2 * padding.H > kernel.H || 2 * padding.W > kernel.W)
+            throw new ArgumentOutOfRangeException(nameof(padding), $"{op}: padding ({padding.H}, {padding.W}) must be at most half the kernel {kernel.H}x{kernel.W}");
+        var y = Tensor.Empty(new Shape(g.Batch, g.Channels, g.OutHeight, g.OutWidth), input.DType, input.Device);
+        input.Backend.MaxPool(input, g, y);
+        if (ForwardMode.Propagates(input))
+            using (ForwardMode.Suspend())
+            {
+                var t = Tensor.EmptyLike(y);
+                input.Backend.MaxPoolJvp(input, input.Tangent!, g, t);
+                y.Tangent = t;
+            }
+        if (OpChecks.Records(input)) y.MarkRequiresGrad(new MaxPoolNode(input, g));
+        return y;
+    }
+
+    private sealed class MaxPoolNode(Tensor x, WindowGeometry g) : Node("MaxPool2d", x)
+    {
+        protected override void Backward(Tensor dy, BackwardContext ctx)
+        {
+            var dx = ctx.GradTarget(0, out bool acc);
+            dy.Backend.MaxPoolBackward(x, dy, g, dx, acc);
+        }
+    }
+
+    /// <summary>y[n, c, oh, ow] = mean over the kernel window; zero padding is counted in the mean (PyTorch's
+    /// count_include_pad = true).</summary>
+    public static Tensor AvgPool2d(Tensor input, (int H, int W) kernel, (int H, int W) stride, (int H, int W) padding = default)
+    {
+        const string op = "AvgPool2d";
+        OpChecks.NotNull(input, op, nameof(input));
+        var g = WindowGeometry.Of(op, input, kernel.H, kernel.W, stride.H, stride.W, padding.H, padding.W);
+        // Every (n, c) plane is an image of one channel: its patch rows hold exactly the windows to average.
+        var planes = g with { Batch = g.Batch * g.Channels, Channels = 1 };
+        var y = Tensor.Empty(new Shape(g.Batch, g.Channels, g.OutHeight, g.OutWidth), input.DType, input.Device);
+        WindowMean(input, planes, y);
+        if (ForwardMode.Propagates(input))
+            using (ForwardMode.Suspend())
+            {
+                var t = Tensor.EmptyLike(y);
+                WindowMean(input.Tangent!, planes, t);
+                y.Tangent = t;
+            }
+        if (OpChecks.Records(input)) y.MarkRequiresGrad(new AvgPoolNode(input, planes));
+        return y;
+    }
+
+    /// <summary>y = (1 / (kh kw)) sum of each patch row of im2col(x) (the planes' geometry).</summary>
+    private static void WindowMean(Tensor x, WindowGeometry planes, Tensor y)
+    {
+        var backend = x.Backend;
+        var cols = Tensor.Empty(new Shape(planes.PatchCount, planes.PatchSize), x.DType, x.Device);
+        backend.Im2Col(x, planes, cols);
+        backend.SumAxis(cols, planes.PatchCount, planes.PatchSize, 1, y, false);
+        backend.Affine(y, 1.0 / planes.PatchSize, 0, y);
+    }
+
+    private sealed class AvgPoolNode(Tensor x, WindowGeometry planes) : Node("AvgPool2d", x)
+    {
+        protected override void Backward(Tensor dy, BackwardContext ctx)
+        {
+            // dx = col2im(broadcast(dy / (kh kw))): each window spreads its gradient evenly over its elements.
+            var backend = dy.Backend;
+            var scaled = Tensor.EmptyLike(dy);
+            backend.Affine(dy, 1.0 / planes.PatchSize, 0, scaled);
+            var dcols = Tensor.Empty(new Shape(planes.PatchCount, planes.PatchSize), dy.DType, dy.Device);
+            backend.BroadcastAxis(scaled, planes.PatchCount, planes.PatchSize, 1, dcols, false);
+            var dx = ctx.GradTarget(0, out bool acc);
+            backend.Col2Im(dcols, planes, dx, acc);
+        }
+    }
+}
