@@ -8,6 +8,7 @@ internal static class Program
 {
     private static readonly IBenchCommand[] Commands =
     [
+        new ConvStepBench(),
     ];
 
     private static int Main(string[] args)

@@ -99,4 +99,34 @@ public class ConvLayerTests
         Assert.That(kfac.Blocks.Select(b => b.GetType().Name), Is.EqualTo(new[] { "KfcBlock", "FullBlock", "KfcBlock", "KroneckerFactoredBlock" }));
         Assert.That(losses[^1], Is.LessThan(0.5 * losses[0]));
     }
+
+    /// <summary>KFC and batch-norm block state (factors, inverses, T, pi) survives export/import: a resumed run
+    /// continues identically (the model's state dict carries the running statistics).</summary>
+    [Test]
+    public void KfacStateOfAConvNetworkResumesIdentically()
+    {
+        var (x, t) = QuadrantData(32, 9);
+        Sequential Net() => new(
+            new Conv2d(1, 3, 3, stride: 2, rng: new System.Random(10)), new BatchNorm(3, blockKind: ParameterBlockKind.Diagonal), new Relu(),
+            new Flatten(), new Dense(3 * 3 * 3, 4, rng: new System.Random(11)));
+        var options = new KfacOptions { InitialLambda = 1, InverseInterval = 3, LambdaInterval = 2, GammaInterval = 4 };
+        var a = Net();
+        var kfacA = new KfacOptimizer(a.Parameters(), new SoftmaxCrossEntropy(), options);
+        for (int s = 0; s < 4; s++) using (TensorScope.Begin()) kfacA.Step(a.Forward, x, t);
+        Assert.That(kfacA.Blocks.Select(b => b.GetType().Name), Is.EqualTo(new[] { "KfcBlock", "DiagonalBlock", "KroneckerFactoredBlock" }));
+        using var saved = kfacA.ExportState();
+        var b = Net();
+        b.LoadStateDict(a.StateDict().ToDictionary(kv => kv.Key, kv => kv.Value.Clone()));
+        var kfacB = new KfacOptimizer(b.Parameters(), new SoftmaxCrossEntropy(), options);
+        kfacB.ImportState(saved);
+        for (int s = 0; s < 5; s++)
+        {
+            KfacStepResult ra, rb;
+            using (TensorScope.Begin()) ra = kfacA.Step(a.Forward, x, t);
+            using (TensorScope.Begin()) rb = kfacB.Step(b.Forward, x, t);
+            Assert.That(rb.Loss, Is.EqualTo(ra.Loss), $"step {s}");
+        }
+        foreach (var (pa, pb) in a.Parameters().Zip(b.Parameters()))
+            Assert.That(pb.ToArray<float>(), Is.EqualTo(pa.ToArray<float>()));
+    }
 }

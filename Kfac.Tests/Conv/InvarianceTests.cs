@@ -177,7 +177,7 @@ public class InvarianceTests
     }
 
     /// <summary>One undamped KFC step theta -= rate F_hat^-1 grad, block by block (exact Fisher statistics, gamma = 0).</summary>
-    private static void KfcStep(Sequential net, Tensor x, Tensor targets)
+    private static void KfcStep(Sequential net, Tensor x, Tensor targets, double gamma = 0)
     {
         var loss = new SquaredError();
         var captures = Capture(net, loss, x, FisherEstimation.Exact);
@@ -190,7 +190,7 @@ public class InvarianceTests
         for (int i = 0; i < blocks.Count; i++)
         {
             blocks[i].UpdateStatistics([captures[i]], 0.95);
-            blocks[i].RefreshInverse(0);
+            blocks[i].RefreshInverse(gamma);
             Assert.That(blocks[i].LastRefreshRetries, Is.Zero, $"{blocks[i]} needed damping");
         }
         var gradients = Gradients(net, loss, x, targets);
@@ -296,5 +296,21 @@ public class InvarianceTests
         double kfc = Difference(a, test, b, map(test));
         TestContext.Out.WriteLine($"{kind} through KfacOptimizer: relative output difference {kfc:E2}");
         Assert.That(kfc, Is.LessThan(1e-6));
+    }
+
+    /// <summary>Damping is what breaks the invariance (pi gamma I does not transform with Omega): the same
+    /// comparison with gamma = 0.1 differs by far more than the undamped tolerance.</summary>
+    [Test]
+    public void DampingBreaksTheInvariance()
+    {
+        var x = Inputs(M, seed: 16);
+        var test = Inputs(M, seed: 17);
+        var targets = Targets(18);
+        var (a, b, map) = Twins(Reparameterisation.ColourWhitening, x);
+        KfcStep(a, x, targets, gamma: 0.1);
+        KfcStep(b, map(x), targets, gamma: 0.1);
+        double damped = Difference(a, test, b, map(test));
+        TestContext.Out.WriteLine($"ColourWhitening with gamma = 0.1: relative output difference {damped:E2}");
+        Assert.That(damped, Is.GreaterThan(1e3 * KfcTolerance));
     }
 }
