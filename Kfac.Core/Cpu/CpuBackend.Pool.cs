@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using Kfac.Tensors;
 using Tensor = Kfac.Tensors.Tensor;
 
@@ -13,76 +14,88 @@ internal sealed partial class CpuBackend
 {
     public void MaxPool(Tensor x, WindowGeometry g, Tensor y)
     {
-        if (IsDouble(x)) MaxPoolRoute<double>(S<double>(x), g, S<double>(x), S<double>(y), PoolRoute.Forward);
-        else MaxPoolRoute<float>(S<float>(x), g, S<float>(x), S<float>(y), PoolRoute.Forward);
+        if (IsDouble(x)) MaxPool<double>(S<double>(x), g, S<double>(y));
+        else MaxPool<float>(S<float>(x), g, S<float>(y));
     }
 
     public void MaxPoolBackward(Tensor x, Tensor dy, WindowGeometry g, Tensor dx, bool accumulate)
     {
-        if (IsDouble(x))
-        {
-            if (!accumulate) S<double>(dx).Clear();
-            MaxPoolRoute<double>(S<double>(x), g, S<double>(dy), S<double>(dx), PoolRoute.Scatter);
-        }
-        else
-        {
-            if (!accumulate) S<float>(dx).Clear();
-            MaxPoolRoute<float>(S<float>(x), g, S<float>(dy), S<float>(dx), PoolRoute.Scatter);
-        }
+        if (IsDouble(x)) MaxPoolScatter<double>(S<double>(x), g, S<double>(dy), S<double>(dx), accumulate);
+        else MaxPoolScatter<float>(S<float>(x), g, S<float>(dy), S<float>(dx), accumulate);
     }
 
     public void MaxPoolJvp(Tensor x, Tensor tx, WindowGeometry g, Tensor ty)
     {
-        if (IsDouble(x)) MaxPoolRoute<double>(S<double>(x), g, S<double>(tx), S<double>(ty), PoolRoute.Gather);
-        else MaxPoolRoute<float>(S<float>(x), g, S<float>(tx), S<float>(ty), PoolRoute.Gather);
+        if (IsDouble(x)) MaxPoolGather<double>(S<double>(x), g, S<double>(tx), S<double>(ty));
+        else MaxPoolGather<float>(S<float>(x), g, S<float>(tx), S<float>(ty));
     }
 
-    /// <summary>What to do with each window's arg max a (flat index into the plane of x).</summary>
-    private enum PoolRoute
-    {
-        /// <summary>output[window] = x[a] (the max itself; <c>source</c> is x).</summary>
-        Forward,
-        /// <summary>output[a] += source[window] (backward: <c>source</c> is dy, output is dx).</summary>
-        Scatter,
-        /// <summary>output[window] = source[a] (JVP: <c>source</c> is tx, output is ty).</summary>
-        Gather,
-    }
-
-    private static void MaxPoolRoute<T>(ReadOnlySpan<T> x, WindowGeometry g, ReadOnlySpan<T> source, Span<T> output, PoolRoute route)
-        where T : unmanaged, INumber<T>
+    /// <summary>y[window] = x[arg max].</summary>
+    private static void MaxPool<T>(ReadOnlySpan<T> x, WindowGeometry g, Span<T> y) where T : unmanaged, INumber<T>
     {
         int planeIn = g.Height * g.Width, planeOut = g.Locations;
         for (int plane = 0; plane < g.Batch * g.Channels; plane++)
         {
             var xp = x.Slice(plane * planeIn, planeIn);
-            int inBase = plane * planeIn, outBase = plane * planeOut;
+            var yp = y.Slice(plane * planeOut, planeOut);
             for (int p = 0; p < g.OutHeight; p++)
-            {
-                int top = p * g.StrideH - g.PadH;
-                int i0 = Math.Max(0, top), i1 = Math.Min(g.Height, top + g.KernelH);
                 for (int q = 0; q < g.OutWidth; q++)
-                {
-                    int left = q * g.StrideW - g.PadW;
-                    int j0 = Math.Max(0, left), j1 = Math.Min(g.Width, left + g.KernelW);
-                    // First maximal element in row-major order; a window always holds at least one real element
-                    // because the geometry check keeps the padding smaller than the kernel's reach.
-                    int arg = i0 * g.Width + j0;
-                    T best = xp[arg];
-                    for (int i = i0; i < i1; i++)
-                        for (int j = j0; j < j1; j++)
-                        {
-                            T v = xp[i * g.Width + j];
-                            if (v > best) { best = v; arg = i * g.Width + j; }
-                        }
-                    int o = outBase + p * g.OutWidth + q;
-                    switch (route)
-                    {
-                        case PoolRoute.Forward: output[o] = best; break;
-                        case PoolRoute.Scatter: output[inBase + arg] += source[o]; break;
-                        case PoolRoute.Gather: output[o] = source[inBase + arg]; break;
-                    }
-                }
-            }
+                    yp[p * g.OutWidth + q] = xp[ArgMax(xp, g, p, q)];
         }
+    }
+
+    /// <summary>dx[arg max] (+)= dy[window].</summary>
+    private static void MaxPoolScatter<T>(ReadOnlySpan<T> x, WindowGeometry g, ReadOnlySpan<T> dy, Span<T> dx, bool accumulate)
+        where T : unmanaged, INumber<T>
+    {
+        if (!accumulate) dx.Clear();
+        int planeIn = g.Height * g.Width, planeOut = g.Locations;
+        for (int plane = 0; plane < g.Batch * g.Channels; plane++)
+        {
+            var xp = x.Slice(plane * planeIn, planeIn);
+            var dxp = dx.Slice(plane * planeIn, planeIn);
+            var dyp = dy.Slice(plane * planeOut, planeOut);
+            for (int p = 0; p < g.OutHeight; p++)
+                for (int q = 0; q < g.OutWidth; q++)
+                    dxp[ArgMax(xp, g, p, q)] += dyp[p * g.OutWidth + q];
+        }
+    }
+
+    /// <summary>ty[window] = tx[arg max].</summary>
+    private static void MaxPoolGather<T>(ReadOnlySpan<T> x, WindowGeometry g, ReadOnlySpan<T> tx, Span<T> ty) where T : unmanaged, INumber<T>
+    {
+        int planeIn = g.Height * g.Width, planeOut = g.Locations;
+        for (int plane = 0; plane < g.Batch * g.Channels; plane++)
+        {
+            var xp = x.Slice(plane * planeIn, planeIn);
+            var txp = tx.Slice(plane * planeIn, planeIn);
+            var typ = ty.Slice(plane * planeOut, planeOut);
+            for (int p = 0; p < g.OutHeight; p++)
+                for (int q = 0; q < g.OutWidth; q++)
+                    typ[p * g.OutWidth + q] = txp[ArgMax(xp, g, p, q)];
+        }
+    }
+
+    /// <summary>Flat index in the plane of the first maximal element of window (p, q), in row-major order. The window
+    /// clipped to the image is never empty: the op keeps the padding at most half the kernel.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int ArgMax<T>(ReadOnlySpan<T> plane, WindowGeometry g, int p, int q) where T : unmanaged, INumber<T>
+    {
+        int top = p * g.StrideH - g.PadH, left = q * g.StrideW - g.PadW;
+        int i0 = Math.Max(0, top), i1 = Math.Min(g.Height, top + g.KernelH);
+        int j0 = Math.Max(0, left), j1 = Math.Min(g.Width, left + g.KernelW);
+        int arg = i0 * g.Width + j0;
+        T best = plane[arg];
+        for (int i = i0; i < i1; i++)
+        {
+            var row = plane.Slice(i * g.Width + j0, j1 - j0);
+            for (int j = 0; j < row.Length; j++)
+                if (row[j] > best)
+                {
+                    best = row[j];
+                    arg = i * g.Width + j0 + j;
+                }
+        }
+        return arg;
     }
 }

@@ -75,10 +75,14 @@ public sealed class KfcBlock : CurvatureBlock
         int m = geometry.Batch, t = geometry.Locations, rows = geometry.PatchCount;
         var backend = _a.Backend;
 
-        // Ahat <- eps Ahat + (1 - eps) (1 / (m T)) sum abar abar^T over the m T patches
-        var patches = Tensor.Empty(new Shape(rows, geometry.PatchSize), _a.DType, _a.Device);
-        backend.Im2Col(c.Input, geometry, patches);
-        var abar = KroneckerFactoredBlock.Homogeneous(patches, _tag.HasBias);
+        // Ahat <- eps Ahat + (1 - eps) (1 / (m T)) sum abar abar^T over the m T patches. im2col gives the patches as
+        // the columns of [Cin kh kw, m T]; the homogeneous coordinate is one more row of ones below them, and the
+        // SYRK wants the patches as rows, so the [DIn, m T] matrix is transposed once.
+        var columns = Tensor.Empty(new Shape(DIn, rows), _a.DType, _a.Device);
+        backend.Im2Col(c.Input, geometry, new Tensor(columns.Storage, new Shape(geometry.PatchSize, rows)));
+        if (_tag.HasBias) backend.FillBlock(columns, geometry.PatchSize * rows, rows, 1, rows, 1);
+        var abar = Tensor.Empty(new Shape(rows, DIn), _a.DType, _a.Device);
+        backend.Transpose(columns, DIn, rows, abar);
         backend.Syrk(abar, rows, DIn, (1 - eps) / rows, eps, _a);
 
         // Ghat <- eps Ghat + (1 - eps) (1 / (m T)) sum g g^T with g = m dMeanLoss/ds, i.e. the captured gradients
@@ -87,7 +91,7 @@ public sealed class KfcBlock : CurvatureBlock
         var grads = c.OutputGradients;
         for (int j = 0; j < grads.Count; j++)
         {
-            backend.TransposeBatched(grads[j], m, DOut, t, gradients);
+            backend.SwapMiddleAxes(grads[j], m, DOut, t, 1, gradients);
             backend.Syrk(gradients, rows, DOut, (1 - eps) * m / t, j == 0 ? eps : 1, _g);
         }
         Locations = t;

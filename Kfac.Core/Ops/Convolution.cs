@@ -5,12 +5,12 @@ namespace Kfac.Ops;
 
 /// <summary>
 /// 2-D convolution (cross-correlation, as in every framework) of NCHW images, lowered to one GEMM:
-/// the patches of all images as rows, cols = im2col(x) [N T, C kh kw], times the weight viewed as
-/// [Cout, C kh kw]: y_nhwc = cols W^T (+ b) is [N T, Cout], which one batched transpose turns into the
-/// NCHW output [N, Cout, Hout, Wout]. Backward (dY transposed to dY_nhwc [N T, Cout]):
-/// dW = dY_nhwc^T cols, db = sum of dY over (n, h, w), dx = col2im(dY_nhwc W). Forward mode:
-/// t = im2col(tx) W^T + cols tW^T + tb, transposed the same way. The rows of cols are exactly KFC's
-/// patches (Grosse and Martens 2016, section 2), so the curvature code reuses the same lowering.
+/// the patches of all images as columns, cols = im2col(x) [C kh kw, N T], and the weight viewed as
+/// [Cout, C kh kw]: Y = W cols (+ b per row) is [Cout, N T], channel-major (CNHW), and swapping its two outer
+/// axes (contiguous planes of T = Hout Wout) gives the NCHW output. Backward, with dY moved to [Cout, N T]:
+/// dW = dY cols^T, db = row sums of dY, dx = col2im(W^T dY). Forward mode: t = W im2col(tx) + tW cols + tb.
+/// The columns of cols are exactly KFC's patches (Grosse and Martens 2016, section 2), so the curvature
+/// code reuses the same lowering.
 /// </summary>
 public static class ConvolutionOps
 {
@@ -37,38 +37,38 @@ public static class ConvolutionOps
         }
 
         var backend = input.Backend;
-        int rows = g.PatchCount, k = g.PatchSize;
-        var cols = Tensor.Empty(new Shape(rows, k), input.DType, input.Device);
+        int patches = g.PatchCount, k = g.PatchSize, n = g.Batch, t = g.Locations;
+        var cols = Tensor.Empty(new Shape(k, patches), input.DType, input.Device);
         backend.Im2Col(input, g, cols);
-        var yRows = Tensor.Empty(new Shape(rows, cout), input.DType, input.Device);
-        backend.Gemm(false, true, rows, cout, k, 1, cols, weight, 0, yRows);
-        var rowLayout = new BroadcastLayout(rows, cout, 1, BroadcastSide.Right);
-        if (bias is not null) backend.Binary(BinaryOp.Add, yRows, bias, yRows, rowLayout, false);
-        var y = Tensor.Empty(new Shape(g.Batch, cout, g.OutHeight, g.OutWidth), input.DType, input.Device);
-        backend.TransposeBatched(yRows, g.Batch, g.Locations, cout, y);
+        var yc = Tensor.Empty(new Shape(cout, patches), input.DType, input.Device);
+        backend.Gemm(false, false, cout, patches, k, 1, weight, cols, 0, yc);
+        var channelLayout = new BroadcastLayout(1, cout, patches, BroadcastSide.Right);
+        if (bias is not null) backend.Binary(BinaryOp.Add, yc, bias, yc, channelLayout, false);
+        var y = Tensor.Empty(new Shape(n, cout, g.OutHeight, g.OutWidth), input.DType, input.Device);
+        backend.SwapMiddleAxes(yc, 1, cout, n, t, y);
 
         if (ForwardMode.Propagates(input, weight) || (bias is not null && ForwardMode.Propagates(bias)))
             using (ForwardMode.Suspend())
             {
-                // t = im2col(tx) W^T + cols tW^T + tb, in rows, then to NCHW.
-                var t = Tensor.Empty(yRows.Shape, input.DType, input.Device);
+                // t = W im2col(tx) + tW cols + tb, channel-major, then to NCHW.
+                var tc = Tensor.Empty(yc.Shape, input.DType, input.Device);
                 double beta = 0;
                 if (input.Tangent is { } tx)
                 {
                     var tcols = Tensor.Empty(cols.Shape, input.DType, input.Device);
                     backend.Im2Col(tx, g, tcols);
-                    backend.Gemm(false, true, rows, cout, k, 1, tcols, weight, 0, t);
+                    backend.Gemm(false, false, cout, patches, k, 1, weight, tcols, 0, tc);
                     beta = 1;
                 }
                 if (weight.Tangent is { } tw)
                 {
-                    backend.Gemm(false, true, rows, cout, k, 1, cols, tw, beta, t);
+                    backend.Gemm(false, false, cout, patches, k, 1, tw, cols, beta, tc);
                     beta = 1;
                 }
-                if (beta == 0) backend.Fill(t, 0);
-                if (bias?.Tangent is { } tb) backend.Binary(BinaryOp.Add, t, tb, t, rowLayout, false);
+                if (beta == 0) backend.Fill(tc, 0);
+                if (bias?.Tangent is { } tb) backend.Binary(BinaryOp.Add, tc, tb, tc, channelLayout, false);
                 var ty = Tensor.EmptyLike(y);
-                backend.TransposeBatched(t, g.Batch, g.Locations, cout, ty);
+                backend.SwapMiddleAxes(tc, 1, cout, n, t, ty);
                 y.Tangent = ty;
             }
 
@@ -86,28 +86,27 @@ public static class ConvolutionOps
         protected override void Backward(Tensor dy, BackwardContext ctx)
         {
             var backend = dy.Backend;
-            int rows = g.PatchCount, k = g.PatchSize;
-            bool needsBias = Inputs.Count > 2 && ctx.Needs(2);
-            if (needsBias)
+            int patches = g.PatchCount, k = g.PatchSize;
+            if (Inputs.Count > 2 && ctx.Needs(2))
             {
                 // db_o = sum over n and locations of dY[n, o, :]
                 var db = ctx.GradTarget(2, out bool acc);
                 backend.SumToMid(dy, g.Batch, cout, g.Locations, db, acc);
             }
             if (!ctx.Needs(0) && !ctx.Needs(1)) return;
-            var dyRows = Tensor.Empty(new Shape(rows, cout), dy.DType, dy.Device);
-            backend.TransposeBatched(dy, g.Batch, cout, g.Locations, dyRows);
+            var dyc = Tensor.Empty(new Shape(cout, patches), dy.DType, dy.Device);
+            backend.SwapMiddleAxes(dy, 1, g.Batch, cout, g.Locations, dyc);
             if (ctx.Needs(1))
             {
-                // dW [Cout, C kh kw] = dY_rows^T cols
+                // dW [Cout, C kh kw] = dY cols^T
                 var dw = ctx.GradTarget(1, out bool acc);
-                backend.Gemm(true, false, cout, k, rows, 1, dyRows, cols!, acc ? 1 : 0, dw);
+                backend.Gemm(false, true, cout, k, patches, 1, dyc, cols!, acc ? 1 : 0, dw);
             }
             if (ctx.Needs(0))
             {
-                // dx = col2im(dY_rows W)
-                var dcols = Tensor.Empty(new Shape(rows, k), dy.DType, dy.Device);
-                backend.Gemm(false, false, rows, k, cout, 1, dyRows, Inputs[1], 0, dcols);
+                // dx = col2im(W^T dY)
+                var dcols = Tensor.Empty(new Shape(k, patches), dy.DType, dy.Device);
+                backend.Gemm(true, false, k, patches, cout, 1, Inputs[1], dyc, 0, dcols);
                 var dx = ctx.GradTarget(0, out bool acc);
                 backend.Col2Im(dcols, g, dx, acc);
             }

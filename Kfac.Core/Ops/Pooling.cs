@@ -6,8 +6,8 @@ namespace Kfac.Ops;
 /// <summary>
 /// Max and average pooling of NCHW images over kernel windows (no parameters, so no curvature block).
 /// Max pooling has its own kernels (arg max recomputed from x in backward and JVP); average pooling is
-/// linear and is lowered onto im2col of each channel plane: y = mean over each patch row, whose adjoint
-/// is broadcast-then-col2im.
+/// linear and is lowered onto im2col of each channel plane: y = the mean of the kh kw rows of the patch
+/// matrix, whose adjoint is broadcast-then-col2im.
 /// </summary>
 public static class PoolingOps
 {
@@ -64,13 +64,13 @@ public static class PoolingOps
         return y;
     }
 
-    /// <summary>y = (1 / (kh kw)) sum of each patch row of im2col(x) (the planes' geometry).</summary>
+    /// <summary>y = (1 / (kh kw)) sum of the rows of im2col(x) [kh kw, N C T] (the planes' geometry).</summary>
     private static void WindowMean(Tensor x, WindowGeometry planes, Tensor y)
     {
         var backend = x.Backend;
-        var cols = Tensor.Empty(new Shape(planes.PatchCount, planes.PatchSize), x.DType, x.Device);
+        var cols = Tensor.Empty(new Shape(planes.PatchSize, planes.PatchCount), x.DType, x.Device);
         backend.Im2Col(x, planes, cols);
-        backend.SumAxis(cols, planes.PatchCount, planes.PatchSize, 1, y, false);
+        backend.SumAxis(cols, 1, planes.PatchSize, planes.PatchCount, y, false);
         backend.Affine(y, 1.0 / planes.PatchSize, 0, y);
     }
 
@@ -82,8 +82,8 @@ public static class PoolingOps
             var backend = dy.Backend;
             var scaled = Tensor.EmptyLike(dy);
             backend.Affine(dy, 1.0 / planes.PatchSize, 0, scaled);
-            var dcols = Tensor.Empty(new Shape(planes.PatchCount, planes.PatchSize), dy.DType, dy.Device);
-            backend.BroadcastAxis(scaled, planes.PatchCount, planes.PatchSize, 1, dcols, false);
+            var dcols = Tensor.Empty(new Shape(planes.PatchSize, planes.PatchCount), dy.DType, dy.Device);
+            backend.BroadcastAxis(scaled, 1, planes.PatchSize, planes.PatchCount, dcols, false);
             var dx = ctx.GradTarget(0, out bool acc);
             backend.Col2Im(dcols, planes, dx, acc);
         }

@@ -152,22 +152,24 @@ public interface IBackend
     // ---- Convolution and pooling (NCHW) ----
 
     /// <summary>
-    /// im2col: cols[r, q] = x[b, c, oh StrideH - PadH + i, ow StrideW - PadW + j] (0 where that falls in the
-    /// padding), with row r = (b OutHeight + oh) OutWidth + ow (one row per patch, batch-major) and column
-    /// q = (c KernelH + i) KernelW + j (the order of a [Cout, C, KernelH, KernelW] weight's trailing axes).
-    /// x is [Batch, Channels, Height, Width], cols is [PatchCount, PatchSize] (see <see cref="WindowGeometry"/>).
-    /// Rows are KFC's patches (Grosse and Martens 2016, section 2), so a convolution is cols W^T.
+    /// im2col, patches as COLUMNS: cols[q, r] = x[b, c, oh StrideH - PadH + i, ow StrideW - PadW + j] (0 where that
+    /// falls in the padding), with row q = (c KernelH + i) KernelW + j (the order of a [Cout, C, KernelH, KernelW]
+    /// weight's trailing axes) and column r = (b OutHeight + oh) OutWidth + ow (batch-major). x is
+    /// [Batch, Channels, Height, Width]; cols is [PatchSize, PatchCount] (see <see cref="WindowGeometry"/>), so a
+    /// convolution is the GEMM W cols with W viewed as [Cout, PatchSize]. The columns are KFC's patches
+    /// (Grosse and Martens 2016, section 2). Each row is written as runs of OutWidth contiguous elements, each a
+    /// (strided) copy of one input row.
     /// </summary>
     void Im2Col(Tensor x, WindowGeometry g, Tensor cols);
 
-    /// <summary>col2im, the adjoint of <see cref="Im2Col"/>: dx (+)= sum over every (r, q) of cols[r, q] added at
-    /// the input element that Im2Col read it from (entries that fell in the padding are dropped). Overlapping
-    /// windows accumulate.</summary>
+    /// <summary>col2im, the adjoint of <see cref="Im2Col"/>: dx (+)= for every (q, r), cols[q, r] added at the input
+    /// element that Im2Col read it from (entries that fell in the padding are dropped). Overlapping windows add up.</summary>
     void Col2Im(Tensor cols, WindowGeometry g, Tensor dx, bool accumulate);
 
-    /// <summary>y[b, c, r] = x[b, r, c] for <paramref name="batch"/> consecutive [rows, cols] matrices (NHWC to NCHW
-    /// with rows = H W, cols = C, and back with the two swapped).</summary>
-    void TransposeBatched(Tensor x, int batch, int rows, int cols, Tensor y);
+    /// <summary>Swaps the two middle axes: y[o, j, i, k] = x[o, i, j, k] for x viewed as [outer, a, b, inner] and y as
+    /// [outer, b, a, inner]. NCHW to CNHW (outer 1, a = N, b = C, inner = H W) moves contiguous planes; NCHW to NHWC
+    /// (outer = N, a = C, b = H W, inner 1) is a batch of matrix transposes.</summary>
+    void SwapMiddleAxes(Tensor x, int outer, int a, int b, int inner, Tensor y);
 
     /// <summary>Max pooling: y[b, c, oh, ow] = max of x over the window (padding never wins: it counts as -inf).
     /// x is [Batch, Channels, Height, Width], y [Batch, Channels, OutHeight, OutWidth]. The arg max used by

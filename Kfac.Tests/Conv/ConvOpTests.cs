@@ -80,9 +80,9 @@ public class ConvOpTests
     {
         var x = Random(10, n, c, h, w);
         var g = WindowGeometry.Of("test", x, kh, kw, sh, sw, ph, pw);
-        var cols = Tensor.Empty(new Shape(g.PatchCount, g.PatchSize), DType.Float64);
+        var cols = Tensor.Empty(new Shape(g.PatchSize, g.PatchCount), DType.Float64);
         x.Backend.Im2Col(x, g, cols);
-        var r = Random(11, g.PatchCount, g.PatchSize);
+        var r = Random(11, g.PatchSize, g.PatchCount);
         var back = Tensor.Full(x.Shape, 0.5, DType.Float64);
         x.Backend.Col2Im(r, g, back, accumulate: true);
         double lhs = x.Backend.Dot(cols, r);
@@ -93,12 +93,28 @@ public class ConvOpTests
     }
 
     [Test]
-    public void TransposeBatchedSwapsTheLastTwoAxesOfEachMatrix()
+    public void Im2ColPutsEachPatchInAColumn()
+    {
+        // One 1 x 3 x 3 image 1..9, 2x2 kernel, stride 1, padding 0: four patches of four elements.
+        var x = Tensor.FromArray(Enumerable.Range(1, 9).Select(v => (double)v).ToArray(), 1, 1, 3, 3);
+        var g = WindowGeometry.Of("test", x, 2, 2, 1, 1, 0, 0);
+        var cols = Tensor.Empty(new Shape(4, 4), DType.Float64);
+        x.Backend.Im2Col(x, g, cols);
+        // column r = patch at (oh, ow) = (r / 2, r % 2); row q = kernel position (i, j)
+        Assert.That(cols.ToArray<double>(), Is.EqualTo(new double[] { 1, 2, 4, 5, 2, 3, 5, 6, 4, 5, 7, 8, 5, 6, 8, 9 }));
+    }
+
+    [Test]
+    public void SwapMiddleAxesMovesPlanesAndTransposesMatrices()
     {
         var x = Tensor.FromArray(Enumerable.Range(0, 12).Select(v => (double)v).ToArray(), 2, 2, 3);
         var y = Tensor.Empty(new Shape(2, 3, 2), DType.Float64);
-        x.Backend.TransposeBatched(x, 2, 2, 3, y);
-        Assert.That(y.ToArray<double>(), Is.EqualTo(new double[] { 0, 3, 1, 4, 2, 5, 6, 9, 7, 10, 8, 11 }));
+        x.Backend.SwapMiddleAxes(x, 2, 2, 3, 1, y);
+        Assert.That(y.ToArray<double>(), Is.EqualTo(new double[] { 0, 3, 1, 4, 2, 5, 6, 9, 7, 10, 8, 11 }), "two 2x3 transposes");
+        var z = Tensor.Empty(new Shape(3, 2, 2), DType.Float64);
+        x.Backend.SwapMiddleAxes(x, 1, 2, 3, 2, z);
+        // x as [1, a = 2, b = 3, inner = 2] -> [1, 3, 2, 2]: z[j, i, :] = x[i, j, :]
+        Assert.That(z.ToArray<double>(), Is.EqualTo(new double[] { 0, 1, 6, 7, 2, 3, 8, 9, 4, 5, 10, 11 }));
     }
 
     [Test]

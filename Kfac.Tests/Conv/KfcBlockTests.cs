@@ -129,14 +129,14 @@ public class KfcBlockTests
         var bias = conv.Bias!.Clone();
         var dense = new DenseTag(() => weight, () => bias, cin, cout);
         var pixels = Tensor.Empty(new Shape(m * t, cin), DType.Float64);
-        x.Backend.TransposeBatched(x, m, cin, t, pixels);
+        x.Backend.SwapMiddleAxes(x, m, cin, t, 1, pixels);
         var outputs = Tensor.Empty(new Shape(m * t, cout), DType.Float64);
-        x.Backend.TransposeBatched(c.Output, m, cout, t, outputs);
+        x.Backend.SwapMiddleAxes(c.Output, m, cout, t, 1, outputs);
         var pixelCapture = new LayerCapture(dense, pixels, outputs);
         foreach (var pass in c.OutputGradients)
         {
             var rows = Tensor.Empty(new Shape(m * t, cout), DType.Float64);
-            x.Backend.TransposeBatched(pass, m, cout, t, rows);
+            x.Backend.SwapMiddleAxes(pass, m, cout, t, 1, rows);
             pixelCapture.AddOutputGradient(rows);
         }
         var kfac = new KroneckerFactoredBlock(dense);
