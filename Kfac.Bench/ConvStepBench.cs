@@ -6,7 +6,7 @@ using Kfac.Tensors;
 namespace Kfac.Bench;
 
 /// <summary>
-/// `convstep --model convnet --optimizer kfac|sgd|momentum|adam --batch 128 [--batchnorm] [--runs 10] [--json]`:
+/// `convstep --model convnet --optimizer kfac|sgd|momentum|adam --batch 128 [--batchnorm] [--runs 10] [--warmup 5] [--json]`:
 /// the median time of one training step of examples/ConvNet's network on random 28 x 28 images, next to the
 /// median time of its forward + backward pass alone and the GEMM-bound lower bound of that pass (its GEMM
 /// FLOPs divided by the GFLOP/s this machine reaches on the conv2 forward GEMM shape).
@@ -22,7 +22,7 @@ internal sealed class ConvStepBench : IBenchCommand
         string model = args.String("model", "convnet")!;
         if (model != "convnet") throw new ArgumentException($"--model {model}: only convnet is defined");
         string optimizer = args.String("optimizer", "kfac")!;
-        int batch = args.Int("batch", 128), runs = args.Int("runs", 10), warmup = args.Int("warmup", 2);
+        int batch = args.Int("batch", 128), runs = args.Int("runs", 10), warmup = args.Int("warmup", 5);
         bool batchNorm = args.Flag("batchnorm");
 
         var net = ConvNetModel.Build(batchNorm, seed: 1);

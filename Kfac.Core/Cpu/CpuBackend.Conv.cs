@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using Kfac.Tensors;
 using Tensor = Kfac.Tensors.Tensor;
 
@@ -10,7 +11,8 @@ namespace Kfac.Cpu;
 /// [C kh kw, N Hout Wout] matrix) and the middle-axes swap that moves between the GEMM's channel-major output
 /// and NCHW. The patch matrix is built row by row from runs of Wout outputs, each a copy of part of one input
 /// row (a plain contiguous copy at stride 1), so both directions stream through memory. Images write disjoint
-/// columns of cols and disjoint parts of dx: the per-image loop is the unit to spread over cores.
+/// columns of cols and disjoint parts of dx: the per-image loop is the unit to spread over cores. The loops
+/// are compiled fully optimised at first use (they run a handful of times per step, too few for tiering).
 /// </summary>
 internal sealed partial class CpuBackend
 {
@@ -42,6 +44,7 @@ internal sealed partial class CpuBackend
 
     /// <summary>The columns of image b: for each patch row q = (c, i, j) and output row p, the run
     /// cols[q, (b, p, 0 .. Wout)] = x[b, c, p sh - ph + i, (0 .. Wout) sw - pw + j], zeros outside the image.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PatchesOfImage<T>(Span<T> xb, WindowGeometry g, Span<T> cols, int b, bool adjoint)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -96,6 +99,7 @@ internal sealed partial class CpuBackend
         else SwapMiddleAxes<float>(S<float>(x), outer, a, b, inner, S<float>(y));
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void SwapMiddleAxes<T>(ReadOnlySpan<T> x, int outer, int a, int b, int inner, Span<T> y) where T : unmanaged
     {
         int block = a * b * inner;

@@ -8,7 +8,7 @@ namespace Kfac.Cpu;
 /// <summary>
 /// Max pooling over NCHW planes. The forward pass keeps no index tensor: backward and JVP recompute each
 /// window's arg max from x (the first maximal element in row-major window order), so all three agree on
-/// ties. Planes (b, c) are independent, the unit to spread over cores.
+/// ties. Planes (b, c) are independent, the unit to spread over cores. Compiled fully optimised at first use.
 /// </summary>
 internal sealed partial class CpuBackend
 {
@@ -31,48 +31,51 @@ internal sealed partial class CpuBackend
     }
 
     /// <summary>y[window] = x[arg max].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void MaxPool<T>(ReadOnlySpan<T> x, WindowGeometry g, Span<T> y) where T : unmanaged, INumber<T>
     {
-        int planeIn = g.Height * g.Width, planeOut = g.Locations;
+        int planeIn = g.Height * g.Width, planeOut = g.Locations, oh = g.OutHeight, ow = g.OutWidth;
         for (int plane = 0; plane < g.Batch * g.Channels; plane++)
         {
             var xp = x.Slice(plane * planeIn, planeIn);
             var yp = y.Slice(plane * planeOut, planeOut);
-            for (int p = 0; p < g.OutHeight; p++)
-                for (int q = 0; q < g.OutWidth; q++)
-                    yp[p * g.OutWidth + q] = xp[ArgMax(xp, g, p, q)];
+            for (int p = 0; p < oh; p++)
+                for (int q = 0; q < ow; q++)
+                    yp[p * ow + q] = xp[ArgMax(xp, g, p, q)];
         }
     }
 
     /// <summary>dx[arg max] (+)= dy[window].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void MaxPoolScatter<T>(ReadOnlySpan<T> x, WindowGeometry g, ReadOnlySpan<T> dy, Span<T> dx, bool accumulate)
         where T : unmanaged, INumber<T>
     {
         if (!accumulate) dx.Clear();
-        int planeIn = g.Height * g.Width, planeOut = g.Locations;
+        int planeIn = g.Height * g.Width, planeOut = g.Locations, oh = g.OutHeight, ow = g.OutWidth;
         for (int plane = 0; plane < g.Batch * g.Channels; plane++)
         {
             var xp = x.Slice(plane * planeIn, planeIn);
             var dxp = dx.Slice(plane * planeIn, planeIn);
             var dyp = dy.Slice(plane * planeOut, planeOut);
-            for (int p = 0; p < g.OutHeight; p++)
-                for (int q = 0; q < g.OutWidth; q++)
-                    dxp[ArgMax(xp, g, p, q)] += dyp[p * g.OutWidth + q];
+            for (int p = 0; p < oh; p++)
+                for (int q = 0; q < ow; q++)
+                    dxp[ArgMax(xp, g, p, q)] += dyp[p * ow + q];
         }
     }
 
     /// <summary>ty[window] = tx[arg max].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void MaxPoolGather<T>(ReadOnlySpan<T> x, WindowGeometry g, ReadOnlySpan<T> tx, Span<T> ty) where T : unmanaged, INumber<T>
     {
-        int planeIn = g.Height * g.Width, planeOut = g.Locations;
+        int planeIn = g.Height * g.Width, planeOut = g.Locations, oh = g.OutHeight, ow = g.OutWidth;
         for (int plane = 0; plane < g.Batch * g.Channels; plane++)
         {
             var xp = x.Slice(plane * planeIn, planeIn);
             var txp = tx.Slice(plane * planeIn, planeIn);
             var typ = ty.Slice(plane * planeOut, planeOut);
-            for (int p = 0; p < g.OutHeight; p++)
-                for (int q = 0; q < g.OutWidth; q++)
-                    typ[p * g.OutWidth + q] = txp[ArgMax(xp, g, p, q)];
+            for (int p = 0; p < oh; p++)
+                for (int q = 0; q < ow; q++)
+                    typ[p * ow + q] = txp[ArgMax(xp, g, p, q)];
         }
     }
 
