@@ -110,15 +110,48 @@ public sealed record SpatialCorrelation(
         return sums;
     }
 
-    /// <summary>A table: one row per offset with both correlations.</summary>
+    /// <summary>Two grids (rows dy, columns dx) when the offsets are a full square, else one row per offset.</summary>
     public override string ToString()
     {
         var sb = new StringBuilder();
-        sb.AppendLine(CultureInfo.InvariantCulture, $"spatial autocorrelation, {Layer}");
+        sb.Append(CultureInfo.InvariantCulture, $"spatial autocorrelation, {Layer}");
+        int radius = (int)Math.Round((Math.Sqrt(Offsets.Count) - 1) / 2);
+        if (Offsets.SequenceEqual(Square(radius)))
+        {
+            int side = 2 * radius + 1;
+            sb.AppendLine();
+            sb.Append("activations a".PadRight(6 + 8 * side)).Append("  |  derivatives g").AppendLine();
+            Header(sb, radius);
+            sb.Append("  |  ");
+            Header(sb, radius);
+            sb.AppendLine();
+            for (int dy = -radius; dy <= radius; dy++)
+            {
+                Row(sb, ActivationCorrelation, dy, radius);
+                sb.Append("  |  ");
+                Row(sb, DerivativeCorrelation, dy, radius);
+                sb.AppendLine();
+            }
+            return sb.ToString().TrimEnd();
+        }
+        sb.AppendLine();
         sb.AppendLine("  offset (dy, dx)   activations   derivatives");
         for (int i = 0; i < Offsets.Count; i++)
             sb.AppendLine(CultureInfo.InvariantCulture,
                 $"  {$"({Offsets[i].Dy}, {Offsets[i].Dx})",-15}   {ActivationCorrelation[i],11:F4}   {DerivativeCorrelation[i],11:F4}");
-        return sb.ToString();
+        return sb.ToString().TrimEnd();
+    }
+
+    private static void Header(StringBuilder sb, int radius)
+    {
+        sb.Append("dy\\dx ");
+        for (int dx = -radius; dx <= radius; dx++) sb.Append(CultureInfo.InvariantCulture, $"{dx,8}");
+    }
+
+    private static void Row(StringBuilder sb, double[] values, int dy, int radius)
+    {
+        int side = 2 * radius + 1;
+        sb.Append(CultureInfo.InvariantCulture, $"{dy,5} ");
+        for (int dx = -radius; dx <= radius; dx++) sb.Append(CultureInfo.InvariantCulture, $"{values[(dy + radius) * side + dx + radius],8:F4}");
     }
 }

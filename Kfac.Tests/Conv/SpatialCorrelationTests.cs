@@ -82,8 +82,10 @@ public class SpatialCorrelationTests
                 Assert.That(r.ActivationCorrelation[i], Is.EqualTo(r.ActivationCorrelation[24 - i]).Within(1e-12), "rho(-d) = rho(d)");
                 Assert.That(r.DerivativeCorrelation[i], Is.EqualTo(r.DerivativeCorrelation[24 - i]).Within(1e-12));
             }
-            Assert.That(r.ToString(), Does.Contain("(0, 0)").And.Contain("derivatives").And.Contain(r.Layer));
+            Assert.That(r.ToString(), Does.Contain("activations a").And.Contain("derivatives g").And.Contain(r.Layer).And.Contain("  1.0000"));
         }
         Assert.That(results[0].Layer, Does.Contain("Conv2d(2 -> 3"));
+        var list = new SpatialCorrelation("layer", [(0, 1), (2, 0)], [0.5, 0.25], [0.125, -0.5]).ToString();
+        Assert.That(list, Does.Contain("(0, 1)").And.Contain("0.5000").And.Contain("-0.5000"), "offsets that are not a full square are listed");
     }
 }
