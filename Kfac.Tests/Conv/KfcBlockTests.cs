@@ -222,4 +222,24 @@ public class KfcBlockTests
         Assert.That(ema.OutputFactor.ToArray<double>(), Is.EqualTo(expectedG).Within(1e-12));
         Assert.That(first.InputFactor[4, 4], Is.EqualTo(1).Within(1e-12), "homogeneous coordinate: E[1 * 1] = 1");
     }
+
+    /// <summary>The factors are per-location averages, so batches of different image sizes mix in the EMA; the T that
+    /// multiplies the product is the latest batch's.</summary>
+    [Test]
+    public void ImageSizeMayChangeBetweenBatches()
+    {
+        var conv = Conv(1, 2, (2, 2), (1, 1), (0, 0), seed: 19);
+        var loss = new SquaredError();
+        var small = Capture(new Sequential(conv, new Tanh(), new AvgPool2d(3), new Flatten()), loss, Images(2, 1, 4, 4, seed: 20), FisherEstimation.Exact)[0];
+        var large = Capture(new Sequential(conv, new Tanh(), new AvgPool2d(5), new Flatten()), loss, Images(2, 1, 6, 6, seed: 21), FisherEstimation.Exact)[0];
+        var ema = new KfcBlock(conv.Tag);
+        var alone = new KfcBlock(conv.Tag);
+        ema.UpdateStatistics([small], 0.9);
+        Assert.That(ema.Locations, Is.EqualTo(9));
+        var first = ema.InputFactor.ToArray<double>();
+        ema.UpdateStatistics([large], 0.9);
+        alone.UpdateStatistics([large], 0.9);
+        Assert.That(ema.Locations, Is.EqualTo(25));
+        Assert.That(ema.InputFactor.ToArray<double>(), Is.EqualTo(first.Zip(alone.InputFactor.ToArray<double>(), (p, q) => 0.5 * p + 0.5 * q).ToArray()).Within(1e-12));
+    }
 }
