@@ -24,3 +24,6 @@ internal struct R14 : IConst { public static int Value => 14; }
 
 internal struct V1 : IConst { public static int Value => 1; }
 internal struct V2 : IConst { public static int Value => 2; }
+
+internal struct M0 : IConst { public static int Value => 0; }
+internal struct M1 : IConst { public static int Value => 1; }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics;
 
 namespace Kfac.Cpu.Blas;
@@ -92,6 +93,7 @@ internal static unsafe class GemmDriver<T, TK> where T : unmanaged, IFloatingPoi
         public T* Dst;
         public int Jc, Nc, NcPad, Kc, Panels;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public readonly void Invoke(int start, int end)
         {
             int nr = TK.NR;
@@ -118,6 +120,7 @@ internal static unsafe class GemmDriver<T, TK> where T : unmanaged, IFloatingPoi
             for (int t = start; t < end; t++) RunTask(t);
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private readonly void RunTask(int t)
         {
             int mr = TK.MR, nr = TK.NR;

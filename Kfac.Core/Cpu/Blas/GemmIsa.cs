@@ -27,7 +27,7 @@ internal static class GemmKernels
         set => t_forced = value;
     }
 
-    public static bool Vector256Supported => Vector256.IsHardwareAccelerated && (Fma.IsSupported || !X86Base.IsSupported);
+    public static bool Vector256Supported => Vector256.IsHardwareAccelerated && Avx.IsSupported && Fma.IsSupported;
 
     public static GemmIsa Select<T>() where T : unmanaged, IFloatingPointIeee754<T>
     {

@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Kfac.Cpu.Blas;
 
@@ -15,60 +16,40 @@ internal unsafe struct MicroKernel256<T> : IMicroKernel<T> where T : unmanaged, 
     public static int NR => 2 * Vector256<T>.Count;
     public static bool IsSupported => GemmKernels.Vector256Supported && (typeof(T) == typeof(float) || typeof(T) == typeof(double));
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Tile(int mr, int nr, int kc, T* a, T* b, T* c, int ldc, T alpha, T beta)
     {
-        if (nr == NR) Full(mr, kc, a, b, c, ldc, alpha, beta);
-        else if (nr == Vector256<T>.Count) Half(mr, kc, a, b, c, ldc, alpha, beta);
-        else Edge(mr, nr, kc, a, b, c, ldc, alpha, beta);
+        int w = Vector256<T>.Count;
+        if (nr == 2 * w) Dispatch<V2, M0>(mr, kc, a, b, c, ldc, alpha, beta, w);
+        else if (nr == w) Dispatch<V1, M0>(mr, kc, a, b, c, ldc, alpha, beta, w);
+        else if (nr > w) Dispatch<V2, M1>(mr, kc, a, b, c, ldc, alpha, beta, nr - w);
+        else Dispatch<V1, M1>(mr, kc, a, b, c, ldc, alpha, beta, nr);
     }
 
-    private static void Full(int mr, int kc, T* a, T* b, T* c, int ldc, T alpha, T beta)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Dispatch<TV, TM>(int mr, int kc, T* a, T* b, T* c, int ldc, T alpha, T beta, int tail)
+        where TV : struct, IConst where TM : struct, IConst
     {
         switch (mr)
         {
-            case 6: Core<R6, V2>(kc, a, b, c, ldc, alpha, beta); break;
-            case 5: Core<R5, V2>(kc, a, b, c, ldc, alpha, beta); break;
-            case 4: Core<R4, V2>(kc, a, b, c, ldc, alpha, beta); break;
-            case 3: Core<R3, V2>(kc, a, b, c, ldc, alpha, beta); break;
-            case 2: Core<R2, V2>(kc, a, b, c, ldc, alpha, beta); break;
-            case 1: Core<R1, V2>(kc, a, b, c, ldc, alpha, beta); break;
+            case 6: Core<R6, TV, TM>(kc, a, b, c, ldc, alpha, beta, tail); break;
+            case 5: Core<R5, TV, TM>(kc, a, b, c, ldc, alpha, beta, tail); break;
+            case 4: Core<R4, TV, TM>(kc, a, b, c, ldc, alpha, beta, tail); break;
+            case 3: Core<R3, TV, TM>(kc, a, b, c, ldc, alpha, beta, tail); break;
+            case 2: Core<R2, TV, TM>(kc, a, b, c, ldc, alpha, beta, tail); break;
+            case 1: Core<R1, TV, TM>(kc, a, b, c, ldc, alpha, beta, tail); break;
             default: throw new ArgumentOutOfRangeException(nameof(mr));
         }
-    }
-
-    private static void Half(int mr, int kc, T* a, T* b, T* c, int ldc, T alpha, T beta)
-    {
-        switch (mr)
-        {
-            case 6: Core<R6, V1>(kc, a, b, c, ldc, alpha, beta); break;
-            case 5: Core<R5, V1>(kc, a, b, c, ldc, alpha, beta); break;
-            case 4: Core<R4, V1>(kc, a, b, c, ldc, alpha, beta); break;
-            case 3: Core<R3, V1>(kc, a, b, c, ldc, alpha, beta); break;
-            case 2: Core<R2, V1>(kc, a, b, c, ldc, alpha, beta); break;
-            case 1: Core<R1, V1>(kc, a, b, c, ldc, alpha, beta); break;
-            default: throw new ArgumentOutOfRangeException(nameof(mr));
-        }
-    }
-
-    /// <summary>Column edge (nr not a whole number of vectors): compute the zero-padded tile into a stack
-    /// buffer, then merge the valid mr x nr part into C with alpha/beta.</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void Edge(int mr, int nr, int kc, T* a, T* b, T* c, int ldc, T alpha, T beta)
-    {
-        T* tmp = stackalloc T[6 * 2 * Vector256<T>.Count];
-        int nrp = NR;
-        if (nr <= Vector256<T>.Count) Half(mr, kc, a, b, tmp, nrp, T.One, T.Zero);
-        else Full(mr, kc, a, b, tmp, nrp, T.One, T.Zero);
-        TileMerge.Merge(mr, nr, tmp, nrp, c, ldc, alpha, beta);
     }
 
     /// <summary>The register-blocked kernel: TR rows (1..MR) x TV vectors (1 or 2) of accumulators stay in
     /// registers for the whole kc loop; each step loads TV vectors of the packed B row, broadcasts TR values
-    /// of the packed A column and issues TR*TV FMAs. The generic struct constants make the JIT emit one
-    /// specialised body per (TR, TV) with the unused rows removed.</summary>
+    /// of the packed A column and issues TR*TV FMAs. TM = 1: only the first <paramref name="tail"/> lanes of
+    /// the last vector are stored (masked loads/stores for a ragged right edge of C). The generic struct
+    /// constants make the JIT emit one specialised body per (TR, TV, TM) with the unused rows removed.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Core<TR, TV>(int kc, T* a, T* b, T* c, int ldc, T alpha, T beta)
-        where TR : struct, IConst where TV : struct, IConst
+    private static void Core<TR, TV, TM>(int kc, T* a, T* b, T* c, int ldc, T alpha, T beta, int tail)
+        where TR : struct, IConst where TV : struct, IConst where TM : struct, IConst
     {
         int w = Vector256<T>.Count;
         Vector256<T> c0a = default, c0b = default,
@@ -92,24 +73,25 @@ internal unsafe struct MicroKernel256<T> : IMicroKernel<T> where T : unmanaged, 
             b += 2 * w; // packed B rows are NR = 2w wide (zero padded) whatever TV is
         }
         var va = Vector256.Create(alpha);
+        var mask = TM.Value != 0 ? Vector256.LessThan(Vector256<T>.Indices, Vector256.Create(T.CreateTruncating(tail))) : default;
         if (beta == T.Zero)
         {
-            { T* q = c + 0 * ldc; (va * c0a).Store(q); if (TV.Value > 1) (va * c0b).Store(q + w); }
-            if (TR.Value > 1) { T* q = c + 1 * ldc; (va * c1a).Store(q); if (TV.Value > 1) (va * c1b).Store(q + w); }
-            if (TR.Value > 2) { T* q = c + 2 * ldc; (va * c2a).Store(q); if (TV.Value > 1) (va * c2b).Store(q + w); }
-            if (TR.Value > 3) { T* q = c + 3 * ldc; (va * c3a).Store(q); if (TV.Value > 1) (va * c3b).Store(q + w); }
-            if (TR.Value > 4) { T* q = c + 4 * ldc; (va * c4a).Store(q); if (TV.Value > 1) (va * c4b).Store(q + w); }
-            if (TR.Value > 5) { T* q = c + 5 * ldc; (va * c5a).Store(q); if (TV.Value > 1) (va * c5b).Store(q + w); }
+            { T* q = c + 0 * ldc; if (TV.Value > 1) { (va * c0a).Store(q); Put<TM>(q + w, va * c0b, mask); } else Put<TM>(q, va * c0a, mask); }
+            if (TR.Value > 1) { T* q = c + 1 * ldc; if (TV.Value > 1) { (va * c1a).Store(q); Put<TM>(q + w, va * c1b, mask); } else Put<TM>(q, va * c1a, mask); }
+            if (TR.Value > 2) { T* q = c + 2 * ldc; if (TV.Value > 1) { (va * c2a).Store(q); Put<TM>(q + w, va * c2b, mask); } else Put<TM>(q, va * c2a, mask); }
+            if (TR.Value > 3) { T* q = c + 3 * ldc; if (TV.Value > 1) { (va * c3a).Store(q); Put<TM>(q + w, va * c3b, mask); } else Put<TM>(q, va * c3a, mask); }
+            if (TR.Value > 4) { T* q = c + 4 * ldc; if (TV.Value > 1) { (va * c4a).Store(q); Put<TM>(q + w, va * c4b, mask); } else Put<TM>(q, va * c4a, mask); }
+            if (TR.Value > 5) { T* q = c + 5 * ldc; if (TV.Value > 1) { (va * c5a).Store(q); Put<TM>(q + w, va * c5b, mask); } else Put<TM>(q, va * c5a, mask); }
         }
         else
         {
             var vb = Vector256.Create(beta);
-            { T* q = c + 0 * ldc; Fma(vb, Vector256.Load(q), va * c0a).Store(q); if (TV.Value > 1) Fma(vb, Vector256.Load(q + w), va * c0b).Store(q + w); }
-            if (TR.Value > 1) { T* q = c + 1 * ldc; Fma(vb, Vector256.Load(q), va * c1a).Store(q); if (TV.Value > 1) Fma(vb, Vector256.Load(q + w), va * c1b).Store(q + w); }
-            if (TR.Value > 2) { T* q = c + 2 * ldc; Fma(vb, Vector256.Load(q), va * c2a).Store(q); if (TV.Value > 1) Fma(vb, Vector256.Load(q + w), va * c2b).Store(q + w); }
-            if (TR.Value > 3) { T* q = c + 3 * ldc; Fma(vb, Vector256.Load(q), va * c3a).Store(q); if (TV.Value > 1) Fma(vb, Vector256.Load(q + w), va * c3b).Store(q + w); }
-            if (TR.Value > 4) { T* q = c + 4 * ldc; Fma(vb, Vector256.Load(q), va * c4a).Store(q); if (TV.Value > 1) Fma(vb, Vector256.Load(q + w), va * c4b).Store(q + w); }
-            if (TR.Value > 5) { T* q = c + 5 * ldc; Fma(vb, Vector256.Load(q), va * c5a).Store(q); if (TV.Value > 1) Fma(vb, Vector256.Load(q + w), va * c5b).Store(q + w); }
+            { T* q = c + 0 * ldc; if (TV.Value > 1) { Fma(vb, Vector256.Load(q), va * c0a).Store(q); Put<TM>(q + w, Fma(vb, Get<TM>(q + w, mask), va * c0b), mask); } else Put<TM>(q, Fma(vb, Get<TM>(q, mask), va * c0a), mask); }
+            if (TR.Value > 1) { T* q = c + 1 * ldc; if (TV.Value > 1) { Fma(vb, Vector256.Load(q), va * c1a).Store(q); Put<TM>(q + w, Fma(vb, Get<TM>(q + w, mask), va * c1b), mask); } else Put<TM>(q, Fma(vb, Get<TM>(q, mask), va * c1a), mask); }
+            if (TR.Value > 2) { T* q = c + 2 * ldc; if (TV.Value > 1) { Fma(vb, Vector256.Load(q), va * c2a).Store(q); Put<TM>(q + w, Fma(vb, Get<TM>(q + w, mask), va * c2b), mask); } else Put<TM>(q, Fma(vb, Get<TM>(q, mask), va * c2a), mask); }
+            if (TR.Value > 3) { T* q = c + 3 * ldc; if (TV.Value > 1) { Fma(vb, Vector256.Load(q), va * c3a).Store(q); Put<TM>(q + w, Fma(vb, Get<TM>(q + w, mask), va * c3b), mask); } else Put<TM>(q, Fma(vb, Get<TM>(q, mask), va * c3a), mask); }
+            if (TR.Value > 4) { T* q = c + 4 * ldc; if (TV.Value > 1) { Fma(vb, Vector256.Load(q), va * c4a).Store(q); Put<TM>(q + w, Fma(vb, Get<TM>(q + w, mask), va * c4b), mask); } else Put<TM>(q, Fma(vb, Get<TM>(q, mask), va * c4a), mask); }
+            if (TR.Value > 5) { T* q = c + 5 * ldc; if (TV.Value > 1) { Fma(vb, Vector256.Load(q), va * c5a).Store(q); Put<TM>(q + w, Fma(vb, Get<TM>(q + w, mask), va * c5b), mask); } else Put<TM>(q, Fma(vb, Get<TM>(q, mask), va * c5a), mask); }
         }
     }
 
@@ -121,5 +103,24 @@ internal unsafe struct MicroKernel256<T> : IMicroKernel<T> where T : unmanaged, 
         if (typeof(T) == typeof(double))
             return Vector256.FusedMultiplyAdd(x.AsDouble(), y.AsDouble(), z.AsDouble()).As<double, T>();
         return x * y + z;
+    }
+
+    /// <summary>Loads a vector of C, only the lanes set in <paramref name="mask"/> when TM = 1 (others read as 0).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<T> Get<TM>(T* p, Vector256<T> mask) where TM : struct, IConst
+    {
+        if (TM.Value == 0) return Vector256.Load(p);
+        if (typeof(T) == typeof(float))
+            return Avx.MaskLoad((float*)p, mask.AsSingle()).As<float, T>();
+        return Avx.MaskLoad((double*)p, mask.AsDouble()).As<double, T>();
+    }
+
+    /// <summary>Stores a vector of C, only the lanes set in <paramref name="mask"/> when TM = 1.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Put<TM>(T* p, Vector256<T> v, Vector256<T> mask) where TM : struct, IConst
+    {
+        if (TM.Value == 0) v.Store(p);
+        else if (typeof(T) == typeof(float)) Avx.MaskStore((float*)p, mask.AsSingle(), v.AsSingle());
+        else Avx.MaskStore((double*)p, mask.AsDouble(), v.AsDouble());
     }
 }

@@ -15,6 +15,7 @@ internal static unsafe class Packing<T, TK> where T : unmanaged, IFloatingPointI
     /// Packs op(A)[i0 : i0+rows, p0 : p0+kc] as ceil(rows/MR) micro-panels of kc x MR: element (i, p) of panel q
     /// goes to dst[q*kc*MR + p*MR + i]. op(A) = A (stored m x k, row stride lda) or A^T (stored k x m).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PackA(T* a, int lda, bool transA, int i0, int rows, int p0, int kc, T* dst)
     {
         int mr = TK.MR;
@@ -37,15 +38,9 @@ internal static unsafe class Packing<T, TK> where T : unmanaged, IFloatingPointI
             }
             else
             {
-                T* src = a + (long)(i0 + ii) * lda + p0;
-                // Row i of the block is contiguous in A: read it sequentially, write it with stride MR.
-                for (int i = 0; i < r; i++)
-                {
-                    T* s = src + (long)i * lda, d = dst + i;
-                    for (int p = 0; p < kc; p++) d[p * mr] = s[p];
-                }
-                for (int i = r; i < mr; i++)
-                    for (int p = 0; p < kc; p++) dst[p * mr + i] = T.Zero;
+                Transpose.Copy(a + (long)(i0 + ii) * lda + p0, lda, r, kc, dst, mr);
+                for (int p = 0; p < kc; p++)
+                    for (int i = r; i < mr; i++) dst[p * mr + i] = T.Zero;
             }
         }
     }
@@ -54,6 +49,7 @@ internal static unsafe class Packing<T, TK> where T : unmanaged, IFloatingPointI
     /// Packs the micro-panel q of op(B)[p0 : p0+kc, j0 : j0+cols] (columns j0 + q*NR ...) as kc x NR: element (p, j)
     /// goes to dst[p*NR + j]. op(B) = B (stored k x n, row stride ldb) or B^T (stored n x k).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PackBPanel(T* b, int ldb, bool transB, int p0, int kc, int j0, int cols, T* dst)
     {
         int nr = TK.NR;
@@ -74,14 +70,10 @@ internal static unsafe class Packing<T, TK> where T : unmanaged, IFloatingPointI
         }
         else
         {
-            T* src = b + (long)j0 * ldb + p0;
-            for (int j = 0; j < c; j++)
-            {
-                T* s = src + (long)j * ldb, d = dst + j;
-                for (int p = 0; p < kc; p++) d[p * nr] = s[p];
-            }
-            for (int j = c; j < nr; j++)
-                for (int p = 0; p < kc; p++) dst[p * nr + j] = T.Zero;
+            Transpose.Copy(b + (long)j0 * ldb + p0, ldb, c, kc, dst, nr);
+            if (c < nr)
+                for (int p = 0; p < kc; p++)
+                    for (int j = c; j < nr; j++) dst[p * nr + j] = T.Zero;
         }
     }
 }

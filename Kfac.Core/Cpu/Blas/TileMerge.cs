@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics;
 
 namespace Kfac.Cpu.Blas;
@@ -6,6 +7,7 @@ namespace Kfac.Cpu.Blas;
 internal static unsafe class TileMerge
 {
     /// <summary>C[i, j] = alpha * t[i, j] + beta * C[i, j] for i &lt; mr, j &lt; nr (beta == 0: C is not read).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Merge<T>(int mr, int nr, T* t, int ldt, T* c, int ldc, T alpha, T beta)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -21,6 +23,7 @@ internal static unsafe class TileMerge
 
     /// <summary>Like <see cref="Merge{T}"/> but only for the entries on or below the diagonal of the whole matrix:
     /// tile entry (i, j) sits at global row row0 + i and column col0 + j and is written when col0 + j &lt;= row0 + i.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void MergeLower<T>(int mr, int nr, int row0, int col0, T* t, int ldt, T* c, int ldc, T alpha, T beta)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
