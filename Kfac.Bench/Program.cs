@@ -8,6 +8,9 @@ internal static class Program
 {
     private static readonly IBenchCommand[] Commands =
     [
+        new GemmBench(),
+        new SyrkBench(),
+        new PeakBench(),
     ];
 
     private static int Main(string[] args)
