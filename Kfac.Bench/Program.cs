@@ -11,6 +11,7 @@ internal static class Program
         new GemmBench(),
         new SyrkBench(),
         new PeakBench(),
+        new StepBench(),
     ];
 
     private static int Main(string[] args)
