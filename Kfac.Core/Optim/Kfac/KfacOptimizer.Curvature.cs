@@ -55,9 +55,9 @@ public sealed partial class KfacOptimizer
         ApplyPendingImport();
     }
 
-    private static CurvatureBlock CreateBlock(LayerTag tag) => tag switch
+    private CurvatureBlock CreateBlock(LayerTag tag) => tag switch
     {
-        DenseTag d => new KroneckerFactoredBlock(d),
+        DenseTag d => new KroneckerFactoredBlock(d, Options.Damping),
         _ => throw new NotSupportedException($"no curvature block for {tag}"),
     };
 
