@@ -12,6 +12,7 @@ internal static class Program
         new SyrkBench(),
         new PeakBench(),
         new StepBench(),
+        new FisherQualityBench(),
     ];
 
     private static int Main(string[] args)
