@@ -28,7 +28,7 @@ public sealed partial class KfacOptimizer
     private readonly Tensor[] _gradient;       // grad h = grad loss + eta theta
     private readonly Tensor[] _backup;         // theta before the last update (for rejection)
     private readonly CurvatureRecorder _recorder = new();
-    private readonly SerializableRandom _rng;
+    private readonly RandomStream _rng;
     private List<CurvatureBlock>? _blocks;
     private int[][]? _blockParameterIndex;
 
@@ -48,7 +48,7 @@ public sealed partial class KfacOptimizer
         _update = ParameterVectors.ZerosLike(_parameters);
         _gradient = ParameterVectors.ZerosLike(_parameters);
         _backup = ParameterVectors.ZerosLike(_parameters);
-        _rng = new SerializableRandom(Options.Seed);
+        _rng = new RandomStream(Options.Seed);
         Lambda = Options.InitialLambda;
         Gamma = Options.StartGamma;
     }
