@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Kfac.Tensors;
 using Tensor = Kfac.Tensors.Tensor;
 
@@ -11,34 +12,62 @@ namespace Kfac.Cpu;
 /// [C kh kw, N Hout Wout] matrix) and the middle-axes swap that moves between the GEMM's channel-major output
 /// and NCHW. The patch matrix is built row by row from runs of Wout outputs, each a copy of part of one input
 /// row (a plain contiguous copy at stride 1), so both directions stream through memory. Images write disjoint
-/// columns of cols and disjoint parts of dx: the per-image loop is the unit to spread over cores. The loops
-/// are compiled fully optimised at first use (they run a handful of times per step, too few for tiering).
+/// columns of cols and disjoint parts of dx, so images are spread over <see cref="CpuParallel"/>'s threads
+/// (pool buffers are pinned, so the loop bodies hold raw pointers). The loops are compiled fully optimised
+/// at first use (they run a handful of times per step, too few for tiering).
 /// </summary>
 internal sealed partial class CpuBackend
 {
+    /// <summary>Below this many elements moved, a kernel runs on the calling thread only.</summary>
+    private const int ParallelThreshold = 1 << 15;
+
+    private static int ThreadsFor(long elements) => elements < ParallelThreshold ? 1 : 0;
+
+    internal static unsafe T* Pointer<T>(Span<T> s) where T : unmanaged => (T*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(s));
+
     public void Im2Col(Tensor x, WindowGeometry g, Tensor cols)
     {
-        if (IsDouble(x)) Im2Col<double>(S<double>(x), g, S<double>(cols), accumulate: false, adjoint: false);
-        else Im2Col<float>(S<float>(x), g, S<float>(cols), accumulate: false, adjoint: false);
+        if (IsDouble(x)) Patches<double>(S<double>(x), g, S<double>(cols), accumulate: false, adjoint: false);
+        else Patches<float>(S<float>(x), g, S<float>(cols), accumulate: false, adjoint: false);
     }
 
     public void Col2Im(Tensor cols, WindowGeometry g, Tensor dx, bool accumulate)
     {
-        if (IsDouble(cols)) Im2Col<double>(S<double>(dx), g, S<double>(cols), accumulate, adjoint: true);
-        else Im2Col<float>(S<float>(dx), g, S<float>(cols), accumulate, adjoint: true);
+        if (IsDouble(cols)) Patches<double>(S<double>(dx), g, S<double>(cols), accumulate, adjoint: true);
+        else Patches<float>(S<float>(dx), g, S<float>(cols), accumulate, adjoint: true);
     }
 
     /// <summary>im2col (image to columns), or with <paramref name="adjoint"/> col2im (columns added back into the
-    /// image): the same traversal, with the copy direction reversed.</summary>
-    private static void Im2Col<T>(Span<T> image, WindowGeometry g, Span<T> cols, bool accumulate, bool adjoint)
+    /// image): the same traversal with the copy direction reversed, one image per loop index.</summary>
+    private static unsafe void Patches<T>(Span<T> image, WindowGeometry g, Span<T> cols, bool accumulate, bool adjoint)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        for (int b = 0; b < g.Batch; b++)
+        var body = new PatchBody<T>
         {
-            int size = g.Channels * g.Height * g.Width;
-            var xb = image.Slice(b * size, size);
-            if (adjoint && !accumulate) xb.Clear();
-            PatchesOfImage(xb, g, cols, b, adjoint);
+            Image = Pointer(image), ImageLength = g.InputNumel, Cols = Pointer(cols), ColsLength = g.PatchSize * g.PatchCount,
+            G = g, Adjoint = adjoint, Accumulate = accumulate,
+        };
+        CpuParallel.For(0, g.Batch, body, maxThreads: ThreadsFor((long)g.PatchSize * g.PatchCount));
+    }
+
+    private unsafe struct PatchBody<T> : IRangeBody where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public T* Image, Cols;
+        public int ImageLength, ColsLength;
+        public WindowGeometry G;
+        public bool Adjoint, Accumulate;
+
+        public readonly void Invoke(int start, int end)
+        {
+            var image = new Span<T>(Image, ImageLength);
+            var cols = new Span<T>(Cols, ColsLength);
+            int size = G.Channels * G.Height * G.Width;
+            for (int b = start; b < end; b++)
+            {
+                var xb = image.Slice(b * size, size);
+                if (Adjoint && !Accumulate) xb.Clear();
+                PatchesOfImage(xb, G, cols, b, Adjoint);
+            }
         }
     }
 
@@ -99,22 +128,36 @@ internal sealed partial class CpuBackend
         else SwapMiddleAxes<float>(S<float>(x), outer, a, b, inner, S<float>(y));
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void SwapMiddleAxes<T>(ReadOnlySpan<T> x, int outer, int a, int b, int inner, Span<T> y) where T : unmanaged
+    private static unsafe void SwapMiddleAxes<T>(Span<T> x, int outer, int a, int b, int inner, Span<T> y) where T : unmanaged
     {
-        int block = a * b * inner;
-        for (int o = 0; o < outer; o++)
+        var body = new SwapBody<T> { X = Pointer(x), Y = Pointer(y), A = a, B = b, Inner = inner };
+        // Transposes (inner 1) split by outer index; block moves by (outer, i) row of blocks.
+        int items = inner == 1 ? outer : outer * a;
+        CpuParallel.For(0, items, body, maxThreads: ThreadsFor((long)outer * a * b * inner));
+    }
+
+    private unsafe struct SwapBody<T> : IRangeBody where T : unmanaged
+    {
+        public T* X, Y;
+        public int A, B, Inner;
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public readonly void Invoke(int start, int end)
         {
-            var xo = x.Slice(o * block, block);
-            var yo = y.Slice(o * block, block);
-            if (inner == 1)
+            int block = A * B * Inner;
+            for (int item = start; item < end; item++)
             {
-                Transpose(xo, a, b, yo);
-                continue;
+                if (Inner == 1)
+                {
+                    Transpose(new ReadOnlySpan<T>(X + (long)item * block, block), A, B, new Span<T>(Y + (long)item * block, block));
+                    continue;
+                }
+                // item = (o, i): x[o, i, j, :] -> y[o, j, i, :] for every j
+                int o = item / A, i = item % A;
+                T* xo = X + (long)o * block, yo = Y + (long)o * block;
+                for (int j = 0; j < B; j++)
+                    new ReadOnlySpan<T>(xo + ((long)i * B + j) * Inner, Inner).CopyTo(new Span<T>(yo + ((long)j * A + i) * Inner, Inner));
             }
-            for (int i = 0; i < a; i++)
-                for (int j = 0; j < b; j++)
-                    xo.Slice((i * b + j) * inner, inner).CopyTo(yo.Slice((j * a + i) * inner, inner));
         }
     }
 }

@@ -8,74 +8,92 @@ namespace Kfac.Cpu;
 /// <summary>
 /// Max pooling over NCHW planes. The forward pass keeps no index tensor: backward and JVP recompute each
 /// window's arg max from x (the first maximal element in row-major window order), so all three agree on
-/// ties. Planes (b, c) are independent, the unit to spread over cores. Compiled fully optimised at first use.
+/// ties. Planes (b, c) are independent and are spread over <see cref="CpuParallel"/>'s threads.
 /// </summary>
 internal sealed partial class CpuBackend
 {
     public void MaxPool(Tensor x, WindowGeometry g, Tensor y)
     {
-        if (IsDouble(x)) MaxPool<double>(S<double>(x), g, S<double>(y));
-        else MaxPool<float>(S<float>(x), g, S<float>(y));
+        if (IsDouble(x)) MaxPool<double>(S<double>(x), g, S<double>(x), S<double>(y), PoolRoute.Forward, false);
+        else MaxPool<float>(S<float>(x), g, S<float>(x), S<float>(y), PoolRoute.Forward, false);
     }
 
     public void MaxPoolBackward(Tensor x, Tensor dy, WindowGeometry g, Tensor dx, bool accumulate)
     {
-        if (IsDouble(x)) MaxPoolScatter<double>(S<double>(x), g, S<double>(dy), S<double>(dx), accumulate);
-        else MaxPoolScatter<float>(S<float>(x), g, S<float>(dy), S<float>(dx), accumulate);
+        if (IsDouble(x)) MaxPool<double>(S<double>(x), g, S<double>(dy), S<double>(dx), PoolRoute.Scatter, accumulate);
+        else MaxPool<float>(S<float>(x), g, S<float>(dy), S<float>(dx), PoolRoute.Scatter, accumulate);
     }
 
     public void MaxPoolJvp(Tensor x, Tensor tx, WindowGeometry g, Tensor ty)
     {
-        if (IsDouble(x)) MaxPoolGather<double>(S<double>(x), g, S<double>(tx), S<double>(ty));
-        else MaxPoolGather<float>(S<float>(x), g, S<float>(tx), S<float>(ty));
+        if (IsDouble(x)) MaxPool<double>(S<double>(x), g, S<double>(tx), S<double>(ty), PoolRoute.Gather, false);
+        else MaxPool<float>(S<float>(x), g, S<float>(tx), S<float>(ty), PoolRoute.Gather, false);
     }
 
-    /// <summary>y[window] = x[arg max].</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void MaxPool<T>(ReadOnlySpan<T> x, WindowGeometry g, Span<T> y) where T : unmanaged, INumber<T>
+    /// <summary>What happens at each window's arg max a.</summary>
+    private enum PoolRoute
     {
-        int planeIn = g.Height * g.Width, planeOut = g.Locations, oh = g.OutHeight, ow = g.OutWidth;
-        for (int plane = 0; plane < g.Batch * g.Channels; plane++)
-        {
-            var xp = x.Slice(plane * planeIn, planeIn);
-            var yp = y.Slice(plane * planeOut, planeOut);
-            for (int p = 0; p < oh; p++)
-                for (int q = 0; q < ow; q++)
-                    yp[p * ow + q] = xp[ArgMax(xp, g, p, q)];
-        }
+        /// <summary>output[window] = x[a] (source is x).</summary>
+        Forward,
+        /// <summary>output[a] (+)= source[window] (backward: source dy, output dx).</summary>
+        Scatter,
+        /// <summary>output[window] = source[a] (forward mode: source tx, output ty).</summary>
+        Gather,
     }
 
-    /// <summary>dx[arg max] (+)= dy[window].</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void MaxPoolScatter<T>(ReadOnlySpan<T> x, WindowGeometry g, ReadOnlySpan<T> dy, Span<T> dx, bool accumulate)
+    private static unsafe void MaxPool<T>(Span<T> x, WindowGeometry g, Span<T> source, Span<T> output, PoolRoute route, bool accumulate)
         where T : unmanaged, INumber<T>
     {
-        if (!accumulate) dx.Clear();
-        int planeIn = g.Height * g.Width, planeOut = g.Locations, oh = g.OutHeight, ow = g.OutWidth;
-        for (int plane = 0; plane < g.Batch * g.Channels; plane++)
+        var body = new PoolBody<T>
         {
-            var xp = x.Slice(plane * planeIn, planeIn);
-            var dxp = dx.Slice(plane * planeIn, planeIn);
-            var dyp = dy.Slice(plane * planeOut, planeOut);
-            for (int p = 0; p < oh; p++)
-                for (int q = 0; q < ow; q++)
-                    dxp[ArgMax(xp, g, p, q)] += dyp[p * ow + q];
-        }
+            X = CpuBackend.Pointer(x), Source = CpuBackend.Pointer(source), Output = CpuBackend.Pointer(output),
+            G = g, Route = route, Accumulate = accumulate,
+        };
+        CpuParallel.For(0, g.Batch * g.Channels, body, maxThreads: ThreadsFor(g.InputNumel));
     }
 
-    /// <summary>ty[window] = tx[arg max].</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void MaxPoolGather<T>(ReadOnlySpan<T> x, WindowGeometry g, ReadOnlySpan<T> tx, Span<T> ty) where T : unmanaged, INumber<T>
+    private unsafe struct PoolBody<T> : IRangeBody where T : unmanaged, INumber<T>
     {
-        int planeIn = g.Height * g.Width, planeOut = g.Locations, oh = g.OutHeight, ow = g.OutWidth;
-        for (int plane = 0; plane < g.Batch * g.Channels; plane++)
+        public T* X, Source, Output;
+        public WindowGeometry G;
+        public PoolRoute Route;
+        public bool Accumulate;
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public readonly void Invoke(int start, int end)
         {
-            var xp = x.Slice(plane * planeIn, planeIn);
-            var txp = tx.Slice(plane * planeIn, planeIn);
-            var typ = ty.Slice(plane * planeOut, planeOut);
-            for (int p = 0; p < oh; p++)
-                for (int q = 0; q < ow; q++)
-                    typ[p * ow + q] = txp[ArgMax(xp, g, p, q)];
+            int planeIn = G.Height * G.Width, planeOut = G.Locations, oh = G.OutHeight, ow = G.OutWidth;
+            for (int plane = start; plane < end; plane++)
+            {
+                var xp = new ReadOnlySpan<T>(X + (long)plane * planeIn, planeIn);
+                switch (Route)
+                {
+                    case PoolRoute.Forward:
+                        {
+                            var yp = new Span<T>(Output + (long)plane * planeOut, planeOut);
+                            for (int p = 0; p < oh; p++)
+                                for (int q = 0; q < ow; q++) yp[p * ow + q] = xp[ArgMax(xp, G, p, q)];
+                            break;
+                        }
+                    case PoolRoute.Scatter:
+                        {
+                            var dyp = new ReadOnlySpan<T>(Source + (long)plane * planeOut, planeOut);
+                            var dxp = new Span<T>(Output + (long)plane * planeIn, planeIn);
+                            if (!Accumulate) dxp.Clear();
+                            for (int p = 0; p < oh; p++)
+                                for (int q = 0; q < ow; q++) dxp[ArgMax(xp, G, p, q)] += dyp[p * ow + q];
+                            break;
+                        }
+                    case PoolRoute.Gather:
+                        {
+                            var txp = new ReadOnlySpan<T>(Source + (long)plane * planeIn, planeIn);
+                            var typ = new Span<T>(Output + (long)plane * planeOut, planeOut);
+                            for (int p = 0; p < oh; p++)
+                                for (int q = 0; q < ow; q++) typ[p * ow + q] = txp[ArgMax(xp, G, p, q)];
+                            break;
+                        }
+                }
+            }
         }
     }
 

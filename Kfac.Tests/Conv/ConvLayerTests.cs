@@ -1,6 +1,7 @@
 using Kfac.Autodiff;
 using Kfac.Curvature;
 using Kfac.Layers;
+using Kfac.Layers.Models;
 using Kfac.Losses;
 using Kfac.Ops;
 using Kfac.Optim.Kfac;
@@ -71,7 +72,7 @@ public class ConvLayerTests
             int label = rng.Next(4);
             labels[i] = label;
             int top = label / 2 * 4, left = label % 2 * 4;
-            for (int p = 0; p < 64; p++) x[i * 64 + p] = (float)(0.3 * Sampling.Gaussian.Sample(rng));
+            for (int p = 0; p < 64; p++) x[i * 64 + p] = (float)(0.3 * Kfac.Sampling.Gaussian.Sample(rng));
             for (int r = 1; r < 3; r++)
                 for (int c = 1; c < 3; c++) x[i * 64 + (top + r) * 8 + left + c] += 1.5f;
         }
@@ -128,5 +129,22 @@ public class ConvLayerTests
         }
         foreach (var (pa, pb) in a.Parameters().Zip(b.Parameters()))
             Assert.That(pb.ToArray<float>(), Is.EqualTo(pa.ToArray<float>()));
+    }
+
+    [Test]
+    public void ConvNetModelTakesFlatImagesAndRecordsItsLayers()
+    {
+        var net = ConvNet.Create(batchNorm: true, seed: 1);
+        var recorder = new CurvatureRecorder();
+        Tensor y;
+        using (recorder.Activate()) y = net.Forward(Tensor.Rand(new Shape(2, 784), new System.Random(12)));
+        Assert.That(y.Shape, Is.EqualTo(new Shape(2, 10)));
+        Assert.That(recorder.Captures.Select(c => c.Tag.GetType().Name),
+            Is.EqualTo(new[] { "ConvTag", "BatchNormTag", "ConvTag", "BatchNormTag", "DenseTag", "BatchNormTag", "DenseTag" }));
+        Assert.That(((BatchNormTag)recorder.Captures[5].Tag).BlockKind, Is.EqualTo(ParameterBlockKind.Diagonal));
+        // conv 5x5x1x32 + b, conv 5x5x32x64 + b, dense 3136x1024 + b, dense 1024x10 + b
+        Assert.That(ConvNet.Create().ParameterCount(), Is.EqualTo(832 + 51264 + 3212288 + 10250));
+        Assert.That(() => new Unflatten(1, 28, 28).Forward(Tensor.Zeros(new Shape(2, 783))),
+            Throws.TypeOf<ShapeMismatchException>().With.Message.Contain("[2, 783]"));
     }
 }

@@ -17,7 +17,7 @@ public class SpatialCorrelationTests
     public void IndependentNoiseIsUncorrelatedAwayFromZero()
     {
         var rng = new System.Random(1);
-        var z = Enumerable.Range(0, 64 * 2 * 12 * 12).Select(_ => Sampling.Gaussian.Sample(rng) + 3).ToArray();
+        var z = Enumerable.Range(0, 64 * 2 * 12 * 12).Select(_ => Kfac.Sampling.Gaussian.Sample(rng) + 3).ToArray();
         var rho = SpatialCorrelation.Autocorrelation(z, 64, 2, 12, 12, Offsets);
         Assert.That(rho[Index(0, 0)], Is.EqualTo(1).Within(1e-12));
         for (int i = 0; i < rho.Length; i++)
@@ -34,7 +34,7 @@ public class SpatialCorrelationTests
         var z = new double[n * 2 * h * w];
         for (int i = 0; i < n; i++)
         {
-            double sign = i % 2 == 0 ? 1 : -1, level = Sampling.Gaussian.Sample(rng);
+            double sign = i % 2 == 0 ? 1 : -1, level = Kfac.Sampling.Gaussian.Sample(rng);
             for (int y = 0; y < h; y++)
                 for (int x = 0; x < w; x++)
                 {

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Kfac.Autodiff;
 using Kfac.Curvature;
 using Kfac.Tensors;
@@ -54,9 +55,9 @@ public sealed partial class KfacOptimizer
         ApplyPendingImport();
     }
 
-    private static CurvatureBlock CreateBlock(LayerTag tag) => tag switch
+    private CurvatureBlock CreateBlock(LayerTag tag) => tag switch
     {
-        DenseTag d => new KroneckerFactoredBlock(d),
+        DenseTag d => new KroneckerFactoredBlock(d, Options.Damping),
         ConvTag c => new KfcBlock(c),
         IPerExampleGradients { BlockKind: ParameterBlockKind.Diagonal } => new DiagonalBlock(tag),
         IPerExampleGradients => new FullBlock(tag),
@@ -77,12 +78,15 @@ public sealed partial class KfacOptimizer
 
     private void RefreshInverses(double gamma)
     {
+        long t0 = Stopwatch.GetTimestamp();
         foreach (var block in _blocks!) block.RefreshInverse(gamma);
+        Timings.Add(KfacPhase.Inverses, t0);
     }
 
     /// <summary>Delta = -(F_hat + damping)^-1 grad h, block by block.</summary>
     private void ComputeDirection()
     {
+        long t0 = Stopwatch.GetTimestamp();
         for (int b = 0; b < _blocks!.Count; b++)
         {
             var idx = _blockParameterIndex![b];
@@ -91,6 +95,7 @@ public sealed partial class KfacOptimizer
             _blocks[b].MultiplyByDampedPower(g, d, -1);
         }
         foreach (var d in _direction) d.Backend.Affine(d, -1, 0, d);
+        Timings.Add(KfacPhase.Direction, t0);
     }
 
     /// <summary>alpha and mu for the current Delta under the configured rule.</summary>
@@ -111,6 +116,7 @@ public sealed partial class KfacOptimizer
                 }
         }
 
+        long t0 = Stopwatch.GetTimestamp();
         bool momentum = o.UseMomentum && Iteration > 0;
         var (jDelta, z) = FisherProducts.JacobianVectorProduct(forward, _parameters, sample!, _direction);
         double dFd = FisherProducts.QuadraticForm(Loss, z, jDelta, jDelta);
@@ -125,7 +131,9 @@ public sealed partial class KfacOptimizer
             gp = ParameterVectors.Dot(_gradient, _previous);
         }
         var terms = new QuadraticModel.Terms(dFd, dFp, pFp, ParameterVectors.Dot(_direction, _direction), dp, pp, gradDelta, gp);
-        return QuadraticModel.Solve(terms, Lambda + o.L2, momentum);
+        var solution = QuadraticModel.Solve(terms, Lambda + o.L2, momentum);
+        Timings.Add(KfacPhase.QuadraticModel, t0);
+        return solution;
     }
 
     /// <summary>

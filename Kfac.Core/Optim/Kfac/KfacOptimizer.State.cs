@@ -6,7 +6,7 @@ namespace Kfac.Optim.Kfac;
 
 /// <summary>
 /// Checkpointable state: the factors and cached inverses of every block, lambda, gamma, the previous update
-/// (momentum), the rollback copy, the step counter and the sampling generator's state, so a resumed run
+/// (momentum), the rollback copy, the step counter and the sampling stream's offset, so a resumed run
 /// continues identically. Keys: "kfac.block.B.NAME" (tensors and scalars), "kfac.previous.I", "kfac.backup.I".
 /// </summary>
 public sealed partial class KfacOptimizer
@@ -27,7 +27,7 @@ public sealed partial class KfacOptimizer
             ["iteration"] = Iteration.ToString(CultureInfo.InvariantCulture),
             ["lambda"] = Lambda.ToString("R", CultureInfo.InvariantCulture),
             ["gamma"] = Gamma.ToString("R", CultureInfo.InvariantCulture),
-            ["rng"] = string.Join(",", _rng.GetState().Select(w => w.ToString(CultureInfo.InvariantCulture))),
+            ["rng_offset"] = _rng.Offset.ToString(CultureInfo.InvariantCulture),
             ["blocks"] = (_blocks?.Count ?? 0).ToString(CultureInfo.InvariantCulture),
             ["options"] = Options.ToString(),
         };
@@ -67,11 +67,11 @@ public sealed partial class KfacOptimizer
             Check(tensors, $"kfac.previous.{i}", _parameters[i].Shape);
             Check(tensors, $"kfac.backup.{i}", _parameters[i].Shape);
         }
-        var words = Required(metadata, "rng").Split(',').Select(w => ulong.Parse(w, CultureInfo.InvariantCulture)).ToArray();
+        ulong rngOffset = ulong.Parse(Required(metadata, "rng_offset"), CultureInfo.InvariantCulture);
         int iteration = int.Parse(Required(metadata, "iteration"), CultureInfo.InvariantCulture);
         double lambda = ParseDouble(metadata, "lambda"), gamma = ParseDouble(metadata, "gamma");
 
-        _rng.SetState(words);
+        _rng.Offset = rngOffset;
         Iteration = iteration;
         Lambda = lambda;
         Gamma = gamma;

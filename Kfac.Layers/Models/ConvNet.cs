@@ -1,0 +1,35 @@
+using Kfac.Curvature;
+using Kfac.Tensors;
+
+namespace Kfac.Layers.Models;
+
+/// <summary>
+/// A small convnet for 28 x 28 grey images in the style of the KFC paper's experiments (Grosse and Martens 2016),
+/// taking flat [N, 784] (or [N, 1, 28, 28]) images: conv 5x5 32 (padding 2) - relu - maxpool 2 - conv 5x5 64 (padding 2) - relu - maxpool 2 - dense 1024 - relu -
+/// dense 10. With batch norm, a BatchNorm follows each conv layer and the hidden dense layer (before the relu;
+/// the layers before it lose their now redundant biases); the 1024-feature one gets a diagonal Fisher block.
+/// </summary>
+public static class ConvNet
+{
+    public const int Height = 28, Width = 28, Classes = 10;
+
+    public static Sequential Create(bool batchNorm = false, int seed = 0, DType dtype = DType.Float32, Device? device = null)
+    {
+        var rng = new System.Random(seed);
+        var net = new Sequential(new Unflatten(1, Height, Width));
+        net.Add(new Conv2d(1, 32, 5, padding: 2, bias: !batchNorm, init: Initializer.HeNormal, rng: rng, dtype: dtype, device: device));
+        if (batchNorm) net.Add(new BatchNorm(32, dtype: dtype, device: device));
+        net.Add(new Relu());
+        net.Add(new MaxPool2d(2));
+        net.Add(new Conv2d(32, 64, 5, padding: 2, bias: !batchNorm, init: Initializer.HeNormal, rng: rng, dtype: dtype, device: device));
+        if (batchNorm) net.Add(new BatchNorm(64, dtype: dtype, device: device));
+        net.Add(new Relu());
+        net.Add(new MaxPool2d(2));
+        net.Add(new Flatten());
+        net.Add(new Dense(64 * 7 * 7, 1024, bias: !batchNorm, init: Initializer.HeNormal, rng: rng, dtype: dtype, device: device));
+        if (batchNorm) net.Add(new BatchNorm(1024, blockKind: ParameterBlockKind.Diagonal, dtype: dtype, device: device));
+        net.Add(new Relu());
+        net.Add(new Dense(1024, Classes, init: Initializer.GlorotUniform, rng: rng, dtype: dtype, device: device));
+        return net;
+    }
+}
