@@ -25,6 +25,8 @@ namespace Kfac.Curvature;
 /// Because pi is computed from the product's factors, the damped product does not depend on how T is split
 /// between them (T Ahat (x) Ghat and Ahat (x) T Ghat give identical updates). The preconditioned gradient of
 /// V = [W as (Cout, Cin kh kw) | b] is (Ghat + gamma/pi I)^-1 V (T Ahat + pi gamma I)^-1.</para>
+/// <para>With <see cref="DampingStyle.Eigenbasis"/>, (T Ahat (x) Ghat + gamma^2 I)^p is applied exactly in the
+/// factors' eigenbases instead (any power p), the product-level damping that factored Tikhonov approximates.</para>
 /// <para>T is taken from the latest statistics batch; the factors are EMAs of per-location averages, so
 /// batches of different image sizes mix consistently.</para>
 /// </summary>
@@ -32,10 +34,12 @@ public sealed class KfcBlock : CurvatureBlock
 {
     private readonly ConvTag _tag;
     private readonly Tensor _a, _g, _aInverse, _gInverse;
+    private EigenbasisFactors? _eigen;
 
-    public KfcBlock(ConvTag tag) : base([tag])
+    public KfcBlock(ConvTag tag, DampingStyle damping = DampingStyle.FactoredTikhonov) : base([tag])
     {
         _tag = tag;
+        Damping = damping;
         var like = tag.Weight;
         using var outside = TensorScope.Suspend();
         _a = Tensor.Zeros(new Shape(DIn, DIn), like.DType, like.Device);
@@ -44,7 +48,9 @@ public sealed class KfcBlock : CurvatureBlock
         _gInverse = Tensor.Zeros(new Shape(DOut, DOut), like.DType, like.Device);
     }
 
-    public override string Description => $"KFC {_tag.Description}";
+    public DampingStyle Damping { get; }
+
+    public override string Description => $"KFC {_tag.Description}" + (Damping == DampingStyle.Eigenbasis ? " (eigenbasis damping)" : "");
 
     /// <summary>Ahat = E over examples and locations of abar_t abar_t^T (EMA).</summary>
     public Tensor InputFactor => _a;
@@ -101,6 +107,13 @@ public sealed class KfcBlock : CurvatureBlock
     {
         var backend = _a.Backend;
         double t = Locations;
+        if (Damping == DampingStyle.Eigenbasis)
+        {
+            var scaled = Tensor.EmptyLike(_a);
+            backend.Affine(_a, t, 0, scaled);
+            _eigen = EigenbasisFactors.Decompose(scaled, _g, gamma);
+            return;
+        }
         double pi = FactoredDamping.Pi(t * backend.Trace(_a, DIn), DIn, backend.Trace(_g, DOut), DOut);
         // (T Ahat + pi gamma I)^-1 = (1/T) (Ahat + (pi gamma / T) I)^-1
         backend.SpdInverse(_a, DIn, FactoredDamping.InputDamping(pi, gamma) / t, _aInverse);
@@ -109,9 +122,19 @@ public sealed class KfcBlock : CurvatureBlock
         Pi = pi;
     }
 
+    protected override bool SupportsPower(double power) => Damping == DampingStyle.Eigenbasis;
+
     protected override void ApplyDampedPower(IReadOnlyList<Tensor> vector, IReadOnlyList<Tensor> result, double power)
     {
         var backend = _a.Backend;
+        if (Damping == DampingStyle.Eigenbasis)
+        {
+            var vc = WeightBiasMatrix.Combine(vector, DOut, _tag.PatchSize);
+            var uc = _tag.HasBias ? Tensor.Empty(vc.Shape, vc.DType, vc.Device) : result[0];
+            _eigen!.Apply(vc, uc, power);
+            if (_tag.HasBias) WeightBiasMatrix.Split(uc, result, DOut, _tag.PatchSize);
+            return;
+        }
         Tensor left, right;
         if (power < 0)
         {

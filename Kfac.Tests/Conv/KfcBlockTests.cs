@@ -242,4 +242,29 @@ public class KfcBlockTests
         Assert.That(ema.Locations, Is.EqualTo(25));
         Assert.That(ema.InputFactor.ToArray<double>(), Is.EqualTo(first.Zip(alone.InputFactor.ToArray<double>(), (p, q) => 0.5 * p + 0.5 * q).ToArray()).Within(1e-12));
     }
+
+    /// <summary>Eigenbasis damping applies (T Ahat (x) Ghat + gamma^2 I)^p exactly, for any power.</summary>
+    [TestCase(-1.0)]
+    [TestCase(-0.5)]
+    [TestCase(1.0)]
+    public void EigenbasisDampingAppliesExactPowersOfTheDampedProduct(double power)
+    {
+        var conv = Conv(2, 3, (2, 2), (1, 1), (1, 1), seed: 22);
+        var net = ConvHead(conv, 3 * 25, 2, new Tanh(), seed: 23);
+        var c = Capture(net, new SoftmaxCrossEntropy(), Images(2, 2, 4, 4, seed: 24), FisherEstimation.Exact)[0];
+        var block = new KfcBlock(conv.Tag, DampingStyle.Eigenbasis);
+        block.UpdateStatistics([c], 0.95);
+        const double gamma = 0.05;
+        block.RefreshInverse(gamma);
+        int size = conv.Tag.Parameters.Sum(p => p.Numel);
+        var dense = KroneckerInFlatOrder(Scaled(block.InputFactor.ToArray<double>(), block.Locations), block.OutputFactor.ToArray<double>(),
+            3, conv.Tag.PatchSize, bias: true, 0, size);
+        var damped = AddIdentity(dense, size, gamma * gamma);
+        var expected = new double[size * size];
+        Kfac.Linalg.SymmetricMatrixFunction.Apply(damped, size, v => Math.Pow(v, power), expected);
+        var v = RandomVector(conv.Tag.Parameters, seed: 25);
+        var result = ZerosLike(conv.Tag.Parameters);
+        block.MultiplyByDampedPower(v, result, power);
+        Assert.That(RelativeError(ExactCurvature.Flatten(result), MatVec(expected, ExactCurvature.Flatten(v))), Is.LessThan(1e-9));
+    }
 }

@@ -58,7 +58,7 @@ public sealed partial class KfacOptimizer
     private CurvatureBlock CreateBlock(LayerTag tag) => tag switch
     {
         DenseTag d => new KroneckerFactoredBlock(d, Options.Damping),
-        ConvTag c => new KfcBlock(c),
+        ConvTag c => new KfcBlock(c, Options.Damping),
         IPerExampleGradients { BlockKind: ParameterBlockKind.Diagonal } => new DiagonalBlock(tag),
         IPerExampleGradients => new FullBlock(tag),
         _ => throw new NotSupportedException($"no curvature block for {tag}"),
