@@ -8,6 +8,9 @@ internal static class Program
 {
     private static readonly IBenchCommand[] Commands =
     [
+        new CholeskyBench(),
+        new SpdInverseBench(),
+        new EighBench(),
     ];
 
     private static int Main(string[] args)

@@ -43,8 +43,8 @@ public static class TriangularSolve
                 if (rest == 0) break;
                 // B[k+kb.., :] -= op(T)[k+kb.., k..k+kb) * X[k..k+kb, :]
                 ReadOnlySpan<T> a = transpose ? t.Slice(k * ldt + k + kb) : t.Slice((k + kb) * ldt + k);
-                Blas.Gemm(transpose, false, rest, nrhs, kb, -T.One, a, ldt, b.Slice(k * ldb), ldb,
-                    T.One, b.Slice((k + kb) * ldb), ldb, maxThreads);
+                Blas.Gemm(transpose, false, rest, nrhs, kb, -T.One, a, ldt, Rows(b, k, kb, ldb, nrhs), ldb,
+                    T.One, Rows(b, k + kb, rest, ldb, nrhs), ldb, maxThreads);
             }
         }
         else
@@ -56,11 +56,16 @@ public static class TriangularSolve
                 if (k == 0) break;
                 // B[0..k, :] -= op(T)[0..k, k..k+kb) * X[k..k+kb, :]
                 ReadOnlySpan<T> a = transpose ? t.Slice(k * ldt) : t.Slice(k);
-                Blas.Gemm(transpose, false, k, nrhs, kb, -T.One, a, ldt, b.Slice(k * ldb), ldb,
-                    T.One, b, ldb, maxThreads);
+                Blas.Gemm(transpose, false, k, nrhs, kb, -T.One, a, ldt, Rows(b, k, kb, ldb, nrhs), ldb,
+                    T.One, Rows(b, 0, k, ldb, nrhs), ldb, maxThreads);
             }
         }
     }
+
+    /// <summary>Exactly rows [first, first + count) of B: GEMM rejects overlapping input and output spans, and the
+    /// solved rows and the rows being updated are disjoint only when sliced to their exact extent.</summary>
+    private static Span<T> Rows<T>(Span<T> b, int first, int count, int ldb, int nrhs) =>
+        b.Slice(first * ldb, (count - 1) * ldb + nrhs);
 
     /// <summary>Substitution on the diagonal block rows [k, k+kb): row i of X is
     /// (b_i - sum_j op(T)_ij x_j) / op(T)_ii over the already solved rows j of the block (row axpys).</summary>
