@@ -8,7 +8,7 @@ namespace Kfac.Linalg;
 /// Row-major, in place; only the lower triangle of A is read, and on return it holds L while the strict upper
 /// triangle is set to zero (so the span is exactly L). Blocked right-looking (Golub &amp; Van Loan, 4th ed.,
 /// section 4.2.9): for each block column of width nb, (1) unblocked factor of the diagonal block,
-/// (2) panel solve L21 = A21 L11^-T, (3) trailing update A22 -= L21 L21^T with SYRK; step (3) carries
+/// (2) panel solve L21 = A21 L11^-T (itself blocked, mostly GEMM), (3) trailing update A22 -= L21 L21^T with SYRK; step (3) carries
 /// n^3/3 of the n^3/3 + O(n^2 nb) flops, so the speed is the SYRK kernel's.
 /// </summary>
 public static class Cholesky
@@ -17,6 +17,9 @@ public static class Cholesky
     /// while giving the SYRK kernel a deep enough inner dimension.</summary>
     public const int DefaultBlockSize = 128;
 
+    /// <summary>Inner block of the panel solve: substitution on 32-row blocks, GEMM for the rest of the panel.</summary>
+    private const int PanelSolveBlock = 32;
+
     /// <summary>Factors the n x n matrix in <paramref name="a"/> (row stride <paramref name="lda"/>, 0 = n) in place.</summary>
     /// <exception cref="NonFiniteMatrixException">the lower triangle contains NaN or Inf.</exception>
     /// <exception cref="NotPositiveDefiniteException">a pivot is not positive (A is not numerically SPD).</exception>
@@ -24,7 +27,7 @@ public static class Cholesky
         where T : unmanaged, IFloatingPointIeee754<T> =>
         Factor(a, n, lda, maxThreads, DefaultBlockSize);
 
-    internal static unsafe void Factor<T>(Span<T> a, int n, int lda, int maxThreads, int blockSize)
+    internal static void Factor<T>(Span<T> a, int n, int lda, int maxThreads, int blockSize)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         lda = MatrixChecks.LeadingDimension(a.Length, n, n, lda, nameof(a));
@@ -42,16 +45,17 @@ public static class Cholesky
                 CholeskyKernels.FactorDiagonalBlock(a.Slice(k * lda + k), kb, lda, n, k);
                 if (m2 == 0) break;
 
-                // Panel: rows k+kb..n-1, columns k..k+kb-1 become L21 = A21 L11^-T.
-                SolvePanel(a, lda, k, kb, m2, maxThreads);
-
-                // Trailing update A22 -= L21 L21^T. SYRK computes X^T X, so pack X = L21^T (kb x m2).
+                // Panel L21 = A21 L11^-T, solved transposed as L21^T = L11^-1 A21^T: a left lower solve with m2
+                // right-hand sides, blocked so that most of it is GEMM, and already in the X = L21^T layout
+                // (kb x m2) that SYRK's X^T X wants.
                 var x = panelT.AsSpan(0, kb * m2);
-                for (int r = 0; r < m2; r++)
-                {
-                    var row = a.Slice((k + kb + r) * lda + k, kb);
-                    for (int c = 0; c < kb; c++) x[c * m2 + r] = row[c];
-                }
+                var a21 = a.Slice((k + kb) * lda + k);
+                Transpose.Copy<T>(a21, m2, kb, lda, x, m2);
+                TriangularSolve.SolveLeft<T>(Triangle.Lower, false, kb, m2, a.Slice(k * lda + k), x, lda, m2, maxThreads,
+                    PanelSolveBlock);
+                Transpose.Copy<T>(x, kb, m2, m2, a21, lda);
+
+                // Trailing update A22 -= L21 L21^T = X^T X.
                 Blas.Syrk(kb, m2, -T.One, x, m2, T.One, a.Slice((k + kb) * lda + k + kb), lda, maxThreads);
             }
         }
@@ -60,25 +64,6 @@ public static class Cholesky
             if (panelT is not null) ArrayPool<T>.Shared.Return(panelT);
         }
         for (int i = 0; i < n - 1; i++) a.Slice(i * lda + i + 1, n - i - 1).Clear();
-    }
-
-    private static unsafe void SolvePanel<T>(Span<T> a, int lda, int k, int kb, int m2, int maxThreads)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        int threads = ParallelChunks.ThreadsFor((double)m2 * kb * kb, maxThreads);
-        if (threads == 1)
-        {
-            CholeskyKernels.SolvePanelRows<T>(a.Slice(k * lda + k), a.Slice((k + kb) * lda + k), kb, lda, 0, m2);
-            return;
-        }
-        fixed (T* p = a)
-        {
-            nint l11 = (nint)(p + (long)k * lda + k), panel = (nint)(p + (long)(k + kb) * lda + k);
-            int l11Length = (kb - 1) * lda + kb, panelLength = (m2 - 1) * lda + kb;
-            ParallelChunks.For(m2, threads, (start, end) =>
-                CholeskyKernels.SolvePanelRows<T>(new ReadOnlySpan<T>((void*)l11, l11Length),
-                    new Span<T>((void*)panel, panelLength), kb, lda, start, end));
-        }
     }
 
     /// <summary>Solves A X = B for X given the Cholesky factor L of A (lower, as produced by <see cref="Factor{T}(Span{T}, int, int, int)"/>):
