@@ -52,32 +52,55 @@ internal sealed class RotationBatch
         _count = 0;
     }
 
+    /// <summary>
+    /// Applies the queue to columns [c0, c0 + width) of Zt. A QL sweep is a run of rotations on (i, i+1) with i
+    /// decreasing by one, and rotation (i, i+1) leaves z_i+1 final for the sweep, so each sweep is one pass down
+    /// the rows with the running z_i kept in a small carry (dlasr with the shared row held over): every row is
+    /// read and written once per sweep instead of twice.
+    /// </summary>
     private void ApplyToChunk(int chunkIndex)
     {
         int c0 = chunkIndex * _chunk, width = Math.Min(_chunk, _n - c0);
+        int vw = Vector<double>.Count, vectors = width / vw, tailStart = vectors * vw;
+        Span<Vector<double>> carry = stackalloc Vector<double>[Math.Max(1, vectors)];
+        Span<double> carryTail = stackalloc double[Math.Max(1, vw)];
         var z = _zt.AsSpan();
-        int vw = Vector<double>.Count, vectors = width / vw;
-        for (int q = 0; q < _count; q++)
+        int q0 = 0;
+        while (q0 < _count)
         {
-            int i = _index[q];
-            double c = _c[q], s = _s[q];
-            var zi = z.Slice(i * _n + c0, width);
-            var zi1 = z.Slice((i + 1) * _n + c0, width);
-            var viv = MemoryMarshal.Cast<double, Vector<double>>(zi);
-            var vi1v = MemoryMarshal.Cast<double, Vector<double>>(zi1);
-            Vector<double> cv = new(c), sv = new(s);
-            for (int k = 0; k < vectors; k++)
+            int q1 = q0 + 1;
+            while (q1 < _count && _index[q1] == _index[q1 - 1] - 1) q1++;
+
+            int top = _index[q0] + 1;
+            var rowTop = z.Slice(top * _n + c0, width);
+            MemoryMarshal.Cast<double, Vector<double>>(rowTop)[..vectors].CopyTo(carry);
+            rowTop[tailStart..].CopyTo(carryTail);
+            for (int q = q0; q < q1; q++)
             {
-                Vector<double> a = viv[k], b = vi1v[k];
-                vi1v[k] = sv * a + cv * b;
-                viv[k] = cv * a - sv * b;
+                int i = _index[q];
+                double c = _c[q], s = _s[q];
+                var zi = z.Slice(i * _n + c0, width);
+                var zi1 = z.Slice((i + 1) * _n + c0, width);
+                var viv = MemoryMarshal.Cast<double, Vector<double>>(zi);
+                var vi1v = MemoryMarshal.Cast<double, Vector<double>>(zi1);
+                Vector<double> cv = new(c), sv = new(s);
+                for (int k = 0; k < vectors; k++)
+                {
+                    Vector<double> a = viv[k], b = carry[k];
+                    vi1v[k] = sv * a + cv * b;
+                    carry[k] = cv * a - sv * b;
+                }
+                for (int k = tailStart; k < width; k++)
+                {
+                    double a = zi[k], b = carryTail[k - tailStart];
+                    zi1[k] = s * a + c * b;
+                    carryTail[k - tailStart] = c * a - s * b;
+                }
             }
-            for (int k = vectors * vw; k < width; k++)
-            {
-                double a = zi[k], b = zi1[k];
-                zi1[k] = s * a + c * b;
-                zi[k] = c * a - s * b;
-            }
+            var rowBottom = z.Slice(_index[q1 - 1] * _n + c0, width);
+            carry[..vectors].CopyTo(MemoryMarshal.Cast<double, Vector<double>>(rowBottom));
+            carryTail[..(width - tailStart)].CopyTo(rowBottom[tailStart..]);
+            q0 = q1;
         }
     }
 }
