@@ -18,13 +18,13 @@ internal sealed class CholeskyBench : IBenchCommand
         var o = LinalgBenchOptions.Parse(args);
         foreach (int n in o.Sizes)
         {
-            double seconds = o.Float ? Time<float>(n, o) : Time<double>(n, o);
+            var seconds = o.Float ? Time<float>(n, o) : Time<double>(n, o);
             o.Report("cholesky", n, seconds, n * (double)n * n / 3, o.Float ? "float32" : "float64", "n^3/3 flops");
         }
         return 0;
     }
 
-    private static double Time<T>(int n, LinalgBenchOptions o) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    private static (double Median, double Best) Time<T>(int n, LinalgBenchOptions o) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
         var a = LinalgBenchOptions.DiagonallyDominant<T>(n, seed: n);
         var work = new T[a.Length];
@@ -47,7 +47,7 @@ internal sealed class SpdInverseBench : IBenchCommand
         var o = LinalgBenchOptions.Parse(args);
         foreach (int n in o.Sizes)
         {
-            double seconds;
+            (double, double) seconds;
             if (o.Float)
             {
                 var a = LinalgBenchOptions.DiagonallyDominant<float>(n, seed: n);
@@ -81,17 +81,22 @@ internal sealed record LinalgBenchOptions(int[] Sizes, int Threads, bool Float, 
 
     public int ReportedThreads => Threads <= 0 ? Environment.ProcessorCount : Math.Min(Threads, Environment.ProcessorCount);
 
-    public void Report(string op, int n, double seconds, double flops, string precision, string flopsNote) =>
+    public void Report(string op, int n, (double Median, double Best) seconds, double flops, string precision, string flopsNote) =>
         JsonLine.Print(Json, new Dictionary<string, object>
         {
             ["op"] = op, ["n"] = n, ["threads"] = ReportedThreads, ["precision"] = precision,
-            ["seconds"] = seconds, ["gflops"] = Math.Round(flops / seconds / 1e9, 2), ["flops"] = flopsNote,
-            ["runs"] = Runs,
+            ["seconds"] = seconds.Median, ["gflops"] = Math.Round(flops / seconds.Median / 1e9, 2),
+            ["best_seconds"] = seconds.Best, ["best_gflops"] = Math.Round(flops / seconds.Best / 1e9, 2),
+            ["flops"] = flopsNote, ["runs"] = Runs, ["loadavg"] = LoadAverage(),
         });
 
-    /// <summary>Median seconds of <paramref name="body"/> over Runs timed runs after Warmup untimed ones;
+    /// <summary>The 1-minute load average (Linux), recorded because the machine is shared and timings are noisy.</summary>
+    private static string LoadAverage() =>
+        File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "n/a";
+
+    /// <summary>Median and best seconds of <paramref name="body"/> over Runs timed runs after Warmup untimed ones;
     /// <paramref name="setup"/> runs before each and is not timed.</summary>
-    public static double Median(LinalgBenchOptions o, Action setup, Action body)
+    public static (double Median, double Best) Median(LinalgBenchOptions o, Action setup, Action body)
     {
         for (int i = 0; i < o.Warmup; i++)
         {
@@ -107,7 +112,7 @@ internal sealed record LinalgBenchOptions(int[] Sizes, int Threads, bool Float, 
             seconds[i] = Stopwatch.GetElapsedTime(t0).TotalSeconds;
         }
         Array.Sort(seconds);
-        return Timing.Median(seconds);
+        return (Timing.Median(seconds), seconds[0]);
     }
 
     /// <summary>Symmetric with uniform(-1, 1) off the diagonal and n + 1 on it: SPD by Gershgorin, built in O(n^2)

@@ -26,7 +26,7 @@ internal sealed class EighBench : IBenchCommand
                 for (int j = 0; j <= i; j++) a[i * n + j] = a[j * n + i] = 2 * rng.NextDouble() - 1;
             var w = new double[n];
             var v = new double[n * n];
-            double seconds = o.ValuesOnly
+            var seconds = o.ValuesOnly
                 ? LinalgBenchOptions.Median(o, () => { }, () => SymmetricEigen.Eigenvalues(a, n, w, o.Threads))
                 : LinalgBenchOptions.Median(o, () => { }, () => SymmetricEigen.Decompose(a, n, w, v, o.Threads));
             double n3 = (double)n * n * n;
