@@ -94,11 +94,14 @@ internal sealed record LinalgBenchOptions(int[] Sizes, int Threads, bool Float, 
     private static string LoadAverage() =>
         File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "n/a";
 
-    /// <summary>Median and best seconds of <paramref name="body"/> over Runs timed runs after Warmup untimed ones;
+    /// <summary>Median and best seconds of <paramref name="body"/> over Runs timed runs after the untimed warm-up;
     /// <paramref name="setup"/> runs before each and is not timed.</summary>
     public static (double Median, double Best) Median(LinalgBenchOptions o, Action setup, Action body)
     {
-        for (int i = 0; i < o.Warmup; i++)
+        // Warm up for at least Warmup runs and 1 s (up to 50 runs), so tiered JIT has promoted the kernels to
+        // optimised code before timing: with a single warm-up the first size measured ran 5x slow.
+        long start = Stopwatch.GetTimestamp();
+        for (int i = 0; i < 50 && (i < o.Warmup || Stopwatch.GetElapsedTime(start).TotalSeconds < 1.0); i++)
         {
             setup();
             body();
