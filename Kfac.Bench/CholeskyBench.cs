@@ -24,7 +24,7 @@ internal sealed class CholeskyBench : IBenchCommand
         return 0;
     }
 
-    private static (double Median, double Best) Time<T>(int n, LinalgBenchOptions o) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    private static Measurement Time<T>(int n, LinalgBenchOptions o) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
         var a = LinalgBenchOptions.DiagonallyDominant<T>(n, seed: n);
         var work = new T[a.Length];
@@ -47,7 +47,7 @@ internal sealed class SpdInverseBench : IBenchCommand
         var o = LinalgBenchOptions.Parse(args);
         foreach (int n in o.Sizes)
         {
-            (double, double) seconds;
+            Measurement seconds;
             if (o.Float)
             {
                 var a = LinalgBenchOptions.DiagonallyDominant<float>(n, seed: n);
@@ -67,6 +67,10 @@ internal sealed class SpdInverseBench : IBenchCommand
     }
 }
 
+/// <summary>Wall-clock median and best, and the median process CPU time (all threads): on the shared, oversubscribed
+/// machine a single-threaded run's CPU time is close to what the wall time would be on an idle one.</summary>
+internal readonly record struct Measurement(double Median, double Best, double CpuMedian);
+
 /// <summary>Options and helpers shared by the Linalg bench commands (cholesky, spdinverse, eigh).</summary>
 internal sealed record LinalgBenchOptions(int[] Sizes, int Threads, bool Float, bool ValuesOnly, int Warmup, int Runs, bool Json)
 {
@@ -81,12 +85,13 @@ internal sealed record LinalgBenchOptions(int[] Sizes, int Threads, bool Float, 
 
     public int ReportedThreads => Threads <= 0 ? Environment.ProcessorCount : Math.Min(Threads, Environment.ProcessorCount);
 
-    public void Report(string op, int n, (double Median, double Best) seconds, double flops, string precision, string flopsNote) =>
+    public void Report(string op, int n, Measurement seconds, double flops, string precision, string flopsNote) =>
         JsonLine.Print(Json, new Dictionary<string, object>
         {
             ["op"] = op, ["n"] = n, ["threads"] = ReportedThreads, ["precision"] = precision,
             ["seconds"] = seconds.Median, ["gflops"] = Math.Round(flops / seconds.Median / 1e9, 2),
             ["best_seconds"] = seconds.Best, ["best_gflops"] = Math.Round(flops / seconds.Best / 1e9, 2),
+            ["cpu_seconds"] = seconds.CpuMedian,
             ["flops"] = flopsNote, ["runs"] = Runs, ["loadavg"] = LoadAverage(),
         });
 
@@ -96,7 +101,7 @@ internal sealed record LinalgBenchOptions(int[] Sizes, int Threads, bool Float, 
 
     /// <summary>Median and best seconds of <paramref name="body"/> over Runs timed runs after the untimed warm-up;
     /// <paramref name="setup"/> runs before each and is not timed.</summary>
-    public static (double Median, double Best) Median(LinalgBenchOptions o, Action setup, Action body)
+    public static Measurement Median(LinalgBenchOptions o, Action setup, Action body)
     {
         // Warm up for at least Warmup runs and 1 s (up to 50 runs), so tiered JIT has promoted the kernels to
         // optimised code before timing: with a single warm-up the first size measured ran 5x slow.
@@ -107,15 +112,22 @@ internal sealed record LinalgBenchOptions(int[] Sizes, int Threads, bool Float, 
             body();
         }
         var seconds = new double[Math.Max(1, o.Runs)];
+        var cpu = new double[seconds.Length];
+        using var process = Process.GetCurrentProcess();
         for (int i = 0; i < seconds.Length; i++)
         {
             setup();
+            process.Refresh();
+            var cpu0 = process.TotalProcessorTime;
             long t0 = Stopwatch.GetTimestamp();
             body();
             seconds[i] = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+            process.Refresh();
+            cpu[i] = (process.TotalProcessorTime - cpu0).TotalSeconds;
         }
         Array.Sort(seconds);
-        return (Timing.Median(seconds), seconds[0]);
+        Array.Sort(cpu);
+        return new Measurement(Timing.Median(seconds), seconds[0], Timing.Median(cpu));
     }
 
     /// <summary>Symmetric with uniform(-1, 1) off the diagonal and n + 1 on it: SPD by Gershgorin, built in O(n^2)
