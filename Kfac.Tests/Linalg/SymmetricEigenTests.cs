@@ -155,10 +155,10 @@ public class SymmetricEigenTests
         Assert.That(FrobeniusDistance(vtv, Identity(n)), Is.LessThan(Bound(n)));
     }
 
-    [Test]
-    public void ReadsLowerTriangleOnly()
+    [TestCase(9)]
+    [TestCase(100)]
+    public void ReadsLowerTriangleOnly(int n)
     {
-        int n = 9;
         var a = Symmetric(new Random(1), n);
         var garbage = (double[])a.Clone();
         for (int i = 0; i < n; i++)
