@@ -21,7 +21,10 @@ internal sealed partial class CpuBackend
             case UnaryOp.Neg: TensorPrimitives.Negate(x, y); break;
             case UnaryOp.Exp: TensorPrimitives.Exp(x, y); break;
             case UnaryOp.Log: TensorPrimitives.Log(x, y); break;
-            case UnaryOp.Tanh: TensorPrimitives.Tanh(x, y); break;
+            case UnaryOp.Tanh:
+                TensorPrimitives.Tanh(x, y);
+                SmallArgumentSeries.Tanh(x, y);
+                break;
             case UnaryOp.Sigmoid: TensorPrimitives.Sigmoid(x, y); break;
             case UnaryOp.Relu: TensorPrimitives.Max(x, T.Zero, y); break;
             case UnaryOp.Square: TensorPrimitives.Multiply(x, x, y); break;
@@ -34,7 +37,7 @@ internal sealed partial class CpuBackend
                     TensorPrimitives.Abs(x, y);
                     TensorPrimitives.Negate(y, y);
                     TensorPrimitives.Exp(y, y);
-                    TensorPrimitives.LogP1(y, y);
+                    SmallArgumentSeries.LogP1(y, y);
                     TensorPrimitives.Add(y, positivePart, y);
                     break;
                 }
