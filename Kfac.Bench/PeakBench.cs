@@ -14,13 +14,14 @@ internal static class Peak
     private const long Iterations = 4_000_000;
 
     /// <summary>Median GFLOP/s of several runs of the FMA loop on <paramref name="threads"/> threads.</summary>
-    public static double Measure(int threads, bool isDouble, int runs = 7)
+    public static double Measure(int threads, bool isDouble, int runs = 7, bool cpuTime = false)
     {
         var body = new PeakBody { IsDouble = isDouble };
         body.Invoke(0, 1); // JIT + clock ramp
         double flopsPerThread = Iterations * 12.0 * 2.0 * (isDouble ? Vector512<double>.Count : Vector512<float>.Count);
         if (!Vector512.IsHardwareAccelerated) flopsPerThread /= 2; // Vector256 loop
-        var secs = Timing.Measure(() => CpuParallel.For(0, threads, body, grain: 1, maxThreads: threads), 1, runs);
+        Action run = () => CpuParallel.For(0, threads, body, grain: 1, maxThreads: threads);
+        var secs = cpuTime ? GemmBenchOptions.MeasureCpu(run, runs) : Timing.Measure(run, 1, runs);
         return threads * flopsPerThread / Timing.Median(secs) / 1e9;
     }
 

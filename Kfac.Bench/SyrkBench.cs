@@ -15,7 +15,7 @@ internal sealed class SyrkBench : IBenchCommand
     {
         var o = GemmBenchOptions.Parse(args);
         int mArg = args.Int("m", 1000);
-        double peak = Peak.Measure(o.Threads, o.Double);
+        double peak = Peak.Measure(o.Threads, o.Double, cpuTime: o.CpuTime);
         foreach (int n in args.IntList("sizes", [250, 500, 1000, 2000]))
         {
             int m = mArg == 0 ? n : mArg;

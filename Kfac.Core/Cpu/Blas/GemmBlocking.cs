@@ -13,6 +13,17 @@ internal static class GemmBlocking
     /// <summary>Rows mc of a packed A block (kc x mc x sizeof(T) bytes, streamed from L2 by the micro-kernel).</summary>
     public static int McRows = 192;
 
+    /// <summary>0: loop jr (B micro-panels) outside ir (A micro-panels). &gt; 0: ir outside jr within column blocks of
+    /// this many columns (the B block then has to stay in L2 instead of the B micro-panel in L1).</summary>
+    public static int NcInner = 0;
+
+    /// <summary>Read a thin operand in place instead of packing it (see <see cref="KernelOperands{T}"/>).</summary>
+    public static bool InPlaceThin = true;
+
+    /// <summary>"Thin": the operand would be reused by at most this many micro-tiles (A: column panels of a task;
+    /// B: row panels of the whole product), too few to amortise its packing.</summary>
+    public static int ThinTiles = 3;
+
     /// <summary>Upper bound of the packed B buffer (k x nc); larger B is processed in column chunks.</summary>
     public static long BPanelBytes = 16L << 20;
 

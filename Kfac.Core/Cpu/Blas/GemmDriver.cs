@@ -1,5 +1,5 @@
-using System.Runtime.CompilerServices;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace Kfac.Cpu.Blas;
 
@@ -44,17 +44,32 @@ internal static unsafe class GemmDriver<T, TK> where T : unmanaged, IFloatingPoi
         double flops = 2.0 * m * n * k * (pr.LowerOnly ? 0.5 : 1.0);
         threads = (int)Math.Clamp(flops / GemmBlocking.MinFlopsPerThread, 1, threads);
 
+        // A thin op(A) (few rows) uses each packed B panel only a few times: read B in place (full panels).
+        bool directB = GemmBlocking.InPlaceThin && !pr.TransB && !pr.LowerOnly && m <= GemmBlocking.ThinTiles * mr;
+
         for (int jc = 0; jc < n; jc += ncChunk)
         {
             int nc = Math.Min(ncChunk, n - jc);
             int panels = (nc + nr - 1) / nr;
             int ncPad = panels * nr;
 
-            var pack = new PackBBody { Pr = pr, Dst = bbuf, Jc = jc, Nc = nc, NcPad = ncPad, Kc = kc, Panels = panels };
-            int packItems = kBlocks * panels;
-            CpuParallel.For(0, packItems, pack, grain: Math.Max(1, packItems / (4 * threads)), maxThreads: threads);
+            // Pack B (all panels, or only the ragged last one when B is read in place).
+            int firstPanel = directB ? (nc % nr == 0 ? panels : panels - 1) : 0;
+            int packPanels = panels - firstPanel;
+            if (packPanels > 0)
+            {
+                var pack = new PackBBody
+                {
+                    Pr = pr, Dst = bbuf, Jc = jc, Nc = nc, NcPad = ncPad, Kc = kc, Panels = packPanels, FirstPanel = firstPanel,
+                };
+                int packItems = kBlocks * packPanels;
+                CpuParallel.For(0, packItems, pack, grain: Math.Max(1, packItems / (4 * threads)), maxThreads: threads);
+            }
 
-            var body = new ComputeBody { Pr = pr, BPacked = bbuf, Jc = jc, Nc = nc, NcPad = ncPad, Kc = kc, KBlocks = kBlocks };
+            var body = new ComputeBody
+            {
+                Pr = pr, BPacked = bbuf, Jc = jc, Nc = nc, NcPad = ncPad, Kc = kc, KBlocks = kBlocks, DirectB = directB,
+            };
             PlanTasks(m, panels, threads, pr.LowerOnly, ref body);
             CpuParallel.For(0, body.TasksM * body.TasksN, body, grain: 1, maxThreads: threads);
         }
@@ -63,7 +78,8 @@ internal static unsafe class GemmDriver<T, TK> where T : unmanaged, IFloatingPoi
     private static long RoundUp(long x, int to) => (x + to - 1) / to * to;
 
     /// <summary>Task grid: row blocks of at most <see cref="GemmBlocking.McRows"/> (a multiple of MR), a multiple of the
-    /// thread count when there are few of them; column ranges (whole micro-panels) when rows alone cannot feed the threads.</summary>
+    /// thread count when there are few of them; column ranges (whole micro-panels) when rows alone cannot feed the threads.
+    /// A task spanning only a few column panels reads A in place instead of packing it.</summary>
     private static void PlanTasks(int m, int panels, int threads, bool lower, ref ComputeBody body)
     {
         int mr = TK.MR;
@@ -84,6 +100,7 @@ internal static unsafe class GemmDriver<T, TK> where T : unmanaged, IFloatingPoi
         body.TasksM = tm;
         body.TasksN = tn;
         body.NcTask = panelsPerTask * TK.NR;
+        body.DirectA = GemmBlocking.InPlaceThin && !lower && panelsPerTask <= GemmBlocking.ThinTiles;
     }
 
     /// <summary>Packs micro-panel (k block, column panel) items of the chunk into the shared B buffer.</summary>
@@ -91,7 +108,7 @@ internal static unsafe class GemmDriver<T, TK> where T : unmanaged, IFloatingPoi
     {
         public GemmProblem<T> Pr;
         public T* Dst;
-        public int Jc, Nc, NcPad, Kc, Panels;
+        public int Jc, Nc, NcPad, Kc, Panels, FirstPanel;
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public readonly void Invoke(int start, int end)
@@ -99,7 +116,7 @@ internal static unsafe class GemmDriver<T, TK> where T : unmanaged, IFloatingPoi
             int nr = TK.NR;
             for (int item = start; item < end; item++)
             {
-                int kb = item / Panels, q = item % Panels;
+                int kb = item / Panels, q = FirstPanel + item % Panels;
                 int p0 = kb * Kc, kcb = Math.Min(Kc, Pr.K - p0);
                 T* dst = Dst + (long)p0 * NcPad + (long)q * kcb * nr;
                 Packing<T, TK>.PackBPanel(Pr.B, Pr.Ldb, Pr.TransB, p0, kcb, Jc + q * nr, Nc - q * nr, dst);
@@ -114,7 +131,9 @@ internal static unsafe class GemmDriver<T, TK> where T : unmanaged, IFloatingPoi
         public T* BPacked;
         public int Jc, Nc, NcPad, Kc, KBlocks;
         public int Mc, TasksM, TasksN, NcTask;
+        public bool DirectA, DirectB;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public readonly void Invoke(int start, int end)
         {
             for (int t = start; t < end; t++) RunTask(t);
@@ -131,36 +150,61 @@ internal static unsafe class GemmDriver<T, TK> where T : unmanaged, IFloatingPoi
             if (Pr.LowerOnly) j1 = Math.Min(j1, i1);
             if (i0 >= i1 || j0 >= j1) return;
 
-            T* abuf = PackBuffers.A<T>((long)RoundUp(Mc, mr) * Kc);
+            T* abuf = DirectA ? null : PackBuffers.A<T>((long)RoundUp(Mc, mr) * Kc);
             T* tmp = stackalloc T[TK.MR * TK.NR];
-            T* c = Pr.C;
-            int ldc = Pr.Ldc;
             for (int kb = 0; kb < KBlocks; kb++)
             {
                 int p0 = kb * Kc, kcb = Math.Min(Kc, Pr.K - p0);
-                Packing<T, TK>.PackA(Pr.A, Pr.Lda, Pr.TransA, i0, i1 - i0, p0, kcb, abuf);
-                T beta = kb == 0 ? Pr.Beta : T.One;
-                T* bblock = BPacked + (long)p0 * NcPad;
-                for (int jr = j0; jr < j1; jr += nr)
+                if (!DirectA) Packing<T, TK>.PackA(Pr.A, Pr.Lda, Pr.TransA, i0, i1 - i0, p0, kcb, abuf);
+                var blk = new Block { P0 = p0, Kcb = kcb, I0 = i0, I1 = i1, J1 = j1, ABuf = abuf, Beta = kb == 0 ? Pr.Beta : T.One, Tmp = tmp };
+                if (GemmBlocking.NcInner <= 0)
                 {
-                    int nrr = Math.Min(nr, j1 - jr);
-                    T* bp = bblock + (long)(jr - Jc) * kcb;
-                    for (int ir = i0; ir < i1; ir += mr)
+                    for (int jr = j0; jr < j1; jr += nr)
+                        for (int ir = i0; ir < i1; ir += mr)
+                            Tile(ir, jr, blk);
+                }
+                else
+                {
+                    int ncInner = Math.Max(nr, GemmBlocking.NcInner / nr * nr);
+                    for (int jb = j0; jb < j1; jb += ncInner)
                     {
-                        int mrr = Math.Min(mr, i1 - ir);
-                        T* ap = abuf + (long)(ir - i0) * kcb;
-                        T* cp = c + (long)ir * ldc + jr;
-                        if (Pr.LowerOnly && jr + nrr - 1 > ir)
-                        {
-                            if (jr > ir + mrr - 1) continue; // tile entirely above the diagonal
-                            TK.Tile(mrr, nrr, kcb, ap, bp, tmp, nr, T.One, T.Zero);
-                            TileMerge.MergeLower(mrr, nrr, ir, jr, tmp, nr, cp, ldc, Pr.Alpha, beta);
-                            continue;
-                        }
-                        TK.Tile(mrr, nrr, kcb, ap, bp, cp, ldc, Pr.Alpha, beta);
+                        int jbEnd = Math.Min(j1, jb + ncInner);
+                        for (int ir = i0; ir < i1; ir += mr)
+                            for (int jr = jb; jr < jbEnd; jr += nr)
+                                Tile(ir, jr, blk);
                     }
                 }
             }
+        }
+
+        /// <summary>The k block a task is working on.</summary>
+        private struct Block
+        {
+            public int P0, Kcb, I0, I1, J1;
+            public T* ABuf, Tmp;
+            public T Beta;
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private readonly void Tile(int ir, int jr, in Block blk)
+        {
+            int mr = TK.MR, nr = TK.NR;
+            int nrr = Math.Min(nr, blk.J1 - jr), mrr = Math.Min(mr, blk.I1 - ir);
+            KernelOperands<T> x;
+            if (!DirectA) { x.A = blk.ABuf + (long)(ir - blk.I0) * blk.Kcb; x.AStep = mr; x.ARow = 0; }
+            else if (Pr.TransA) { x.A = Pr.A + (long)blk.P0 * Pr.Lda + ir; x.AStep = Pr.Lda; x.ARow = 0; }
+            else { x.A = Pr.A + (long)ir * Pr.Lda + blk.P0; x.AStep = 1; x.ARow = Pr.Lda; }
+            if (DirectB && nrr == nr) { x.B = Pr.B + (long)blk.P0 * Pr.Ldb + jr; x.BStep = Pr.Ldb; }
+            else { x.B = BPacked + (long)blk.P0 * NcPad + (long)(jr - Jc) * blk.Kcb; x.BStep = nr; }
+            T* cp = Pr.C + (long)ir * Pr.Ldc + jr;
+            if (Pr.LowerOnly && jr + nrr - 1 > ir)
+            {
+                if (jr > ir + mrr - 1) return; // tile entirely above the diagonal
+                TK.Tile(mrr, nrr, blk.Kcb, x, blk.Tmp, nr, T.One, T.Zero);
+                TileMerge.MergeLower(mrr, nrr, ir, jr, blk.Tmp, nr, cp, Pr.Ldc, Pr.Alpha, blk.Beta);
+                return;
+            }
+            TK.Tile(mrr, nrr, blk.Kcb, x, cp, Pr.Ldc, Pr.Alpha, blk.Beta);
         }
     }
 }
