@@ -131,7 +131,6 @@ internal sealed class GemmBenchOptions
         GemmKernels.Forced = o.Isa;
         GemmBlocking.Kc = args.Int("kc", GemmBlocking.Kc);
         GemmBlocking.McRows = args.Int("mc", GemmBlocking.McRows);
-        GemmBlocking.NcInner = args.Int("ncinner", GemmBlocking.NcInner);
         GemmBlocking.InPlaceThin = args.Int("inplace", GemmBlocking.InPlaceThin ? 1 : 0) != 0;
         GemmBlocking.ThinTiles = args.Int("thin", GemmBlocking.ThinTiles);
         return o;
