@@ -20,6 +20,16 @@ namespace Kfac.Cpu.Blas;
 /// after the (parallel) B pack, the compute tasks are independent and claimed dynamically, which balances well
 /// when another process steals a core. Tasks split M first (each thread packs only its own A rows); when there are
 /// too few row blocks for the threads they also split N.
+/// <para>
+/// Packing pays for itself through reuse: a packed A block serves every column panel of its task, a packed B panel
+/// every row tile. For thin products (n or m within <see cref="GemmBlocking.ThinTiles"/> tiles, e.g. the 30-unit
+/// bottleneck of the K-FAC autoencoder) that reuse is absent and packing would cost as much as the FMAs, so the
+/// thin operand is read in place by the micro-kernel instead (<see cref="KernelOperands{T}"/>).
+/// </para>
+/// <para>
+/// SYRK (LowerOnly) runs the same nest over the tiles that intersect the lower triangle only; tiles straddling the
+/// diagonal are computed into a scratch tile and merged below the diagonal.
+/// </para>
 /// </summary>
 internal static unsafe class GemmDriver<T, TK> where T : unmanaged, IFloatingPointIeee754<T> where TK : struct, IMicroKernel<T>
 {
@@ -88,9 +98,10 @@ internal static unsafe class GemmDriver<T, TK> where T : unmanaged, IFloatingPoi
         int tm = mBlocks, tn = 1;
         if (threads > 1)
         {
+            // A whole number of row blocks per thread (11 equal tasks on 2 threads would idle one for a twelfth).
             if (lower) tm = Math.Max(mBlocks, 4 * threads); // triangular work: finer rows balance better
-            else if (mBlocks >= threads && mBlocks < 4 * threads) tm = (mBlocks + threads - 1) / threads * threads;
-            else if (mBlocks < threads) tn = Math.Min(panels, (threads + mBlocks - 1) / mBlocks);
+            else if (mBlocks >= threads) tm = (mBlocks + threads - 1) / threads * threads;
+            else tn = Math.Min(panels, (threads + mBlocks - 1) / mBlocks);
         }
         int mc = (int)RoundUp((m + tm - 1) / tm, mr);
         tm = (m + mc - 1) / mc;
