@@ -19,7 +19,7 @@ internal sealed class GemmBench : IBenchCommand
     public int Run(BenchArgs args)
     {
         var o = GemmBenchOptions.Parse(args);
-        double peak = Peak.Measure(o.Threads, o.Double, cpuTime: o.CpuTime);
+        Peak.Measure(o.Threads, o.Double, runs: 3, cpuTime: o.CpuTime); // warm the loop up
         var shapes = new List<(string Label, bool TA, bool TB, int M, int N, int K)>();
         if (args.String("shapes") is { } set)
         {
@@ -40,7 +40,7 @@ internal sealed class GemmBench : IBenchCommand
             foreach (int s in args.IntList("sizes", [256, 512, 1024, 2048])) shapes.Add(($"{s}^3", o.TransA, o.TransB, s, s, s));
         }
 
-        double totalFlops = 0, totalSeconds = 0, totalBest = 0;
+        double totalFlops = 0, totalSeconds = 0, totalBest = 0, totalPeakSeconds = 0;
         foreach (var (label, ta, tb, m, n, k) in shapes)
         {
             double sec = o.Double ? TimeGemm<double>(o, ta, tb, m, n, k) : TimeGemm<float>(o, ta, tb, m, n, k);
@@ -48,10 +48,12 @@ internal sealed class GemmBench : IBenchCommand
             totalFlops += flops;
             totalSeconds += sec;
             totalBest += o.LastBest;
-            Report(o, label, o.Double ? "dgemm" : "sgemm", ta, tb, m, n, k, flops / sec / 1e9, sec, peak, flops / o.LastBest / 1e9);
+            totalPeakSeconds += sec * o.LastPeak;
+            Report(o, label, o.Double ? "dgemm" : "sgemm", ta, tb, m, n, k, flops / sec / 1e9, sec, o.LastPeak, flops / o.LastBest / 1e9);
         }
         if (shapes.Count > 1 && args.String("shapes") is not null)
-            Report(o, "total", o.Double ? "dgemm" : "sgemm", false, false, 0, 0, 0, totalFlops / totalSeconds / 1e9, totalSeconds, peak, totalFlops / totalBest / 1e9);
+            Report(o, "total", o.Double ? "dgemm" : "sgemm", false, false, 0, 0, 0, totalFlops / totalSeconds / 1e9, totalSeconds,
+                totalPeakSeconds / totalSeconds, totalFlops / totalBest / 1e9);
         return 0;
     }
 
@@ -139,7 +141,12 @@ internal sealed class GemmBenchOptions
     /// <summary>Fastest run of the last <see cref="Time"/> call (the least disturbed one on a busy machine).</summary>
     public double LastBest;
 
-    /// <summary>Median seconds per call: warm-up calls, then enough runs to fill about MinSeconds (at least 5).</summary>
+    /// <summary>Median FMA peak (GFLOP/s on the same thread count) of the peak runs interleaved with the last
+    /// <see cref="Time"/> call's timed runs, so both saw the same contention from other processes.</summary>
+    public double LastPeak;
+
+    /// <summary>Median seconds per call: warm-up calls, then enough runs to fill about MinSeconds (at least 5), with a
+    /// short register-only peak run before the first timed call and after every ~20 ms of timed calls.</summary>
     public double Time(Action call, double flops)
     {
         for (int i = 0; i < Warmup; i++) call();
@@ -149,27 +156,35 @@ internal sealed class GemmBenchOptions
             double t = Timing.Median(Timing.Measure(call, 0, 3));
             runs = (int)Math.Clamp(MinSeconds / Math.Max(t, 1e-7), 5, 500);
         }
-        var sorted = CpuTime ? MeasureCpu(call, runs) : Timing.Measure(call, 0, runs);
-        LastBest = sorted[0];
-        return Timing.Median(sorted);
-    }
-
-    /// <summary>Per-run CPU time of the calling thread (Linux CLOCK_THREAD_CPUTIME_ID): on a heavily shared machine it
-    /// excludes the time the thread sat descheduled, which wall time cannot. Only meaningful single-threaded.</summary>
-    internal static double[] MeasureCpu(Action call, int runs)
-    {
         var seconds = new double[runs];
+        var peaks = new List<double>();
+        double sincePeak = double.MaxValue;
         for (int i = 0; i < runs; i++)
         {
-            double t0 = ThreadCpuSeconds();
+            if (sincePeak > 0.02)
+            {
+                peaks.Add(Peak.RunOnce(Threads, Double, CpuTime));
+                sincePeak = 0;
+            }
+            double t0 = Now();
             call();
-            seconds[i] = ThreadCpuSeconds() - t0;
+            seconds[i] = Now() - t0;
+            sincePeak += seconds[i];
         }
+        peaks.Add(Peak.RunOnce(Threads, Double, CpuTime));
         Array.Sort(seconds);
-        return seconds;
+        var peakArray = peaks.ToArray();
+        Array.Sort(peakArray);
+        LastPeak = Timing.Median(peakArray);
+        LastBest = seconds[0];
+        return Timing.Median(seconds);
     }
 
-    private static double ThreadCpuSeconds()
+    private double Now() => CpuTime ? ThreadCpuSeconds() : System.Diagnostics.Stopwatch.GetTimestamp() / (double)System.Diagnostics.Stopwatch.Frequency;
+
+    /// <summary>CPU time of the calling thread (Linux CLOCK_THREAD_CPUTIME_ID), for --cputime: on a heavily shared
+    /// machine it excludes the time the thread sat descheduled, which wall time cannot. Only meaningful single-threaded.</summary>
+    internal static double ThreadCpuSeconds()
     {
         if (clock_gettime(3 /* CLOCK_THREAD_CPUTIME_ID */, out var ts) != 0) throw new InvalidOperationException("clock_gettime failed");
         return ts.Seconds + ts.Nanoseconds * 1e-9;
