@@ -85,7 +85,7 @@ public static class CpuParallel
     // only while that job is open; the caller closes it once no chunk is left to claim and then waits only for the
     // workers that joined. A worker that wakes late (descheduled on a busy machine) finds the job closed and skips
     // it, so the caller never waits for a thread that has not started.
-    private const long Closed = 1L << 31;
+    private const long Closed = 1L << 31; // bit 31; bits 32..63 hold the low 32 bits of the sequence
     private const long ActiveMask = Closed - 1;
     private static long s_join;
 
@@ -197,7 +197,8 @@ public static class CpuParallel
         while (true)
         {
             long j = Volatile.Read(ref s_join);
-            if (j >> 32 != seq || (j & Closed) != 0) return false;
+            // Low 32 bits of the sequence (it wraps after 2^32 jobs, which a long training run can reach).
+            if ((uint)(j >>> 32) != (uint)seq || (j & Closed) != 0) return false;
             if (Interlocked.CompareExchange(ref s_join, j + 1, j) == j) return true;
         }
     }
