@@ -78,7 +78,7 @@ public static class CpuParallel
     // a new sequence also reads the matching participant count, s_job and the job's fields.
     private static long s_state;
     private static Job? s_job;
-    private static readonly ManualResetEventSlim s_done = new(false, 0);
+    private static readonly ManualResetEventSlim s_done = CreateDoneEvent();
     private static Exception? s_error;
 
     // Join protocol: s_join = (sequence << 32) | closed bit | active workers. A worker joins the job it was woken for
@@ -152,6 +152,15 @@ public static class CpuParallel
         t_inBody = true;
         try { body.Invoke(from, to); }
         finally { t_inBody = outer; }
+    }
+
+    /// <summary>The caller's completion event, with its lazily created lock object forced now (a 1 ms timed wait) so the
+    /// first call that has to block does not allocate.</summary>
+    private static ManualResetEventSlim CreateDoneEvent()
+    {
+        var e = new ManualResetEventSlim(false, 0);
+        e.Wait(1);
+        return e;
     }
 
     /// <summary>Closes the job to late joiners, then waits for the workers that joined it to leave.</summary>
