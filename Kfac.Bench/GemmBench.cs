@@ -19,7 +19,7 @@ internal sealed class GemmBench : IBenchCommand
     public int Run(BenchArgs args)
     {
         var o = GemmBenchOptions.Parse(args);
-        double peak = Peak.Measure(o.Threads, o.Double);
+        Peak.Measure(o.Threads, o.Double, runs: 3, cpuTime: o.CpuTime); // warm the loop up
         var shapes = new List<(string Label, bool TA, bool TB, int M, int N, int K)>();
         if (args.String("shapes") is { } set)
         {
@@ -40,7 +40,7 @@ internal sealed class GemmBench : IBenchCommand
             foreach (int s in args.IntList("sizes", [256, 512, 1024, 2048])) shapes.Add(($"{s}^3", o.TransA, o.TransB, s, s, s));
         }
 
-        double totalFlops = 0, totalSeconds = 0, totalBest = 0;
+        double totalFlops = 0, totalSeconds = 0, totalBest = 0, totalPeakSeconds = 0;
         foreach (var (label, ta, tb, m, n, k) in shapes)
         {
             double sec = o.Double ? TimeGemm<double>(o, ta, tb, m, n, k) : TimeGemm<float>(o, ta, tb, m, n, k);
@@ -48,10 +48,12 @@ internal sealed class GemmBench : IBenchCommand
             totalFlops += flops;
             totalSeconds += sec;
             totalBest += o.LastBest;
-            Report(o, label, o.Double ? "dgemm" : "sgemm", ta, tb, m, n, k, flops / sec / 1e9, sec, peak, flops / o.LastBest / 1e9);
+            totalPeakSeconds += sec * o.LastPeak;
+            Report(o, label, o.Double ? "dgemm" : "sgemm", ta, tb, m, n, k, flops / sec / 1e9, sec, o.LastPeak, flops / o.LastBest / 1e9);
         }
         if (shapes.Count > 1 && args.String("shapes") is not null)
-            Report(o, "total", o.Double ? "dgemm" : "sgemm", false, false, 0, 0, 0, totalFlops / totalSeconds / 1e9, totalSeconds, peak, totalFlops / totalBest / 1e9);
+            Report(o, "total", o.Double ? "dgemm" : "sgemm", false, false, 0, 0, 0, totalFlops / totalSeconds / 1e9, totalSeconds,
+                totalPeakSeconds / totalSeconds, totalFlops / totalBest / 1e9);
         return 0;
     }
 
@@ -94,7 +96,7 @@ internal sealed class GemmBench : IBenchCommand
 /// <summary>Options shared by the gemm and syrk commands.</summary>
 internal sealed class GemmBenchOptions
 {
-    public bool Json, Double, TransA, TransB;
+    public bool Json, Double, TransA, TransB, CpuTime;
     public int Threads, Runs, Warmup;
     public double MinSeconds;
     public GemmIsa Isa;
@@ -111,7 +113,10 @@ internal sealed class GemmBenchOptions
             Runs = args.Int("runs", 0),
             Warmup = args.Int("warmup", 3),
             MinSeconds = args.Double("seconds", 1.0),
+            CpuTime = args.Flag("cputime"),
         };
+        if (o.CpuTime && (o.Threads != 1 || !OperatingSystem.IsLinux()))
+            throw new ArgumentException("--cputime (calling-thread CPU time instead of wall time) needs --threads 1 on Linux");
         if (o.Threads < 1) throw new ArgumentException($"--threads must be >= 1, got {o.Threads}");
         string trans = args.String("trans", "NN")!.ToUpperInvariant();
         if (trans is not ("NN" or "NT" or "TN" or "TT")) throw new ArgumentException($"--trans expects NN, NT, TN or TT, got '{trans}'");
@@ -128,13 +133,20 @@ internal sealed class GemmBenchOptions
         GemmKernels.Forced = o.Isa;
         GemmBlocking.Kc = args.Int("kc", GemmBlocking.Kc);
         GemmBlocking.McRows = args.Int("mc", GemmBlocking.McRows);
+        GemmBlocking.InPlaceThin = args.Int("inplace", GemmBlocking.InPlaceThin ? 1 : 0) != 0;
+        GemmBlocking.ThinTiles = args.Int("thin", GemmBlocking.ThinTiles);
         return o;
     }
 
     /// <summary>Fastest run of the last <see cref="Time"/> call (the least disturbed one on a busy machine).</summary>
     public double LastBest;
 
-    /// <summary>Median seconds per call: warm-up calls, then enough runs to fill about MinSeconds (at least 5).</summary>
+    /// <summary>Median FMA peak (GFLOP/s on the same thread count) of the peak runs interleaved with the last
+    /// <see cref="Time"/> call's timed runs, so both saw the same contention from other processes.</summary>
+    public double LastPeak;
+
+    /// <summary>Median seconds per call: warm-up calls, then enough runs to fill about MinSeconds (at least 5), with a
+    /// short register-only peak run before the first timed call and after every ~20 ms of timed calls.</summary>
     public double Time(Action call, double flops)
     {
         for (int i = 0; i < Warmup; i++) call();
@@ -144,8 +156,47 @@ internal sealed class GemmBenchOptions
             double t = Timing.Median(Timing.Measure(call, 0, 3));
             runs = (int)Math.Clamp(MinSeconds / Math.Max(t, 1e-7), 5, 500);
         }
-        var sorted = Timing.Measure(call, 0, runs);
-        LastBest = sorted[0];
-        return Timing.Median(sorted);
+        var seconds = new double[runs];
+        var peaks = new List<double>();
+        double sincePeak = double.MaxValue;
+        for (int i = 0; i < runs; i++)
+        {
+            if (sincePeak > 0.02)
+            {
+                peaks.Add(Peak.RunOnce(Threads, Double, CpuTime));
+                sincePeak = 0;
+            }
+            double t0 = Now();
+            call();
+            seconds[i] = Now() - t0;
+            sincePeak += seconds[i];
+        }
+        peaks.Add(Peak.RunOnce(Threads, Double, CpuTime));
+        Array.Sort(seconds);
+        var peakArray = peaks.ToArray();
+        Array.Sort(peakArray);
+        LastPeak = Timing.Median(peakArray);
+        LastBest = seconds[0];
+        return Timing.Median(seconds);
     }
+
+    private double Now() => CpuTime ? ThreadCpuSeconds() : System.Diagnostics.Stopwatch.GetTimestamp() / (double)System.Diagnostics.Stopwatch.Frequency;
+
+    /// <summary>CPU time of the calling thread (Linux CLOCK_THREAD_CPUTIME_ID), for --cputime: on a heavily shared
+    /// machine it excludes the time the thread sat descheduled, which wall time cannot. Only meaningful single-threaded.</summary>
+    internal static double ThreadCpuSeconds()
+    {
+        if (clock_gettime(3 /* CLOCK_THREAD_CPUTIME_ID */, out var ts) != 0) throw new InvalidOperationException("clock_gettime failed");
+        return ts.Seconds + ts.Nanoseconds * 1e-9;
+    }
+
+    [System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Sequential)]
+    private struct TimeSpec
+    {
+        public long Seconds;
+        public long Nanoseconds;
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", SetLastError = false)]
+    private static extern int clock_gettime(int clock, out TimeSpec ts);
 }

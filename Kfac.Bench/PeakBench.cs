@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using Kfac.Cpu;
@@ -7,21 +8,35 @@ namespace Kfac.Bench;
 /// <summary>
 /// Register-only FMA peak: 12 independent accumulator chains per thread (more than FMA latency x pipes), no memory
 /// traffic, so the loop runs at the machine's FMA throughput. GEMM results are reported as a fraction of this number
-/// measured in the same process, which keeps the ratio meaningful on a shared, noisy machine.
+/// measured in the same process (the gemm/syrk commands interleave peak runs with the timed calls), which keeps the
+/// ratio meaningful on a shared, noisy machine.
 /// </summary>
 internal static class Peak
 {
-    private const long Iterations = 4_000_000;
+    /// <summary>FMA loop trips per run: about 2 ms at 200 GFLOP/s, short enough to interleave with timed GEMM calls.</summary>
+    private const long Iterations = 1_000_000;
 
     /// <summary>Median GFLOP/s of several runs of the FMA loop on <paramref name="threads"/> threads.</summary>
-    public static double Measure(int threads, bool isDouble, int runs = 7)
+    public static double Measure(int threads, bool isDouble, int runs = 15, bool cpuTime = false)
+    {
+        var all = new double[runs];
+        RunOnce(threads, isDouble, cpuTime); // JIT + clock ramp
+        for (int i = 0; i < runs; i++) all[i] = RunOnce(threads, isDouble, cpuTime);
+        Array.Sort(all);
+        return Timing.Median(all);
+    }
+
+    /// <summary>GFLOP/s of one run of the FMA loop on <paramref name="threads"/> threads (wall time, or the calling
+    /// thread's CPU time when <paramref name="cpuTime"/>).</summary>
+    public static double RunOnce(int threads, bool isDouble, bool cpuTime)
     {
         var body = new PeakBody { IsDouble = isDouble };
-        body.Invoke(0, 1); // JIT + clock ramp
         double flopsPerThread = Iterations * 12.0 * 2.0 * (isDouble ? Vector512<double>.Count : Vector512<float>.Count);
         if (!Vector512.IsHardwareAccelerated) flopsPerThread /= 2; // Vector256 loop
-        var secs = Timing.Measure(() => CpuParallel.For(0, threads, body, grain: 1, maxThreads: threads), 1, runs);
-        return threads * flopsPerThread / Timing.Median(secs) / 1e9;
+        double t0 = cpuTime ? GemmBenchOptions.ThreadCpuSeconds() : Stopwatch.GetTimestamp() / (double)Stopwatch.Frequency;
+        CpuParallel.For(0, threads, body, grain: 1, maxThreads: threads);
+        double t1 = cpuTime ? GemmBenchOptions.ThreadCpuSeconds() : Stopwatch.GetTimestamp() / (double)Stopwatch.Frequency;
+        return threads * flopsPerThread / (t1 - t0) / 1e9;
     }
 
     private struct PeakBody : IRangeBody

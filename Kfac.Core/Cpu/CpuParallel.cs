@@ -78,9 +78,16 @@ public static class CpuParallel
     // a new sequence also reads the matching participant count, s_job and the job's fields.
     private static long s_state;
     private static Job? s_job;
-    private static int s_pending;
-    private static readonly ManualResetEventSlim s_done = new(false, 0);
+    private static readonly ManualResetEventSlim s_done = CreateDoneEvent();
     private static Exception? s_error;
+
+    // Join protocol: s_join = (sequence << 32) | closed bit | active workers. A worker joins the job it was woken for
+    // only while that job is open; the caller closes it once no chunk is left to claim and then waits only for the
+    // workers that joined. A worker that wakes late (descheduled on a busy machine) finds the job closed and skips
+    // it, so the caller never waits for a thread that has not started.
+    private const long Closed = 1L << 31; // bit 31; bits 32..63 hold the low 32 bits of the sequence
+    private const long ActiveMask = Closed - 1;
+    private static long s_join;
 
     /// <summary>
     /// Runs <paramref name="body"/> over [<paramref name="fromInclusive"/>, <paramref name="toExclusive"/>) in chunks of
@@ -114,10 +121,10 @@ public static class CpuParallel
             job.Body = body;
             job.Init(fromInclusive, toExclusive, grain);
             s_error = null;
-            s_pending = threads - 1;
             s_done.Reset();
             s_job = job;
             long seq = (s_state >> 16) + 1;
+            Volatile.Write(ref s_join, seq << 32);
             Interlocked.Exchange(ref s_state, (seq << 16) | (uint)threads);
             var workers = s_workers;
             for (int i = 0; i < threads - 1; i++) workers[i].Wake();
@@ -147,12 +154,22 @@ public static class CpuParallel
         finally { t_inBody = outer; }
     }
 
+    /// <summary>The caller's completion event, with its lazily created lock object forced now (a 1 ms timed wait) so the
+    /// first call that has to block does not allocate.</summary>
+    private static ManualResetEventSlim CreateDoneEvent()
+    {
+        var e = new ManualResetEventSlim(false, 0);
+        e.Wait(1);
+        return e;
+    }
+
+    /// <summary>Closes the job to late joiners, then waits for the workers that joined it to leave.</summary>
     private static void WaitForWorkers()
     {
-        if (Volatile.Read(ref s_pending) == 0) return;
+        if ((Interlocked.Or(ref s_join, Closed) & ActiveMask) == 0) return;
         long deadline = Stopwatch.GetTimestamp() + Stopwatch.Frequency / 500; // 2 ms of polling, then block
         var spin = new SpinWait();
-        while (Volatile.Read(ref s_pending) != 0)
+        while ((Volatile.Read(ref s_join) & ActiveMask) != 0)
         {
             if (Stopwatch.GetTimestamp() > deadline)
             {
@@ -181,6 +198,17 @@ public static class CpuParallel
             }
             Volatile.Write(ref s_workers, grown);
             return grown.Length;
+        }
+    }
+
+    private static bool TryJoin(long seq)
+    {
+        while (true)
+        {
+            long j = Volatile.Read(ref s_join);
+            // Low 32 bits of the sequence (it wraps after 2^32 jobs, which a long training run can reach).
+            if ((uint)(j >>> 32) != (uint)seq || (j & Closed) != 0) return false;
+            if (Interlocked.CompareExchange(ref s_join, j + 1, j) == j) return true;
         }
     }
 
@@ -273,13 +301,14 @@ public static class CpuParallel
                 }
                 seen = state >> 16;
                 int participants = (int)(state & 0xFFFF);
-                if (_index >= participants - 1) continue;
+                if (_index >= participants - 1 || !TryJoin(seen)) continue;
 
                 t_inBody = true;
                 try { s_job!.Run(); }
                 catch (Exception e) { RecordError(e); }
                 finally { t_inBody = false; }
-                if (Interlocked.Decrement(ref s_pending) == 0) s_done.Set();
+                long after = Interlocked.Decrement(ref s_join);
+                if ((after & ActiveMask) == 0 && (after & Closed) != 0) s_done.Set();
             }
         }
     }

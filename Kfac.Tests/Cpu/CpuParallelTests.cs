@@ -27,6 +27,16 @@ public class CpuParallelTests
     }
 
     [Test]
+    public void ManyShortJobs_EachCoversItsRangeOnce()
+    {
+        // Back-to-back tiny jobs exercise the join/close handshake: a worker that wakes after the caller has finished
+        // a job must skip it, never run a chunk of the next one twice or miss one.
+        var body = new Counter { Hits = new int[64] };
+        for (int r = 0; r < 5000; r++) CpuParallel.For(0, 64, body, 1, 3);
+        Assert.That(body.Hits, Is.All.EqualTo(5000));
+    }
+
+    [Test]
     public void EmptyRange_DoesNotCallBody()
     {
         var body = new Counter { Hits = new int[1] };

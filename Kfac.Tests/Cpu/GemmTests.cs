@@ -57,6 +57,18 @@ public class GemmTests
                         }
     }
 
+    // Thin operands are read in place instead of packed: n within a few NR panels (A read in place, row by row for
+    // op(A) = A or column by column for A^T) and m within a few MR tiles (B read in place for full panels).
+    [Test]
+    public void ThinShapes_InPlaceOperands_MatchReference([Values] bool ta, [Values] bool tb,
+        [Values(TestIsa.Vector512, TestIsa.Vector256)] TestIsa isa, [Values(1, 2)] int threads)
+    {
+        int seed = 40 + (ta ? 1 : 0) + (tb ? 2 : 0) + (threads - 1) * 4 + (int)isa * 8;
+        GemmReference.AssertNull(new GemmCase(ta, tb, 157, 30, 300, 1.0, 0.5, 1, threads, isa, seed).Check(single: true));
+        GemmReference.AssertNull(new GemmCase(ta, tb, 30, 150, 290, 1.0, 0.0, 0, threads, isa, seed + 100).Check(single: true));
+        GemmReference.AssertNull(new GemmCase(ta, tb, 9, 70, 270, -1.0, 1.0, 2, threads, isa, seed + 200).Check(single: false));
+    }
+
     [Test]
     public void BetaZero_OverwritesNaN_AndPaddingUntouched([Values] bool single, [Values(1, 2)] int threads) =>
         GemmReference.AssertNull(new GemmCase(false, false, 40, 70, 90, 1.0, 0.0, 5, threads, TestIsa.Vector512, 21).Check(single));

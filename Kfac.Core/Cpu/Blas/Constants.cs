@@ -27,3 +27,6 @@ internal struct V2 : IConst { public static int Value => 2; }
 
 internal struct M0 : IConst { public static int Value => 0; }
 internal struct M1 : IConst { public static int Value => 1; }
+
+internal struct A0 : IConst { public static int Value => 0; }
+internal struct A1 : IConst { public static int Value => 1; }

@@ -1,5 +1,5 @@
-using System.Runtime.CompilerServices;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace Kfac.Cpu.Blas;
 
@@ -20,6 +20,16 @@ namespace Kfac.Cpu.Blas;
 /// after the (parallel) B pack, the compute tasks are independent and claimed dynamically, which balances well
 /// when another process steals a core. Tasks split M first (each thread packs only its own A rows); when there are
 /// too few row blocks for the threads they also split N.
+/// <para>
+/// Packing pays for itself through reuse: a packed A block serves every column panel of its task, a packed B panel
+/// every row tile. For thin products (n or m within <see cref="GemmBlocking.ThinTiles"/> tiles, e.g. the 30-unit
+/// bottleneck of the K-FAC autoencoder) that reuse is absent and packing would cost as much as the FMAs, so the
+/// thin operand is read in place by the micro-kernel instead (<see cref="KernelOperands{T}"/>).
+/// </para>
+/// <para>
+/// SYRK (LowerOnly) runs the same nest over the tiles that intersect the lower triangle only; tiles straddling the
+/// diagonal are computed into a scratch tile and merged below the diagonal.
+/// </para>
 /// </summary>
 internal static unsafe class GemmDriver<T, TK> where T : unmanaged, IFloatingPointIeee754<T> where TK : struct, IMicroKernel<T>
 {
@@ -44,17 +54,32 @@ internal static unsafe class GemmDriver<T, TK> where T : unmanaged, IFloatingPoi
         double flops = 2.0 * m * n * k * (pr.LowerOnly ? 0.5 : 1.0);
         threads = (int)Math.Clamp(flops / GemmBlocking.MinFlopsPerThread, 1, threads);
 
+        // A thin op(A) (few rows) uses each packed B panel only a few times: read B in place (full panels).
+        bool directB = GemmBlocking.InPlaceThin && !pr.TransB && !pr.LowerOnly && m <= GemmBlocking.ThinTiles * mr;
+
         for (int jc = 0; jc < n; jc += ncChunk)
         {
             int nc = Math.Min(ncChunk, n - jc);
             int panels = (nc + nr - 1) / nr;
             int ncPad = panels * nr;
 
-            var pack = new PackBBody { Pr = pr, Dst = bbuf, Jc = jc, Nc = nc, NcPad = ncPad, Kc = kc, Panels = panels };
-            int packItems = kBlocks * panels;
-            CpuParallel.For(0, packItems, pack, grain: Math.Max(1, packItems / (4 * threads)), maxThreads: threads);
+            // Pack B (all panels, or only the ragged last one when B is read in place).
+            int firstPanel = directB ? (nc % nr == 0 ? panels : panels - 1) : 0;
+            int packPanels = panels - firstPanel;
+            if (packPanels > 0)
+            {
+                var pack = new PackBBody
+                {
+                    Pr = pr, Dst = bbuf, Jc = jc, Nc = nc, NcPad = ncPad, Kc = kc, Panels = packPanels, FirstPanel = firstPanel,
+                };
+                int packItems = kBlocks * packPanels;
+                CpuParallel.For(0, packItems, pack, grain: Math.Max(1, packItems / (4 * threads)), maxThreads: threads);
+            }
 
-            var body = new ComputeBody { Pr = pr, BPacked = bbuf, Jc = jc, Nc = nc, NcPad = ncPad, Kc = kc, KBlocks = kBlocks };
+            var body = new ComputeBody
+            {
+                Pr = pr, BPacked = bbuf, Jc = jc, Nc = nc, NcPad = ncPad, Kc = kc, KBlocks = kBlocks, DirectB = directB,
+            };
             PlanTasks(m, panels, threads, pr.LowerOnly, ref body);
             CpuParallel.For(0, body.TasksM * body.TasksN, body, grain: 1, maxThreads: threads);
         }
@@ -63,7 +88,8 @@ internal static unsafe class GemmDriver<T, TK> where T : unmanaged, IFloatingPoi
     private static long RoundUp(long x, int to) => (x + to - 1) / to * to;
 
     /// <summary>Task grid: row blocks of at most <see cref="GemmBlocking.McRows"/> (a multiple of MR), a multiple of the
-    /// thread count when there are few of them; column ranges (whole micro-panels) when rows alone cannot feed the threads.</summary>
+    /// thread count when there are few of them; column ranges (whole micro-panels) when rows alone cannot feed the threads.
+    /// A task spanning only a few column panels reads A in place instead of packing it.</summary>
     private static void PlanTasks(int m, int panels, int threads, bool lower, ref ComputeBody body)
     {
         int mr = TK.MR;
@@ -72,9 +98,10 @@ internal static unsafe class GemmDriver<T, TK> where T : unmanaged, IFloatingPoi
         int tm = mBlocks, tn = 1;
         if (threads > 1)
         {
+            // A whole number of row blocks per thread (11 equal tasks on 2 threads would idle one for a twelfth).
             if (lower) tm = Math.Max(mBlocks, 4 * threads); // triangular work: finer rows balance better
-            else if (mBlocks >= threads && mBlocks < 4 * threads) tm = (mBlocks + threads - 1) / threads * threads;
-            else if (mBlocks < threads) tn = Math.Min(panels, (threads + mBlocks - 1) / mBlocks);
+            else if (mBlocks >= threads) tm = (mBlocks + threads - 1) / threads * threads;
+            else tn = Math.Min(panels, (threads + mBlocks - 1) / mBlocks);
         }
         int mc = (int)RoundUp((m + tm - 1) / tm, mr);
         tm = (m + mc - 1) / mc;
@@ -84,6 +111,7 @@ internal static unsafe class GemmDriver<T, TK> where T : unmanaged, IFloatingPoi
         body.TasksM = tm;
         body.TasksN = tn;
         body.NcTask = panelsPerTask * TK.NR;
+        body.DirectA = GemmBlocking.InPlaceThin && !lower && panelsPerTask <= GemmBlocking.ThinTiles;
     }
 
     /// <summary>Packs micro-panel (k block, column panel) items of the chunk into the shared B buffer.</summary>
@@ -91,7 +119,7 @@ internal static unsafe class GemmDriver<T, TK> where T : unmanaged, IFloatingPoi
     {
         public GemmProblem<T> Pr;
         public T* Dst;
-        public int Jc, Nc, NcPad, Kc, Panels;
+        public int Jc, Nc, NcPad, Kc, Panels, FirstPanel;
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public readonly void Invoke(int start, int end)
@@ -99,7 +127,7 @@ internal static unsafe class GemmDriver<T, TK> where T : unmanaged, IFloatingPoi
             int nr = TK.NR;
             for (int item = start; item < end; item++)
             {
-                int kb = item / Panels, q = item % Panels;
+                int kb = item / Panels, q = FirstPanel + item % Panels;
                 int p0 = kb * Kc, kcb = Math.Min(Kc, Pr.K - p0);
                 T* dst = Dst + (long)p0 * NcPad + (long)q * kcb * nr;
                 Packing<T, TK>.PackBPanel(Pr.B, Pr.Ldb, Pr.TransB, p0, kcb, Jc + q * nr, Nc - q * nr, dst);
@@ -114,7 +142,9 @@ internal static unsafe class GemmDriver<T, TK> where T : unmanaged, IFloatingPoi
         public T* BPacked;
         public int Jc, Nc, NcPad, Kc, KBlocks;
         public int Mc, TasksM, TasksN, NcTask;
+        public bool DirectA, DirectB;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public readonly void Invoke(int start, int end)
         {
             for (int t = start; t < end; t++) RunTask(t);
@@ -131,36 +161,49 @@ internal static unsafe class GemmDriver<T, TK> where T : unmanaged, IFloatingPoi
             if (Pr.LowerOnly) j1 = Math.Min(j1, i1);
             if (i0 >= i1 || j0 >= j1) return;
 
-            T* abuf = PackBuffers.A<T>((long)RoundUp(Mc, mr) * Kc);
+            T* abuf = DirectA ? null : PackBuffers.A<T>((long)RoundUp(Mc, mr) * Kc);
             T* tmp = stackalloc T[TK.MR * TK.NR];
-            T* c = Pr.C;
-            int ldc = Pr.Ldc;
             for (int kb = 0; kb < KBlocks; kb++)
             {
                 int p0 = kb * Kc, kcb = Math.Min(Kc, Pr.K - p0);
-                Packing<T, TK>.PackA(Pr.A, Pr.Lda, Pr.TransA, i0, i1 - i0, p0, kcb, abuf);
-                T beta = kb == 0 ? Pr.Beta : T.One;
-                T* bblock = BPacked + (long)p0 * NcPad;
+                if (!DirectA) Packing<T, TK>.PackA(Pr.A, Pr.Lda, Pr.TransA, i0, i1 - i0, p0, kcb, abuf);
+                var blk = new Block { P0 = p0, Kcb = kcb, I0 = i0, I1 = i1, J1 = j1, ABuf = abuf, Beta = kb == 0 ? Pr.Beta : T.One, Tmp = tmp };
+                // jr outside ir: the kc x NR micro-panel of B stays in L1 while the A micro-panels of the block stream
+                // from L2 (the reverse order, with a column block of B held in L2, measured no faster here).
                 for (int jr = j0; jr < j1; jr += nr)
-                {
-                    int nrr = Math.Min(nr, j1 - jr);
-                    T* bp = bblock + (long)(jr - Jc) * kcb;
                     for (int ir = i0; ir < i1; ir += mr)
-                    {
-                        int mrr = Math.Min(mr, i1 - ir);
-                        T* ap = abuf + (long)(ir - i0) * kcb;
-                        T* cp = c + (long)ir * ldc + jr;
-                        if (Pr.LowerOnly && jr + nrr - 1 > ir)
-                        {
-                            if (jr > ir + mrr - 1) continue; // tile entirely above the diagonal
-                            TK.Tile(mrr, nrr, kcb, ap, bp, tmp, nr, T.One, T.Zero);
-                            TileMerge.MergeLower(mrr, nrr, ir, jr, tmp, nr, cp, ldc, Pr.Alpha, beta);
-                            continue;
-                        }
-                        TK.Tile(mrr, nrr, kcb, ap, bp, cp, ldc, Pr.Alpha, beta);
-                    }
-                }
+                        Tile(ir, jr, blk);
             }
+        }
+
+        /// <summary>The k block a task is working on.</summary>
+        private struct Block
+        {
+            public int P0, Kcb, I0, I1, J1;
+            public T* ABuf, Tmp;
+            public T Beta;
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private readonly void Tile(int ir, int jr, in Block blk)
+        {
+            int mr = TK.MR, nr = TK.NR;
+            int nrr = Math.Min(nr, blk.J1 - jr), mrr = Math.Min(mr, blk.I1 - ir);
+            KernelOperands<T> x;
+            if (!DirectA) { x.A = blk.ABuf + (long)(ir - blk.I0) * blk.Kcb; x.AStep = mr; x.ARow = 0; }
+            else if (Pr.TransA) { x.A = Pr.A + (long)blk.P0 * Pr.Lda + ir; x.AStep = Pr.Lda; x.ARow = 0; }
+            else { x.A = Pr.A + (long)ir * Pr.Lda + blk.P0; x.AStep = 1; x.ARow = Pr.Lda; }
+            if (DirectB && nrr == nr) { x.B = Pr.B + (long)blk.P0 * Pr.Ldb + jr; x.BStep = Pr.Ldb; }
+            else { x.B = BPacked + (long)blk.P0 * NcPad + (long)(jr - Jc) * blk.Kcb; x.BStep = nr; }
+            T* cp = Pr.C + (long)ir * Pr.Ldc + jr;
+            if (Pr.LowerOnly && jr + nrr - 1 > ir)
+            {
+                if (jr > ir + mrr - 1) return; // tile entirely above the diagonal
+                TK.Tile(mrr, nrr, blk.Kcb, x, blk.Tmp, nr, T.One, T.Zero);
+                TileMerge.MergeLower(mrr, nrr, ir, jr, blk.Tmp, nr, cp, Pr.Ldc, Pr.Alpha, blk.Beta);
+                return;
+            }
+            TK.Tile(mrr, nrr, blk.Kcb, x, cp, Pr.Ldc, Pr.Alpha, blk.Beta);
         }
     }
 }

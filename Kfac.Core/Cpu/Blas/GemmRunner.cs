@@ -34,23 +34,20 @@ internal static unsafe class GemmRunner
         }
     }
 
-    /// <summary>Copies the strict lower triangle of the n x n matrix C to the upper one (in 32 x 32 tiles so both the
-    /// rows read and the columns written stay in cache).</summary>
-    public static void MirrorLower<T>(T* c, int n, int ldc) where T : unmanaged
+    /// <summary>Copies the strict lower triangle of the n x n matrix C to the upper one: off-diagonal 32 x 32 blocks
+    /// with the SIMD block transpose (rows read and columns written stay in cache), diagonal blocks element-wise.</summary>
+    public static void MirrorLower<T>(T* c, int n, int ldc) where T : unmanaged, IFloatingPointIeee754<T>
     {
         const int B = 32;
         for (int ib = 0; ib < n; ib += B)
         {
-            int iEnd = Math.Min(n, ib + B);
-            for (int jb = 0; jb <= ib; jb += B)
+            int rows = Math.Min(B, n - ib);
+            for (int jb = 0; jb < ib; jb += B)
+                Transpose.Copy(c + (long)ib * ldc + jb, ldc, rows, B, c + (long)jb * ldc + ib, ldc);
+            for (int i = ib + 1; i < ib + rows; i++)
             {
-                int jEnd = Math.Min(n, jb + B);
-                for (int i = ib; i < iEnd; i++)
-                {
-                    T* row = c + (long)i * ldc;
-                    int je = Math.Min(jEnd, i);
-                    for (int j = jb; j < je; j++) c[(long)j * ldc + i] = row[j];
-                }
+                T* row = c + (long)i * ldc;
+                for (int j = ib; j < i; j++) c[(long)j * ldc + i] = row[j];
             }
         }
     }

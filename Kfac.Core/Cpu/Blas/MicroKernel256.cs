@@ -17,27 +17,34 @@ internal unsafe struct MicroKernel256<T> : IMicroKernel<T> where T : unmanaged, 
     public static bool IsSupported => GemmKernels.Vector256Supported && (typeof(T) == typeof(float) || typeof(T) == typeof(double));
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Tile(int mr, int nr, int kc, T* a, T* b, T* c, int ldc, T alpha, T beta)
+    public static void Tile(int mr, int nr, int kc, in KernelOperands<T> x, T* c, int ldc, T alpha, T beta)
+    {
+        if (x.ARow == 0) Tile<A0>(mr, nr, kc, x, c, ldc, alpha, beta);
+        else Tile<A1>(mr, nr, kc, x, c, ldc, alpha, beta);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Tile<TA>(int mr, int nr, int kc, in KernelOperands<T> x, T* c, int ldc, T alpha, T beta) where TA : struct, IConst
     {
         int w = Vector256<T>.Count;
-        if (nr == 2 * w) Dispatch<V2, M0>(mr, kc, a, b, c, ldc, alpha, beta, w);
-        else if (nr == w) Dispatch<V1, M0>(mr, kc, a, b, c, ldc, alpha, beta, w);
-        else if (nr > w) Dispatch<V2, M1>(mr, kc, a, b, c, ldc, alpha, beta, nr - w);
-        else Dispatch<V1, M1>(mr, kc, a, b, c, ldc, alpha, beta, nr);
+        if (nr == 2 * w) Dispatch<V2, M0, TA>(mr, kc, x, c, ldc, alpha, beta, w);
+        else if (nr == w) Dispatch<V1, M0, TA>(mr, kc, x, c, ldc, alpha, beta, w);
+        else if (nr > w) Dispatch<V2, M1, TA>(mr, kc, x, c, ldc, alpha, beta, nr - w);
+        else Dispatch<V1, M1, TA>(mr, kc, x, c, ldc, alpha, beta, nr);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Dispatch<TV, TM>(int mr, int kc, T* a, T* b, T* c, int ldc, T alpha, T beta, int tail)
-        where TV : struct, IConst where TM : struct, IConst
+    private static void Dispatch<TV, TM, TA>(int mr, int kc, in KernelOperands<T> x, T* c, int ldc, T alpha, T beta, int tail)
+        where TV : struct, IConst where TM : struct, IConst where TA : struct, IConst
     {
         switch (mr)
         {
-            case 6: Core<R6, TV, TM>(kc, a, b, c, ldc, alpha, beta, tail); break;
-            case 5: Core<R5, TV, TM>(kc, a, b, c, ldc, alpha, beta, tail); break;
-            case 4: Core<R4, TV, TM>(kc, a, b, c, ldc, alpha, beta, tail); break;
-            case 3: Core<R3, TV, TM>(kc, a, b, c, ldc, alpha, beta, tail); break;
-            case 2: Core<R2, TV, TM>(kc, a, b, c, ldc, alpha, beta, tail); break;
-            case 1: Core<R1, TV, TM>(kc, a, b, c, ldc, alpha, beta, tail); break;
+            case 6: Core<R6, TV, TM, TA>(kc, x.A, x.AStep, x.ARow, x.B, x.BStep, c, ldc, alpha, beta, tail); break;
+            case 5: Core<R5, TV, TM, TA>(kc, x.A, x.AStep, x.ARow, x.B, x.BStep, c, ldc, alpha, beta, tail); break;
+            case 4: Core<R4, TV, TM, TA>(kc, x.A, x.AStep, x.ARow, x.B, x.BStep, c, ldc, alpha, beta, tail); break;
+            case 3: Core<R3, TV, TM, TA>(kc, x.A, x.AStep, x.ARow, x.B, x.BStep, c, ldc, alpha, beta, tail); break;
+            case 2: Core<R2, TV, TM, TA>(kc, x.A, x.AStep, x.ARow, x.B, x.BStep, c, ldc, alpha, beta, tail); break;
+            case 1: Core<R1, TV, TM, TA>(kc, x.A, x.AStep, x.ARow, x.B, x.BStep, c, ldc, alpha, beta, tail); break;
             default: throw new ArgumentOutOfRangeException(nameof(mr));
         }
     }
@@ -46,10 +53,13 @@ internal unsafe struct MicroKernel256<T> : IMicroKernel<T> where T : unmanaged, 
     /// registers for the whole kc loop; each step loads TV vectors of the packed B row, broadcasts TR values
     /// of the packed A column and issues TR*TV FMAs. TM = 1: only the first <paramref name="tail"/> lanes of
     /// the last vector are stored (masked loads/stores for a ragged right edge of C). The generic struct
-    /// constants make the JIT emit one specialised body per (TR, TV, TM) with the unused rows removed.</summary>
+    /// constants make the JIT emit one specialised body per (TR, TV, TM, TA) with the unused rows removed.
+    /// TA = 0: A element (r, p) at a[p * aStep + r] (a packed micro-panel, aStep = MR, or A^T read in place, aStep = lda).
+    /// TA = 1: A read in place row by row, element (r, p) at a[r * aRow + p]; three rows share one base pointer
+    /// (offsets 0, aRow, 2 aRow) so the MR row streams need only MR / 3 general registers.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Core<TR, TV, TM>(int kc, T* a, T* b, T* c, int ldc, T alpha, T beta, int tail)
-        where TR : struct, IConst where TV : struct, IConst where TM : struct, IConst
+    private static void Core<TR, TV, TM, TA>(int kc, T* a, nint aStep, nint aRow, T* b, nint bStep, T* c, int ldc, T alpha, T beta, int tail)
+        where TR : struct, IConst where TV : struct, IConst where TM : struct, IConst where TA : struct, IConst
     {
         int w = Vector256<T>.Count;
         Vector256<T> c0a = default, c0b = default,
@@ -58,19 +68,32 @@ internal unsafe struct MicroKernel256<T> : IMicroKernel<T> where T : unmanaged, 
             c3a = default, c3b = default,
             c4a = default, c4b = default,
             c5a = default, c5b = default;
+        // Start pulling the C tile into L1 now; it is needed only after the kc loop (Goto and van de Geijn 2008, sec. 6).
+        if (Sse.IsSupported)
+        {
+            { Sse.Prefetch0(c + 0 * ldc); Sse.Prefetch0(c + 0 * ldc + TV.Value * w - 1); }
+            if (TR.Value > 1) { Sse.Prefetch0(c + 1 * ldc); Sse.Prefetch0(c + 1 * ldc + TV.Value * w - 1); }
+            if (TR.Value > 2) { Sse.Prefetch0(c + 2 * ldc); Sse.Prefetch0(c + 2 * ldc + TV.Value * w - 1); }
+            if (TR.Value > 3) { Sse.Prefetch0(c + 3 * ldc); Sse.Prefetch0(c + 3 * ldc + TV.Value * w - 1); }
+            if (TR.Value > 4) { Sse.Prefetch0(c + 4 * ldc); Sse.Prefetch0(c + 4 * ldc + TV.Value * w - 1); }
+            if (TR.Value > 5) { Sse.Prefetch0(c + 5 * ldc); Sse.Prefetch0(c + 5 * ldc + TV.Value * w - 1); }
+        }
+        nint row2 = 2 * aRow;
+        T* a0 = a + 0 * aRow, a1 = a + 3 * aRow;
         for (int p = 0; p < kc; p++)
         {
             var b0 = Vector256.Load(b);
             var b1 = TV.Value > 1 ? Vector256.Load(b + w) : default;
             Vector256<T> t;
-            { t = Vector256.Create(a[0]); c0a = Fma(t, b0, c0a); if (TV.Value > 1) c0b = Fma(t, b1, c0b); }
-            if (TR.Value > 1) { t = Vector256.Create(a[1]); c1a = Fma(t, b0, c1a); if (TV.Value > 1) c1b = Fma(t, b1, c1b); }
-            if (TR.Value > 2) { t = Vector256.Create(a[2]); c2a = Fma(t, b0, c2a); if (TV.Value > 1) c2b = Fma(t, b1, c2b); }
-            if (TR.Value > 3) { t = Vector256.Create(a[3]); c3a = Fma(t, b0, c3a); if (TV.Value > 1) c3b = Fma(t, b1, c3b); }
-            if (TR.Value > 4) { t = Vector256.Create(a[4]); c4a = Fma(t, b0, c4a); if (TV.Value > 1) c4b = Fma(t, b1, c4b); }
-            if (TR.Value > 5) { t = Vector256.Create(a[5]); c5a = Fma(t, b0, c5a); if (TV.Value > 1) c5b = Fma(t, b1, c5b); }
-            a += 6;
-            b += 2 * w; // packed B rows are NR = 2w wide (zero padded) whatever TV is
+            { t = Vector256.Create(TA.Value == 0 ? a[0] : a0[0]); c0a = Fma(t, b0, c0a); if (TV.Value > 1) c0b = Fma(t, b1, c0b); }
+            if (TR.Value > 1) { t = Vector256.Create(TA.Value == 0 ? a[1] : a0[aRow]); c1a = Fma(t, b0, c1a); if (TV.Value > 1) c1b = Fma(t, b1, c1b); }
+            if (TR.Value > 2) { t = Vector256.Create(TA.Value == 0 ? a[2] : a0[row2]); c2a = Fma(t, b0, c2a); if (TV.Value > 1) c2b = Fma(t, b1, c2b); }
+            if (TR.Value > 3) { t = Vector256.Create(TA.Value == 0 ? a[3] : a1[0]); c3a = Fma(t, b0, c3a); if (TV.Value > 1) c3b = Fma(t, b1, c3b); }
+            if (TR.Value > 4) { t = Vector256.Create(TA.Value == 0 ? a[4] : a1[aRow]); c4a = Fma(t, b0, c4a); if (TV.Value > 1) c4b = Fma(t, b1, c4b); }
+            if (TR.Value > 5) { t = Vector256.Create(TA.Value == 0 ? a[5] : a1[row2]); c5a = Fma(t, b0, c5a); if (TV.Value > 1) c5b = Fma(t, b1, c5b); }
+            if (TA.Value == 0) a += aStep;
+            else { a0++; a1++; }
+            b += bStep;
         }
         var va = Vector256.Create(alpha);
         var mask = TM.Value != 0 ? Vector256.LessThan(Vector256<T>.Indices, Vector256.Create(T.CreateTruncating(tail))) : default;

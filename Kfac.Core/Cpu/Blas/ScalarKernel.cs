@@ -12,14 +12,28 @@ internal unsafe struct ScalarKernel<T> : IMicroKernel<T> where T : unmanaged, IF
     public static int NR => 4;
     public static bool IsSupported => true;
 
-    public static void Tile(int mr, int nr, int kc, T* a, T* b, T* c, int ldc, T alpha, T beta)
+    public static void Tile(int mr, int nr, int kc, in KernelOperands<T> x, T* c, int ldc, T alpha, T beta)
     {
+        T* a = x.A, b = x.B;
+        nint aStep = x.AStep, aRow = x.ARow, bStep = x.BStep;
         T c00 = T.Zero, c01 = T.Zero, c02 = T.Zero, c03 = T.Zero, c10 = T.Zero, c11 = T.Zero, c12 = T.Zero, c13 = T.Zero,
           c20 = T.Zero, c21 = T.Zero, c22 = T.Zero, c23 = T.Zero, c30 = T.Zero, c31 = T.Zero, c32 = T.Zero, c33 = T.Zero;
-        for (int p = 0; p < kc; p++, a += 4, b += 4)
+        // Rows past mr read as zero so an in-place A is never read beyond its last row.
+        nint r1 = mr > 1 ? 1 : -1, r2 = mr > 2 ? 2 : -1, r3 = mr > 3 ? 3 : -1;
+        T zero = T.Zero;
+        for (int p = 0; p < kc; p++, b += bStep)
         {
             T b0 = b[0], b1 = b[1], b2 = b[2], b3 = b[3];
-            T a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3];
+            T a0, a1, a2, a3;
+            if (aRow == 0)
+            {
+                T* ap = a + p * aStep;
+                a0 = ap[0]; a1 = r1 > 0 ? ap[1] : zero; a2 = r2 > 0 ? ap[2] : zero; a3 = r3 > 0 ? ap[3] : zero;
+            }
+            else
+            {
+                a0 = a[p]; a1 = r1 > 0 ? a[aRow + p] : zero; a2 = r2 > 0 ? a[2 * aRow + p] : zero; a3 = r3 > 0 ? a[3 * aRow + p] : zero;
+            }
             c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
             c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3;
             c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3;

@@ -1,9 +1,10 @@
-using System.Runtime.CompilerServices;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace Kfac.Cpu.Blas;
 
-/// <summary>Scalar merge of a computed tile into C, for edge tiles and the triangle of SYRK diagonal tiles.</summary>
+/// <summary>Scalar merge of a computed tile into C: the scalar kernel's output and the lower part of SYRK tiles that
+/// straddle the diagonal.</summary>
 internal static unsafe class TileMerge
 {
     /// <summary>C[i, j] = alpha * t[i, j] + beta * C[i, j] for i &lt; mr, j &lt; nr (beta == 0: C is not read).</summary>
