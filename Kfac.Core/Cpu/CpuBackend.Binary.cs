@@ -9,8 +9,8 @@ internal sealed partial class CpuBackend
 {
     public void Binary(BinaryOp op, Tensor a, Tensor b, Tensor c, BroadcastLayout layout, bool accumulate)
     {
-        if (IsDouble(c)) Binary<double>(op, S<double>(a), S<double>(b), S<double>(c), layout, accumulate);
-        else Binary<float>(op, S<float>(a), S<float>(b), S<float>(c), layout, accumulate);
+        if (IsDouble(c)) ParallelBinary<double>(op, S<double>(a), S<double>(b), S<double>(c), layout, accumulate);
+        else ParallelBinary<float>(op, S<float>(a), S<float>(b), S<float>(c), layout, accumulate);
     }
 
     private static void Binary<T>(BinaryOp op, ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> c, BroadcastLayout l, bool accumulate)

@@ -10,8 +10,8 @@ internal sealed partial class CpuBackend
 {
     public void Unary(UnaryOp op, Tensor x, Tensor y)
     {
-        if (IsDouble(x)) Unary<double>(op, S<double>(x), S<double>(y));
-        else Unary<float>(op, S<float>(x), S<float>(y));
+        if (IsDouble(x)) ParallelUnary<double>(op, S<double>(x), S<double>(y));
+        else ParallelUnary<float>(op, S<float>(x), S<float>(y));
     }
 
     private static void Unary<T>(UnaryOp op, ReadOnlySpan<T> x, Span<T> y) where T : unmanaged, IFloatingPointIeee754<T>
@@ -47,13 +47,15 @@ internal sealed partial class CpuBackend
 
     public void UnaryDerivativeProduct(UnaryOp op, Tensor x, Tensor y, Tensor dy, Tensor dx, bool accumulate)
     {
-        if (IsDouble(x)) UnaryDerivativeProduct<double>(op, S<double>(x), S<double>(y), S<double>(dy), S<double>(dx), accumulate);
-        else UnaryDerivativeProduct<float>(op, S<float>(x), S<float>(y), S<float>(dy), S<float>(dx), accumulate);
+        if (IsDouble(x)) ParallelDerivative<double>(op, S<double>(x), S<double>(y), S<double>(dy), S<double>(dx), accumulate);
+        else ParallelDerivative<float>(op, S<float>(x), S<float>(y), S<float>(dy), S<float>(dx), accumulate);
     }
 
     private static void UnaryDerivativeProduct<T>(UnaryOp op, ReadOnlySpan<T> x, ReadOnlySpan<T> y, ReadOnlySpan<T> dy, Span<T> dx, bool accumulate)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        if (op == UnaryOp.Sigmoid) { FusedDerivatives.Sigmoid(y, dy, dx, accumulate); return; }
+        if (op == UnaryOp.Tanh) { FusedDerivatives.Tanh(y, dy, dx, accumulate); return; }
         // Without accumulation the product is formed in dx directly; with it, in scratch and then added.
         Span<T> t = accumulate ? Scratch<T>.Second(x.Length) : dx;
         switch (op)

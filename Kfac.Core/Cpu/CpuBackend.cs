@@ -40,8 +40,8 @@ internal sealed partial class CpuBackend(Device device) : IBackend
 
     public void Axpby(double alpha, Tensor x, double beta, Tensor y)
     {
-        if (IsDouble(x)) Axpby<double>(alpha, S<double>(x), beta, S<double>(y));
-        else Axpby<float>((float)alpha, S<float>(x), (float)beta, S<float>(y));
+        if (IsDouble(x)) ParallelAxpby<double>(alpha, S<double>(x), beta, S<double>(y));
+        else ParallelAxpby<float>((float)alpha, S<float>(x), (float)beta, S<float>(y));
     }
 
     private static void Axpby<T>(T alpha, ReadOnlySpan<T> x, T beta, Span<T> y) where T : unmanaged, IFloatingPointIeee754<T>
@@ -56,8 +56,8 @@ internal sealed partial class CpuBackend(Device device) : IBackend
 
     public void Affine(Tensor x, double scale, double shift, Tensor y)
     {
-        if (IsDouble(x)) Affine<double>(S<double>(x), scale, shift, S<double>(y));
-        else Affine<float>(S<float>(x), (float)scale, (float)shift, S<float>(y));
+        if (IsDouble(x)) ParallelAffine<double>(S<double>(x), scale, shift, S<double>(y));
+        else ParallelAffine<float>(S<float>(x), (float)scale, (float)shift, S<float>(y));
     }
 
     private static void Affine<T>(ReadOnlySpan<T> x, T scale, T shift, Span<T> y) where T : unmanaged, IFloatingPointIeee754<T>

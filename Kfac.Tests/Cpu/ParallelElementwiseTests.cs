@@ -1,0 +1,80 @@
+using Kfac.Tensors;
+using NUnit.Framework;
+
+namespace Kfac.Tests.Cpu;
+
+/// <summary>The elementwise kernels on tensors large enough to be split across threads (the gradient checks use
+/// tiny tensors, which run inline), against plain loops.</summary>
+public class ParallelElementwiseTests
+{
+    private const int Rows = 300, Cols = 777; // 233100 elements, above the parallel threshold, odd row length
+
+    private static Tensor Random(int seed, params int[] shape) => Tensor.RandN(new Shape(shape), new System.Random(seed));
+
+    [TestCase(UnaryOp.Sigmoid)]
+    [TestCase(UnaryOp.Tanh)]
+    [TestCase(UnaryOp.Softplus)]
+    [TestCase(UnaryOp.Relu)]
+    [TestCase(UnaryOp.Exp)]
+    public void UnaryAndDerivative(UnaryOp op)
+    {
+        var x = Random(1, Rows, Cols);
+        var y = Tensor.Empty(x.Shape);
+        x.Backend.Unary(op, x, y);
+        var dy = Random(2, Rows, Cols);
+        var dx = Random(3, Rows, Cols);
+        var before = dx.ToArray<float>();
+        x.Backend.UnaryDerivativeProduct(op, x, y, dy, dx, accumulate: true);
+        var xv = x.ToArray<float>(); var yv = y.ToArray<float>(); var dyv = dy.ToArray<float>(); var dxv = dx.ToArray<float>();
+        for (int i = 0; i < xv.Length; i++)
+        {
+            double v = xv[i];
+            (double f, double d) = op switch
+            {
+                UnaryOp.Sigmoid => (1 / (1 + Math.Exp(-v)), Math.Exp(-v) / Math.Pow(1 + Math.Exp(-v), 2)),
+                UnaryOp.Tanh => (Math.Tanh(v), 1 - Math.Tanh(v) * Math.Tanh(v)),
+                UnaryOp.Softplus => (Math.Log(1 + Math.Exp(v)), 1 / (1 + Math.Exp(-v))),
+                UnaryOp.Relu => (Math.Max(v, 0), v > 0 ? 1 : 0),
+                _ => (Math.Exp(v), Math.Exp(v)),
+            };
+            Assert.That(yv[i], Is.EqualTo(f).Within(1e-5 * Math.Max(1, Math.Abs(f))), $"{op} value at {i}");
+            Assert.That(dxv[i], Is.EqualTo(before[i] + dyv[i] * d).Within(1e-5 * Math.Max(1, Math.Abs(dyv[i] * d))), $"{op} derivative at {i}");
+        }
+    }
+
+    [TestCase(BinaryOp.Add, 1)]
+    [TestCase(BinaryOp.Mul, 1)]
+    [TestCase(BinaryOp.Sub, Cols)]
+    [TestCase(BinaryOp.Div, Rows * Cols)]
+    public void BinaryWithRowBroadcast(BinaryOp op, int bSize)
+    {
+        var a = Random(4, Rows, Cols);
+        var b = bSize == Rows * Cols ? Tensor.Rand(new Shape(Rows, Cols), new System.Random(5), 0.5, 2) : Tensor.Rand(new Shape(bSize), new System.Random(5), 0.5, 2);
+        var c = Random(6, Rows, Cols);
+        var before = c.ToArray<float>();
+        var layout = bSize == Rows * Cols ? new BroadcastLayout(1, Rows * Cols, 1, BroadcastSide.None)
+            : bSize == 1 ? new BroadcastLayout(Rows * Cols, 1, 1, BroadcastSide.Right) : new BroadcastLayout(Rows, Cols, 1, BroadcastSide.Right);
+        a.Backend.Binary(op, a, b, c, layout, accumulate: true);
+        var av = a.ToArray<float>(); var bv = b.ToArray<float>(); var cv = c.ToArray<float>();
+        for (int i = 0; i < av.Length; i++)
+        {
+            double bi = bSize == Rows * Cols ? bv[i] : bSize == 1 ? bv[0] : bv[i % Cols];
+            double r = op switch { BinaryOp.Add => av[i] + bi, BinaryOp.Sub => av[i] - bi, BinaryOp.Mul => av[i] * bi, _ => av[i] / bi };
+            Assert.That(cv[i], Is.EqualTo(before[i] + r).Within(1e-5 * Math.Max(1, Math.Abs(r))), $"{op} at {i}");
+        }
+    }
+
+    [Test]
+    public void AxpbyAndAffine()
+    {
+        var x = Random(7, Rows, Cols);
+        var y = Random(8, Rows, Cols);
+        var before = y.ToArray<float>();
+        x.Backend.Axpby(0.5, x, -2, y);
+        var xv = x.ToArray<float>(); var yv = y.ToArray<float>();
+        for (int i = 0; i < xv.Length; i++) Assert.That(yv[i], Is.EqualTo(0.5 * xv[i] - 2 * before[i]).Within(1e-5));
+        x.Backend.Affine(x, 3, 1, y);
+        yv = y.ToArray<float>();
+        for (int i = 0; i < xv.Length; i++) Assert.That(yv[i], Is.EqualTo(3 * xv[i] + 1).Within(1e-5));
+    }
+}
