@@ -1,0 +1,95 @@
+using ILGPU;
+using ILGPU.Runtime;
+using ILGPU.Runtime.CPU;
+using ILGPU.Runtime.Cuda;
+using Kfac.Tensors;
+using Device = Kfac.Tensors.Device;
+
+namespace Kfac.Gpu;
+
+/// <summary>
+/// Makes the ILGPU devices available to <see cref="Device"/>: after <see cref="Register"/>, <c>Device.Cuda(i)</c>
+/// opens the i-th CUDA GPU and <c>Device.IlgpuCpu()</c> ILGPU's CPU accelerator (GPU kernels run on CPU threads:
+/// slow, for tests). Asking for CUDA on a machine without a CUDA GPU or driver throws
+/// <see cref="DeviceUnavailableException"/> saying so.
+/// </summary>
+public static class GpuDevices
+{
+    private static readonly Lock Gate = new();
+    private static Context? _cudaContext, _cpuContext;
+
+    /// <summary>Registers the Cuda and IlgpuCpu device providers (idempotent).</summary>
+    public static void Register()
+    {
+        Device.RegisterProvider(DeviceKind.Cuda, (Device d) => CreateCuda(d));
+        Device.RegisterProvider(DeviceKind.IlgpuCpu, (Device d) => CreateCpu(d));
+    }
+
+    /// <summary>Number of CUDA devices ILGPU can see (0 without a GPU or driver).</summary>
+    public static int CudaDeviceCount
+    {
+        get
+        {
+            try
+            {
+                return CudaContext.GetCudaDevices().Count;
+            }
+            catch (Exception e) when (e is DllNotFoundException or TypeInitializationException or InvalidOperationException or NotSupportedException or AcceleratorException)
+            {
+                return 0;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The simulated device behind <c>Device.IlgpuCpu()</c>: one multiprocessor with up to 256 threads per group
+    /// (ILGPU's default CPU device allows 16). The backend launches 64-thread groups on it by default (see
+    /// <see cref="Runtime.LaunchPolicy"/>); tests that want the CUDA launch shape (256) can ask for it.
+    /// </summary>
+    internal static CPUDevice SimulatedDevice { get; } = new(numThreadsPerWarp: 32, numWarpsPerMultiprocessor: 8, numMultiprocessors: 1);
+
+    private static Context CudaContext
+    {
+        get
+        {
+            lock (Gate)
+                return _cudaContext ??= Context.Create(b => b.Cuda().EnableAlgorithms().Optimize(OptimizationLevel.O2));
+        }
+    }
+
+    internal static Context CpuContext
+    {
+        get
+        {
+            lock (Gate)
+                return _cpuContext ??= Context.Create(b => b.CPU(SimulatedDevice).EnableAlgorithms());
+        }
+    }
+
+    private static IlgpuBackend CreateCuda(Device device)
+    {
+        int count = CudaDeviceCount;
+        if (count == 0)
+            throw new DeviceUnavailableException(
+                $"device {device} was requested but no CUDA GPU is available (ILGPU found no CUDA device: no NVIDIA GPU or no driver). " +
+                "Use --device cpu, or ilgpu-cpu to run the GPU kernels on the CPU.");
+        if (device.Index < 0 || device.Index >= count)
+            throw new DeviceUnavailableException($"device {device} was requested but only {count} CUDA device(s) exist (cuda:0..cuda:{count - 1})");
+        var accelerator = CudaContext.GetCudaDevice(device.Index).CreateAccelerator(CudaContext);
+        return new IlgpuBackend(device, accelerator);
+    }
+
+    private static IlgpuBackend CreateCpu(Device device)
+    {
+        if (device.Index != 0)
+            throw new DeviceUnavailableException($"device {device} was requested but there is one ILGPU CPU accelerator (ilgpu-cpu:0)");
+        return CreateCpuBackend(device, groupSize: null);
+    }
+
+    /// <summary>A separate CPU-accelerator backend with an explicit group size (tests of the CUDA launch shape).</summary>
+    internal static IlgpuBackend CreateCpuBackend(Device device, int? groupSize)
+    {
+        var cpu = (CPUDevice)CpuContext.GetCPUDevice(0);
+        return new IlgpuBackend(device, cpu.CreateCPUAccelerator(CpuContext), groupSize);
+    }
+}
