@@ -32,10 +32,13 @@ internal static class HostReference
         3 => Math.Tanh(x),
         4 => 1 / (1 + Math.Exp(-x)),
         5 => Math.Max(x, 0),
-        6 => Math.Max(x, 0) + Math.Log(1 + Math.Exp(-Math.Abs(x))),
+        6 => Math.Max(x, 0) + Log1p(Math.Exp(-Math.Abs(x))),
         7 => x * x,
         _ => Math.Sqrt(x),
     };
+
+    /// <summary>log(1 + y) for y &gt;= 0, accurate for small y (series below 1e-4).</summary>
+    public static double Log1p(double y) => y < 1e-4 ? y - y * y / 2 + y * y * y / 3 : Math.Log(1 + y);
 
     /// <summary>f'(x) for the unary ops, from x alone.</summary>
     public static double Derivative(int op, double x) => op switch
