@@ -10,7 +10,7 @@ namespace Kfac.Gpu;
 /// <summary>
 /// Makes the ILGPU devices available to <see cref="Device"/>: after <see cref="Register"/>, <c>Device.Cuda(i)</c>
 /// opens the i-th CUDA GPU and <c>Device.IlgpuCpu()</c> ILGPU's CPU accelerator (GPU kernels run on CPU threads:
-/// slow, for tests). Asking for CUDA on a machine without a CUDA GPU or driver throws
+/// slow, for tests; <c>Device.IlgpuCpu(1)</c> uses CUDA's launch shape). Asking for CUDA on a machine without a CUDA GPU or driver throws
 /// <see cref="DeviceUnavailableException"/> saying so.
 /// </summary>
 public static class GpuDevices
@@ -79,16 +79,17 @@ public static class GpuDevices
         return new IlgpuBackend(device, accelerator);
     }
 
+    /// <summary>ilgpu-cpu:0 launches 64-thread groups (fast tests); ilgpu-cpu:1 launches exactly as on CUDA
+    /// (256-thread groups, 16 x 16 GEMM groups), to test the CUDA launch shape without a GPU (slower).</summary>
     private static IlgpuBackend CreateCpu(Device device)
     {
-        if (device.Index != 0)
-            throw new DeviceUnavailableException($"device {device} was requested but there is one ILGPU CPU accelerator (ilgpu-cpu:0)");
-        return CreateCpuBackend(device, groupSize: null);
-    }
-
-    /// <summary>A separate CPU-accelerator backend with an explicit group size (tests of the CUDA launch shape).</summary>
-    internal static IlgpuBackend CreateCpuBackend(Device device, int? groupSize)
-    {
+        int? groupSize = device.Index switch
+        {
+            0 => null,
+            1 => Kernels.KernelLimits.MaxGroupSize,
+            _ => throw new DeviceUnavailableException(
+                $"device {device} was requested but the ILGPU CPU accelerator is ilgpu-cpu:0 (64-thread groups) or ilgpu-cpu:1 (CUDA launch shape)"),
+        };
         var cpu = (CPUDevice)CpuContext.GetCPUDevice(0);
         return new IlgpuBackend(device, cpu.CreateCPUAccelerator(CpuContext), groupSize);
     }

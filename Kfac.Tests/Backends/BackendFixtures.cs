@@ -36,3 +36,16 @@ public sealed class CudaBackendContractTests : BackendContractTests
 
     protected override Device Device => Device.Cuda();
 }
+
+/// <summary>The whole contract on ILGPU's CPU accelerator launched exactly as on CUDA (256-thread groups, 16 x 16
+/// GEMM groups with 64 x 64 tiles). Explicit: it takes ~2 minutes on a loaded two-core machine, because every
+/// barrier wakes 256 OS threads; CI runs the launch-shape-sensitive subset in Kfac.Tests.Gpu.CudaLaunchShapeTests.</summary>
+[TestFixture]
+[Explicit("about 2 minutes on the CPU accelerator; the CI subset is CudaLaunchShapeTests")]
+public sealed class IlgpuCpuCudaShapeBackendContractTests : BackendContractTests
+{
+    [OneTimeSetUp]
+    public void Register() => GpuDevices.Register();
+
+    protected override Device Device => Device.IlgpuCpu(1);
+}
