@@ -8,6 +8,11 @@ internal static class Program
 {
     private static readonly IBenchCommand[] Commands =
     [
+        new GemmBench(),
+        new SyrkBench(),
+        new PeakBench(),
+        new StepBench(),
+        new FisherQualityBench(),
     ];
 
     private static int Main(string[] args)

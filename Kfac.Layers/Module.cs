@@ -1,4 +1,5 @@
 using Kfac.Autodiff;
+using Kfac.Serialization;
 using Kfac.Tensors;
 
 namespace Kfac.Layers;
@@ -103,36 +104,14 @@ public abstract class Module
         return d;
     }
 
-    /// <summary>Copies values into this module's tensors. Everything is validated first (names and shapes;
-    /// the message names the tensor and both shapes), so a failed load changes nothing.</summary>
+    /// <summary>Copies values into this module's tensors (float32/float64 converted as needed). Everything is
+    /// validated first — missing and unexpected names, and shapes, each naming the tensor and both shapes — so a
+    /// failed load changes nothing (<see cref="StateDictMismatchException"/>).</summary>
     public void LoadStateDict(IReadOnlyDictionary<string, Tensor> state, bool strict = true)
     {
         ArgumentNullException.ThrowIfNull(state);
-        var own = StateDict();
-        if (strict)
-        {
-            var missing = own.Keys.Where(k => !state.ContainsKey(k)).ToList();
-            var unexpected = state.Keys.Where(k => !own.ContainsKey(k)).ToList();
-            if (missing.Count > 0 || unexpected.Count > 0)
-                throw new ArgumentException(
-                    "state dict does not match the model:" +
-                    (missing.Count > 0 ? $" missing {string.Join(", ", missing.Select(k => $"'{k}'"))};" : "") +
-                    (unexpected.Count > 0 ? $" unexpected {string.Join(", ", unexpected.Select(k => $"'{k}'"))};" : ""),
-                    nameof(state));
-        }
-        foreach (var (name, target) in own)
-            if (state.TryGetValue(name, out var source) && source.Shape != target.Shape)
-                throw new ShapeMismatchException(
-                    $"state dict tensor '{name}' has shape {source.Shape} but the model's has shape {target.Shape}", nameof(state));
         using var noGrad = GradMode.Disable();
-        foreach (var (name, target) in own)
-        {
-            if (!state.TryGetValue(name, out var source)) continue;
-            if (source.DType == target.DType && source.Device == target.Device) target.CopyFrom(source);
-            else
-                using (TensorScope.Begin())
-                    target.CopyFrom(source.To(target.DType, target.Device));
-        }
+        Serialization.StateDict.CopyInto(StateDict(), state, strict);
     }
 
     public Module Train(bool training = true)

@@ -1,35 +1,45 @@
+using System.Numerics;
+using Kfac.Cpu.Blas;
+
 namespace Kfac.Cpu;
 
 /// <summary>
-/// SYRK-style covariance: C (n x n) = beta * C + alpha * X^T X, X is m x n row-major with row stride ldx
-/// (rows are examples). Only the lower triangle is computed, then mirrored to the upper one.
-/// PLACEHOLDER: naive loops; the blocked SIMD kernel replaces this file.
+/// SYRK-style covariance: C (n x n) = beta * C + alpha * X^T X, X is m x n row-major with row stride ldx (rows are
+/// examples). Only the tiles on and below the diagonal are computed (with the GEMM micro-kernel, the diagonal tiles
+/// through a buffer that keeps only their lower part), then the lower triangle is mirrored to the upper one, so the
+/// result is exactly symmetric. About half the flops of the full GEMM X^T X. m == 0 or alpha == 0 give
+/// C = beta * C (symmetrised from its lower triangle); beta == 0 overwrites C.
 /// </summary>
-public static class Covariance
+public static unsafe class Covariance
 {
     public static void Ssyrk(int m, int n, float alpha, ReadOnlySpan<float> x, int ldx, float beta, Span<float> c, int ldc,
-        int maxThreads = 0)
-    {
-        for (int i = 0; i < n; i++)
-            for (int j = 0; j <= i; j++)
-            {
-                double s = 0;
-                for (int p = 0; p < m; p++) s += (double)x[p * ldx + i] * x[p * ldx + j];
-                float v = (float)(alpha * s + (beta == 0 ? 0 : beta * c[i * ldc + j]));
-                c[i * ldc + j] = v; c[j * ldc + i] = v;
-            }
-    }
+        int maxThreads = 0) => Run(m, n, alpha, x, ldx, beta, c, ldc, maxThreads);
 
     public static void Dsyrk(int m, int n, double alpha, ReadOnlySpan<double> x, int ldx, double beta, Span<double> c, int ldc,
-        int maxThreads = 0)
+        int maxThreads = 0) => Run(m, n, alpha, x, ldx, beta, c, ldc, maxThreads);
+
+    private static void Run<T>(int m, int n, T alpha, ReadOnlySpan<T> x, int ldx, T beta, Span<T> c, int ldc, int maxThreads)
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
-        for (int i = 0; i < n; i++)
-            for (int j = 0; j <= i; j++)
+        var ctx = new CallShape(m, n, 0, false, false, IsSyrk: true);
+        GemmArgs.NonNegative(m, nameof(m), ctx);
+        GemmArgs.NonNegative(n, nameof(n), ctx);
+        GemmArgs.MaxThreads(maxThreads);
+        GemmArgs.Matrix(nameof(x), x.Length, nameof(ldx), ldx, m, n, "X (m x n)", ctx);
+        GemmArgs.Matrix(nameof(c), c.Length, nameof(ldc), ldc, n, n, "C (n x n)", ctx);
+        if (m > 0 && n > 0 && c.Overlaps(x))
+            throw new ArgumentException($"c overlaps x: C must not alias X ({ctx})", nameof(c));
+        if (n == 0) return;
+        fixed (T* px = x, pc = c)
+        {
+            // C = alpha * op(A) op(B) with op(A) = X^T (A = X stored m x n, transA) and op(B) = X.
+            var pr = new GemmProblem<T>
             {
-                double s = 0;
-                for (int p = 0; p < m; p++) s += x[p * ldx + i] * x[p * ldx + j];
-                double v = alpha * s + (beta == 0 ? 0 : beta * c[i * ldc + j]);
-                c[i * ldc + j] = v; c[j * ldc + i] = v;
-            }
+                A = px, B = px, C = pc, Lda = ldx, Ldb = ldx, Ldc = ldc, TransA = true, TransB = false, LowerOnly = true,
+                M = n, N = n, K = m, Alpha = alpha, Beta = beta,
+            };
+            GemmRunner.Run(pr, maxThreads);
+            GemmRunner.MirrorLower(pc, n, ldc);
+        }
     }
 }

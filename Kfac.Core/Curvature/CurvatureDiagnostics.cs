@@ -42,7 +42,7 @@ public static class CurvatureDiagnostics
         var recorder = new CurvatureRecorder();
         Tensor z;
         using (recorder.Activate()) z = forward(x);
-        FisherTargets.Backpropagate(loss, z, estimation, new Sampling.SerializableRandom((ulong)seed), recorder, retainGraph: false);
+        FisherTargets.Backpropagate(loss, z, estimation, new Sampling.RandomStream((ulong)seed), recorder, retainGraph: false);
         var captures = recorder.Captures;
 
         var diagonal = captures.Select(c => (CurvatureBlock)new KroneckerFactoredBlock((DenseTag)c.Tag)).ToList();

@@ -115,27 +115,29 @@ public static class ExactCurvature
         return Sandwich(jac, m, k, Count(parameters), i => OutputFisherByExpectation(loss, z.AsSpan(i * k, k).ToArray()));
     }
 
-    /// <summary>(1/m) sum_i J_i^T M_i J_i.</summary>
+    /// <summary>(1/m) sum_i J_i^T M_i J_i, computed as (1/m) B^T B with B_i = L_i^T J_i, M_i = L_i L_i^T (a symmetric
+    /// square root from M_i's eigendecomposition; M_i is PSD for every curvature here), so the cost is one GEMM.</summary>
     private static double[] Sandwich(double[] jac, int m, int k, int p, Func<int, double[]> middle)
     {
-        var result = new double[p * p];
+        var b = new double[m * k * p];
+        var values = new double[k];
+        var vectors = new double[k * k];
         for (int i = 0; i < m; i++)
         {
             var mi = middle(i);
-            for (int a = 0; a < k; a++)
-                for (int b = 0; b < k; b++)
-                {
-                    double w = mi[a * k + b] / m;
-                    if (w == 0) continue;
-                    int ra = (i * k + a) * p, rb = (i * k + b) * p;
-                    for (int r = 0; r < p; r++)
-                    {
-                        double jr = jac[ra + r] * w;
-                        if (jr == 0) continue;
-                        for (int c = 0; c < p; c++) result[r * p + c] += jr * jac[rb + c];
-                    }
-                }
+            Linalg.SymmetricEigen.Decompose(mi, k, values, vectors);
+            // L = V diag(sqrt(max(w, 0))); B_i = L^T J_i (k x p)
+            var lt = new double[k * k];
+            for (int r = 0; r < k; r++)
+            {
+                double s = Math.Sqrt(Math.Max(values[r], 0));
+                for (int c = 0; c < k; c++) lt[r * k + c] = s * vectors[c * k + r];
+            }
+            Cpu.Gemm.Dgemm(false, false, k, p, k, 1, lt, k, jac.AsSpan(i * k * p, k * p), p, 0, b.AsSpan(i * k * p, k * p), p);
         }
+        var result = new double[p * p];
+        Cpu.Gemm.Dgemm(true, false, p, p, m * k, 1.0 / m, b, p, b, p, 0, result, p);
+        HostMatrix.Symmetrize(result, p);
         return result;
     }
 

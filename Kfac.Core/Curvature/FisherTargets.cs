@@ -14,7 +14,7 @@ namespace Kfac.Curvature;
 /// </summary>
 public static class FisherTargets
 {
-    public static void Backpropagate(ILoss loss, Tensor output, FisherEstimation estimation, System.Random rng, CurvatureRecorder recorder, bool retainGraph)
+    public static void Backpropagate(ILoss loss, Tensor output, FisherEstimation estimation, Kfac.Sampling.RandomStream rng, CurvatureRecorder recorder, bool retainGraph)
     {
         ArgumentNullException.ThrowIfNull(loss);
         ArgumentNullException.ThrowIfNull(output);

@@ -13,10 +13,17 @@ public sealed class KroneckerFactoredBlock : CurvatureBlock
 {
     private readonly DenseTag _tag;
     private Tensor? _a, _g, _aInverse, _gInverse;
+    private EigenbasisFactors? _eigen;
 
-    public KroneckerFactoredBlock(DenseTag tag) : base([tag]) => _tag = tag;
+    public KroneckerFactoredBlock(DenseTag tag, DampingStyle damping = DampingStyle.FactoredTikhonov) : base([tag])
+    {
+        _tag = tag;
+        Damping = damping;
+    }
 
-    public override string Description => $"KroneckerFactored {_tag.Description}";
+    public DampingStyle Damping { get; }
+
+    public override string Description => $"KroneckerFactored {_tag.Description}" + (Damping == DampingStyle.Eigenbasis ? " (eigenbasis damping)" : "");
 
     /// <summary>E[abar abar^T], [in + 1, in + 1] (or [in, in] without bias).</summary>
     public Tensor? InputFactor => _a;
@@ -76,6 +83,11 @@ public sealed class KroneckerFactoredBlock : CurvatureBlock
 
     protected override void ComputeInverse(double gamma)
     {
+        if (Damping == DampingStyle.Eigenbasis)
+        {
+            _eigen = EigenbasisFactors.Decompose(_a!, _g!, gamma);
+            return;
+        }
         var backend = _a!.Backend;
         double pi = FactoredDamping.Pi(backend.Trace(_a, DIn), DIn, backend.Trace(_g!, DOut), DOut);
         backend.SpdInverse(_a, DIn, FactoredDamping.InputDamping(pi, gamma), _aInverse!);
@@ -83,8 +95,18 @@ public sealed class KroneckerFactoredBlock : CurvatureBlock
         Pi = pi;
     }
 
+    protected override bool SupportsPower(double power) => Damping == DampingStyle.Eigenbasis;
+
     protected override void ApplyDampedPower(IReadOnlyList<Tensor> vector, IReadOnlyList<Tensor> result, double power)
     {
+        if (Damping == DampingStyle.Eigenbasis)
+        {
+            var vc = Combine(vector);
+            var uc = _tag.HasBias ? Tensor.Empty(vc.Shape, vc.DType, vc.Device) : result[0];
+            _eigen!.Apply(vc, uc, power);
+            if (_tag.HasBias) Split(uc, result);
+            return;
+        }
         var backend = _a!.Backend;
         Tensor left, right;
         if (power < 0)

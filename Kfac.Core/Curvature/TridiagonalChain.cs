@@ -21,6 +21,7 @@ public sealed class TridiagonalChain : CurvatureBlock
     private readonly DenseTag[] _layers;
     private Tensor[]? _a, _g;          // diagonal factors Abar_{i-1,i-1}, G_{i,i}
     private Tensor[]? _aCross, _gCross; // Abar_{i-1,i} [dIn_i, dIn_{i+1}], G_{i,i+1} [out_i, out_{i+1}]
+    private Tensor[]? _snapshot;       // the statistics the cached inverse was built from
     private Inverse? _inverse;
 
     public TridiagonalChain(IReadOnlyList<DenseTag> layers) : base(layers.Cast<LayerTag>().ToList())
@@ -103,11 +104,38 @@ public sealed class TridiagonalChain : CurvatureBlock
         public required double[] Pi;
     }
 
+    /// <summary>Snapshots the statistics (so a checkpoint can rebuild exactly this inverse) and builds the inverse.</summary>
     protected override void ComputeInverse(double gamma)
     {
+        EnsureSnapshot();
+        var backend = _a![0].Backend;
+        for (int i = 0; i < _a.Length; i++)
+        {
+            backend.Copy(_a[i], _snapshot![i]);
+            backend.Copy(_g![i], _snapshot[_a.Length + i]);
+        }
+        for (int i = 0; i < _aCross!.Length; i++)
+        {
+            backend.Copy(_aCross[i], _snapshot![2 * _a.Length + i]);
+            backend.Copy(_gCross![i], _snapshot[2 * _a.Length + _aCross.Length + i]);
+        }
+        BuildInverse(gamma);
+    }
+
+    private void EnsureSnapshot()
+    {
+        if (_snapshot is not null) return;
+        using var outside = TensorScope.Suspend();
+        _snapshot = [.. _a!.Select(Tensor.ZerosLike), .. _g!.Select(Tensor.ZerosLike), .. _aCross!.Select(Tensor.ZerosLike), .. _gCross!.Select(Tensor.ZerosLike)];
+    }
+
+    /// <summary>Builds the host-side inverse from the snapshot of the statistics.</summary>
+    private void BuildInverse(double gamma)
+    {
         int l = _layers.Length;
-        var a = _a!.Select(t => t.ToDoubleArray()).ToArray();
-        var g = _g!.Select(t => t.ToDoubleArray()).ToArray();
+        var snap = _snapshot!;
+        var a = Enumerable.Range(0, l).Select(i => snap[i].ToDoubleArray()).ToArray();
+        var g = Enumerable.Range(0, l).Select(i => snap[l + i].ToDoubleArray()).ToArray();
         var pi = new double[l];
         var ad = new double[l][];
         var gd = new double[l][];
@@ -126,8 +154,8 @@ public sealed class TridiagonalChain : CurvatureBlock
         var sigma = new KroneckerDifferenceInverse[l - 1];
         for (int i = 0; i + 1 < l; i++)
         {
-            var aCross = _aCross![i].ToDoubleArray();
-            var gCross = _gCross![i].ToDoubleArray();
+            var aCross = snap[2 * l + i].ToDoubleArray();
+            var gCross = snap[2 * l + (l - 1) + i].ToDoubleArray();
             int na = DIn(i), nb = DIn(i + 1), ga = DOut(i), gb = DOut(i + 1);
             // Psi^A = Abar_{i-1,i} Abar_{i,i}^-1: solve Abar_{i,i} X = Abar_{i-1,i}^T, Psi^A = X^T (both damped factors SPD).
             psiA[i] = SolveRight(aCross, ad[i + 1], na, nb);
@@ -315,14 +343,20 @@ public sealed class TridiagonalChain : CurvatureBlock
             yield return ($"A{i}_{i + 1}", _aCross![i]);
             yield return ($"G{i}_{i + 1}", _gCross![i]);
         }
+        if (_snapshot is null) yield break;
+        for (int i = 0; i < _snapshot.Length; i++) yield return ($"inverse_source{i}", _snapshot[i]);
     }
 
     /// <summary>Allocates the statistics tensors (so a checkpoint can be loaded into a fresh block). The host-side
-    /// inverse is recomputed from the loaded statistics on load.</summary>
-    internal void AllocateState() => EnsureState(_layers[0].Weight);
+    /// inverse is rebuilt on load from the snapshot of the statistics it was computed from.</summary>
+    internal void AllocateState()
+    {
+        EnsureState(_layers[0].Weight);
+        EnsureSnapshot();
+    }
 
     internal void RecomputeInverseAfterLoad()
     {
-        if (HasInverse) ComputeInverse(InverseDamping);
+        if (HasInverse) BuildInverse(InverseDamping);
     }
 }

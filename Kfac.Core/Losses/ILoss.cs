@@ -1,3 +1,4 @@
+using Kfac.Sampling;
 using Kfac.Tensors;
 
 namespace Kfac.Losses;
@@ -20,8 +21,9 @@ public interface ILoss
     /// <summary>dL_i/dz_i per example (NOT divided by the batch size), computed in closed form.</summary>
     Tensor OutputGradient(Tensor output, Tensor target);
 
-    /// <summary>Targets drawn from the model's predictive distribution p(y | output), one per example.</summary>
-    Tensor Sample(Tensor output, System.Random rng);
+    /// <summary>Targets drawn from the model's predictive distribution p(y | output), one per example, on the
+    /// output's device from the counter-based stream (the same draws on every backend).</summary>
+    Tensor Sample(Tensor output, RandomStream rng);
 
     /// <summary>Rows F_R(z_i) v_i: the output Fisher of each example applied to the matching row of v.</summary>
     Tensor FisherProduct(Tensor output, Tensor v);

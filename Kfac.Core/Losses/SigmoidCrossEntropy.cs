@@ -1,4 +1,5 @@
 using Kfac.Autodiff;
+using Kfac.Sampling;
 using Kfac.Tensors;
 
 namespace Kfac.Losses;
@@ -24,14 +25,17 @@ public sealed class SigmoidCrossEntropy : ILoss
         return output.Sigmoid() - target;
     }
 
-    public Tensor Sample(Tensor output, System.Random rng)
+    public Tensor Sample(Tensor output, RandomStream rng)
     {
         LossChecks.Output(Name, output);
         ArgumentNullException.ThrowIfNull(rng);
-        var p = output.Sigmoid().ToDoubleArray();
-        var t = new double[p.Length];
-        for (int i = 0; i < p.Length; i++) t[i] = rng.NextDouble() < p[i] ? 1 : 0;
-        return Tensor.FromDoubles(t, output.Shape, output.DType, output.Device);
+        using var noGrad = GradMode.Disable();
+        var p = output.Sigmoid();
+        var u = Tensor.EmptyLike(output);
+        output.Backend.FillUniform(u, rng.Key, rng.Take(output.Numel));
+        var t = Tensor.EmptyLike(output);
+        output.Backend.LessThan(u, p, t); // y = 1 with probability p
+        return t;
     }
 
     public Tensor FisherProduct(Tensor output, Tensor v)

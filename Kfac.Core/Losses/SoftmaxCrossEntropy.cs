@@ -1,4 +1,5 @@
 using Kfac.Autodiff;
+using Kfac.Sampling;
 using Kfac.Tensors;
 
 namespace Kfac.Losses;
@@ -30,26 +31,17 @@ public sealed class SoftmaxCrossEntropy : ILoss
         return output.LogSoftmax().Exp();
     }
 
-    public Tensor Sample(Tensor output, System.Random rng)
+    public Tensor Sample(Tensor output, RandomStream rng)
     {
         LossChecks.Output(Name, output);
         ArgumentNullException.ThrowIfNull(rng);
         int m = output.Shape[0], k = output.Shape[1];
-        var p = Probabilities(output).ToDoubleArray();
-        var t = new double[m * k];
-        for (int i = 0; i < m; i++)
-        {
-            // Inverse-CDF draw; the last class absorbs rounding.
-            double u = rng.NextDouble(), c = 0;
-            int chosen = k - 1;
-            for (int j = 0; j < k; j++)
-            {
-                c += p[i * k + j];
-                if (u < c) { chosen = j; break; }
-            }
-            t[i * k + chosen] = 1;
-        }
-        return Tensor.FromDoubles(t, output.Shape, output.DType, output.Device);
+        var p = Probabilities(output);
+        var u = Tensor.Empty(new Shape(m), output.DType, output.Device);
+        output.Backend.FillUniform(u, rng.Key, rng.Take(m));
+        var t = Tensor.EmptyLike(output);
+        output.Backend.SampleCategorical(p, u, m, k, t); // inverse CDF per row
+        return t;
     }
 
     public Tensor FisherProduct(Tensor output, Tensor v)

@@ -39,14 +39,14 @@ public sealed class SquaredError : ILoss
         return (output - target) / Variance;
     }
 
-    public Tensor Sample(Tensor output, System.Random rng)
+    public Tensor Sample(Tensor output, RandomStream rng)
     {
         LossChecks.Output(Name, output);
         ArgumentNullException.ThrowIfNull(rng);
-        var z = output.ToDoubleArray();
-        double sigma = Math.Sqrt(Variance);
-        for (int i = 0; i < z.Length; i++) z[i] += sigma * Gaussian.Sample(rng);
-        return Tensor.FromDoubles(z, output.Shape, output.DType, output.Device);
+        using var noGrad = GradMode.Disable();
+        var noise = Tensor.EmptyLike(output);
+        output.Backend.FillNormal(noise, rng.Key, rng.Take(output.Numel));
+        return output + noise * Math.Sqrt(Variance); // y ~ N(z, sigma^2 I)
     }
 
     public Tensor FisherProduct(Tensor output, Tensor v)

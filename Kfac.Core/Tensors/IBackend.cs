@@ -148,4 +148,19 @@ public interface IBackend
     /// that fails, in float64; if both fail Kfac.Linalg.NotPositiveDefiniteException is thrown so the caller
     /// can add damping and retry. The result is exactly symmetric.</summary>
     void SpdInverse(Tensor a, int n, double damping, Tensor inverse);
+
+    // ---- Sampling (counter-based, identical on every backend: see Kfac.Sampling.RandomStream) ----
+
+    /// <summary>x[i] = uniform [0, 1) draw number (offset + i) under <paramref name="key"/>.</summary>
+    void FillUniform(Tensor x, ulong key, ulong offset);
+
+    /// <summary>x[i] = N(0, 1) from draws 2 (offset + i) and 2 (offset + i) + 1 (Box-Muller).</summary>
+    void FillNormal(Tensor x, ulong key, ulong offset);
+
+    /// <summary>result[i] = a[i] &lt; b[i] ? 1 : 0 (same shapes; no gradient).</summary>
+    void LessThan(Tensor a, Tensor b, Tensor result);
+
+    /// <summary>One-hot rows: result[r, c] = 1 for the first c with p[r, 0] + ... + p[r, c] &gt; u[r] (the last
+    /// column if rounding leaves none), 0 elsewhere; p is [rows, cols], u is [rows].</summary>
+    void SampleCategorical(Tensor probabilities, Tensor uniforms, int rows, int cols, Tensor result);
 }

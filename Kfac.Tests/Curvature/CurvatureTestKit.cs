@@ -24,12 +24,12 @@ internal static class CurvatureTestKit
     public static Tensor Inputs(int m, int n, int seed) => Tensor.RandN(new Shape(m, n), new System.Random(seed), dtype: DType.Float64);
 
     /// <summary>Records a forward pass and runs the estimator's backward passes; returns the captures.</summary>
-    public static IReadOnlyList<LayerCapture> Capture(Sequential net, ILoss loss, Tensor x, FisherEstimation estimation, System.Random? rng = null)
+    public static IReadOnlyList<LayerCapture> Capture(Sequential net, ILoss loss, Tensor x, FisherEstimation estimation, Kfac.Sampling.RandomStream? rng = null)
     {
         var recorder = new CurvatureRecorder();
         Tensor z;
         using (recorder.Activate()) z = net.Forward(x);
-        FisherTargets.Backpropagate(loss, z, estimation, rng ?? new System.Random(1), recorder, retainGraph: false);
+        FisherTargets.Backpropagate(loss, z, estimation, rng ?? new Kfac.Sampling.RandomStream(1), recorder, retainGraph: false);
         return recorder.Captures;
     }
 

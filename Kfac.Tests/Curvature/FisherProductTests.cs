@@ -70,8 +70,8 @@ public class FisherProductTests
         var net = Network([3, 5, 4], Activation.Tanh, seed: 131);
         var x = Inputs(40, 3, seed: 132);
         var loss = new SoftmaxCrossEntropy();
-        var exact = OutputFactors(net, loss, x, FisherEstimation.Exact, new System.Random(1));
-        var rng = new System.Random(133);
+        var exact = OutputFactors(net, loss, x, FisherEstimation.Exact, new Kfac.Sampling.RandomStream(1));
+        var rng = new Kfac.Sampling.RandomStream(133);
         double ErrorAfter(int samples)
         {
             var sum = exact.Select(e => new double[e.Length]).ToArray();
@@ -89,7 +89,7 @@ public class FisherProductTests
         Assert.That(e2000, Is.LessThan(e20 / 3));
     }
 
-    private static double[][] OutputFactors(Sequential net, ILoss loss, Tensor x, FisherEstimation mode, System.Random rng)
+    private static double[][] OutputFactors(Sequential net, ILoss loss, Tensor x, FisherEstimation mode, Kfac.Sampling.RandomStream rng)
     {
         using var scope = TensorScope.Begin();
         var captures = Capture(net, loss, x, mode, rng);

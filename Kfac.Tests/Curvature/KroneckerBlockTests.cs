@@ -149,3 +149,48 @@ public class KroneckerBlockTests
         Assert.That(() => block.MultiplyByDampedPower(wrong, v, -1), Throws.TypeOf<ShapeMismatchException>().With.Message.Contain("[2, 3]").And.Message.Contain("[3, 2]"));
     }
 }
+
+public class EigenbasisDampingTests
+{
+    [Test]
+    public void DampedPowersMatchDenseAlgebra()
+    {
+        var net = Network([3, 4, 3], Activation.Sigmoid, seed: 141);
+        var captures = Capture(net, new SoftmaxCrossEntropy(), Inputs(7, 3, 142), FisherEstimation.Exact);
+        var tag = ((Dense)net[2]).Tag;
+        var block = new KroneckerFactoredBlock(tag, DampingStyle.Eigenbasis);
+        block.UpdateStatistics([captures[1]], 0.95);
+        const double gamma = 0.3;
+        block.RefreshInverse(gamma);
+        int p = tag.Parameters.Sum(t => t.Numel);
+        var dense = KroneckerInFlatOrder(block.InputFactor!.ToArray<double>(), block.OutputFactor!.ToArray<double>(), tag, 0, p);
+        for (int i = 0; i < p; i++) dense[i * p + i] += gamma * gamma;
+        var rng = new System.Random(143);
+        var v = tag.Parameters.Select(t => Tensor.RandN(t.Shape, rng, dtype: DType.Float64)).ToArray();
+        var flat = ExactCurvature.Flatten(v);
+        var r = tag.Parameters.Select(t => Tensor.Zeros(t.Shape, DType.Float64)).ToArray();
+
+        block.MultiplyByDampedPower(v, r, 1);
+        Assert.That(RelativeError(ExactCurvature.Flatten(r), MatVec(dense, flat)), Is.LessThan(1e-10), "power 1");
+        block.MultiplyByDampedPower(v, r, -1);
+        Assert.That(RelativeError(ExactCurvature.Flatten(r), MatVec(Inverse(dense, p), flat)), Is.LessThan(1e-9), "power -1");
+        // (M^-1/2)^2 = M^-1
+        var half = tag.Parameters.Select(t => Tensor.Zeros(t.Shape, DType.Float64)).ToArray();
+        var twice = tag.Parameters.Select(t => Tensor.Zeros(t.Shape, DType.Float64)).ToArray();
+        block.MultiplyByDampedPower(v, half, -0.5);
+        block.MultiplyByDampedPower(half, twice, -0.5);
+        Assert.That(RelativeError(ExactCurvature.Flatten(twice), ExactCurvature.Flatten(r)), Is.LessThan(1e-10), "power -1/2 twice");
+    }
+
+    [Test]
+    public void FactoredBlocksRejectFractionalPowers()
+    {
+        var net = Network([3, 2], Activation.Identity, seed: 151);
+        var tag = ((Dense)net[0]).Tag;
+        var block = new KroneckerFactoredBlock(tag);
+        block.UpdateStatistics(Capture(net, new SquaredError(), Inputs(3, 3, 152), FisherEstimation.Exact), 0.95);
+        block.RefreshInverse(1);
+        var v = tag.Parameters.Select(t => Tensor.Zeros(t.Shape, DType.Float64)).ToArray();
+        Assert.That(() => block.MultiplyByDampedPower(v, v, -0.5), Throws.TypeOf<ArgumentOutOfRangeException>());
+    }
+}

@@ -61,7 +61,7 @@ public class LayerTests
         var model = new Sequential(new Dense(4, 5), new Dense(5, 3));
         var before = model.Parameters().Select(p => p.ToArray<float>()).ToArray();
         var other = new Sequential(new Dense(4, 5, rng: new System.Random(9)), new Dense(5, 2)).StateDict();
-        var e = Assert.Throws<ShapeMismatchException>(() => model.LoadStateDict(other));
+        var e = Assert.Throws<Kfac.Serialization.StateDictMismatchException>(() => model.LoadStateDict(other));
         Assert.That(e!.Message, Does.Contain("'1.weight'").And.Contain("[2, 5]").And.Contain("[3, 5]"));
         var after = model.Parameters().Select(p => p.ToArray<float>()).ToArray();
         for (int i = 0; i < before.Length; i++) Assert.That(after[i], Is.EqualTo(before[i]), "a failed load must not change any parameter");
@@ -72,8 +72,8 @@ public class LayerTests
     {
         var model = new Sequential(new Dense(2, 2));
         var state = new Dictionary<string, Tensor> { ["0.weight"] = Tensor.Zeros(new Shape(2, 2)), ["extra"] = Tensor.Zeros(new Shape(1)) };
-        var e = Assert.Throws<ArgumentException>(() => model.LoadStateDict(state));
-        Assert.That(e!.Message, Does.Contain("missing '0.bias'").And.Contain("unexpected 'extra'"));
+        var e = Assert.Throws<Kfac.Serialization.StateDictMismatchException>(() => model.LoadStateDict(state));
+        Assert.That(e!.Message, Does.Contain("'0.bias'").And.Contain("'extra'"));
     }
 
     [Test]

@@ -83,7 +83,7 @@ public class LossTests
     [TestCaseSource(nameof(AllLosses))]
     public void SampledScoresHaveTheFisherAsCovariance(ILoss loss)
     {
-        var rng = new System.Random(7);
+        var rng = new Kfac.Sampling.RandomStream(7);
         const int samples = 40000;
         var z1 = Tensor.FromArray(new[] { 0.3, -0.8, 1.1 }, 1, 3);
         var z = Tensor.FromArray(Enumerable.Range(0, samples).SelectMany(_ => new[] { 0.3, -0.8, 1.1 }).ToArray(), samples, 3);
@@ -102,7 +102,7 @@ public class LossTests
     [Test]
     public void SoftmaxSamplesFollowTheProbabilities()
     {
-        var rng = new System.Random(8);
+        var rng = new Kfac.Sampling.RandomStream(8);
         const int n = 50000;
         var logits = new[] { 1.0, 0.0, -1.0, 2.0 };
         var z = Tensor.FromArray(Enumerable.Range(0, n).SelectMany(_ => logits).ToArray(), n, 4);
@@ -120,7 +120,7 @@ public class LossTests
     [Test]
     public void BernoulliAndGaussianSampleMoments()
     {
-        var rng = new System.Random(9);
+        var rng = new Kfac.Sampling.RandomStream(9);
         const int n = 50000;
         var z = Tensor.Full(new Shape(n, 1), 0.7, DType.Float64);
         double p = 1 / (1 + Math.Exp(-0.7));

@@ -145,3 +145,55 @@ public class KfacOptimizerTests
         Assert.That(results[^1].Loss, Is.LessThan(0.6 * results[0].Loss));
     }
 }
+
+public class KfacCheckpointTests
+{
+    [TestCase(CurvatureStructure.BlockDiagonal)]
+    [TestCase(CurvatureStructure.BlockTridiagonal)]
+    public void ResumedRunContinuesIdentically(CurvatureStructure structure)
+    {
+        var rng = new System.Random(3);
+        var x = Tensor.RandN(new Shape(64, 5), rng);
+        var t = SoftmaxOps.OneHot(Enumerable.Range(0, 64).Select(i => i % 3).ToArray(), 3);
+        Sequential Net() => new(new Dense(5, 7, rng: new System.Random(1)), new Sigmoid(), new Dense(7, 3, rng: new System.Random(2)));
+        var options = new KfacOptions { InitialLambda = 1, InverseInterval = 3, LambdaInterval = 2, GammaInterval = 4, Structure = structure };
+
+        var a = Net();
+        var kfacA = new KfacOptimizer(a.Parameters(), new SoftmaxCrossEntropy(), options);
+        for (int s = 0; s < 5; s++) using (TensorScope.Begin()) kfacA.Step(a.Forward, x, t);
+        using var saved = kfacA.ExportState();
+        var savedModel = a.StateDict().ToDictionary(kv => kv.Key, kv => kv.Value.Clone());
+
+        var b = Net();
+        b.LoadStateDict(savedModel);
+        var kfacB = new KfacOptimizer(b.Parameters(), new SoftmaxCrossEntropy(), options);
+        kfacB.ImportState(saved);
+        Assert.That(kfacB.Iteration, Is.EqualTo(5));
+
+        for (int s = 0; s < 7; s++)
+        {
+            KfacStepResult ra, rb;
+            using (TensorScope.Begin()) ra = kfacA.Step(a.Forward, x, t);
+            using (TensorScope.Begin()) rb = kfacB.Step(b.Forward, x, t);
+            Assert.That(rb.Loss, Is.EqualTo(ra.Loss), $"step {s}");
+            Assert.That(rb.Lambda, Is.EqualTo(ra.Lambda));
+            Assert.That(rb.Gamma, Is.EqualTo(ra.Gamma));
+        }
+        foreach (var (pa, pb) in a.Parameters().Zip(b.Parameters()))
+            Assert.That(pb.ToArray<float>(), Is.EqualTo(pa.ToArray<float>()));
+    }
+
+    [Test]
+    public void ImportingIntoADifferentNetworkFailsClearly()
+    {
+        var x = Tensor.RandN(new Shape(8, 5), new System.Random(1));
+        var t = SoftmaxOps.OneHot([0, 1, 2, 0, 1, 2, 0, 1], 3);
+        var a = new Sequential(new Dense(5, 7), new Sigmoid(), new Dense(7, 3));
+        var kfacA = new KfacOptimizer(a.Parameters(), new SoftmaxCrossEntropy());
+        using (TensorScope.Begin()) kfacA.Step(a.Forward, x, t);
+        using var saved = kfacA.ExportState();
+        var b = new Sequential(new Dense(5, 6), new Sigmoid(), new Dense(6, 3));
+        var kfacB = new KfacOptimizer(b.Parameters(), new SoftmaxCrossEntropy());
+        Assert.That(() => kfacB.ImportState(saved), Throws.TypeOf<ShapeMismatchException>().With.Message.Contain("kfac.previous.0").And.Message.Contain("[7, 5]").And.Message.Contain("[6, 5]"));
+    }
+}

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Kfac.Autodiff;
 using Kfac.Curvature;
 using Kfac.Tensors;
@@ -20,7 +21,7 @@ public sealed partial class KfacOptimizer
         }
         if (tags.Count == 0)
             throw new InvalidOperationException("the forward pass recorded no layers: K-FAC needs layers that register curvature tags (Dense, ...)");
-        _blocks = Options.Structure switch
+        var blocks = Options.Structure switch
         {
             CurvatureStructure.BlockDiagonal => tags.Select(CreateBlock).ToList(),
             CurvatureStructure.BlockTridiagonal => [new TridiagonalChain(tags.Select(t => t as DenseTag
@@ -30,18 +31,18 @@ public sealed partial class KfacOptimizer
         var index = new Dictionary<Tensor, int>(ReferenceEqualityComparer.Instance);
         for (int i = 0; i < _parameters.Length; i++) index[_parameters[i]] = i;
         var covered = new bool[_parameters.Length];
-        _blockParameterIndex = new int[_blocks.Count][];
-        for (int b = 0; b < _blocks.Count; b++)
+        var blockParameterIndex = new int[blocks.Count][];
+        for (int b = 0; b < blocks.Count; b++)
         {
-            var ps = _blocks[b].Parameters;
-            _blockParameterIndex[b] = new int[ps.Count];
+            var ps = blocks[b].Parameters;
+            blockParameterIndex[b] = new int[ps.Count];
             for (int j = 0; j < ps.Count; j++)
             {
                 if (!index.TryGetValue(ps[j], out int i))
-                    throw new InvalidOperationException($"{_blocks[b]} covers a parameter ({ps[j].Name}) that was not given to the optimizer");
+                    throw new InvalidOperationException($"{blocks[b]} covers a parameter ({ps[j].Name}) that was not given to the optimizer");
                 if (covered[i]) throw new InvalidOperationException($"parameter {ps[j].Name} is covered by two curvature blocks");
                 covered[i] = true;
-                _blockParameterIndex[b][j] = i;
+                blockParameterIndex[b][j] = i;
             }
         }
         var uncovered = Enumerable.Range(0, _parameters.Length).Where(i => !covered[i]).ToList();
@@ -49,11 +50,14 @@ public sealed partial class KfacOptimizer
             throw new InvalidOperationException(
                 "these parameters belong to no layer the forward pass recorded, so K-FAC has no curvature block for them: " +
                 string.Join(", ", uncovered.Select(i => _parameters[i].Name ?? $"#{i} {_parameters[i].Shape}")));
+        _blocks = blocks;
+        _blockParameterIndex = blockParameterIndex;
+        ApplyPendingImport();
     }
 
-    private static CurvatureBlock CreateBlock(LayerTag tag) => tag switch
+    private CurvatureBlock CreateBlock(LayerTag tag) => tag switch
     {
-        DenseTag d => new KroneckerFactoredBlock(d),
+        DenseTag d => new KroneckerFactoredBlock(d, Options.Damping),
         _ => throw new NotSupportedException($"no curvature block for {tag}"),
     };
 
@@ -71,12 +75,15 @@ public sealed partial class KfacOptimizer
 
     private void RefreshInverses(double gamma)
     {
+        long t0 = Stopwatch.GetTimestamp();
         foreach (var block in _blocks!) block.RefreshInverse(gamma);
+        Timings.Add(KfacPhase.Inverses, t0);
     }
 
     /// <summary>Delta = -(F_hat + damping)^-1 grad h, block by block.</summary>
     private void ComputeDirection()
     {
+        long t0 = Stopwatch.GetTimestamp();
         for (int b = 0; b < _blocks!.Count; b++)
         {
             var idx = _blockParameterIndex![b];
@@ -85,6 +92,7 @@ public sealed partial class KfacOptimizer
             _blocks[b].MultiplyByDampedPower(g, d, -1);
         }
         foreach (var d in _direction) d.Backend.Affine(d, -1, 0, d);
+        Timings.Add(KfacPhase.Direction, t0);
     }
 
     /// <summary>alpha and mu for the current Delta under the configured rule.</summary>
@@ -105,6 +113,7 @@ public sealed partial class KfacOptimizer
                 }
         }
 
+        long t0 = Stopwatch.GetTimestamp();
         bool momentum = o.UseMomentum && Iteration > 0;
         var (jDelta, z) = FisherProducts.JacobianVectorProduct(forward, _parameters, sample!, _direction);
         double dFd = FisherProducts.QuadraticForm(Loss, z, jDelta, jDelta);
@@ -119,7 +128,9 @@ public sealed partial class KfacOptimizer
             gp = ParameterVectors.Dot(_gradient, _previous);
         }
         var terms = new QuadraticModel.Terms(dFd, dFp, pFp, ParameterVectors.Dot(_direction, _direction), dp, pp, gradDelta, gp);
-        return QuadraticModel.Solve(terms, Lambda + o.L2, momentum);
+        var solution = QuadraticModel.Solve(terms, Lambda + o.L2, momentum);
+        Timings.Add(KfacPhase.QuadraticModel, t0);
+        return solution;
     }
 
     /// <summary>

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Kfac.Autodiff;
 using Kfac.Curvature;
 using Kfac.Losses;
@@ -27,7 +28,7 @@ public sealed partial class KfacOptimizer
     private readonly Tensor[] _gradient;       // grad h = grad loss + eta theta
     private readonly Tensor[] _backup;         // theta before the last update (for rejection)
     private readonly CurvatureRecorder _recorder = new();
-    private readonly SerializableRandom _rng;
+    private readonly RandomStream _rng;
     private List<CurvatureBlock>? _blocks;
     private int[][]? _blockParameterIndex;
 
@@ -47,7 +48,7 @@ public sealed partial class KfacOptimizer
         _update = ParameterVectors.ZerosLike(_parameters);
         _gradient = ParameterVectors.ZerosLike(_parameters);
         _backup = ParameterVectors.ZerosLike(_parameters);
-        _rng = new SerializableRandom(Options.Seed);
+        _rng = new RandomStream(Options.Seed);
         Lambda = Options.InitialLambda;
         Gamma = Options.StartGamma;
     }
@@ -67,6 +68,9 @@ public sealed partial class KfacOptimizer
     /// <summary>Per-factor damping strength of the preconditioner (section 6.6).</summary>
     public double Gamma { get; private set; }
 
+    /// <summary>Where the steps' time went, by phase (cumulative; <see cref="KfacTimings.Reset"/> to restart).</summary>
+    public KfacTimings Timings { get; } = new();
+
     /// <summary>Completed steps (k).</summary>
     public int Iteration { get; private set; }
 
@@ -84,7 +88,8 @@ public sealed partial class KfacOptimizer
             throw new ShapeMismatchException($"KfacOptimizer.Step: inputs {inputs.Shape} and targets {targets.Shape} must have the same batch size", nameof(targets));
         var o = Options;
         int k = Iteration + 1;
-        bool statistics = _blocks is null || (k - 1) % o.StatisticsInterval == 0;
+        bool statistics = (k - 1) % o.StatisticsInterval == 0;
+        bool discover = _blocks is null; // the layers are learnt from the first recorded forward pass
 
         foreach (var p in _parameters) if (p.Grad is { } g) g.Backend.Fill(g, 0);
 
@@ -93,14 +98,18 @@ public sealed partial class KfacOptimizer
         int statisticsRows = RowsFor(o.StatisticsFraction, m);
         bool separateStatisticsPass = statistics && o.Estimation != FisherEstimation.Empirical && statisticsRows < m;
         _recorder.Clear();
+        long t0 = Stopwatch.GetTimestamp();
         Tensor output;
-        if (statistics && !separateStatisticsPass)
+        if ((statistics && !separateStatisticsPass) || (discover && !statistics))
             using (_recorder.Activate()) output = forward(inputs);
         else output = forward(inputs);
+        if (discover && !statistics) EnsureBlocks();
 
         var lossTensor = Loss.Value(output, targets);
         double loss = lossTensor.Item();
         double objective = loss + 0.5 * o.L2 * SquaredNorm();
+        Timings.Add(KfacPhase.Forward, t0);
+        t0 = Stopwatch.GetTimestamp();
         if (!double.IsFinite(objective)) return Reject(loss, objective, "non-finite loss at the current parameters", rollback: true);
 
         if (statistics)
@@ -116,12 +125,17 @@ public sealed partial class KfacOptimizer
                 FisherTargets.Backpropagate(Loss, output, o.Estimation, _rng, _recorder, retainGraph: true);
             EnsureBlocks();
         }
+        Timings.Add(KfacPhase.StatisticsPasses, t0);
 
         // The true gradient (Empirical mode captures its G statistics from this pass).
         _recorder.CapturingGradients = statistics && o.Estimation == FisherEstimation.Empirical;
+        t0 = Stopwatch.GetTimestamp();
         lossTensor.Backward();
         _recorder.CapturingGradients = false;
+        Timings.Add(KfacPhase.Backward, t0);
+        t0 = Stopwatch.GetTimestamp();
         if (statistics) UpdateStatistics();
+        Timings.Add(KfacPhase.StatisticsUpdate, t0);
 
         // grad h = grad loss + eta theta
         for (int i = 0; i < _parameters.Length; i++)
@@ -147,6 +161,7 @@ public sealed partial class KfacOptimizer
         }
 
         // delta = alpha Delta + mu delta0
+        t0 = Stopwatch.GetTimestamp();
         ParameterVectors.Copy(_direction, _update);
         ParameterVectors.Axpby(solution.Mu, _previous, solution.Alpha, _update);
         if (!ParameterVectors.AllFinite(_update)) return Reject(loss, objective, "non-finite update", rollback: false);
@@ -154,11 +169,14 @@ public sealed partial class KfacOptimizer
         ParameterVectors.Copy(_parameters, _backup);
         using (GradMode.Disable()) ParameterVectors.Axpby(1, _update, 1, _parameters);
         ParameterVectors.Copy(_update, _previous);
+        Timings.Add(KfacPhase.Update, t0);
 
         double rho = double.NaN;
         if (o.AdaptLambda && o.StepSize == StepSizeRule.QuadraticModel && k % o.LambdaInterval == 0)
         {
+            t0 = Stopwatch.GetTimestamp();
             double after = ObjectiveAt(forward, inputs, targets);
+            Timings.Add(KfacPhase.LambdaAdaptation, t0);
             rho = LevenbergMarquardt.Rho(objective, after, solution.Value);
             Lambda = LevenbergMarquardt.Adjust(Lambda, rho, o.Omega1, o.MinLambda, o.MaxLambda);
             if (!double.IsFinite(after))

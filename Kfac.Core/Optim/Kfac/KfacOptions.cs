@@ -69,6 +69,9 @@ public sealed record KfacOptions
 
     public StepSizeRule StepSize { get; init; } = StepSizeRule.QuadraticModel;
 
+    /// <summary>Factored Tikhonov (default) or exact damping in the factors' eigenbases (block-diagonal only).</summary>
+    public DampingStyle Damping { get; init; } = DampingStyle.FactoredTikhonov;
+
     /// <summary>Use the previous update as a second direction in the quadratic model (mu); false fixes mu = 0.</summary>
     public bool UseMomentum { get; init; } = true;
 
@@ -121,6 +124,9 @@ public sealed record KfacOptions
         if (!Enum.IsDefined(Estimation)) Fail(nameof(Estimation), Estimation, "unknown estimation mode");
         if (!Enum.IsDefined(Structure)) Fail(nameof(Structure), Structure, "unknown structure");
         if (!Enum.IsDefined(StepSize)) Fail(nameof(StepSize), StepSize, "unknown step-size rule");
+        if (!Enum.IsDefined(Damping)) Fail(nameof(Damping), Damping, "unknown damping style");
+        if (Damping == DampingStyle.Eigenbasis && Structure == CurvatureStructure.BlockTridiagonal)
+            Fail(nameof(Damping), Damping, "eigenbasis damping is available for the block-diagonal structure only");
         return this;
     }
 

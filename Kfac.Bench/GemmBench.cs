@@ -1,0 +1,151 @@
+using System.Runtime.Intrinsics;
+using Kfac.Cpu;
+using Kfac.Cpu.Blas;
+
+namespace Kfac.Bench;
+
+/// <summary>
+/// `gemm`: Sgemm/Dgemm GFLOP/s (median after warm-up) for square sizes or the deep-autoencoder shapes, each line with
+/// the FMA peak measured in the same run and the fraction of it reached.
+/// </summary>
+internal sealed class GemmBench : IBenchCommand
+{
+    public string Name => "gemm";
+
+    public string Description =>
+        "GEMM GFLOP/s: --sizes 256,512,1024,2048 | --shapes autoencoder; --threads N; --double; --trans NN|NT|TN|TT; " +
+        "--isa 512|256|scalar; --kc K --mc M (blocking override); --json";
+
+    public int Run(BenchArgs args)
+    {
+        var o = GemmBenchOptions.Parse(args);
+        double peak = Peak.Measure(o.Threads, o.Double);
+        var shapes = new List<(string Label, bool TA, bool TB, int M, int N, int K)>();
+        if (args.String("shapes") is { } set)
+        {
+            if (set != "autoencoder") throw new ArgumentException($"--shapes: unknown set '{set}' (known: autoencoder)");
+            int[] dims = [784, 1000, 500, 250, 30, 250, 500, 1000, 784];
+            const int batch = 1000;
+            for (int l = 0; l + 1 < dims.Length; l++)
+            {
+                int din = dims[l], dout = dims[l + 1];
+                string layer = $"{din}-{dout}";
+                shapes.Add(($"{layer} Y=XW^T", false, true, batch, dout, din));
+                shapes.Add(($"{layer} dX=dYW", false, false, batch, din, dout));
+                shapes.Add(($"{layer} dW=dY^TX", true, false, dout, din, batch));
+            }
+        }
+        else
+        {
+            foreach (int s in args.IntList("sizes", [256, 512, 1024, 2048])) shapes.Add(($"{s}^3", o.TransA, o.TransB, s, s, s));
+        }
+
+        double totalFlops = 0, totalSeconds = 0, totalBest = 0;
+        foreach (var (label, ta, tb, m, n, k) in shapes)
+        {
+            double sec = o.Double ? TimeGemm<double>(o, ta, tb, m, n, k) : TimeGemm<float>(o, ta, tb, m, n, k);
+            double flops = 2.0 * m * n * k;
+            totalFlops += flops;
+            totalSeconds += sec;
+            totalBest += o.LastBest;
+            Report(o, label, o.Double ? "dgemm" : "sgemm", ta, tb, m, n, k, flops / sec / 1e9, sec, peak, flops / o.LastBest / 1e9);
+        }
+        if (shapes.Count > 1 && args.String("shapes") is not null)
+            Report(o, "total", o.Double ? "dgemm" : "sgemm", false, false, 0, 0, 0, totalFlops / totalSeconds / 1e9, totalSeconds, peak, totalFlops / totalBest / 1e9);
+        return 0;
+    }
+
+    internal static void Report(GemmBenchOptions o, string label, string op, bool ta, bool tb, int m, int n, int k,
+        double gflops, double seconds, double peak, double bestGflops)
+    {
+        JsonLine.Print(o.Json, new Dictionary<string, object>
+        {
+            ["op"] = op, ["shape"] = label, ["transA"] = ta, ["transB"] = tb, ["m"] = m, ["n"] = n, ["k"] = k,
+            ["threads"] = o.Threads, ["isa"] = o.IsaName, ["gflops"] = Math.Round(gflops, 1),
+            ["seconds"] = seconds, ["peak_gflops"] = Math.Round(peak, 1), ["fraction_of_peak"] = Math.Round(gflops / peak, 3),
+            ["best_gflops"] = Math.Round(bestGflops, 1),
+        });
+    }
+
+    private static double TimeGemm<T>(GemmBenchOptions o, bool ta, bool tb, int m, int n, int k)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        var rng = new Random(42);
+        T[] a = Fill<T>(rng, m * k), b = Fill<T>(rng, k * n), c = new T[m * n];
+        int lda = ta ? m : k, ldb = tb ? k : n;
+        void Call()
+        {
+            if (typeof(T) == typeof(float))
+                Gemm.Sgemm(ta, tb, m, n, k, 1f, (float[])(object)a, lda, (float[])(object)b, ldb, 0f, (float[])(object)c, n, o.Threads);
+            else
+                Gemm.Dgemm(ta, tb, m, n, k, 1.0, (double[])(object)a, lda, (double[])(object)b, ldb, 0.0, (double[])(object)c, n, o.Threads);
+        }
+        return o.Time(Call, 2.0 * m * n * k);
+    }
+
+    internal static T[] Fill<T>(Random rng, int count) where T : System.Numerics.IFloatingPointIeee754<T>
+    {
+        var x = new T[count];
+        for (int i = 0; i < count; i++) x[i] = T.CreateTruncating(rng.NextDouble() * 2 - 1);
+        return x;
+    }
+}
+
+/// <summary>Options shared by the gemm and syrk commands.</summary>
+internal sealed class GemmBenchOptions
+{
+    public bool Json, Double, TransA, TransB;
+    public int Threads, Runs, Warmup;
+    public double MinSeconds;
+    public GemmIsa Isa;
+
+    public string IsaName => (Isa == GemmIsa.Auto ? (Vector512.IsHardwareAccelerated ? GemmIsa.Vector512 : GemmIsa.Vector256) : Isa).ToString();
+
+    public static GemmBenchOptions Parse(BenchArgs args)
+    {
+        var o = new GemmBenchOptions
+        {
+            Json = args.Flag("json"),
+            Double = args.Flag("double"),
+            Threads = args.Int("threads", CpuParallel.MaxThreads),
+            Runs = args.Int("runs", 0),
+            Warmup = args.Int("warmup", 3),
+            MinSeconds = args.Double("seconds", 1.0),
+        };
+        if (o.Threads < 1) throw new ArgumentException($"--threads must be >= 1, got {o.Threads}");
+        string trans = args.String("trans", "NN")!.ToUpperInvariant();
+        if (trans is not ("NN" or "NT" or "TN" or "TT")) throw new ArgumentException($"--trans expects NN, NT, TN or TT, got '{trans}'");
+        o.TransA = trans[0] == 'T';
+        o.TransB = trans[1] == 'T';
+        o.Isa = args.String("isa", "auto") switch
+        {
+            "auto" => GemmIsa.Auto,
+            "512" => GemmIsa.Vector512,
+            "256" => GemmIsa.Vector256,
+            "scalar" => GemmIsa.Scalar,
+            var s => throw new ArgumentException($"--isa expects auto, 512, 256 or scalar, got '{s}'"),
+        };
+        GemmKernels.Forced = o.Isa;
+        GemmBlocking.Kc = args.Int("kc", GemmBlocking.Kc);
+        GemmBlocking.McRows = args.Int("mc", GemmBlocking.McRows);
+        return o;
+    }
+
+    /// <summary>Fastest run of the last <see cref="Time"/> call (the least disturbed one on a busy machine).</summary>
+    public double LastBest;
+
+    /// <summary>Median seconds per call: warm-up calls, then enough runs to fill about MinSeconds (at least 5).</summary>
+    public double Time(Action call, double flops)
+    {
+        for (int i = 0; i < Warmup; i++) call();
+        int runs = Runs;
+        if (runs <= 0)
+        {
+            double t = Timing.Median(Timing.Measure(call, 0, 3));
+            runs = (int)Math.Clamp(MinSeconds / Math.Max(t, 1e-7), 5, 500);
+        }
+        var sorted = Timing.Measure(call, 0, runs);
+        LastBest = sorted[0];
+        return Timing.Median(sorted);
+    }
+}

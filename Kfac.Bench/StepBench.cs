@@ -1,0 +1,145 @@
+using System.Diagnostics;
+using Kfac.Cpu;
+using Kfac.Layers;
+using Kfac.Layers.Models;
+using Kfac.Losses;
+using Kfac.Ops;
+using Kfac.Optim;
+using Kfac.Optim.Kfac;
+using Kfac.Tensors;
+using Kfac.Training;
+
+namespace Kfac.Bench;
+
+/// <summary>
+/// Time per optimisation step (forward + backward + update) of a model, with the GEMM-bound lower bound measured
+/// in the same run: the step's dense-layer GEMMs (Y = X W^T, dX = dY W, dW = dY^T X per layer) timed alone.
+/// K-FAC steps are timed over at least one full inverse period (T3) so ms_per_step_amortised includes the
+/// refreshes; its per-phase breakdown says where the time over SGD goes.
+/// </summary>
+internal sealed class StepBench : IBenchCommand
+{
+    public string Name => "step";
+
+    public string Description => "ms per training step: --model autoencoder|mlp --optimizer sgd|momentum|adam|kfac --batch N --steps N [--threads N]";
+
+    public int Run(BenchArgs args)
+    {
+        string modelName = args.String("model", "autoencoder")!;
+        string optimizer = args.String("optimizer", "sgd")!;
+        int batch = args.Int("batch", 1000);
+        int steps = args.Int("steps", 20);
+        int warmup = args.Int("warmup", 3);
+        int threads = args.Int("threads", 0);
+        bool json = args.Flag("json");
+        if (threads > 0) CpuParallel.MaxThreads = threads;
+
+        var (model, loss, x, t) = Build(modelName, batch);
+        var step = CreateStep(optimizer, model, loss, args);
+        if (step is KfacStep k) steps = Math.Max(steps, k.Optimizer.Options.InverseInterval * 2);
+
+        for (int i = 0; i < warmup; i++)
+            using (TensorScope.Begin()) step.Step(x, t);
+        if (step is KfacStep kw) kw.Optimizer.Timings.Reset();
+
+        var times = new double[steps];
+        long allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < steps; i++)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            using (TensorScope.Begin()) step.Step(x, t);
+            times[i] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+        }
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
+        double mean = times.Average();
+        var sorted = (double[])times.Clone();
+        Array.Sort(sorted);
+        double gemmMs = GemmLowerBoundMs(model, batch);
+        double flops = 6.0 * model.ParameterCount() * batch;
+        var fields = new Dictionary<string, object>
+        {
+            ["op"] = "step",
+            ["model"] = modelName,
+            ["optimizer"] = optimizer,
+            ["batch"] = batch,
+            ["threads"] = CpuParallel.MaxThreads,
+            ["steps"] = steps,
+            ["ms_per_step"] = Math.Round(Timing.Median(sorted), 2),
+            ["ms_per_step_amortised"] = Math.Round(mean, 2),
+            ["step_gflop"] = Math.Round(flops / 1e9, 2),
+            ["gemm_lower_bound_ms"] = Math.Round(gemmMs, 2),
+            ["ratio_to_gemm_bound"] = Math.Round(Timing.Median(sorted) / gemmMs, 3),
+            ["managed_bytes_per_step"] = allocated / steps,
+        };
+        if (step is KfacStep ks)
+            foreach (var (phase, seconds) in ks.Optimizer.Timings.All())
+                fields["ms_" + phase.ToString().ToLowerInvariant()] = Math.Round(1000 * seconds / steps, 2);
+        JsonLine.Print(json, fields);
+        return 0;
+    }
+
+    private static (Module Model, ILoss Loss, Tensor X, Tensor T) Build(string name, int batch)
+    {
+        var rng = new System.Random(1);
+        switch (name)
+        {
+            case "autoencoder":
+                {
+                    var x = Tensor.Rand(new Shape(batch, 784), rng);
+                    return (DeepAutoencoder.Create(), new SigmoidCrossEntropy(), x, x);
+                }
+            case "mlp":
+                {
+                    var x = Tensor.Rand(new Shape(batch, 784), rng);
+                    var labels = Enumerable.Range(0, batch).Select(i => rng.Next(10)).ToArray();
+                    return (Mlp.Create([784, 1000, 500, 10]), new SoftmaxCrossEntropy(), x, SoftmaxOps.OneHot(labels, 10));
+                }
+            default:
+                throw new ArgumentException($"--model must be autoencoder or mlp, got '{name}'");
+        }
+    }
+
+    private static ITrainingStep CreateStep(string optimizer, Module model, ILoss loss, BenchArgs args)
+    {
+        var ps = model.Parameters();
+        return optimizer switch
+        {
+            "sgd" => new FirstOrderStep(model, loss, new Sgd(ps, new SgdOptions { LearningRate = 1e-3 }), "sgd"),
+            "momentum" => new FirstOrderStep(model, loss, new Sgd(ps, new SgdOptions { LearningRate = 1e-3, Momentum = 0.9 }), "momentum"),
+            "adam" => new FirstOrderStep(model, loss, new Adam(ps, new AdamOptions { LearningRate = 1e-4 }), "adam"),
+            "kfac" => new KfacStep(model, new KfacOptimizer(ps, loss, new KfacOptions
+            {
+                StatisticsFraction = args.Double("stats-fraction", 1),
+                QuadraticModelFraction = args.Double("quad-fraction", 1),
+                InverseInterval = args.Int("inverse-interval", 20),
+                Structure = args.Flag("tridiagonal") ? CurvatureStructure.BlockTridiagonal : CurvatureStructure.BlockDiagonal,
+            })),
+            _ => throw new ArgumentException($"--optimizer must be sgd, momentum, adam or kfac, got '{optimizer}'"),
+        };
+    }
+
+    /// <summary>Median time of the step's GEMMs alone: for each dense layer (in -> out) at this batch,
+    /// Y = X W^T, dX = dY W (except the first layer) and dW = dY^T X.</summary>
+    private static double GemmLowerBoundMs(Module model, int batch)
+    {
+        var layers = model.Modules().OfType<Dense>().ToList();
+        int maxWidth = layers.Max(l => Math.Max(l.InFeatures, l.OutFeatures));
+        var a = new float[batch * maxWidth];
+        var b = new float[batch * maxWidth];
+        var w = new float[maxWidth * maxWidth];
+        Array.Fill(a, 0.5f);
+        Array.Fill(w, 0.25f);
+        void AllGemms()
+        {
+            for (int i = 0; i < layers.Count; i++)
+            {
+                int n = layers[i].InFeatures, o = layers[i].OutFeatures;
+                Gemm.Sgemm(false, true, batch, o, n, 1, a, n, w, n, 0, b, o);
+                if (i > 0) Gemm.Sgemm(false, false, batch, n, o, 1, b, o, w, n, 0, a, n);
+                Gemm.Sgemm(true, false, o, n, batch, 1, b, o, a, n, 0, w, n);
+            }
+        }
+        var seconds = Timing.Measure(AllGemms, warmup: 2, runs: 7);
+        return 1000 * Timing.Median(seconds);
+    }
+}

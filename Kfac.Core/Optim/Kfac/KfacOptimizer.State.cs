@@ -1,0 +1,144 @@
+using System.Globalization;
+using Kfac.Curvature;
+using Kfac.Tensors;
+
+namespace Kfac.Optim.Kfac;
+
+/// <summary>
+/// Checkpointable state: the factors and cached inverses of every block, lambda, gamma, the previous update
+/// (momentum), the rollback copy, the step counter and the sampling stream's offset, so a resumed run
+/// continues identically. Keys: "kfac.block.B.NAME" (tensors and scalars), "kfac.previous.I", "kfac.backup.I".
+/// </summary>
+public sealed partial class KfacOptimizer
+{
+    public const string StateFormat = "kfac.kfac/1";
+
+    private (Dictionary<string, Tensor> Tensors, Dictionary<string, string> Metadata)? _pendingImport;
+
+    /// <summary>A snapshot of the optimizer's state (owns copies of the tensors).</summary>
+    public OptimizerStateDict ExportState()
+    {
+        using var outside = TensorScope.Suspend();
+        var tensors = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        var meta = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["format"] = StateFormat,
+            ["optimizer"] = "kfac",
+            ["iteration"] = Iteration.ToString(CultureInfo.InvariantCulture),
+            ["lambda"] = Lambda.ToString("R", CultureInfo.InvariantCulture),
+            ["gamma"] = Gamma.ToString("R", CultureInfo.InvariantCulture),
+            ["rng_offset"] = _rng.Offset.ToString(CultureInfo.InvariantCulture),
+            ["blocks"] = (_blocks?.Count ?? 0).ToString(CultureInfo.InvariantCulture),
+            ["options"] = Options.ToString(),
+        };
+        for (int i = 0; i < _parameters.Length; i++)
+        {
+            tensors[$"kfac.previous.{i}"] = _previous[i].Clone();
+            tensors[$"kfac.backup.{i}"] = _backup[i].Clone();
+        }
+        if (_blocks is not null)
+            for (int b = 0; b < _blocks.Count; b++)
+            {
+                meta[$"kfac.block.{b}.kind"] = _blocks[b].Description;
+                foreach (var (name, value) in _blocks[b].StateTensors()) tensors[$"kfac.block.{b}.{name}"] = value.Clone();
+                foreach (var (name, value) in _blocks[b].StateScalars())
+                    meta[$"kfac.block.{b}.{name}"] = value.ToString("R", CultureInfo.InvariantCulture);
+            }
+        return new OptimizerStateDict(tensors, meta);
+    }
+
+    public void ImportState(OptimizerStateDict state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        ImportState(state.Tensors, state.Metadata);
+    }
+
+    /// <summary>Restores exported state. Scalars and per-parameter tensors are checked and applied now; block
+    /// state is applied when the blocks exist (at once if they do, else on the first step, after the forward
+    /// pass has identified the layers). A mismatch names the key and both shapes.</summary>
+    public void ImportState(IReadOnlyDictionary<string, Tensor> tensors, IReadOnlyDictionary<string, string> metadata)
+    {
+        ArgumentNullException.ThrowIfNull(tensors);
+        ArgumentNullException.ThrowIfNull(metadata);
+        if (!metadata.TryGetValue("format", out var format) || format != StateFormat)
+            throw new ArgumentException($"not a K-FAC state (format '{format}', expected '{StateFormat}')", nameof(metadata));
+        for (int i = 0; i < _parameters.Length; i++)
+        {
+            Check(tensors, $"kfac.previous.{i}", _parameters[i].Shape);
+            Check(tensors, $"kfac.backup.{i}", _parameters[i].Shape);
+        }
+        ulong rngOffset = ulong.Parse(Required(metadata, "rng_offset"), CultureInfo.InvariantCulture);
+        int iteration = int.Parse(Required(metadata, "iteration"), CultureInfo.InvariantCulture);
+        double lambda = ParseDouble(metadata, "lambda"), gamma = ParseDouble(metadata, "gamma");
+
+        _rng.Offset = rngOffset;
+        Iteration = iteration;
+        Lambda = lambda;
+        Gamma = gamma;
+        for (int i = 0; i < _parameters.Length; i++)
+        {
+            CopyInto(tensors[$"kfac.previous.{i}"], _previous[i]);
+            CopyInto(tensors[$"kfac.backup.{i}"], _backup[i]);
+        }
+        using (TensorScope.Suspend())
+        {
+            _pendingImport = (
+                tensors.Where(kv => kv.Key.StartsWith("kfac.block.", StringComparison.Ordinal)).ToDictionary(kv => kv.Key, kv => kv.Value.Clone()),
+                metadata.ToDictionary(kv => kv.Key, kv => kv.Value));
+        }
+        if (_blocks is not null) ApplyPendingImport();
+    }
+
+    /// <summary>Copies imported block state into the blocks (called once the blocks exist).</summary>
+    private void ApplyPendingImport()
+    {
+        if (_pendingImport is not { } pending) return;
+        _pendingImport = null;
+        int count = int.Parse(Required(pending.Metadata, "blocks"), CultureInfo.InvariantCulture);
+        if (count != _blocks!.Count)
+            throw new InvalidOperationException($"the checkpoint has {count} curvature blocks but the network has {_blocks.Count}");
+        for (int b = 0; b < _blocks.Count; b++)
+        {
+            var block = _blocks[b];
+            string kind = Required(pending.Metadata, $"kfac.block.{b}.kind");
+            if (kind != block.Description)
+                throw new InvalidOperationException($"checkpoint block {b} is {kind} but the network's is {block.Description}");
+            switch (block)
+            {
+                case KroneckerFactoredBlock k: k.AllocateState(); break;
+                case TridiagonalChain c: c.AllocateState(); break;
+            }
+            foreach (var (name, value) in block.StateTensors())
+            {
+                string key = $"kfac.block.{b}.{name}";
+                Check(pending.Tensors, key, value.Shape);
+                CopyInto(pending.Tensors[key], value);
+            }
+            var scalars = block.StateScalars().Select(s => s.Name)
+                .ToDictionary(n => n, n => ParseDouble(pending.Metadata, $"kfac.block.{b}.{n}"));
+            block.LoadStateScalars(scalars);
+            if (block is TridiagonalChain chain) chain.RecomputeInverseAfterLoad();
+        }
+        foreach (var t in pending.Tensors.Values) t.Dispose();
+    }
+
+    private static void Check(IReadOnlyDictionary<string, Tensor> tensors, string key, Shape expected)
+    {
+        if (!tensors.TryGetValue(key, out var t)) throw new ArgumentException($"K-FAC state is missing tensor '{key}'", nameof(tensors));
+        if (t.Shape != expected)
+            throw new ShapeMismatchException($"K-FAC state tensor '{key}' has shape {t.Shape} but the optimizer's has shape {expected}", nameof(tensors));
+    }
+
+    private static void CopyInto(Tensor source, Tensor destination)
+    {
+        if (source.DType == destination.DType && source.Device == destination.Device) destination.CopyFrom(source);
+        else
+            using (TensorScope.Begin()) destination.CopyFrom(source.To(destination.DType, destination.Device));
+    }
+
+    private static string Required(IReadOnlyDictionary<string, string> metadata, string key) =>
+        metadata.TryGetValue(key, out var v) ? v : throw new ArgumentException($"K-FAC state is missing metadata '{key}'", nameof(metadata));
+
+    private static double ParseDouble(IReadOnlyDictionary<string, string> metadata, string key) =>
+        double.Parse(Required(metadata, key), NumberStyles.Float, CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,130 @@
+using System.Diagnostics;
+using Kfac.Data;
+using Kfac.Serialization;
+using Kfac.Tensors;
+
+namespace Kfac.Training;
+
+/// <summary>
+/// The training loop: batches from a <see cref="DataLoader"/>, one <see cref="ITrainingStep"/> per batch inside
+/// a <see cref="TensorScope"/> (so steps reuse pooled buffers), a budget in epochs/steps/seconds, and every
+/// <see cref="LogEverySeconds"/> of training time (and at the end) an evaluation whose results go to the metrics
+/// log as one JSON object per line: optimizer, step, epoch, seconds (training time, evaluation excluded),
+/// train_loss (mean mini-batch loss since the previous record), plus the evaluation's metrics.
+/// </summary>
+public sealed class Trainer(ITrainingStep step, DataLoader loader, Func<Batch, Tensor> targets, TrainingBudget budget)
+{
+    /// <summary>Training seconds between evaluations/log records.</summary>
+    public double LogEverySeconds { get; init; } = 5;
+
+    /// <summary>Extra metrics for each record (e.g. train_error, test_accuracy); runs outside the training clock.</summary>
+    public Func<IReadOnlyDictionary<string, double>>? Evaluate { get; init; }
+
+    public MetricsLog? Log { get; init; }
+
+    public IProgressDisplay? Progress { get; init; }
+
+    /// <summary>Extra constant fields for every record (e.g. batch_size, seed).</summary>
+    public IReadOnlyDictionary<string, MetricValue>? Tags { get; init; }
+
+    /// <summary>Called after each step with (step, loss): K-FAC details, schedules, checkpoints.</summary>
+    public Action<long, double>? AfterStep { get; init; }
+
+    /// <summary>Step and epoch counters to continue from (a resumed run).</summary>
+    public long StartStep { get; init; }
+
+    public int StartEpoch { get; init; }
+
+    public sealed record Summary(long Steps, int Epochs, double Seconds, double LastTrainLoss, IReadOnlyDictionary<string, double>? LastEvaluation);
+
+    public Summary Run()
+    {
+        budget.Validate();
+        var clock = new Stopwatch();
+        long stepCount = StartStep;
+        int epoch = StartEpoch;
+        double lossSum = 0, lastLoss = double.NaN;
+        int lossCount = 0;
+        long examples = 0;
+        double nextLog = LogEverySeconds;
+        IReadOnlyDictionary<string, double>? lastEval = null;
+        var recent = new Queue<double>();
+        double recentSum = 0;
+
+        void Record()
+        {
+            clock.Stop();
+            double trainLoss = lossCount > 0 ? lossSum / lossCount : double.NaN;
+            lastEval = Evaluate?.Invoke();
+            if (Log is not null)
+            {
+                var record = new MetricsRecord
+                {
+                    { "optimizer", step.OptimizerName },
+                    { "step", stepCount },
+                    { "epoch", epoch },
+                    { "seconds", clock.Elapsed.TotalSeconds },
+                    { "train_loss", trainLoss },
+                };
+                if (lastEval is not null) foreach (var (k, v) in lastEval) record.Add(k, v);
+                if (Tags is not null) foreach (var (k, v) in Tags) record.Add(k, v);
+                Log.Write(record);
+            }
+            if (lossCount > 0) lastLoss = trainLoss;
+            lossSum = 0;
+            lossCount = 0;
+            clock.Start();
+        }
+
+        TrainingProgress Snapshot() => new(step.OptimizerName, stepCount, epoch, clock.Elapsed.TotalSeconds,
+            Fraction(epoch, stepCount, clock.Elapsed.TotalSeconds), recent.Count > 0 ? recentSum / recent.Count : double.NaN,
+            clock.Elapsed.TotalSeconds > 0 ? examples / clock.Elapsed.TotalSeconds : 0, lastEval);
+
+        clock.Start();
+        while (!budget.Exhausted(epoch, stepCount, clock.Elapsed.TotalSeconds))
+        {
+            bool completed = true;
+            foreach (var batch in loader.Epoch(epoch))
+            {
+                double loss;
+                using (TensorScope.Begin()) loss = step.Step(batch.Inputs, targets(batch));
+                stepCount++;
+                examples += batch.Count;
+                if (double.IsFinite(loss))
+                {
+                    lossSum += loss;
+                    lossCount++;
+                    recent.Enqueue(loss);
+                    recentSum += loss;
+                    if (recent.Count > 20) recentSum -= recent.Dequeue();
+                }
+                AfterStep?.Invoke(stepCount, loss);
+                Progress?.Update(Snapshot());
+                if (clock.Elapsed.TotalSeconds >= nextLog)
+                {
+                    Record();
+                    nextLog = clock.Elapsed.TotalSeconds + LogEverySeconds;
+                }
+                if (budget.Exhausted(epoch, stepCount, clock.Elapsed.TotalSeconds) && batch.Index < loader.BatchCount - 1)
+                {
+                    completed = false;
+                    break;
+                }
+            }
+            if (completed) epoch++;
+        }
+        Record();
+        clock.Stop();
+        Progress?.Complete(Snapshot());
+        return new Summary(stepCount, epoch, clock.Elapsed.TotalSeconds, lastLoss, lastEval);
+    }
+
+    private double Fraction(int epoch, long steps, double seconds)
+    {
+        double f = 0;
+        if (budget.Epochs is { } e) f = Math.Max(f, ((double)epoch + (double)(steps % Math.Max(1, loader.BatchCount)) / Math.Max(1, loader.BatchCount)) / e);
+        if (budget.Steps is { } n) f = Math.Max(f, (double)steps / n);
+        if (budget.Seconds is { } s) f = Math.Max(f, seconds / s);
+        return Math.Clamp(f, 0, 1);
+    }
+}

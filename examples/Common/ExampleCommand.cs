@@ -1,0 +1,74 @@
+using System.CommandLine;
+using Kfac.Curvature;
+using Kfac.Optim.Kfac;
+
+namespace Kfac.Examples;
+
+/// <summary>Builds the examples' command line (System.CommandLine) and reads it into <see cref="RunSettings"/>.</summary>
+public sealed class ExampleCommand
+{
+    private readonly Option<string> _optimizer = new("--optimizer") { Description = "sgd | momentum | adam | kfac", DefaultValueFactory = _ => "kfac" };
+    private readonly Option<string> _data = new("--data") { Description = "embedded (shipped subset) | fashion-mnist (Debian package or --data-dir)", DefaultValueFactory = _ => "embedded" };
+    private readonly Option<string?> _dataDir = new("--data-dir") { Description = "directory with the Fashion-MNIST IDX files" };
+    private readonly Option<int> _batch;
+    private readonly Option<int?> _epochs = new("--epochs") { Description = "training budget in epochs" };
+    private readonly Option<double?> _seconds = new("--seconds") { Description = "training budget in seconds of training time" };
+    private readonly Option<long?> _steps = new("--steps") { Description = "training budget in optimizer steps" };
+    private readonly Option<double?> _lr = new("--lr") { Description = "learning rate (first-order optimizers; K-FAC with --step-size fixed|kl)" };
+    private readonly Option<double> _momentum = new("--momentum") { Description = "momentum (momentum SGD; K-FAC fixed/kl step sizes)", DefaultValueFactory = _ => 0.9 };
+    private readonly Option<int> _seed = new("--seed") { Description = "random seed (initialisation, shuffling, sampling)", DefaultValueFactory = _ => 0 };
+    private readonly Option<string?> _log = new("--log") { Description = "metrics log file (one JSON object per line)" };
+    private readonly Option<string?> _checkpoint = new("--checkpoint") { Description = "save model + optimizer state here (safetensors) at every log record and at the end" };
+    private readonly Option<string?> _resume = new("--resume") { Description = "continue from this checkpoint" };
+    private readonly Option<int> _threads = new("--threads") { Description = "CPU threads for the kernels (0 = all cores)", DefaultValueFactory = _ => 0 };
+    private readonly Option<string> _device = new("--device") { Description = "cpu | cuda | cuda:N", DefaultValueFactory = _ => "cpu" };
+    private readonly Option<double> _logEvery = new("--log-every") { Description = "seconds of training between evaluations/log records", DefaultValueFactory = _ => 5 };
+    private readonly Option<double> _lambda = new("--lambda") { Description = "K-FAC: initial Levenberg-Marquardt damping", DefaultValueFactory = _ => 150 };
+    private readonly Option<double> _l2 = new("--l2") { Description = "K-FAC: L2 coefficient eta", DefaultValueFactory = _ => 1e-5 };
+    private readonly Option<CurvatureStructure> _structure = new("--structure") { Description = "K-FAC: BlockDiagonal | BlockTridiagonal", DefaultValueFactory = _ => CurvatureStructure.BlockDiagonal };
+    private readonly Option<FisherEstimation> _estimation = new("--estimation") { Description = "K-FAC: Sampled | Exact | Empirical", DefaultValueFactory = _ => FisherEstimation.Sampled };
+    private readonly Option<StepSizeRule> _stepSize = new("--step-size") { Description = "K-FAC: QuadraticModel | FixedLearningRate | KlClipping", DefaultValueFactory = _ => StepSizeRule.QuadraticModel };
+    private readonly Option<double> _statsFraction = new("--stats-fraction") { Description = "K-FAC: fraction of the batch for curvature statistics", DefaultValueFactory = _ => 1 };
+    private readonly Option<double> _quadFraction = new("--quad-fraction") { Description = "K-FAC: fraction of the batch for the quadratic model's Fisher products", DefaultValueFactory = _ => 1 };
+    private readonly Option<int> _inverseInterval = new("--inverse-interval") { Description = "K-FAC: recompute inverses every T3 steps", DefaultValueFactory = _ => 20 };
+
+    public ExampleCommand(string description, int defaultBatch)
+    {
+        _batch = new("--batch-size") { Description = "mini-batch size", DefaultValueFactory = _ => defaultBatch };
+        Root = new RootCommand(description)
+        {
+            _optimizer, _data, _dataDir, _batch, _epochs, _seconds, _steps, _lr, _momentum, _seed, _log, _checkpoint, _resume,
+            _threads, _device, _logEvery, _lambda, _l2, _structure, _estimation, _stepSize, _statsFraction, _quadFraction, _inverseInterval,
+        };
+    }
+
+    public RootCommand Root { get; }
+
+    public RunSettings Read(ParseResult r) => new()
+    {
+        Optimizer = r.GetValue(_optimizer)!.ToLowerInvariant(),
+        Data = r.GetValue(_data)!.ToLowerInvariant(),
+        DataDir = r.GetValue(_dataDir),
+        BatchSize = r.GetValue(_batch),
+        Epochs = r.GetValue(_epochs),
+        Seconds = r.GetValue(_seconds),
+        Steps = r.GetValue(_steps),
+        LearningRate = r.GetValue(_lr),
+        Momentum = r.GetValue(_momentum),
+        Seed = r.GetValue(_seed),
+        Log = r.GetValue(_log),
+        Checkpoint = r.GetValue(_checkpoint),
+        Resume = r.GetValue(_resume),
+        Threads = r.GetValue(_threads),
+        Device = r.GetValue(_device)!,
+        LogEverySeconds = r.GetValue(_logEvery),
+        Lambda = r.GetValue(_lambda),
+        L2 = r.GetValue(_l2),
+        Structure = r.GetValue(_structure),
+        Estimation = r.GetValue(_estimation),
+        StepSize = r.GetValue(_stepSize),
+        StatisticsFraction = r.GetValue(_statsFraction),
+        QuadraticModelFraction = r.GetValue(_quadFraction),
+        InverseInterval = r.GetValue(_inverseInterval),
+    };
+}

@@ -1,0 +1,72 @@
+using System.Globalization;
+using Kfac.Data;
+using Kfac.Layers;
+using Kfac.Serialization;
+using Kfac.Tensors;
+using Kfac.Training;
+
+namespace Kfac.Examples;
+
+/// <summary>The part every example shares: budget, metrics log, progress, checkpoints and resuming.</summary>
+public static class ExampleRunner
+{
+    public static Trainer.Summary Run(RunSettings s, Module model, ITrainingStep step, DataLoader loader, Func<Batch, Tensor> targets,
+        Func<IReadOnlyDictionary<string, double>> evaluate)
+    {
+        var budget = new TrainingBudget { Epochs = s.Epochs, Seconds = s.Seconds, Steps = s.Steps };
+        if (budget.Epochs is null && budget.Seconds is null && budget.Steps is null) budget = budget with { Epochs = 1 };
+
+        long startStep = 0;
+        int startEpoch = 0;
+        if (s.Resume is not null)
+        {
+            using var contents = Checkpoint.Load(s.Resume);
+            model.LoadStateDict(contents.Model);
+            Optimizers.ImportState(step, contents.Optimizer);
+            startStep = long.Parse(contents.Metadata["step"], CultureInfo.InvariantCulture);
+            startEpoch = int.Parse(contents.Metadata["epoch"], CultureInfo.InvariantCulture);
+            Console.WriteLine($"resumed from {s.Resume} at step {startStep}, epoch {startEpoch}");
+        }
+
+        using var log = s.Log is null ? null : MetricsLog.Open(s.Log, append: s.Resume is not null);
+        using var progress = new ConsoleProgress($"{step.OptimizerName} on {s.Data}");
+        long currentStep = startStep;
+        int currentEpoch = startEpoch;
+        var trainer = new Trainer(step, loader, targets, budget)
+        {
+            LogEverySeconds = s.LogEverySeconds,
+            Log = log,
+            Progress = progress,
+            StartStep = startStep,
+            StartEpoch = startEpoch,
+            Tags = new Dictionary<string, MetricValue> { ["batch_size"] = s.BatchSize, ["seed"] = s.Seed },
+            AfterStep = (n, _) => { currentStep = n; currentEpoch = (int)(n / Math.Max(1, loader.BatchCount)); },
+            Evaluate = () =>
+            {
+                var metrics = evaluate();
+                if (step is KfacStep { Last: { } r })
+                    metrics = new Dictionary<string, double>(metrics) { ["lambda"] = r.Lambda, ["gamma"] = r.Gamma, ["alpha"] = r.Alpha, ["mu"] = r.Mu };
+                if (s.Checkpoint is not null) Save(s.Checkpoint, model, step, currentStep, currentEpoch);
+                return metrics;
+            },
+        };
+        var summary = trainer.Run();
+        if (s.Checkpoint is not null)
+        {
+            Save(s.Checkpoint, model, step, summary.Steps, summary.Epochs);
+            Console.WriteLine($"checkpoint: {s.Checkpoint}");
+        }
+        return summary;
+    }
+
+    private static void Save(string path, Module model, ITrainingStep step, long stepCount, int epoch)
+    {
+        using var state = Optimizers.ExportState(step);
+        Checkpoint.Save(path, model, state, new Dictionary<string, string>
+        {
+            ["step"] = stepCount.ToString(CultureInfo.InvariantCulture),
+            ["epoch"] = epoch.ToString(CultureInfo.InvariantCulture),
+            ["optimizer"] = step.OptimizerName,
+        });
+    }
+}

@@ -1,0 +1,33 @@
+using Kfac.Curvature;
+using Kfac.Optim.Kfac;
+
+namespace Kfac.Examples;
+
+/// <summary>The command-line settings shared by the examples.</summary>
+public sealed record RunSettings
+{
+    public string Optimizer { get; init; } = "kfac";
+    public string Data { get; init; } = "embedded";
+    public string? DataDir { get; init; }
+    public int BatchSize { get; init; }
+    public int? Epochs { get; init; }
+    public double? Seconds { get; init; }
+    public long? Steps { get; init; }
+    public double? LearningRate { get; init; }
+    public double Momentum { get; init; } = 0.9;
+    public int Seed { get; init; }
+    public string? Log { get; init; }
+    public string? Checkpoint { get; init; }
+    public string? Resume { get; init; }
+    public int Threads { get; init; }
+    public string Device { get; init; } = "cpu";
+    public double LogEverySeconds { get; init; } = 5;
+    public double Lambda { get; init; } = 150;
+    public double L2 { get; init; } = 1e-5;
+    public CurvatureStructure Structure { get; init; } = CurvatureStructure.BlockDiagonal;
+    public FisherEstimation Estimation { get; init; } = FisherEstimation.Sampled;
+    public StepSizeRule StepSize { get; init; } = StepSizeRule.QuadraticModel;
+    public double StatisticsFraction { get; init; } = 1;
+    public double QuadraticModelFraction { get; init; } = 1;
+    public int InverseInterval { get; init; } = 20;
+}
