@@ -45,6 +45,10 @@ internal sealed class KernelSet<T, TReal>
         CholeskyDiagonal = a.LoadStreamKernel<ArrayView<T>, int, int, int, ArrayView<double>>(CholeskyDiagonalKernel.Run<T, TReal>);
         CholeskyPanel = a.LoadStreamKernel<ArrayView<T>, int, int, int>(CholeskyPanelKernel.Run);
         TriangularInverseDiagonal = a.LoadStreamKernel<ArrayView<T>, ArrayView<T>, int, int>(TriangularInverseDiagonalKernel.Run);
+        FillUniform = a.LoadStreamKernel<ArrayView<T>, int, ulong, ulong>(FillUniformKernel.Run<T, TReal>);
+        FillNormal = a.LoadStreamKernel<ArrayView<T>, int, ulong, ulong>(FillNormalKernel.Run<T, TReal>);
+        LessThan = a.LoadStreamKernel<ArrayView<T>, ArrayView<T>, ArrayView<T>, int>(LessThanKernel.Run);
+        SampleCategorical = a.LoadStreamKernel<ArrayView<T>, ArrayView<T>, ArrayView<T>, int, int>(SampleCategoricalKernel.Run);
     }
 
     public Action<KernelConfig, ArrayView<T>, BlockArgs, T> FillBlock { get; }
@@ -75,4 +79,8 @@ internal sealed class KernelSet<T, TReal>
     public Action<KernelConfig, ArrayView<T>, int, int, int, ArrayView<double>> CholeskyDiagonal { get; }
     public Action<KernelConfig, ArrayView<T>, int, int, int> CholeskyPanel { get; }
     public Action<KernelConfig, ArrayView<T>, ArrayView<T>, int, int> TriangularInverseDiagonal { get; }
+    public Action<KernelConfig, ArrayView<T>, int, ulong, ulong> FillUniform { get; }
+    public Action<KernelConfig, ArrayView<T>, int, ulong, ulong> FillNormal { get; }
+    public Action<KernelConfig, ArrayView<T>, ArrayView<T>, ArrayView<T>, int> LessThan { get; }
+    public Action<KernelConfig, ArrayView<T>, ArrayView<T>, ArrayView<T>, int, int> SampleCategorical { get; }
 }

@@ -1,4 +1,5 @@
 using Kfac.Linalg;
+using Kfac.Sampling;
 using Kfac.Tensors;
 using NUnit.Framework;
 using static Kfac.Tests.Backends.HostReference;
@@ -583,5 +584,53 @@ public abstract class BackendContractTests
         var inv = Filled(0, dtype, n, n);
         B.SpdInverse(Make(a, dtype, n, n), n, 2, inv);
         Assert.That(inv.ToDoubleArray(), Is.EqualTo(new[] { 1 / 6.0, 0, 0, 0, 1, 0, 0, 0, 0.25 }).Within(1e-6));
+    }
+    // ---- counter-based sampling ----
+
+    [Test]
+    public void FillUniformIsTheRandomStreamBitForBit([Values] DType dtype)
+    {
+        var stream = new RandomStream(42, 1000);
+        ulong key = stream.Key, offset = stream.Take(53);
+        var x = Filled(double.NaN, dtype, 53);
+        B.FillUniform(x, key, offset);
+        var want = Enumerable.Range(0, 53).Select(i => dtype == DType.Float32
+            ? RandomStream.UniformSingle(key, offset + (ulong)i) : RandomStream.UniformDouble(key, offset + (ulong)i)).ToArray();
+        Assert.That(x.ToDoubleArray(), Is.EqualTo(want));
+    }
+
+    [Test]
+    public void FillNormalIsBoxMullerOnTheRandomStream([Values] DType dtype)
+    {
+        ulong key = new RandomStream(7).Key, offset = 1UL << 40;
+        var x = Filled(double.NaN, dtype, 61);
+        B.FillNormal(x, key, offset);
+        var want = Enumerable.Range(0, 61).Select(i => RandomStream.Normal(key, offset + (ulong)i)).ToArray();
+        // Same draws; only the device's log and cosine may differ from the host's in the last bits.
+        Close(x.ToDoubleArray(), Stored(want, dtype), dtype == DType.Float32 ? Single : 1e-14, "FillNormal",
+            want.Select(v => Math.Abs(v) + 1e-3).ToArray());
+    }
+
+    [Test]
+    public void LessThanAndSampleCategorical([Values] DType dtype)
+    {
+        var rng = new Random(110);
+        var a = Stored(RandomGaussian(rng, 30), dtype);
+        var b = Stored(RandomGaussian(rng, 30), dtype);
+        b[3] = a[3]; // equal: not less
+        var r = Filled(double.NaN, dtype, 30);
+        B.LessThan(Make(a, dtype, 30), Make(b, dtype, 30), r);
+        Assert.That(r.ToDoubleArray(), Is.EqualTo(a.Zip(b, (x, y) => x < y ? 1.0 : 0.0)));
+
+        int rows = 6, cols = 4;
+        double[] p = [0.1, 0.2, 0.3, 0.4, 0.25, 0.25, 0.25, 0.25, 1, 0, 0, 0, 0, 0, 0, 1, 0.5, 0.5, 0, 0, 0.3, 0.3, 0.3, 0.05];
+        // row 5 sums to 0.95: a uniform above it falls through to the last column
+        double[] u = [0.35, 0.0, 0.999, 0.5, 0.5, 0.97];
+        int[] chosen = [2, 0, 0, 3, 1, 3];
+        var onehot = Filled(double.NaN, dtype, rows, cols);
+        B.SampleCategorical(Make(p, dtype, rows, cols), Make(u, dtype, rows), rows, cols, onehot);
+        var got = onehot.ToDoubleArray();
+        for (int i = 0; i < rows; i++)
+            Assert.That(got.Skip(i * cols).Take(cols), Is.EqualTo(Enumerable.Range(0, cols).Select(c => c == chosen[i] ? 1.0 : 0.0)), $"row {i}");
     }
 }

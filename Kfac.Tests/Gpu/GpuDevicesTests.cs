@@ -30,15 +30,17 @@ public class GpuDevicesTests
         Assert.That(device, Is.SameAs(Device.IlgpuCpu()));
         var backend = (IlgpuBackend)device.Backend;
         Assert.That(backend.Device, Is.SameAs(device));
-        var t = Tensor.Zeros(new Shape(3, 5), DType.Float32, device);
+        var t = Tensor.Zeros(new Shape(40_009), DType.Float32, device); // a size no other test uses
         Assert.That(t.Storage, Is.InstanceOf<GpuStorage>());
         Assert.That(t.Device, Is.SameAs(device));
         long before = backend.Pool.DeviceAllocations;
         t.Dispose();
-        // The same size again comes from the pool; a float buffer of 2n and a double buffer of n share a bucket.
-        using var again = Tensor.Zeros(new Shape(15), DType.Float32, device);
-        using var wide = Tensor.Zeros(new Shape(5, 3), DType.Float64, device);
-        Assert.That(backend.Pool.DeviceAllocations, Is.EqualTo(before + 1), "only the double tensor needed new memory");
+        // Buckets are byte sizes rounded to 256: a double buffer of half as many elements reuses the float buffer...
+        using var wide = Tensor.Zeros(new Shape(20_004), DType.Float64, device);
+        Assert.That(backend.Pool.DeviceAllocations, Is.EqualTo(before), "served from the pool");
+        // ...and with that buffer in use, the same float size needs new memory.
+        using var again = Tensor.Zeros(new Shape(40_009), DType.Float32, device);
+        Assert.That(backend.Pool.DeviceAllocations, Is.EqualTo(before + 1));
         Assert.That(wide.ToDoubleArray(), Is.All.EqualTo(0));
     }
 

@@ -10,6 +10,9 @@ namespace Kfac.Gpu.Arithmetic;
 /// </summary>
 internal interface IReal<T> where T : unmanaged
 {
+    /// <summary>True for float32 (a constant after specialisation).</summary>
+    bool IsSinglePrecision { get; }
+
     T FromDouble(double x);
 
     double ToDouble(T x);
@@ -34,6 +37,8 @@ internal interface IReal<T> where T : unmanaged
 /// <summary>float32: the transcendental functions are evaluated in double (see <see cref="DeviceMath"/>) and rounded once.</summary>
 internal readonly struct Real32 : IReal<float>
 {
+    public bool IsSinglePrecision => true;
+
     public float FromDouble(double x) => (float)x;
 
     public double ToDouble(float x) => x;
@@ -58,6 +63,8 @@ internal readonly struct Real32 : IReal<float>
 
 internal readonly struct Real64 : IReal<double>
 {
+    public bool IsSinglePrecision => false;
+
     public double FromDouble(double x) => x;
 
     public double ToDouble(double x) => x;
