@@ -13,6 +13,7 @@ internal static class Program
         new PeakBench(),
         new StepBench(),
         new FisherQualityBench(),
+        new GpuBench(),
     ];
 
     private static int Main(string[] args)

@@ -114,6 +114,15 @@ public sealed partial class IlgpuBackend
         where T : unmanaged, INumber<T>
         where TReal : struct, IReal<T>
     {
+        Factor(k, w, n);
+        InvertFromFactor(k, w, n);
+    }
+
+    /// <summary>Blocked right-looking Cholesky in place: the lower triangle of w becomes L (w = L L^T).</summary>
+    private void Factor<T, TReal>(KernelSet<T, TReal> k, ArrayView<T> w, int n)
+        where T : unmanaged, INumber<T>
+        where TReal : struct, IReal<T>
+    {
         const int nb = KernelLimits.CholeskyBlock;
         var status = StatusView;
         for (int j0 = 0; j0 < n; j0 += nb)
@@ -125,7 +134,14 @@ public sealed partial class IlgpuBackend
             var update = new SyrkArgs { N = rest, K = bs, XOffset = j1 * n + j0, Ldx = n, Transposed = 1, COffset = j1 * n + j1, Ldc = n };
             k.Syrk(Policy.Tiles(rest, rest), w, w, update, Cast<T>(-1), T.One);
         }
+    }
 
+    /// <summary>w (holding L in its lower triangle) becomes L^-T L^-1 = (L L^T)^-1.</summary>
+    private void InvertFromFactor<T, TReal>(KernelSet<T, TReal> k, ArrayView<T> w, int n)
+        where T : unmanaged, INumber<T>
+        where TReal : struct, IReal<T>
+    {
+        const int nb = KernelLimits.CholeskyBlock;
         // v = L^-1 (lower triangular; the part above the diagonal blocks stays zero).
         using var v = new ScratchBuffer<T>(Pool, (long)n * n);
         var zero = new BlockArgs { Rows = 1, Cols = n * n, DstStride = n * n };
@@ -148,6 +164,41 @@ public sealed partial class IlgpuBackend
         // w = Linv^T Linv, exactly symmetric.
         var product = new SyrkArgs { N = n, K = n, Ldx = n, Ldc = n, Mirror = 1 };
         k.Syrk(Policy.Tiles(n, n), v.View, w, product, T.One, T.Zero);
+    }
+
+    /// <summary>
+    /// The Cholesky factor alone (for benchmarks): the lower triangle of <paramref name="factor"/> becomes L with
+    /// L L^T = (A + A^T)/2 + damping I; the strictly upper part is left unspecified. Throws like SpdInverse
+    /// (float32 only, no float64 retry).
+    /// </summary>
+    internal void Cholesky(Tensor a, int n, double damping, Tensor factor)
+    {
+        SameDType(a, factor, nameof(a), nameof(factor));
+        AtLeast(a, (long)n * n, nameof(a), $"Cholesky of an {n} x {n} matrix");
+        AtLeast(factor, (long)n * n, nameof(factor), $"Cholesky of an {n} x {n} matrix");
+        if (ReferenceEquals(a.Storage, factor.Storage))
+            throw new ArgumentException("'factor' must not share storage with 'a' (the symmetrisation reads both triangles)", nameof(factor));
+        lock (_gate)
+        {
+            ResetStatus();
+            double[] status;
+            if (IsDouble(a))
+            {
+                var l = V<double>(factor, nameof(factor));
+                _f64.Symmetrize(Policy.Linear((long)n * n), V<double>(a, nameof(a)), l, n, damping, StatusView);
+                Factor(_f64, l, n);
+            }
+            else
+            {
+                var l = V<float>(factor, nameof(factor));
+                _f32.Symmetrize(Policy.Linear((long)n * n), V<float>(a, nameof(a)), l, n, damping, StatusView);
+                Factor(_f32, l, n);
+            }
+            status = ReadStatus();
+            ThrowIfNonFiniteInput(a, n, status);
+            if (status[SpdInfo.FailedPivot] != 0)
+                throw new NotPositiveDefiniteException(n, (int)status[SpdInfo.FailedPivot] - 1, status[SpdInfo.PivotValue]);
+        }
     }
 
     private ArrayView<double> StatusView => _status.View.AsContiguous();
