@@ -140,6 +140,35 @@ public abstract class BackendContractTests
         }
     }
 
+    private static int Size(int raw, int max) => 1 + (int)((uint)raw % (uint)max);
+
+    /// <summary>Random shapes (1..40 on each axis, any transposes): the tile edges fall anywhere.</summary>
+    [FsCheck.NUnit.Property(MaxTest = 10)]
+    public void GemmAnyShape(int rawM, int rawN, int rawK, bool transA, bool transB, int seed)
+    {
+        int m = Size(rawM, 40), n = Size(rawN, 40), k = Size(rawK, 40);
+        var rng = new Random(seed);
+        var a = Stored(RandomGaussian(rng, m * k), DType.Float32);
+        var b = Stored(RandomGaussian(rng, k * n), DType.Float32);
+        var c = Filled(double.NaN, DType.Float32, m, n);
+        B.Gemm(transA, transB, m, n, k, 1, Make(a, DType.Float32, m * k), Make(b, DType.Float32, k * n), 0, c);
+        var (want, scale) = Gemm(transA, transB, m, n, k, a, b);
+        Close(c.ToDoubleArray(), want, Single * Math.Max(1, k / 8.0), $"Gemm({transA}, {transB}) {m}x{n}x{k}", scale);
+    }
+
+    /// <summary>Random [outer, mid, inner] views: SumToMid and the broadcast it is the adjoint of.</summary>
+    [FsCheck.NUnit.Property(MaxTest = 10)]
+    public void SumToMidAnyLayout(int rawOuter, int rawMid, int rawInner, int seed)
+    {
+        int o = Size(rawOuter, 9), d = Size(rawMid, 9), n = Size(rawInner, 9);
+        var x = Stored(RandomGaussian(new Random(seed), o * d * n), DType.Float64);
+        var y = Filled(double.NaN, DType.Float64, d);
+        B.SumToMid(Make(x, DType.Float64, o * d * n), o, d, n, y, false);
+        var want = new double[d];
+        for (int l = 0; l < x.Length; l++) want[l / n % d] += x[l];
+        Close(y.ToDoubleArray(), want, Wide, $"SumToMid [{o}, {d}, {n}]", Enumerable.Repeat(x.Sum(Math.Abs), d).ToArray());
+    }
+
     [Test]
     public void Transpose([Values] DType dtype)
     {
