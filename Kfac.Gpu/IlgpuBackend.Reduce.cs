@@ -24,8 +24,8 @@ public sealed partial class IlgpuBackend
             return;
         }
         var args = new AxisArgs { Outer = outer, Dim = dim, Inner = inner, Accumulate = acc };
-        if (IsDouble(x)) _f64.SumAxis(Policy.Linear((long)outer * inner), V<double>(x, nameof(x)), V<double>(y, nameof(y)), args);
-        else _f32.SumAxis(Policy.Linear((long)outer * inner), V<float>(x, nameof(x)), V<float>(y, nameof(y)), args);
+        if (IsDouble(x)) _f64.SumAxis(Policy.Columns((long)outer * inner), V<double>(x, nameof(x)), V<double>(y, nameof(y)), args);
+        else _f32.SumAxis(Policy.Columns((long)outer * inner), V<float>(x, nameof(x)), V<float>(y, nameof(y)), args);
     }
 
     public void SumToMid(Tensor x, int outer, int mid, int inner, Tensor y, bool accumulate)

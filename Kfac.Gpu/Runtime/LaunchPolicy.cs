@@ -47,6 +47,10 @@ public sealed record LaunchPolicy(int GroupSize, int TileThreads, int MaxGroups)
         return new(new Index2D((cols + t - 1) / t, (rows + t - 1) / t), new Index2D(t, GroupSize / t));
     }
 
+    /// <summary>Column sums: groups of 32 x (GroupSize / 32) threads, one per 32 outputs (grid-stride).</summary>
+    internal KernelConfig Columns(long outputs) =>
+        new(new Index2D((int)System.Math.Clamp((outputs + 31) / 32, 1, MaxGroups), 1), new Index2D(32, GroupSize / 32));
+
     /// <summary>A single group (the Cholesky diagonal block).</summary>
     internal KernelConfig Single => new(new Index1D(1), new Index1D(GroupSize));
 

@@ -87,6 +87,11 @@ public class CudaLaunchShapeTests
         var s = sums.ToDoubleArray();
         for (int r = 0; r < rows; r++)
             Assert.That(s[r], Is.EqualTo(x.Skip(r * cols).Take(cols).Sum()).Within(1e-5 * x.Skip(r * cols).Take(cols).Sum(Math.Abs)), $"row sum {r}");
+        var columns = Tensor.Full(new Shape(cols), double.NaN, DType.Float32, _device);
+        _device.Backend.SumAxis(Make(x, rows, cols), 1, rows, cols, columns, false); // 32 x 8 groups over 300 columns
+        var cs = columns.ToDoubleArray();
+        for (int c = 0; c < cols; c++)
+            Assert.That(cs[c], Is.EqualTo(x[c] + x[cols + c] + x[2 * cols + c]).Within(1e-5 * (Math.Abs(x[c]) + Math.Abs(x[cols + c]) + Math.Abs(x[2 * cols + c]))), $"column sum {c}");
         Assert.That(_device.Backend.Dot(Make(x, rows * cols), Make(x, rows * cols)), Is.EqualTo(x.Sum(v => v * v)).Within(1e-9 * x.Sum(v => v * v)));
 
         var t = Tensor.Full(new Shape(cols, rows), double.NaN, DType.Float32, _device);
