@@ -13,6 +13,9 @@ internal static class Program
         new PeakBench(),
         new StepBench(),
         new FisherQualityBench(),
+        new CholeskyBench(),
+        new SpdInverseBench(),
+        new EighBench(),
         new GpuBench(),
     ];
 

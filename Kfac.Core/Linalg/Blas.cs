@@ -49,7 +49,11 @@ internal static class Blas
     private static ReadOnlySpan<TTo> Cast<TFrom, TTo>(ReadOnlySpan<TFrom> s) where TFrom : struct where TTo : struct =>
         MemoryMarshal.Cast<TFrom, TTo>(s);
 
-    /// <summary>Threads for our own (non-GEMM) parallel loops: maxThreads &lt;= 0 means all cores.</summary>
-    public static int Threads(int maxThreads) =>
-        maxThreads <= 0 ? Environment.ProcessorCount : Math.Min(maxThreads, Environment.ProcessorCount);
+    /// <summary>Threads for our own (non-GEMM) parallel loops: maxThreads = 0 means all cores; negative throws, as GEMM does.</summary>
+    public static int Threads(int maxThreads) => maxThreads switch
+    {
+        < 0 => throw new ArgumentOutOfRangeException(nameof(maxThreads), maxThreads, "maxThreads must be >= 0 (0 = all cores)."),
+        0 => Environment.ProcessorCount,
+        _ => Math.Min(maxThreads, Environment.ProcessorCount),
+    };
 }

@@ -4,8 +4,8 @@ using System.Numerics.Tensors;
 namespace Kfac.Linalg;
 
 /// <summary>
-/// The level-2 pieces of the blocked Cholesky (LAPACK dpotf2 and the right-side dtrsm of dpotrf), written
-/// row-wise for row-major storage: every inner product runs over two contiguous row prefixes.
+/// The unblocked Cholesky of a diagonal block (LAPACK dpotf2), written row-wise for row-major storage: every
+/// inner product runs over two contiguous row prefixes.
 /// </summary>
 internal static class CholeskyKernels
 {
@@ -29,24 +29,6 @@ internal static class CholeskyKernels
             if (!(pivot > T.Zero) || !T.IsFinite(pivot))
                 throw new NotPositiveDefiniteException(matrixSize, offset + i, double.CreateTruncating(pivot));
             rowI[i] = T.Sqrt(pivot);
-        }
-    }
-
-    /// <summary>
-    /// Panel solve X L11^T = A21 for the rows [rowStart, rowEnd) of the panel, in place: with x the row,
-    /// x_j = (a_j - sum_{k&lt;j} x_k l_jk) / l_jj. <paramref name="l11"/> is the factored kb x kb diagonal block.
-    /// </summary>
-    public static void SolvePanelRows<T>(ReadOnlySpan<T> l11, Span<T> panel, int kb, int lda, int rowStart, int rowEnd)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        for (int r = rowStart; r < rowEnd; r++)
-        {
-            var x = panel.Slice(r * lda, kb);
-            for (int j = 0; j < kb; j++)
-            {
-                var lj = l11.Slice(j * lda, j + 1);
-                x[j] = (x[j] - TensorPrimitives.Dot<T>(x[..j], lj[..j])) / lj[j];
-            }
         }
     }
 }

@@ -71,8 +71,14 @@ public static class GuardedSpdInverse
             {
                 float v = (float)result[i];
                 if (!float.IsFinite(v))
-                    throw new NotPositiveDefiniteException(n, i / n, result[i],
-                        $"entry ({i / n},{i % n}) of the float64 inverse, {result[i]:R}, exceeds the float32 range; reported as the pivot value");
+                {
+                    // l now holds L^-1, whose diagonal is 1 / l_ii: report the smallest pivot l_ii^2 as the cause.
+                    int p = 0;
+                    for (int k = 1; k < n; k++) if (l[k * n + k] > l[p * n + p]) p = k;
+                    double pivot = 1.0 / (l[p * n + p] * l[p * n + p]);
+                    throw new NotPositiveDefiniteException(n, p, pivot, FormattableString.Invariant(
+                        $"entry ({i / n},{i % n}) of the float64 inverse, {result[i]:R}, exceeds the float32 range; float64 retry {why}"));
+                }
                 inverse[i] = v;
             }
             return new SpdInverseInfo(FactorPrecision.Double, true, damping);

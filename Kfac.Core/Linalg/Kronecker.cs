@@ -63,6 +63,7 @@ public static class Kronecker
     /// <summary>
     /// Y = B X A^T, i.e. vec(Y) = (A (x) B) vec(X), in two GEMMs (never forming the product):
     /// A is aRows x aCols, B is bRows x bCols, X is bCols x aCols and Y is bRows x aRows (all row-major).
+    /// <paramref name="y"/> may be the same span as <paramref name="x"/> but must not overlap A or B.
     /// </summary>
     public static void MatVec<T>(ReadOnlySpan<T> a, int aRows, int aCols, ReadOnlySpan<T> b, int bRows, int bCols,
         ReadOnlySpan<T> x, Span<T> y, int maxThreads = 0)

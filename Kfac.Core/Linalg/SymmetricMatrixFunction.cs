@@ -21,7 +21,7 @@ public static class SymmetricMatrixFunction
     }
 
     /// <summary>result = V diag(f(w)) V^T from a decomposition (eigenvectors as columns of V, n x n), so one
-    /// eigendecomposition serves several damping values.</summary>
+    /// eigendecomposition serves several damping values. <paramref name="result"/> must not overlap the eigenvectors.</summary>
     public static void FromEigen(ReadOnlySpan<double> eigenvalues, ReadOnlySpan<double> eigenvectors, int n,
         Func<double, double> f, Span<double> result, int maxThreads = 0)
     {

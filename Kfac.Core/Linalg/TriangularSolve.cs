@@ -39,12 +39,12 @@ public static class TriangularSolve
             for (int k = 0; k < n; k += nb)
             {
                 int kb = Math.Min(nb, n - k), rest = n - k - kb;
-                SubstituteBlock(t, ldt, transpose, k, kb, b, ldb, nrhs, forward: true);
+                SubstituteBlock(t, ldt, transpose, k, kb, b, ldb, nrhs, forward: true, maxThreads);
                 if (rest == 0) break;
                 // B[k+kb.., :] -= op(T)[k+kb.., k..k+kb) * X[k..k+kb, :]
                 ReadOnlySpan<T> a = transpose ? t.Slice(k * ldt + k + kb) : t.Slice((k + kb) * ldt + k);
-                Blas.Gemm(transpose, false, rest, nrhs, kb, -T.One, a, ldt, b.Slice(k * ldb), ldb,
-                    T.One, b.Slice((k + kb) * ldb), ldb, maxThreads);
+                Blas.Gemm(transpose, false, rest, nrhs, kb, -T.One, a, ldt, Rows(b, k, kb, ldb, nrhs), ldb,
+                    T.One, Rows(b, k + kb, rest, ldb, nrhs), ldb, maxThreads);
             }
         }
         else
@@ -52,31 +52,57 @@ public static class TriangularSolve
             for (int k = (n - 1) / nb * nb; k >= 0; k -= nb)
             {
                 int kb = Math.Min(nb, n - k);
-                SubstituteBlock(t, ldt, transpose, k, kb, b, ldb, nrhs, forward: false);
+                SubstituteBlock(t, ldt, transpose, k, kb, b, ldb, nrhs, forward: false, maxThreads);
                 if (k == 0) break;
                 // B[0..k, :] -= op(T)[0..k, k..k+kb) * X[k..k+kb, :]
                 ReadOnlySpan<T> a = transpose ? t.Slice(k * ldt) : t.Slice(k);
-                Blas.Gemm(transpose, false, k, nrhs, kb, -T.One, a, ldt, b.Slice(k * ldb), ldb,
-                    T.One, b, ldb, maxThreads);
+                Blas.Gemm(transpose, false, k, nrhs, kb, -T.One, a, ldt, Rows(b, k, kb, ldb, nrhs), ldb,
+                    T.One, Rows(b, 0, k, ldb, nrhs), ldb, maxThreads);
             }
         }
     }
 
+    /// <summary>Exactly rows [first, first + count) of B: GEMM rejects overlapping input and output spans, and the
+    /// solved rows and the rows being updated are disjoint only when sliced to their exact extent.</summary>
+    private static Span<T> Rows<T>(Span<T> b, int first, int count, int ldb, int nrhs) =>
+        b.Slice(first * ldb, (count - 1) * ldb + nrhs);
+
     /// <summary>Substitution on the diagonal block rows [k, k+kb): row i of X is
-    /// (b_i - sum_j op(T)_ij x_j) / op(T)_ii over the already solved rows j of the block (row axpys).</summary>
-    private static void SubstituteBlock<T>(ReadOnlySpan<T> t, int ldt, bool transpose, int k, int kb,
-        Span<T> b, int ldb, int nrhs, bool forward)
+    /// (b_i - sum_j op(T)_ij x_j) / op(T)_ii over the already solved rows j of the block (row axpys).
+    /// The right-hand-side columns are independent, so wide B is split into column ranges across threads.</summary>
+    private static unsafe void SubstituteBlock<T>(ReadOnlySpan<T> t, int ldt, bool transpose, int k, int kb,
+        Span<T> b, int ldb, int nrhs, bool forward, int maxThreads)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int threads = Math.Min(ParallelChunks.ThreadsFor((double)kb * kb * nrhs, maxThreads), Math.Max(1, nrhs / 64));
+        if (threads <= 1)
+        {
+            SubstituteColumns(t, ldt, transpose, k, kb, b, ldb, 0, nrhs, forward);
+            return;
+        }
+        fixed (T* pt = t, pb = b)
+        {
+            nint tp = (nint)pt, bp = (nint)pb;
+            int tLength = t.Length, bLength = b.Length;
+            ParallelChunks.For(nrhs, threads, (c0, c1) =>
+                SubstituteColumns(new ReadOnlySpan<T>((void*)tp, tLength), ldt, transpose, k, kb,
+                    new Span<T>((void*)bp, bLength), ldb, c0, c1 - c0, forward));
+        }
+    }
+
+    private static void SubstituteColumns<T>(ReadOnlySpan<T> t, int ldt, bool transpose, int k, int kb,
+        Span<T> b, int ldb, int c0, int nrhs, bool forward)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         for (int step = 0; step < kb; step++)
         {
             int i = forward ? k + step : k + kb - 1 - step;
-            var bi = b.Slice(i * ldb, nrhs);
+            var bi = b.Slice(i * ldb + c0, nrhs);
             int jStart = forward ? k : i + 1, jEnd = forward ? i : k + kb;
             for (int j = jStart; j < jEnd; j++)
             {
                 T tij = transpose ? t[j * ldt + i] : t[i * ldt + j];
-                if (tij != T.Zero) TensorPrimitives.MultiplyAdd<T>(b.Slice(j * ldb, nrhs), -tij, bi, bi);
+                if (tij != T.Zero) TensorPrimitives.MultiplyAdd<T>(b.Slice(j * ldb + c0, nrhs), -tij, bi, bi);
             }
             TensorPrimitives.Divide<T>(bi, t[i * ldt + i], bi);
         }

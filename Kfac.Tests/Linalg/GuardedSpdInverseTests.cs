@@ -145,6 +145,18 @@ public class GuardedSpdInverseTests
         Assert.That(e.Message, Does.Contain("float32 failed at pivot 1"));
     }
 
+    [Test]
+    public void InverseBeyondFloatRange_FallsBackThenThrowsNotPositiveDefinite()
+    {
+        // diag(1, 1e-39): SPD (1e-39 is a float subnormal), but the inverse entry 1e39 exceeds float.MaxValue, so the
+        // float32 inverse overflows, the float64 retry succeeds and its result still cannot be returned as float.
+        var a = new float[] { 1, 0, 0, 1e-39f };
+        var e = Assert.Throws<NotPositiveDefiniteException>(() => GuardedSpdInverse.Invert(a, 2, new float[4]))!;
+        Assert.That(e.Message, Does.Contain("exceeds the float32 range").And.Contain("overflowed"));
+        Assert.That((e.PivotIndex, (float)e.PivotValue), Is.EqualTo((1, 1e-39f)));
+        Assert.That(GuardedSpdInverse.Invert(a, 2, new float[4], damping: 1e-6).Precision, Is.EqualTo(FactorPrecision.Single));
+    }
+
     [TestCase(-1.0)]
     [TestCase(double.NaN)]
     [TestCase(double.PositiveInfinity)]

@@ -126,6 +126,45 @@ public class SymmetricEigenTests
     }
 
     [Test]
+    public void WilkinsonMatrix_NearlyEqualEigenvaluePairs()
+    {
+        // W21+: tridiagonal, diagonal |10 - i|, off-diagonal 1; its largest eigenvalues agree to ~1e-14 in pairs.
+        int n = 21;
+        var a = new double[n * n];
+        for (int i = 0; i < n; i++)
+        {
+            a[i * n + i] = Math.Abs(10 - i);
+            if (i > 0) a[i * n + i - 1] = a[(i - 1) * n + i] = 1;
+        }
+        var (w, v) = Eigh(a, n);
+        AssertDecomposition(a, n, w, v);
+        Assert.That(w[^1], Is.EqualTo(10.746194182903393).Within(1e-12));
+        Assert.That(w[^1] - w[^2], Is.LessThan(1e-12));
+    }
+
+    [Test]
+    public void GradedAndClustered_Decompose()
+    {
+        int n = 60;
+        var rng = new Random(60);
+        // Graded: entries scaled by 10^(-(i + j) / 6), spanning ~20 orders of magnitude.
+        var g = Symmetric(rng, n);
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < n; j++) g[i * n + j] *= Math.Pow(10, -(i + j) / 6.0);
+        var (wg, vg) = Eigh(g, n);
+        AssertDecomposition(g, n, wg, vg, "graded");
+        // Clustered: H diag(1 + k 1e-13) H, all eigenvalues within 6e-12.
+        var u = Random(rng, n, 1);
+        double uu = u.Sum(x => x * x);
+        var h = Identity(n);
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < n; j++) h[i * n + j] -= 2 * u[i] * u[j] / uu;
+        var c = Reconstruct(Enumerable.Range(0, n).Select(k => 1 + k * 1e-13).ToArray(), h, n);
+        var (wc, vc) = Eigh(c, n);
+        AssertDecomposition(c, n, wc, vc, "clustered");
+    }
+
+    [Test]
     public void Laplacian1D_MatchesClosedForm()
     {
         // tridiag(-1, 2, -1): eigenvalues 2 - 2 cos(k pi / (n + 1)), k = 1..n.
@@ -155,10 +194,10 @@ public class SymmetricEigenTests
         Assert.That(FrobeniusDistance(vtv, Identity(n)), Is.LessThan(Bound(n)));
     }
 
-    [Test]
-    public void ReadsLowerTriangleOnly()
+    [TestCase(9)]
+    [TestCase(100)]
+    public void ReadsLowerTriangleOnly(int n)
     {
-        int n = 9;
         var a = Symmetric(new Random(1), n);
         var garbage = (double[])a.Clone();
         for (int i = 0; i < n; i++)
