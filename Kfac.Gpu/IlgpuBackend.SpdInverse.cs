@@ -95,13 +95,21 @@ public sealed partial class IlgpuBackend
             throw new NotPositiveDefiniteException(n, (int)status[SpdInfo.FailedPivot] - 1, status[SpdInfo.PivotValue], "float64 Cholesky " + why);
         if (status[SpdInfo.NonFiniteResult] != 0)
         {
-            // Error path only: find the entry for the message.
+            // Error path only: name the first entry beyond the float range, and report the factor's smallest pivot
+            // l_pp^2 as the cause (as the CPU backend does), from the float64 factor recomputed for the purpose.
             var host = new double[count];
             wide.View.CopyToCPU(_stream, host.AsSpan());
             _stream.Synchronize();
             int i = Array.FindIndex(host, v => !float.IsFinite((float)v));
-            throw new NotPositiveDefiniteException(n, i / n, host[i],
-                FormattableString.Invariant($"entry ({i / n},{i % n}) of the float64 inverse, {host[i]:R}, exceeds the float32 range; reported as the pivot value"));
+            _widen(Policy.Linear(count), av, wide.View, n, damping, StatusView);
+            Factor(_f64, wide.View, n);
+            var factor = new double[count];
+            wide.View.CopyToCPU(_stream, factor.AsSpan());
+            _stream.Synchronize();
+            int p = 0;
+            for (int k = 1; k < n; k++) if (factor[k * n + k] < factor[p * n + p]) p = k;
+            throw new NotPositiveDefiniteException(n, p, factor[p * n + p] * factor[p * n + p], FormattableString.Invariant(
+                $"entry ({i / n},{i % n}) of the float64 inverse, {host[i]:R}, exceeds the float32 range; float64 retry {why}"));
         }
         w.View.CopyTo(_stream, V<float>(inverse, nameof(inverse)));
     }

@@ -580,6 +580,21 @@ public abstract class BackendContractTests
         Assert.That(RelativeFrobenius(inv.ToDoubleArray(), DampedSymmetricInverse(a, n, 0)), Is.LessThan(1e-5));
     }
 
+    /// <summary>diag(1, 1e-39) is SPD in float (1e-39 is subnormal) but its inverse entry 1e39 exceeds the float
+    /// range: float32 overflows, the float64 retry succeeds and still cannot be returned, so the backend throws
+    /// NotPositiveDefiniteException naming the smallest pivot (the CPU contract since GuardedSpdInverse 3ee2d8d).</summary>
+    [Test]
+    public void SpdInverseBeyondTheFloatRangeReportsTheSmallestPivot()
+    {
+        var a = Make([1, 0, 0, 1e-39], DType.Float32, 2, 2);
+        var e = Assert.Throws<NotPositiveDefiniteException>(() => B.SpdInverse(a, 2, 0, Filled(0, DType.Float32, 2, 2)));
+        Assert.That(e!.Message, Does.Contain("exceeds the float32 range").And.Contain("overflowed"));
+        Assert.That((e.PivotIndex, (float)e.PivotValue), Is.EqualTo((1, 1e-39f)));
+        var inv = Filled(0, DType.Float32, 2, 2);
+        B.SpdInverse(a, 2, 1e-6, inv); // damped: fine in float32
+        Assert.That(inv.ToDoubleArray()[3], Is.EqualTo(1e6).Within(1e-6 * 1e6 + 1));
+    }
+
     [Test]
     public void SpdInverseMayOverwriteItsInput([Values] DType dtype)
     {
