@@ -42,11 +42,15 @@ public static class GpuDevices
     }
 
     /// <summary>
-    /// The simulated device behind <c>Device.IlgpuCpu()</c>: one multiprocessor with up to 256 threads per group
-    /// (ILGPU's default CPU device allows 16). The backend launches 64-thread groups on it by default (see
-    /// <see cref="Runtime.LaunchPolicy"/>); tests that want the CUDA launch shape (256) can ask for it.
+    /// The simulated devices behind <c>Device.IlgpuCpu(0)</c> and <c>Device.IlgpuCpu(1)</c>: one multiprocessor each,
+    /// with 64 and 256 threads per group (ILGPU's default CPU device allows 16). The CPU accelerator runs every
+    /// thread of its device as an OS thread, so the 64-thread device used by the tests is also the cheaper one.
     /// </summary>
-    internal static CPUDevice SimulatedDevice { get; } = new(numThreadsPerWarp: 32, numWarpsPerMultiprocessor: 8, numMultiprocessors: 1);
+    internal static CPUDevice[] SimulatedDevices { get; } =
+    [
+        new(numThreadsPerWarp: 32, numWarpsPerMultiprocessor: 2, numMultiprocessors: 1),
+        new(numThreadsPerWarp: 32, numWarpsPerMultiprocessor: 8, numMultiprocessors: 1),
+    ];
 
     private static Context CudaContext
     {
@@ -62,7 +66,7 @@ public static class GpuDevices
         get
         {
             lock (Gate)
-                return _cpuContext ??= Context.Create(b => b.CPU(SimulatedDevice).EnableAlgorithms());
+                return _cpuContext ??= Context.Create(b => b.CPU(SimulatedDevices[0]).CPU(SimulatedDevices[1]).EnableAlgorithms());
         }
     }
 
@@ -90,7 +94,7 @@ public static class GpuDevices
             _ => throw new DeviceUnavailableException(
                 $"device {device} was requested but the ILGPU CPU accelerator is ilgpu-cpu:0 (64-thread groups) or ilgpu-cpu:1 (CUDA launch shape)"),
         };
-        var cpu = (CPUDevice)CpuContext.GetCPUDevice(0);
+        var cpu = (CPUDevice)CpuContext.GetCPUDevice(device.Index);
         return new IlgpuBackend(device, cpu.CreateCPUAccelerator(CpuContext), groupSize);
     }
 }
