@@ -50,3 +50,19 @@ internal static class OpCodes
     public const int Add = 0, Sub = 1, Mul = 2, Div = 3;
     public const int Neg = 0, Exp = 1, Log = 2, Tanh = 3, Sigmoid = 4, Relu = 5, Softplus = 6, Square = 7, Sqrt = 8;
 }
+
+/// <summary>A sliding window over NCHW images (Kfac.Tensors.WindowGeometry with its output size precomputed):
+/// input [Batch, Channels, Height, Width], kernel KernelH x KernelW, strides, zero padding, OutHeight x OutWidth
+/// window positions.</summary>
+internal struct WindowArgs
+{
+    public int Batch, Channels, Height, Width;
+    public int KernelH, KernelW, StrideH, StrideW, PadH, PadW;
+    public int OutHeight, OutWidth;
+}
+
+/// <summary>x viewed as [Outer, A, B, Inner] and y as [Outer, B, A, Inner] (SwapMiddleAxes).</summary>
+internal struct SwapArgs
+{
+    public int Outer, A, B, Inner;
+}

@@ -49,6 +49,12 @@ internal sealed class KernelSet<T, TReal>
         FillNormal = a.LoadStreamKernel<ArrayView<T>, int, ulong, ulong>(FillNormalKernel.Run<T, TReal>);
         LessThan = a.LoadStreamKernel<ArrayView<T>, ArrayView<T>, ArrayView<T>, int>(LessThanKernel.Run);
         SampleCategorical = a.LoadStreamKernel<ArrayView<T>, ArrayView<T>, ArrayView<T>, int, int>(SampleCategoricalKernel.Run);
+        Im2Col = a.LoadStreamKernel<ArrayView<T>, ArrayView<T>, WindowArgs>(Im2ColKernel.Run);
+        Col2Im = a.LoadStreamKernel<ArrayView<T>, ArrayView<T>, WindowArgs, int>(Col2ImKernel.Run);
+        SwapMiddleAxes = a.LoadStreamKernel<ArrayView<T>, ArrayView<T>, SwapArgs>(SwapMiddleAxesKernel.Run);
+        BatchedTranspose = a.LoadStreamKernel<ArrayView<T>, ArrayView<T>, SwapArgs>(BatchedTransposeKernel.Run);
+        MaxPool = a.LoadStreamKernel<ArrayView<T>, ArrayView<T>, ArrayView<T>, WindowArgs>(MaxPoolKernel.Run);
+        MaxPoolBackward = a.LoadStreamKernel<ArrayView<T>, ArrayView<T>, ArrayView<T>, WindowArgs, int>(MaxPoolBackwardKernel.Run);
     }
 
     public Action<KernelConfig, ArrayView<T>, BlockArgs, T> FillBlock { get; }
@@ -83,4 +89,10 @@ internal sealed class KernelSet<T, TReal>
     public Action<KernelConfig, ArrayView<T>, int, ulong, ulong> FillNormal { get; }
     public Action<KernelConfig, ArrayView<T>, ArrayView<T>, ArrayView<T>, int> LessThan { get; }
     public Action<KernelConfig, ArrayView<T>, ArrayView<T>, ArrayView<T>, int, int> SampleCategorical { get; }
+    public Action<KernelConfig, ArrayView<T>, ArrayView<T>, WindowArgs> Im2Col { get; }
+    public Action<KernelConfig, ArrayView<T>, ArrayView<T>, WindowArgs, int> Col2Im { get; }
+    public Action<KernelConfig, ArrayView<T>, ArrayView<T>, SwapArgs> SwapMiddleAxes { get; }
+    public Action<KernelConfig, ArrayView<T>, ArrayView<T>, SwapArgs> BatchedTranspose { get; }
+    public Action<KernelConfig, ArrayView<T>, ArrayView<T>, ArrayView<T>, WindowArgs> MaxPool { get; }
+    public Action<KernelConfig, ArrayView<T>, ArrayView<T>, ArrayView<T>, WindowArgs, int> MaxPoolBackward { get; }
 }

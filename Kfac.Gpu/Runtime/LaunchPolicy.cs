@@ -47,6 +47,13 @@ public sealed record LaunchPolicy(int GroupSize, int TileThreads, int MaxGroups)
         return new(new Index2D((cols + t - 1) / t, (rows + t - 1) / t), new Index2D(t, GroupSize / t));
     }
 
+    /// <summary>Batched transposes: groups of 32 x (GroupSize / 32) threads striding over <paramref name="tiles"/> 32 x 32 tiles.</summary>
+    internal KernelConfig TransposeBatches(long tiles)
+    {
+        const int t = KernelLimits.TransposeTile;
+        return new(new Index2D((int)System.Math.Clamp(tiles, 1, MaxGroups), 1), new Index2D(t, GroupSize / t));
+    }
+
     /// <summary>Column sums: groups of 32 x (GroupSize / 32) threads, one per 32 outputs (grid-stride).</summary>
     internal KernelConfig Columns(long outputs) =>
         new(new Index2D((int)System.Math.Clamp((outputs + 31) / 32, 1, MaxGroups), 1), new Index2D(32, GroupSize / 32));

@@ -101,4 +101,19 @@ public class CudaLaunchShapeTests
             for (int c = 0; c < cols; c++)
                 Assert.That(tt[c * rows + r], Is.EqualTo(x[r * cols + c]));
     }
+
+    [Test]
+    public void BatchedTransposeWith32By8Groups()
+    {
+        // SwapMiddleAxes with inner 1 (NCHW -> NHWC, as in the KFC statistics): 2 x 40 x 37 matrices, partial tiles.
+        int outer = 2, a = 40, b = 37;
+        var x = F(RandomGaussian(new Random(4), outer * a * b));
+        var y = Tensor.Full(new Shape(outer * a * b), double.NaN, DType.Float32, _device);
+        _device.Backend.SwapMiddleAxes(Make(x, outer * a * b), outer, a, b, 1, y);
+        var got = y.ToDoubleArray();
+        for (int o = 0; o < outer; o++)
+            for (int i = 0; i < a; i++)
+                for (int j = 0; j < b; j++)
+                    Assert.That(got[(o * b + j) * a + i], Is.EqualTo(x[(o * a + i) * b + j]), $"y[{o}, {j}, {i}]");
+    }
 }
