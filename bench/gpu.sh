@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # GPU benchmarks of the ILGPU backend on a CUDA machine (Kfac.Bench `gpu` command):
 # SGEMM 1024-8192, covariance SYRK and Cholesky/SPD inverse 1000-4000, deep-autoencoder steps (SGD, K-FAC) at
-# batch 1000 and 8000. Builds Release, then writes one JSON object per line to $1 (default gpu-bench.jsonl).
+# batch 1000 and 8000, ConvNet steps (SGD, K-FAC) at batch 128. Builds Release, then writes one JSON object per line to $1 (default gpu-bench.jsonl).
 # Budget: under 5 minutes on an H100/H200 including the build. Fails (exit 3) when there is no CUDA device.
 #
 #   bench/gpu.sh [output.jsonl] [extra Kfac.Bench options, e.g. --only gemm --runs 9]
