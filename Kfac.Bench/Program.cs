@@ -16,6 +16,7 @@ internal static class Program
         new CholeskyBench(),
         new SpdInverseBench(),
         new EighBench(),
+        new GpuBench(),
     ];
 
     private static int Main(string[] args)

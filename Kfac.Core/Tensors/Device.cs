@@ -15,7 +15,7 @@ public enum DeviceKind
 /// </summary>
 public sealed class Device
 {
-    private static readonly Dictionary<DeviceKind, Func<int, IBackend>> Providers = [];
+    private static readonly Dictionary<DeviceKind, Func<Device, IBackend>> Providers = [];
     private static readonly Dictionary<(DeviceKind, int), Device> Opened = [];
     private static readonly Lock Gate = new();
     private IBackend? _backend;
@@ -59,6 +59,16 @@ public sealed class Device
     /// <summary>Called by a backend assembly (Kfac.Gpu) to make its devices available.</summary>
     public static void RegisterProvider(DeviceKind kind, Func<int, IBackend> create)
     {
+        ArgumentNullException.ThrowIfNull(create);
+        RegisterProvider(kind, (Device d) => create(d.Index));
+    }
+
+    /// <summary>Like <see cref="RegisterProvider(DeviceKind, Func{int, IBackend})"/>, but the factory receives the
+    /// <see cref="Device"/> being opened, so the backend can report it as its <see cref="IBackend.Device"/> (and its
+    /// storages as theirs) from construction on.</summary>
+    public static void RegisterProvider(DeviceKind kind, Func<Device, IBackend> create)
+    {
+        ArgumentNullException.ThrowIfNull(create);
         lock (Gate) Providers[kind] = create;
     }
 
@@ -72,7 +82,7 @@ public sealed class Device
                     $"device {kind.ToString().ToLowerInvariant()}:{index} was requested but no backend provides it; " +
                     "reference Kfac.Gpu and call Kfac.Gpu.GpuDevices.Register() first");
             var device = new Device(kind, index);
-            device._backend = create(index);
+            device._backend = create(device);
             Opened[(kind, index)] = device;
             return device;
         }
