@@ -155,6 +155,7 @@ public sealed partial class KfacOptimizer
         QuadraticModel.Solution best = default, last = default;
         foreach (double g in candidates)
         {
+            using var candidateScope = TensorScope.Begin(); // each trial's temporaries go back to the pool
             RefreshInverses(g);
             ComputeDirection();
             last = ChooseStep(forward, sample);

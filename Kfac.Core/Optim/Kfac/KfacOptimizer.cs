@@ -148,7 +148,9 @@ public sealed partial class KfacOptimizer
         if (!ParameterVectors.AllFinite(_gradient)) return Reject(loss, objective, "non-finite gradient", rollback: false);
 
         bool refresh = Iteration == 0 || (k - 1) % o.InverseInterval == 0;
-        bool adaptGamma = o.AdaptGamma && o.StepSize == StepSizeRule.QuadraticModel && k % o.GammaInterval == 0;
+        // gamma is re-chosen at k = T2 + 1, 2 T2 + 1, ...: with T2 = T3 that is exactly when the inverses are due for
+        // their refresh anyway, so the trial that keeps gamma doubles as the refresh.
+        bool adaptGamma = o.AdaptGamma && o.StepSize == StepSizeRule.QuadraticModel && k > 1 && (k - 1) % o.GammaInterval == 0;
         if (refresh && !adaptGamma) RefreshInverses(Gamma);
 
         var sample = o.StepSize == StepSizeRule.QuadraticModel ? Rows(inputs, RowsFor(o.QuadraticModelFraction, m)) : null;
@@ -215,6 +217,7 @@ public sealed partial class KfacOptimizer
     private double ObjectiveAt(Func<Tensor, Tensor> forward, Tensor inputs, Tensor targets)
     {
         using var noGrad = GradMode.Disable();
+        using var scope = TensorScope.Begin();
         return Loss.Value(forward(inputs), targets).Item() + 0.5 * Options.L2 * SquaredNorm();
     }
 
