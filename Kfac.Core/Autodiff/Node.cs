@@ -33,6 +33,14 @@ public abstract class Node
     /// <summary>Adds dLoss/dInput_i into context.GradTarget(i) for each input that context.Needs(i).</summary>
     protected abstract void Backward(Tensor gradOutput, BackwardContext context);
 
+    /// <summary>
+    /// The output's tangent given the inputs' tangents (null = zero; at least one is not null), computed from the
+    /// primal values the node saved: the op's forward-mode rule replayed over a recorded graph
+    /// (<see cref="ForwardMode.Replay"/>), so J v needs no second primal pass. The rule is the op's eager JVP.
+    /// </summary>
+    protected internal virtual Tensor Tangent(IReadOnlyList<Tensor?> inputTangents) =>
+        throw new NotSupportedException($"{Name} cannot replay forward mode over a recorded graph");
+
     /// <summary>Forgets saved tensors after Backward (unless the graph is retained).</summary>
     internal void Release() => _released = true;
 

@@ -48,29 +48,7 @@ public static class ConvolutionOps
         backend.SwapMiddleAxes(yc, 1, cout, n, t, y);
 
         if (ForwardMode.Propagates(input, weight) || (bias is not null && ForwardMode.Propagates(bias)))
-            using (ForwardMode.Suspend())
-            {
-                // t = W im2col(tx) + tW cols + tb, channel-major, then to NCHW.
-                var tc = Tensor.Empty(yc.Shape, input.DType, input.Device);
-                double beta = 0;
-                if (input.Tangent is { } tx)
-                {
-                    var tcols = Tensor.Empty(cols.Shape, input.DType, input.Device);
-                    backend.Im2Col(tx, g, tcols);
-                    backend.Gemm(false, false, cout, patches, k, 1, weight, tcols, 0, tc);
-                    beta = 1;
-                }
-                if (weight.Tangent is { } tw)
-                {
-                    backend.Gemm(false, false, cout, patches, k, 1, tw, cols, beta, tc);
-                    beta = 1;
-                }
-                if (beta == 0) backend.Fill(tc, 0);
-                if (bias?.Tangent is { } tb) backend.Binary(BinaryOp.Add, tc, tb, tc, channelLayout, false);
-                var ty = Tensor.EmptyLike(y);
-                backend.SwapMiddleAxes(tc, 1, cout, n, t, ty);
-                y.Tangent = ty;
-            }
+            using (ForwardMode.Suspend()) y.Tangent = Tangent(g, cout, input, weight, cols, input.Tangent, weight.Tangent, bias?.Tangent);
 
         bool records = OpChecks.Records(input, weight) || (bias is not null && OpChecks.Records(bias));
         if (records)
@@ -80,9 +58,43 @@ public static class ConvolutionOps
         return y;
     }
 
+    /// <summary>t = W im2col(tx) + tW cols + tb, channel-major, then to NCHW (cols = im2col(x), recomputed if null).</summary>
+    private static Tensor Tangent(WindowGeometry g, int cout, Tensor input, Tensor weight, Tensor? cols, Tensor? tx, Tensor? tw, Tensor? tb)
+    {
+        var backend = input.Backend;
+        int patches = g.PatchCount, k = g.PatchSize;
+        var tc = Tensor.Empty(new Shape(cout, patches), input.DType, input.Device);
+        double beta = 0;
+        if (tx is not null)
+        {
+            var tcols = Tensor.Empty(new Shape(k, patches), input.DType, input.Device);
+            backend.Im2Col(tx, g, tcols);
+            backend.Gemm(false, false, cout, patches, k, 1, weight, tcols, 0, tc);
+            beta = 1;
+        }
+        if (tw is not null)
+        {
+            if (cols is null)
+            {
+                cols = Tensor.Empty(new Shape(k, patches), input.DType, input.Device);
+                backend.Im2Col(input, g, cols);
+            }
+            backend.Gemm(false, false, cout, patches, k, 1, tw, cols, beta, tc);
+            beta = 1;
+        }
+        if (beta == 0) backend.Fill(tc, 0);
+        if (tb is not null) backend.Binary(BinaryOp.Add, tc, tb, tc, new BroadcastLayout(1, cout, patches, BroadcastSide.Right), false);
+        var ty = Tensor.Empty(new Shape(g.Batch, cout, g.OutHeight, g.OutWidth), input.DType, input.Device);
+        backend.SwapMiddleAxes(tc, 1, cout, g.Batch, g.Locations, ty);
+        return ty;
+    }
+
     /// <summary>Inputs: x, W and optionally b. <paramref name="cols"/> is im2col(x), kept only when W needs a gradient.</summary>
     private sealed class Conv2dNode(WindowGeometry g, int cout, Tensor? cols, params Tensor[] inputs) : Node("Conv2d", inputs)
     {
+        protected internal override Tensor Tangent(IReadOnlyList<Tensor?> t) =>
+            ConvolutionOps.Tangent(g, cout, Inputs[0], Inputs[1], cols, t[0], t[1], t.Count > 2 ? t[2] : null);
+
         protected override void Backward(Tensor dy, BackwardContext ctx)
         {
             var backend = dy.Backend;

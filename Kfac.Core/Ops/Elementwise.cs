@@ -24,17 +24,15 @@ public static class ElementwiseOps
         var c = Tensor.Empty(shape, a.DType, a.Device);
         a.Backend.Binary(op, a, b, c, layout, accumulate: false);
         if (ForwardMode.Propagates(a, b))
-            using (ForwardMode.Suspend()) c.Tangent = Jvp(op, a, b, c, layout);
+            using (ForwardMode.Suspend()) c.Tangent = Tangent(op, a, b, c, a.Tangent, b.Tangent, layout);
         if (OpChecks.Records(a, b)) c.MarkRequiresGrad(new BinaryNode(name, op, a, b, c, layout));
         return c;
     }
 
     /// <summary>The tangent of c = a op b, with ta, tb the inputs' tangents (null means zero).</summary>
-    private static Tensor Jvp(BinaryOp op, Tensor a, Tensor b, Tensor c, BroadcastLayout l)
+    private static Tensor Tangent(BinaryOp op, Tensor a, Tensor b, Tensor c, Tensor? ta, Tensor? tb, BroadcastLayout l)
     {
         var backend = c.Backend;
-        var ta = a.Tangent;
-        var tb = b.Tangent;
         var t = Tensor.Empty(c.Shape, c.DType, c.Device);
         backend.Fill(t, 0);
         switch (op)
@@ -86,6 +84,8 @@ public static class ElementwiseOps
     private sealed class BinaryNode(string name, BinaryOp op, Tensor a, Tensor b, Tensor c, BroadcastLayout l)
         : Node(name, a, b)
     {
+        protected internal override Tensor Tangent(IReadOnlyList<Tensor?> t) => ElementwiseOps.Tangent(op, a, b, c, t[0], t[1], l);
+
         protected override void Backward(Tensor dc, BackwardContext ctx)
         {
             var backend = dc.Backend;
@@ -171,18 +171,22 @@ public static class ElementwiseOps
         var y = Tensor.EmptyLike(x);
         x.Backend.Affine(x, scale, shift, y);
         if (ForwardMode.Propagates(x))
-            using (ForwardMode.Suspend())
-            {
-                var t = Tensor.EmptyLike(x);
-                x.Backend.Affine(x.Tangent!, scale, 0, t);
-                y.Tangent = t;
-            }
+            using (ForwardMode.Suspend()) y.Tangent = AffineTangent(x.Tangent!, scale);
         if (OpChecks.Records(x)) y.MarkRequiresGrad(new AffineNode(x, scale));
         return y;
     }
 
+    private static Tensor AffineTangent(Tensor tx, double scale)
+    {
+        var t = Tensor.EmptyLike(tx);
+        tx.Backend.Affine(tx, scale, 0, t);
+        return t;
+    }
+
     private sealed class AffineNode(Tensor x, double scale) : Node("Affine", x)
     {
+        protected internal override Tensor Tangent(IReadOnlyList<Tensor?> t) => AffineTangent(t[0]!, scale);
+
         protected override void Backward(Tensor dy, BackwardContext ctx)
         {
             var dx = ctx.GradTarget(0, out bool acc);

@@ -25,23 +25,28 @@ public static class MatMulOp
         a.Backend.Gemm(transA, transB, m, n, k, 1, a, b, 0, c);
 
         if (ForwardMode.Propagates(a, b))
-            using (ForwardMode.Suspend())
-            {
-                // d(op(A) op(B)) = op(dA) op(B) + op(A) op(dB)
-                var t = Tensor.Empty(c.Shape, c.DType, c.Device);
-                double beta = 0;
-                if (a.Tangent is { } ta) { a.Backend.Gemm(transA, transB, m, n, k, 1, ta, b, 0, t); beta = 1; }
-                if (b.Tangent is { } tb) a.Backend.Gemm(transA, transB, m, n, k, 1, a, tb, beta, t);
-                c.Tangent = t;
-            }
+            using (ForwardMode.Suspend()) c.Tangent = Tangent(a, b, a.Tangent, b.Tangent, transA, transB, m, n, k);
 
         if (OpChecks.Records(a, b)) c.MarkRequiresGrad(new MatMulNode(a, b, transA, transB, m, n, k));
         return c;
     }
 
+    /// <summary>d(op(A) op(B)) = op(dA) op(B) + op(A) op(dB).</summary>
+    private static Tensor Tangent(Tensor a, Tensor b, Tensor? ta, Tensor? tb, bool transA, bool transB, int m, int n, int k)
+    {
+        var t = Tensor.Empty(new Shape(m, n), a.DType, a.Device);
+        double beta = 0;
+        if (ta is not null) { a.Backend.Gemm(transA, transB, m, n, k, 1, ta, b, 0, t); beta = 1; }
+        if (tb is not null) a.Backend.Gemm(transA, transB, m, n, k, 1, a, tb, beta, t);
+        else if (ta is null) a.Backend.Fill(t, 0);
+        return t;
+    }
+
     private sealed class MatMulNode(Tensor a, Tensor b, bool transA, bool transB, int m, int n, int k)
         : Node("MatMul", a, b)
     {
+        protected internal override Tensor Tangent(IReadOnlyList<Tensor?> t) => MatMulOp.Tangent(a, b, t[0], t[1], transA, transB, m, n, k);
+
         protected override void Backward(Tensor dc, BackwardContext ctx)
         {
             var backend = dc.Backend;

@@ -23,18 +23,22 @@ public static class PoolingOps
         var y = Tensor.Empty(new Shape(g.Batch, g.Channels, g.OutHeight, g.OutWidth), input.DType, input.Device);
         input.Backend.MaxPool(input, g, y);
         if (ForwardMode.Propagates(input))
-            using (ForwardMode.Suspend())
-            {
-                var t = Tensor.EmptyLike(y);
-                input.Backend.MaxPoolJvp(input, input.Tangent!, g, t);
-                y.Tangent = t;
-            }
+            using (ForwardMode.Suspend()) y.Tangent = MaxPoolTangent(input, input.Tangent!, g);
         if (OpChecks.Records(input)) y.MarkRequiresGrad(new MaxPoolNode(input, g));
         return y;
     }
 
+    private static Tensor MaxPoolTangent(Tensor x, Tensor tx, WindowGeometry g)
+    {
+        var t = Tensor.Empty(new Shape(g.Batch, g.Channels, g.OutHeight, g.OutWidth), x.DType, x.Device);
+        x.Backend.MaxPoolJvp(x, tx, g, t);
+        return t;
+    }
+
     private sealed class MaxPoolNode(Tensor x, WindowGeometry g) : Node("MaxPool2d", x)
     {
+        protected internal override Tensor Tangent(IReadOnlyList<Tensor?> t) => MaxPoolTangent(x, t[0]!, g);
+
         protected override void Backward(Tensor dy, BackwardContext ctx)
         {
             var dx = ctx.GradTarget(0, out bool acc);
@@ -54,12 +58,7 @@ public static class PoolingOps
         var y = Tensor.Empty(new Shape(g.Batch, g.Channels, g.OutHeight, g.OutWidth), input.DType, input.Device);
         WindowMean(input, planes, y);
         if (ForwardMode.Propagates(input))
-            using (ForwardMode.Suspend())
-            {
-                var t = Tensor.EmptyLike(y);
-                WindowMean(input.Tangent!, planes, t);
-                y.Tangent = t;
-            }
+            using (ForwardMode.Suspend()) y.Tangent = AvgPoolTangent(input.Tangent!, planes);
         if (OpChecks.Records(input)) y.MarkRequiresGrad(new AvgPoolNode(input, planes));
         return y;
     }
@@ -74,8 +73,17 @@ public static class PoolingOps
         backend.Affine(y, 1.0 / planes.PatchSize, 0, y);
     }
 
+    private static Tensor AvgPoolTangent(Tensor tx, WindowGeometry planes)
+    {
+        var t = Tensor.Empty(new Shape(planes.Batch, 1, planes.OutHeight, planes.OutWidth), tx.DType, tx.Device);
+        WindowMean(tx, planes, t);
+        return new Tensor(t.Storage, new Shape(tx.Shape[0], tx.Shape[1], planes.OutHeight, planes.OutWidth));
+    }
+
     private sealed class AvgPoolNode(Tensor x, WindowGeometry planes) : Node("AvgPool2d", x)
     {
+        protected internal override Tensor Tangent(IReadOnlyList<Tensor?> t) => AvgPoolTangent(t[0]!, planes);
+
         protected override void Backward(Tensor dy, BackwardContext ctx)
         {
             // dx = col2im(broadcast(dy / (kh kw))): each window spreads its gradient evenly over its elements.

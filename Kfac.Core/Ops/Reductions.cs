@@ -53,19 +53,23 @@ public static class Reductions
         x.Backend.SumAxis(x, v.Outer, v.Dim, v.Inner, y, false);
         if (scale != 1) x.Backend.Affine(y, scale, 0, y);
         if (ForwardMode.Propagates(x))
-            using (ForwardMode.Suspend())
-            {
-                var t = Tensor.Empty(shape, x.DType, x.Device);
-                x.Backend.SumAxis(x.Tangent!, v.Outer, v.Dim, v.Inner, t, false);
-                if (scale != 1) x.Backend.Affine(t, scale, 0, t);
-                y.Tangent = t;
-            }
-        if (OpChecks.Records(x)) y.MarkRequiresGrad(new ReduceNode(name, x, v, scale));
+            using (ForwardMode.Suspend()) y.Tangent = Tangent(x.Tangent!, v, shape, scale);
+        if (OpChecks.Records(x)) y.MarkRequiresGrad(new ReduceNode(name, x, v, shape, scale));
         return y;
     }
 
-    private sealed class ReduceNode(string name, Tensor x, AxisView v, double scale) : Node(name, x)
+    private static Tensor Tangent(Tensor tx, AxisView v, Shape shape, double scale)
     {
+        var t = Tensor.Empty(shape, tx.DType, tx.Device);
+        tx.Backend.SumAxis(tx, v.Outer, v.Dim, v.Inner, t, false);
+        if (scale != 1) tx.Backend.Affine(t, scale, 0, t);
+        return t;
+    }
+
+    private sealed class ReduceNode(string name, Tensor x, AxisView v, Shape shape, double scale) : Node(name, x)
+    {
+        protected internal override Tensor Tangent(IReadOnlyList<Tensor?> t) => Reductions.Tangent(t[0]!, v, shape, scale);
+
         protected override void Backward(Tensor dy, BackwardContext ctx)
         {
             var dx = ctx.GradTarget(0, out bool acc);

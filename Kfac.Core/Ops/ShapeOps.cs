@@ -14,7 +14,7 @@ public static class ShapeOps
         var y = new Tensor(x.Storage, target);
         if (ForwardMode.Propagates(x))
             using (ForwardMode.Suspend()) y.Tangent = new Tensor(x.Tangent!.Storage, target);
-        if (OpChecks.Records(x)) y.MarkRequiresGrad(new ReshapeNode(x));
+        if (OpChecks.Records(x)) y.MarkRequiresGrad(new ReshapeNode(x, target));
         return y;
     }
 
@@ -45,8 +45,10 @@ public static class ShapeOps
         return target;
     }
 
-    private sealed class ReshapeNode(Tensor x) : Node("Reshape", x)
+    private sealed class ReshapeNode(Tensor x, Shape target) : Node("Reshape", x)
     {
+        protected internal override Tensor Tangent(IReadOnlyList<Tensor?> t) => new(t[0]!.Storage, target);
+
         protected override void Backward(Tensor dy, BackwardContext ctx)
         {
             var dx = ctx.GradTarget(0, out bool acc);
@@ -63,18 +65,22 @@ public static class ShapeOps
         var y = Tensor.Empty(new Shape(c, r), x.DType, x.Device);
         x.Backend.Transpose(x, r, c, y);
         if (ForwardMode.Propagates(x))
-            using (ForwardMode.Suspend())
-            {
-                var t = Tensor.Empty(y.Shape, x.DType, x.Device);
-                x.Backend.Transpose(x.Tangent!, r, c, t);
-                y.Tangent = t;
-            }
+            using (ForwardMode.Suspend()) y.Tangent = TransposeTangent(x.Tangent!, r, c);
         if (OpChecks.Records(x)) y.MarkRequiresGrad(new TransposeNode(x, r, c));
         return y;
     }
 
+    private static Tensor TransposeTangent(Tensor tx, int rows, int cols)
+    {
+        var t = Tensor.Empty(new Shape(cols, rows), tx.DType, tx.Device);
+        tx.Backend.Transpose(tx, rows, cols, t);
+        return t;
+    }
+
     private sealed class TransposeNode(Tensor x, int rows, int cols) : Node("Transpose", x)
     {
+        protected internal override Tensor Tangent(IReadOnlyList<Tensor?> t) => TransposeTangent(t[0]!, rows, cols);
+
         protected override void Backward(Tensor dy, BackwardContext ctx)
         {
             var dx = ctx.GradTarget(0, out bool acc);

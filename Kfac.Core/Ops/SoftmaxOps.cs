@@ -15,18 +15,22 @@ public static class SoftmaxOps
         var y = Tensor.EmptyLike(x);
         x.Backend.LogSoftmax(x, rows, cols, y);
         if (ForwardMode.Propagates(x))
-            using (ForwardMode.Suspend())
-            {
-                var t = Tensor.EmptyLike(x);
-                x.Backend.LogSoftmaxJvp(y, x.Tangent!, rows, cols, t);
-                y.Tangent = t;
-            }
+            using (ForwardMode.Suspend()) y.Tangent = LogSoftmaxTangent(y, x.Tangent!, rows, cols);
         if (OpChecks.Records(x)) y.MarkRequiresGrad(new LogSoftmaxNode(x, y, rows, cols));
         return y;
     }
 
+    private static Tensor LogSoftmaxTangent(Tensor y, Tensor tx, int rows, int cols)
+    {
+        var t = Tensor.EmptyLike(tx);
+        tx.Backend.LogSoftmaxJvp(y, tx, rows, cols, t);
+        return t;
+    }
+
     private sealed class LogSoftmaxNode(Tensor x, Tensor y, int rows, int cols) : Node("LogSoftmax", x)
     {
+        protected internal override Tensor Tangent(IReadOnlyList<Tensor?> t) => LogSoftmaxTangent(y, t[0]!, rows, cols);
+
         protected override void Backward(Tensor dy, BackwardContext ctx)
         {
             var dx = ctx.GradTarget(0, out bool acc);
@@ -45,18 +49,22 @@ public static class SoftmaxOps
         var y = Tensor.Empty(shape, x.DType, x.Device);
         x.Backend.LogSumExp(x, rows, cols, y);
         if (ForwardMode.Propagates(x))
-            using (ForwardMode.Suspend())
-            {
-                var t = Tensor.Empty(shape, x.DType, x.Device);
-                x.Backend.LogSumExpJvp(x, y, x.Tangent!, rows, cols, t);
-                y.Tangent = t;
-            }
+            using (ForwardMode.Suspend()) y.Tangent = LogSumExpTangent(x, y, x.Tangent!, rows, cols);
         if (OpChecks.Records(x)) y.MarkRequiresGrad(new LogSumExpNode(x, y, rows, cols));
         return y;
     }
 
+    private static Tensor LogSumExpTangent(Tensor x, Tensor y, Tensor tx, int rows, int cols)
+    {
+        var t = Tensor.EmptyLike(y);
+        x.Backend.LogSumExpJvp(x, y, tx, rows, cols, t);
+        return t;
+    }
+
     private sealed class LogSumExpNode(Tensor x, Tensor y, int rows, int cols) : Node("LogSumExp", x)
     {
+        protected internal override Tensor Tangent(IReadOnlyList<Tensor?> t) => LogSumExpTangent(x, y, t[0]!, rows, cols);
+
         protected override void Backward(Tensor dy, BackwardContext ctx)
         {
             var dx = ctx.GradTarget(0, out bool acc);

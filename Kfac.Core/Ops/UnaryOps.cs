@@ -35,18 +35,23 @@ public static class UnaryOps
         var y = Tensor.EmptyLike(x);
         x.Backend.Unary(op, x, y);
         if (ForwardMode.Propagates(x))
-            using (ForwardMode.Suspend())
-            {
-                var t = Tensor.EmptyLike(x);
-                x.Backend.UnaryDerivativeProduct(op, x, y, x.Tangent!, t, accumulate: false);
-                y.Tangent = t;
-            }
+            using (ForwardMode.Suspend()) y.Tangent = Tangent(op, x, y, x.Tangent!);
         if (OpChecks.Records(x)) y.MarkRequiresGrad(new UnaryNode(op, x, y));
         return y;
     }
 
+    /// <summary>ty = f'(x) tx.</summary>
+    private static Tensor Tangent(UnaryOp op, Tensor x, Tensor y, Tensor tx)
+    {
+        var t = Tensor.EmptyLike(x);
+        x.Backend.UnaryDerivativeProduct(op, x, y, tx, t, accumulate: false);
+        return t;
+    }
+
     private sealed class UnaryNode(UnaryOp op, Tensor x, Tensor y) : Node(op.ToString(), x)
     {
+        protected internal override Tensor Tangent(IReadOnlyList<Tensor?> t) => UnaryOps.Tangent(op, x, y, t[0]!);
+
         protected override void Backward(Tensor dy, BackwardContext ctx)
         {
             var dx = ctx.GradTarget(0, out bool acc);

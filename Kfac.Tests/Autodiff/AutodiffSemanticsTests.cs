@@ -164,11 +164,43 @@ public class AutodiffSemanticsTests
             return y;
         }
 
+        protected internal override Tensor Tangent(IReadOnlyList<Tensor?> t) => t[0]! * x * 2.0;
+
         protected override void Backward(Tensor dy, BackwardContext ctx)
         {
             var dx = ctx.GradTarget(0, out bool acc);
             var g = dy * x * 3.0;
             dx.Backend.Axpby(1, g, acc ? 1 : 0, dx);
         }
+    }
+}
+
+public class ReplayTests
+{
+    [Test]
+    public void ReplayOverATrainedNetworksGraphEqualsEagerForwardMode()
+    {
+        var net = Kfac.Layers.Models.DeepAutoencoder.Create([12, 8, 5, 3], seed: 4, dtype: DType.Float64);
+        var ps = net.Parameters();
+        var x = Tensor.Rand(new Shape(7, 12), new System.Random(5), dtype: DType.Float64);
+        var v = ps.Select(p => Tensor.RandN(p.Shape, new System.Random(6), dtype: DType.Float64)).ToArray();
+        using var scope = TensorScope.Begin();
+        var z = net.Forward(x);
+        new Kfac.Losses.SigmoidCrossEntropy().Value(z, x).Backward(); // the graph has been used and released
+        var replayed = ForwardMode.Replay(z, ps, v).ToArray<double>();
+        Tensor eager;
+        using (GradMode.Disable()) eager = ForwardMode.Jvp(() => net.Forward(x), ps, v).Tangent!;
+        var e = eager.ToArray<double>();
+        for (int i = 0; i < e.Length; i++) Assert.That(replayed[i], Is.EqualTo(e[i]).Within(1e-12 * Math.Max(1, Math.Abs(e[i]))));
+    }
+
+    [Test]
+    public void ReplayNeedsTheOutputToDependOnThePrimals()
+    {
+        var w = Tensor.Ones(new Shape(2), DType.Float64);
+        w.RequiresGrad = true;
+        var other = Tensor.Ones(new Shape(2), DType.Float64);
+        var y = w * 2.0;
+        Assert.That(() => ForwardMode.Replay(y, [other], [Tensor.Ones(new Shape(2), DType.Float64)]), Throws.InvalidOperationException);
     }
 }

@@ -99,7 +99,28 @@ public sealed partial class KfacOptimizer
     }
 
     /// <summary>alpha and mu for the current Delta under the configured rule.</summary>
-    private QuadraticModel.Solution ChooseStep(Func<Tensor, Tensor> forward, Tensor? sample)
+    /// <summary>Where the quadratic model's Jacobian-vector products come from: forward mode replayed over a graph
+    /// recorded this step on the model's rows (no second primal pass), or a fresh forward pass on them.</summary>
+    private sealed record QuadraticSample(Func<Tensor, Tensor> Forward, Tensor? Inputs, Tensor? Graph);
+
+    private (Tensor Jv, Tensor Output) JacobianVectorProduct(QuadraticSample sample, IReadOnlyList<Tensor> v)
+    {
+        if (sample.Graph is { } z && _replaySupported)
+        {
+            try
+            {
+                return (ForwardMode.Replay(z, _parameters, v), z);
+            }
+            catch (NotSupportedException)
+            {
+                _replaySupported = false; // an op without a replay rule: use fresh passes from now on
+            }
+        }
+        var x = sample.Inputs ?? throw new InvalidOperationException("no inputs for the quadratic model's forward pass");
+        return FisherProducts.JacobianVectorProduct(sample.Forward, _parameters, x, v);
+    }
+
+    private QuadraticModel.Solution ChooseStep(QuadraticSample? sample)
     {
         var o = Options;
         double gradDelta = ParameterVectors.Dot(_gradient, _direction);
@@ -118,12 +139,12 @@ public sealed partial class KfacOptimizer
 
         long t0 = Stopwatch.GetTimestamp();
         bool momentum = o.UseMomentum && Iteration > 0;
-        var (jDelta, z) = FisherProducts.JacobianVectorProduct(forward, _parameters, sample!, _direction);
+        var (jDelta, z) = JacobianVectorProduct(sample!, _direction);
         double dFd = FisherProducts.QuadraticForm(Loss, z, jDelta, jDelta);
         double dFp = 0, pFp = 0, dp = 0, pp = 0, gp = 0;
         if (momentum)
         {
-            var (jPrev, _) = FisherProducts.JacobianVectorProduct(forward, _parameters, sample!, _previous);
+            var (jPrev, _) = JacobianVectorProduct(sample!, _previous);
             dFp = FisherProducts.QuadraticForm(Loss, z, jDelta, jPrev);
             pFp = FisherProducts.QuadraticForm(Loss, z, jPrev, jPrev);
             dp = ParameterVectors.Dot(_direction, _previous);
@@ -141,7 +162,7 @@ public sealed partial class KfacOptimizer
     /// it needs no recomputation), each with fresh inverses, and keep the one whose update has the lowest
     /// quadratic-model value M(delta).
     /// </summary>
-    private QuadraticModel.Solution ChooseGamma(Func<Tensor, Tensor> forward, Tensor sample)
+    private QuadraticModel.Solution ChooseGamma(QuadraticSample sample)
     {
         var o = Options;
         double w = o.Omega2;
@@ -158,7 +179,7 @@ public sealed partial class KfacOptimizer
             using var candidateScope = TensorScope.Begin(); // each trial's temporaries go back to the pool
             RefreshInverses(g);
             ComputeDirection();
-            last = ChooseStep(forward, sample);
+            last = ChooseStep(sample);
             if (last.Value < bestValue)
             {
                 bestValue = last.Value;

@@ -30,6 +30,7 @@ public sealed partial class KfacOptimizer
     private readonly CurvatureRecorder _recorder = new();
     private readonly RandomStream _rng;
     private List<CurvatureBlock>? _blocks;
+    private bool _replaySupported = true;
     private int[][]? _blockParameterIndex;
 
     public KfacOptimizer(IReadOnlyList<Tensor> parameters, ILoss loss, KfacOptions? options = null)
@@ -112,6 +113,9 @@ public sealed partial class KfacOptimizer
         t0 = Stopwatch.GetTimestamp();
         if (!double.IsFinite(objective)) return Reject(loss, objective, "non-finite loss at the current parameters", rollback: true);
 
+        int quadraticRows = RowsFor(o.QuadraticModelFraction, m);
+        // The quadratic model's J v replays forward mode over a graph recorded on exactly its rows when one exists.
+        Tensor? quadraticGraph = quadraticRows == m ? output : null;
         if (statistics)
         {
             if (separateStatisticsPass)
@@ -119,6 +123,7 @@ public sealed partial class KfacOptimizer
                 var sub = Rows(inputs, statisticsRows);
                 Tensor subOutput;
                 using (_recorder.Activate()) subOutput = forward(sub);
+                if (statisticsRows == quadraticRows) quadraticGraph = subOutput;
                 FisherTargets.Backpropagate(Loss, subOutput, o.Estimation, _rng, _recorder, retainGraph: false);
             }
             else if (o.Estimation != FisherEstimation.Empirical)
@@ -153,13 +158,14 @@ public sealed partial class KfacOptimizer
         bool adaptGamma = o.AdaptGamma && o.StepSize == StepSizeRule.QuadraticModel && k > 1 && (k - 1) % o.GammaInterval == 0;
         if (refresh && !adaptGamma) RefreshInverses(Gamma);
 
-        var sample = o.StepSize == StepSizeRule.QuadraticModel ? Rows(inputs, RowsFor(o.QuadraticModelFraction, m)) : null;
+        var sample = o.StepSize != StepSizeRule.QuadraticModel ? null
+            : new QuadraticSample(forward, quadraticGraph is null ? Rows(inputs, quadraticRows) : null, quadraticGraph);
         QuadraticModel.Solution solution;
-        if (adaptGamma) solution = ChooseGamma(forward, sample!);
+        if (adaptGamma) solution = ChooseGamma(sample!);
         else
         {
             ComputeDirection();
-            solution = ChooseStep(forward, sample);
+            solution = ChooseStep(sample);
         }
 
         // delta = alpha Delta + mu delta0
