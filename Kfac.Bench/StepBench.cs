@@ -37,7 +37,13 @@ internal sealed class StepBench : IBenchCommand
 
         var (model, loss, x, t) = Build(modelName, batch, args.Flag("batchnorm"));
         var step = CreateStep(optimizer, model, loss, args);
-        if (step is KfacStep k) steps = Math.Max(steps, k.Optimizer.Options.InverseInterval * 2);
+        if (step is KfacStep k)
+        {
+            // Warm up through one full inverse/gamma period so one-time pool growth (the first lambda and gamma
+            // trials hold extra temporaries) is not timed; then time whole periods.
+            warmup = Math.Max(warmup, Math.Max(k.Optimizer.Options.InverseInterval, k.Optimizer.Options.GammaInterval) + 2);
+            steps = Math.Max(steps, k.Optimizer.Options.InverseInterval * 2);
+        }
 
         for (int i = 0; i < warmup; i++)
             using (TensorScope.Begin()) step.Step(x, t);
