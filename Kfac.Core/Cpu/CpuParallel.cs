@@ -164,6 +164,11 @@ public static class CpuParallel
     }
 
     /// <summary>Closes the job to late joiners, then waits for the workers that joined it to leave.</summary>
+    /// <remarks>The active count in s_join is the only truth. The event is just a way to sleep: a worker sets it
+    /// after its decrement, and that Set can land after the caller has already seen the count reach zero, returned,
+    /// and reset the event for the NEXT job. Trusting the event would then let the next job's caller return while
+    /// its workers still run (they would then claim chunks of a later job and corrupt the count: a hang). So the
+    /// count is re-read after every wake-up, and waits are bounded so a lost Set costs at most a millisecond.</remarks>
     private static void WaitForWorkers()
     {
         if ((Interlocked.Or(ref s_join, Closed) & ActiveMask) == 0) return;
@@ -171,12 +176,12 @@ public static class CpuParallel
         var spin = new SpinWait();
         while ((Volatile.Read(ref s_join) & ActiveMask) != 0)
         {
-            if (Stopwatch.GetTimestamp() > deadline)
+            if (Stopwatch.GetTimestamp() <= deadline)
             {
-                s_done.Wait();
-                return;
+                spin.SpinOnce(sleep1Threshold: -1);
+                continue;
             }
-            spin.SpinOnce(sleep1Threshold: -1);
+            if (s_done.Wait(1)) s_done.Reset(); // woken (possibly by a stale Set): re-check the count
         }
     }
 

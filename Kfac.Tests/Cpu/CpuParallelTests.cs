@@ -176,3 +176,34 @@ public class CpuParallelTests
         Assert.That(Assert.Throws<ArgumentOutOfRangeException>(() => CpuParallel.For(0, 4, body, maxThreads: -1))!.ParamName, Is.EqualTo("maxThreads"));
     }
 }
+
+public class CpuParallelStressTests
+{
+    private sealed class Counter : Kfac.Cpu.IRangeBody
+    {
+        public readonly long[] Hits = new long[64];
+
+        public void Invoke(int start, int end)
+        {
+            for (int i = start; i < end; i++) Interlocked.Increment(ref Hits[i]);
+        }
+    }
+
+    /// <summary>Many back-to-back small jobs: every index of every job runs exactly once and no call returns
+    /// before its workers finished (a worker's completion signal arriving after the caller moved on once let
+    /// the next caller return early and later hang).</summary>
+    [Test, CancelAfter(60_000)]
+    public void BackToBackJobsCompleteExactlyOnce()
+    {
+        var body = new Counter();
+        const int jobs = 200_000;
+        for (int j = 0; j < jobs; j++)
+        {
+            Kfac.Cpu.CpuParallel.For(0, 64, body, grain: 1, maxThreads: 2);
+            if ((j & 1023) == 0)
+                for (int i = 0; i < 64; i++)
+                    Assert.That(Interlocked.Read(ref body.Hits[i]), Is.EqualTo(j + 1), $"job {j}, index {i}");
+        }
+        for (int i = 0; i < 64; i++) Assert.That(body.Hits[i], Is.EqualTo(jobs));
+    }
+}
