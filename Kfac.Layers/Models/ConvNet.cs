@@ -13,7 +13,7 @@ public static class ConvNet
 {
     public const int Height = 28, Width = 28, Classes = 10;
 
-    public static Sequential Create(bool batchNorm = false, int seed = 0, DType dtype = DType.Float32, Device? device = null)
+    public static Sequential Create(bool batchNorm = false, int seed = 0, DType dtype = DType.Float32, Device? device = null, int hidden = 1024)
     {
         var rng = new System.Random(seed);
         var net = new Sequential(new Unflatten(1, Height, Width));
@@ -26,10 +26,10 @@ public static class ConvNet
         net.Add(new Relu());
         net.Add(new MaxPool2d(2));
         net.Add(new Flatten());
-        net.Add(new Dense(64 * 7 * 7, 1024, bias: !batchNorm, init: Initializer.HeNormal, rng: rng, dtype: dtype, device: device));
-        if (batchNorm) net.Add(new BatchNorm(1024, blockKind: ParameterBlockKind.Diagonal, dtype: dtype, device: device));
+        net.Add(new Dense(64 * 7 * 7, hidden, bias: !batchNorm, init: Initializer.HeNormal, rng: rng, dtype: dtype, device: device));
+        if (batchNorm) net.Add(new BatchNorm(hidden, blockKind: ParameterBlockKind.Diagonal, dtype: dtype, device: device));
         net.Add(new Relu());
-        net.Add(new Dense(1024, Classes, init: Initializer.GlorotUniform, rng: rng, dtype: dtype, device: device));
+        net.Add(new Dense(hidden, Classes, init: Initializer.GlorotUniform, rng: rng, dtype: dtype, device: device));
         return net;
     }
 }

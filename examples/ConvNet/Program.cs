@@ -14,9 +14,11 @@ using Kfac.Tensors;
 // KFC's spatial-correlation check (docs/kfc.md) for the trained network.
 var command = new ExampleCommand("Convolutional network on Fashion-MNIST with KFC (K-FAC for convolutions)", defaultBatch: 128);
 var batchNormOption = new Option<bool>("--batchnorm") { Description = "batch norm after each conv layer and the hidden dense layer" };
+var hiddenOption = new Option<int>("--hidden") { Description = "width of the hidden dense layer", DefaultValueFactory = _ => 1024 };
 var diagnosticsOption = new Option<bool>("--diagnostics") { Description = "print the spatial autocorrelation of activations and derivatives per conv layer" };
 command.Root.Add(batchNormOption);
 command.Root.Add(diagnosticsOption);
+command.Root.Add(hiddenOption);
 command.Root.SetAction(parse =>
 {
     var s = command.Read(parse);
@@ -25,7 +27,7 @@ command.Root.SetAction(parse =>
     if (s.Threads > 0) Kfac.Cpu.CpuParallel.MaxThreads = s.Threads;
     var data = Datasets.Load(s.Data, s.DataDir);
     bool batchNorm = parse.GetValue(batchNormOption);
-    var model = ConvNet.Create(batchNorm, seed: s.Seed);
+    var model = ConvNet.Create(batchNorm, seed: s.Seed, hidden: parse.GetValue(hiddenOption));
     var loss = new SoftmaxCrossEntropy();
     var step = Optimizers.Create(s, model, loss, defaultLearningRate: s.Optimizer == "adam" ? 1e-3 : 0.05);
     using var loader = new DataLoader(data.Train, s.BatchSize, shuffle: true, seed: s.Seed, dropLast: true);
