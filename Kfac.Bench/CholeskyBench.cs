@@ -144,3 +144,50 @@ internal sealed record LinalgBenchOptions(int[] Sizes, int Threads, bool Float, 
         return a;
     }
 }
+
+/// <summary>Where the guarded float32 SPD inverse spends its time, phase by phase (median seconds per phase):
+/// the O(n^2) guards (finiteness check, symmetrise + damp, final finiteness check and copy), the Cholesky factor
+/// (potrf), the triangular inverse (trtri) and the product L^-T L^-1 with its mirror (lauum).</summary>
+internal sealed class SpdInversePhasesBench : IBenchCommand
+{
+    public string Name => "spdinverse-phases";
+
+    public string Description => "guarded float32 SPD inverse split into phases: --sizes 1000,3137 --threads N --runs R --json";
+
+    public int Run(BenchArgs args)
+    {
+        var o = LinalgBenchOptions.Parse(args);
+        foreach (int n in o.Sizes)
+        {
+            var a = LinalgBenchOptions.DiagonallyDominant<float>(n, seed: n);
+            var l = new float[a.Length];
+            var inv = new float[a.Length];
+            var factored = new float[a.Length];
+            a.CopyTo(factored, 0);
+            Cholesky.Factor<float>(factored, n, n, o.Threads);
+            var guards = LinalgBenchOptions.Median(o, () => { }, () =>
+            {
+                MatrixChecks.Finite<float>(a, n, n, n, "a");
+                for (int i = 0; i < n; i++)
+                {
+                    for (int j = 0; j < i; j++) l[i * n + j] = l[j * n + i] = 0.5f * (a[i * n + j] + a[j * n + i]);
+                    l[i * n + i] = a[i * n + i];
+                }
+                foreach (float v in inv) if (!float.IsFinite(v)) throw new InvalidOperationException();
+                inv.AsSpan().CopyTo(l);
+            });
+            var potrf = LinalgBenchOptions.Median(o, () => a.CopyTo(l, 0), () => Cholesky.Factor<float>(l, n, n, o.Threads));
+            var trtri = LinalgBenchOptions.Median(o, () => factored.CopyTo(l, 0), () => TriangularInverse.InvertLower<float>(l, n, n, o.Threads));
+            var both = LinalgBenchOptions.Median(o, () => factored.CopyTo(l, 0), () => Spd.InverseFromFactor<float>(l, n, inv, o.Threads));
+            JsonLine.Print(o.Json, new Dictionary<string, object>
+            {
+                ["op"] = "guarded_spdinverse_phases", ["n"] = n, ["threads"] = o.ReportedThreads,
+                ["guards_seconds"] = guards.Median, ["potrf_seconds"] = potrf.Median, ["trtri_seconds"] = trtri.Median,
+                ["lauum_and_mirror_seconds"] = both.Median - trtri.Median,
+                ["potrf_gflops"] = Math.Round(n * (double)n * n / 3 / potrf.Median / 1e9, 1),
+                ["trtri_gflops"] = Math.Round(n * (double)n * n / 3 / trtri.Median / 1e9, 1),
+            });
+        }
+        return 0;
+    }
+}

@@ -15,6 +15,7 @@ internal static class Program
         new FisherQualityBench(),
         new CholeskyBench(),
         new SpdInverseBench(),
+        new SpdInversePhasesBench(),
         new EighBench(),
         new GpuBench(),
     ];

@@ -22,7 +22,7 @@ internal sealed class StepBench : IBenchCommand
 {
     public string Name => "step";
 
-    public string Description => "ms per training step: --model autoencoder|mlp|convnet [--batchnorm] --optimizer sgd|momentum|adam|kfac --batch N --steps N [--threads N]";
+    public string Description => "ms per training step: --model autoencoder|mlp|convnet|convnet-features [--batchnorm] --optimizer sgd|momentum|adam|kfac --batch N --steps N [--threads N]";
 
     public int Run(BenchArgs args)
     {
@@ -109,8 +109,18 @@ internal sealed class StepBench : IBenchCommand
                     var labels = Enumerable.Range(0, batch).Select(i => rng.Next(10)).ToArray();
                     return (ConvNet.Create(batchNorm), new SoftmaxCrossEntropy(), x, SoftmaxOps.OneHot(labels, 10));
                 }
+            case "convnet-features":
+                {
+                    // The two conv blocks alone (conv - relu - pool, twice, flattened to [N, 3136]), trained on squared
+                    // error against zeros: the "conv part" that bench/pytorch_convnet_step.py times in PyTorch.
+                    var full = ConvNet.Create(batchNorm);
+                    var features = new Sequential();
+                    foreach (var m in full.Layers.TakeWhile(m => m is not Dense)) features.Add(m);
+                    var x = Tensor.Rand(new Shape(batch, 784), rng);
+                    return (features, new SquaredError(), x, Tensor.Zeros(new Shape(batch, 64 * 7 * 7)));
+                }
             default:
-                throw new ArgumentException($"--model must be autoencoder, mlp or convnet, got '{name}'");
+                throw new ArgumentException($"--model must be autoencoder, mlp, convnet or convnet-features, got '{name}'");
         }
     }
 

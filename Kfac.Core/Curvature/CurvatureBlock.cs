@@ -89,6 +89,52 @@ public abstract class CurvatureBlock
         }
     }
 
+    private Tensor[]? _kept;
+    private object? _keptState;
+    private double _keptDamping = double.NaN;
+
+    /// <summary>
+    /// Copies the cached inverse aside so that <see cref="RestoreKeptInverse"/> can bring it back after later
+    /// refreshes without recomputing it: the gamma trials of Martens and Grosse (2015, section 6.6) refresh the
+    /// inverses once per candidate, and the best candidate is rarely the last one tried. Returns false (and keeps
+    /// nothing) when the block cannot do this or has no inverse yet; the caller then recomputes instead.
+    /// The spare buffers are allocated on first use and reused.
+    /// </summary>
+    public bool KeepInverse()
+    {
+        if (!CanKeepInverse || !HasInverse) return false;
+        var current = InverseTensors;
+        if (_kept is null || _kept.Length != current.Count)
+        {
+            using var outside = TensorScope.Suspend();
+            _kept = current.Select(Tensor.EmptyLike).ToArray();
+        }
+        for (int i = 0; i < current.Count; i++) current[i].Backend.Copy(current[i], _kept[i]);
+        _keptState = InverseState;
+        _keptDamping = InverseDamping;
+        return true;
+    }
+
+    /// <summary>Makes the inverse kept by the last successful <see cref="KeepInverse"/> the cached inverse again.</summary>
+    public void RestoreKeptInverse()
+    {
+        if (double.IsNaN(_keptDamping) || _kept is null)
+            throw new InvalidOperationException($"{Description}: RestoreKeptInverse without a kept inverse (KeepInverse returned false or was not called)");
+        var current = InverseTensors;
+        for (int i = 0; i < current.Count; i++) current[i].Backend.Copy(_kept[i], current[i]);
+        InverseState = _keptState;
+        InverseDamping = _keptDamping;
+    }
+
+    /// <summary>Whether <see cref="InverseTensors"/> and <see cref="InverseState"/> capture the whole cached inverse.</summary>
+    protected virtual bool CanKeepInverse => false;
+
+    /// <summary>The buffers the cached inverse is written into in place (their contents are copied aside).</summary>
+    protected virtual IReadOnlyList<Tensor> InverseTensors => [];
+
+    /// <summary>The rest of the cached inverse (pi, an eigendecomposition replaced at each refresh), kept by reference.</summary>
+    protected virtual object? InverseState { get => null; set { } }
+
     /// <summary>result = (block + damping)^power vector, with power 1 (uses the current statistics and the damping
     /// of the last refresh) or -1 (uses the cached inverse). Vectors are lists of tensors shaped like
     /// <see cref="Parameters"/>.</summary>

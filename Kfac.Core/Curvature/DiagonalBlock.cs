@@ -52,6 +52,10 @@ public sealed class DiagonalBlock : CurvatureBlock
         backend.Axpby((1 - eps) / m, batch, eps, _d);
     }
 
+    protected override bool CanKeepInverse => true;
+
+    protected override IReadOnlyList<Tensor> InverseTensors => [_inverse];
+
     protected override void ComputeInverse(double gamma)
     {
         var backend = _d.Backend;

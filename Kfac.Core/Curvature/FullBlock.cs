@@ -53,6 +53,10 @@ public sealed class FullBlock : CurvatureBlock
         }
     }
 
+    protected override bool CanKeepInverse => true;
+
+    protected override IReadOnlyList<Tensor> InverseTensors => [_inverse];
+
     protected override void ComputeInverse(double gamma) => _f.Backend.SpdInverse(_f, P, gamma * gamma, _inverse);
 
     protected override void ApplyDampedPower(IReadOnlyList<Tensor> vector, IReadOnlyList<Tensor> result, double power)

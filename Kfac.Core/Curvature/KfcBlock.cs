@@ -122,6 +122,16 @@ public sealed class KfcBlock : CurvatureBlock
         Pi = pi;
     }
 
+    protected override bool CanKeepInverse => true;
+
+    protected override IReadOnlyList<Tensor> InverseTensors => Damping == DampingStyle.Eigenbasis ? [] : [_aInverse, _gInverse];
+
+    protected override object? InverseState
+    {
+        get => (Pi, _eigen);
+        set => (Pi, _eigen) = ((double, EigenbasisFactors?))value!;
+    }
+
     protected override bool SupportsPower(double power) => Damping == DampingStyle.Eigenbasis;
 
     protected override void ApplyDampedPower(IReadOnlyList<Tensor> vector, IReadOnlyList<Tensor> result, double power)

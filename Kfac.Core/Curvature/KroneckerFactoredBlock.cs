@@ -95,6 +95,17 @@ public sealed class KroneckerFactoredBlock : CurvatureBlock
         Pi = pi;
     }
 
+    protected override bool CanKeepInverse => true;
+
+    protected override IReadOnlyList<Tensor> InverseTensors =>
+        Damping == DampingStyle.Eigenbasis || _aInverse is null ? [] : [_aInverse, _gInverse!];
+
+    protected override object? InverseState
+    {
+        get => (Pi, _eigen);
+        set => (Pi, _eigen) = ((double, EigenbasisFactors?))value!;
+    }
+
     protected override bool SupportsPower(double power) => Damping == DampingStyle.Eigenbasis;
 
     protected override void ApplyDampedPower(IReadOnlyList<Tensor> vector, IReadOnlyList<Tensor> result, double power)

@@ -174,8 +174,10 @@ public sealed partial class KfacOptimizer
         ];
         double bestGamma = Gamma, bestValue = double.PositiveInfinity;
         QuadraticModel.Solution best = default, last = default;
-        foreach (double g in candidates)
+        bool bestKept = false;
+        for (int c = 0; c < candidates.Length; c++)
         {
+            double g = candidates[c];
             using var candidateScope = TensorScope.Begin(); // each trial's temporaries go back to the pool
             RefreshInverses(g);
             ComputeDirection();
@@ -185,14 +187,44 @@ public sealed partial class KfacOptimizer
                 bestValue = last.Value;
                 bestGamma = g;
                 best = last;
+                // Keep this trial's inverses and Delta aside unless it is the last trial (whose state stays current),
+                // so the winner needs no fourth refresh.
+                if (c < candidates.Length - 1) bestKept = KeepTrial();
             }
         }
         if (bestGamma != candidates[^1])
         {
-            RefreshInverses(bestGamma);
-            ComputeDirection();
+            if (bestKept) RestoreTrial();
+            else
+            {
+                RefreshInverses(bestGamma);
+                ComputeDirection();
+            }
         }
         Gamma = bestGamma;
         return bestValue < double.PositiveInfinity ? best : last;
+    }
+
+    /// <summary>Copies the current inverses (every block) and Delta aside; false when some block cannot keep its inverse.</summary>
+    private bool KeepTrial()
+    {
+        long t0 = Stopwatch.GetTimestamp();
+        bool all = true;
+        foreach (var block in _blocks!) all &= block.KeepInverse();
+        if (all)
+        {
+            _keptDirection ??= ParameterVectors.ZerosLike(_parameters);
+            ParameterVectors.Copy(_direction, _keptDirection);
+        }
+        Timings.Add(KfacPhase.Inverses, t0);
+        return all;
+    }
+
+    private void RestoreTrial()
+    {
+        long t0 = Stopwatch.GetTimestamp();
+        foreach (var block in _blocks!) block.RestoreKeptInverse();
+        ParameterVectors.Copy(_keptDirection!, _direction);
+        Timings.Add(KfacPhase.Inverses, t0);
     }
 }

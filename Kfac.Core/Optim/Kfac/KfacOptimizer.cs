@@ -23,6 +23,7 @@ public sealed partial class KfacOptimizer
 {
     private readonly Tensor[] _parameters;
     private readonly Tensor[] _direction;      // Delta
+    private Tensor[]? _keptDirection;          // the best gamma trial's Delta (allocated on the first trial)
     private readonly Tensor[] _previous;       // delta0, the last applied update
     private readonly Tensor[] _update;         // delta
     private readonly Tensor[] _gradient;       // grad h = grad loss + eta theta
