@@ -89,6 +89,19 @@ public abstract class CurvatureBlock
         }
     }
 
+    /// <summary>
+    /// Discards the statistics and the cached inverse (every state tensor zeroed, k = 0, no inverse): the next
+    /// <see cref="UpdateStatistics"/> starts the moving averages afresh. The optimizer does this to a block whose
+    /// inverse cannot be computed even with raised damping in float64 (factors that overflowed or went non-finite),
+    /// rather than keep folding new batches into a ruined average.
+    /// </summary>
+    public void ResetStatistics()
+    {
+        foreach (var (_, t) in StateTensors()) t.Backend.Fill(t, 0);
+        UpdateCount = 0;
+        InverseDamping = double.NaN;
+    }
+
     private Tensor[]? _kept;
     private object? _keptState;
     private double _keptDamping = double.NaN;

@@ -22,12 +22,7 @@ public class KeptInverseTests
         block.UpdateStatistics([captures[1]], 0.95);
         var rng = new System.Random(173);
         var v = tag.Parameters.Select(t => Tensor.RandN(t.Shape, rng, dtype: DType.Float64)).ToArray();
-        double[] Apply()
-        {
-            var r = tag.Parameters.Select(t => Tensor.Zeros(t.Shape, DType.Float64)).ToArray();
-            block.MultiplyByDampedPower(v, r, -1);
-            return ExactCurvature.Flatten(r);
-        }
+        double[] Apply() => ApplyInverse(block, v);
 
         block.RefreshInverse(0.5);
         var atHalf = Apply();
@@ -65,12 +60,7 @@ public class KeptInverseTests
             var tag = capture.Tag;
             block.UpdateStatistics([capture], 0.95);
             var v = tag.Parameters.Select(t => Tensor.RandN(t.Shape, new System.Random(184), dtype: DType.Float64)).ToArray();
-            double[] Apply()
-            {
-                var r = tag.Parameters.Select(t => Tensor.Zeros(t.Shape, DType.Float64)).ToArray();
-                block.MultiplyByDampedPower(v, r, -1);
-                return ExactCurvature.Flatten(r);
-            }
+            double[] Apply() => ApplyInverse(block, v);
             block.RefreshInverse(0.2);
             var kept = Apply();
             Assert.That(block.KeepInverse(), Is.True, block.Description);
@@ -90,5 +80,13 @@ public class KeptInverseTests
         var block = new KroneckerFactoredBlock(((Dense)net[0]).Tag);
         Assert.That(block.KeepInverse(), Is.False, "no inverse yet");
         Assert.That(() => block.RestoreKeptInverse(), Throws.InvalidOperationException.With.Message.Contain("KeepInverse"));
+    }
+
+    /// <summary>(block + damping)^-1 v, flattened.</summary>
+    private static double[] ApplyInverse(CurvatureBlock block, Tensor[] v)
+    {
+        var r = v.Select(t => Tensor.Zeros(t.Shape, DType.Float64)).ToArray();
+        block.MultiplyByDampedPower(v, r, -1);
+        return ExactCurvature.Flatten(r);
     }
 }

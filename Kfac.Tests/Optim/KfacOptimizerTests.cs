@@ -98,6 +98,34 @@ public class KfacOptimizerTests
         }
     }
 
+    /// <summary>Inputs so large that the first layer's input factor overflows float32 (the loss and gradient stay
+    /// finite: the tanh units saturate): the inverse cannot be computed at any damping, so the step is rejected
+    /// with the weights untouched, that block's statistics are reset, and training recovers on sane data.</summary>
+    [Test]
+    public void UninvertibleFactorsRejectTheStepResetTheBlockAndTrainingRecovers()
+    {
+        var (x, t) = TeacherData(64, 8);
+        var net = Student(9);
+        var kfac = new KfacOptimizer(net.Parameters(), new SoftmaxCrossEntropy(), new KfacOptions { InitialLambda = 1, InverseInterval = 1 });
+        for (int s = 0; s < 3; s++)
+            using (TensorScope.Begin()) kfac.Step(net.Forward, x, t);
+        var before = net.Parameters().Select(p => p.ToArray<float>()).ToArray();
+        var huge = x.Clone();
+        foreach (ref float v in huge.AsSpan<float>()) v *= 1e20f;
+        KfacStepResult r;
+        using (TensorScope.Begin()) r = kfac.Step(net.Forward, huge, t);
+        Assert.That(double.IsFinite(r.Loss), Is.True, "the scenario keeps the loss finite");
+        Assert.That(r.Rejected, Is.True);
+        Assert.That(r.RejectionReason, Does.Contain("curvature inverse failed"));
+        var after = net.Parameters().Select(p => p.ToArray<float>()).ToArray();
+        for (int i = 0; i < before.Length; i++) Assert.That(after[i], Is.EqualTo(before[i]), $"parameter {i} unchanged");
+        var results = new List<KfacStepResult>();
+        for (int s = 0; s < 5; s++)
+            using (TensorScope.Begin()) results.Add(kfac.Step(net.Forward, x, t));
+        Assert.That(results.Any(q => q.Rejected), Is.False, string.Join("; ", results.Select(q => q.RejectionReason)));
+        Assert.That(results[^1].Loss, Is.LessThan(results[0].Loss));
+    }
+
     [Test]
     public void NonFiniteLossRejectsTheStepAndLeavesTheWeightsFinite()
     {

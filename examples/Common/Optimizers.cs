@@ -31,6 +31,7 @@ public static class Optimizers
                 StatisticsFraction = s.StatisticsFraction,
                 QuadraticModelFraction = s.QuadraticModelFraction,
                 InverseInterval = s.InverseInterval,
+                StatisticsInterval = s.StatisticsInterval,
                 Seed = (ulong)s.Seed + 1,
             })),
             _ => throw new ArgumentException($"--optimizer must be sgd, momentum, nesterov, adam or kfac; got '{s.Optimizer}'"),

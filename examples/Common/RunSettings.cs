@@ -30,4 +30,5 @@ public sealed record RunSettings
     public double StatisticsFraction { get; init; } = 1;
     public double QuadraticModelFraction { get; init; } = 1;
     public int InverseInterval { get; init; } = 20;
+    public int StatisticsInterval { get; init; } = 1;
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Kfac.Autodiff;
 using Kfac.Curvature;
+using Kfac.Linalg;
 using Kfac.Tensors;
 
 namespace Kfac.Optim.Kfac;
@@ -52,6 +53,8 @@ public sealed partial class KfacOptimizer
                 string.Join(", ", uncovered.Select(i => _parameters[i].Name ?? $"#{i} {_parameters[i].Shape}")));
         _blocks = blocks;
         _blockParameterIndex = blockParameterIndex;
+        _blockGradients = blockParameterIndex.Select(idx => idx.Select(i => _gradient[i]).ToArray()).ToArray();
+        _blockDirections = blockParameterIndex.Select(idx => idx.Select(i => _direction[i]).ToArray()).ToArray();
         ApplyPendingImport();
     }
 
@@ -76,10 +79,27 @@ public sealed partial class KfacOptimizer
         }
     }
 
+    /// <summary>Refreshes every block's inverse. A block whose inverse fails even after its own damping retries
+    /// (see <see cref="CurvatureBlock.RefreshInverse"/>) has its statistics reset and the failure is rethrown for
+    /// <see cref="Step"/> to reject the step; until a refresh succeeds, every step refreshes.</summary>
     private void RefreshInverses(double gamma)
     {
         long t0 = Stopwatch.GetTimestamp();
-        foreach (var block in _blocks!) block.RefreshInverse(gamma);
+        _inversesStale = true;
+        foreach (var block in _blocks!)
+        {
+            try
+            {
+                block.RefreshInverse(gamma);
+            }
+            catch (LinalgException)
+            {
+                block.ResetStatistics();
+                Timings.Add(KfacPhase.Inverses, t0);
+                throw;
+            }
+        }
+        _inversesStale = false;
         Timings.Add(KfacPhase.Inverses, t0);
     }
 
@@ -89,10 +109,7 @@ public sealed partial class KfacOptimizer
         long t0 = Stopwatch.GetTimestamp();
         for (int b = 0; b < _blocks!.Count; b++)
         {
-            var idx = _blockParameterIndex![b];
-            var g = idx.Select(i => _gradient[i]).ToArray();
-            var d = idx.Select(i => _direction[i]).ToArray();
-            _blocks[b].MultiplyByDampedPower(g, d, -1);
+            _blocks[b].MultiplyByDampedPower(_blockGradients![b], _blockDirections![b], -1);
         }
         foreach (var d in _direction) d.Backend.Affine(d, -1, 0, d);
         Timings.Add(KfacPhase.Direction, t0);

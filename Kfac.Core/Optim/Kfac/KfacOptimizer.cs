@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Kfac.Autodiff;
 using Kfac.Curvature;
+using Kfac.Linalg;
 using Kfac.Losses;
 using Kfac.Sampling;
 using Kfac.Tensors;
@@ -33,6 +34,8 @@ public sealed partial class KfacOptimizer
     private List<CurvatureBlock>? _blocks;
     private bool _replaySupported = true;
     private int[][]? _blockParameterIndex;
+    private Tensor[][]? _blockGradients, _blockDirections; // each block's slices of _gradient and _direction
+    private bool _inversesStale;                // the last refresh failed: refresh at the next step
 
     public KfacOptimizer(IReadOnlyList<Tensor> parameters, ILoss loss, KfacOptions? options = null)
     {
@@ -90,7 +93,7 @@ public sealed partial class KfacOptimizer
             throw new ShapeMismatchException($"KfacOptimizer.Step: inputs {inputs.Shape} and targets {targets.Shape} must have the same batch size", nameof(targets));
         var o = Options;
         int k = Iteration + 1;
-        bool statistics = (k - 1) % o.StatisticsInterval == 0;
+        bool statistics = (k - 1) % o.StatisticsInterval == 0 || _inversesStale; // a reset block needs statistics first
         bool discover = _blocks is null; // the layers are learnt from the first recorded forward pass
 
         foreach (var p in _parameters) if (p.Grad is { } g) g.Backend.Fill(g, 0);
@@ -153,20 +156,27 @@ public sealed partial class KfacOptimizer
         }
         if (!ParameterVectors.AllFinite(_gradient)) return Reject(loss, objective, "non-finite gradient", rollback: false);
 
-        bool refresh = Iteration == 0 || (k - 1) % o.InverseInterval == 0;
+        bool refresh = Iteration == 0 || (k - 1) % o.InverseInterval == 0 || _inversesStale;
         // gamma is re-chosen at k = T2 + 1, 2 T2 + 1, ...: with T2 = T3 that is exactly when the inverses are due for
         // their refresh anyway, so the trial that keeps gamma doubles as the refresh.
         bool adaptGamma = o.AdaptGamma && o.StepSize == StepSizeRule.QuadraticModel && k > 1 && (k - 1) % o.GammaInterval == 0;
-        if (refresh && !adaptGamma) RefreshInverses(Gamma);
-
         var sample = o.StepSize != StepSizeRule.QuadraticModel ? null
             : new QuadraticSample(forward, quadraticGraph is null ? Rows(inputs, quadraticRows) : null, quadraticGraph);
         QuadraticModel.Solution solution;
-        if (adaptGamma) solution = ChooseGamma(sample!);
-        else
+        try
         {
-            ComputeDirection();
-            solution = ChooseStep(sample);
+            if (refresh && !adaptGamma) RefreshInverses(Gamma);
+            if (adaptGamma) solution = ChooseGamma(sample!);
+            else
+            {
+                ComputeDirection();
+                solution = ChooseStep(sample);
+            }
+        }
+        catch (LinalgException e)
+        {
+            // Some block's factors are beyond repair (its statistics were reset): no update this step.
+            return Reject(loss, objective, "curvature inverse failed: " + e.Message, rollback: false);
         }
 
         // delta = alpha Delta + mu delta0
@@ -237,7 +247,18 @@ public sealed partial class KfacOptimizer
         ParameterVectors.Fill(_previous, 0);
         Lambda = Math.Clamp(Lambda / Options.Omega1, Options.MinLambda, Options.MaxLambda);
         Gamma = Math.Clamp(Gamma / Options.Omega2, Options.MinGamma, Options.MaxGamma);
-        if (_blocks is not null && _blocks.All(b => b.UpdateCount > 0)) RefreshInverses(Gamma);
+        if (_blocks is not null && _blocks.All(b => b.UpdateCount > 0))
+        {
+            try
+            {
+                RefreshInverses(Gamma);
+            }
+            catch (LinalgException)
+            {
+                // That block's statistics were reset; the next step refreshes again.
+            }
+        }
+        else _inversesStale = true;
         return new KfacStepResult { Loss = loss, Objective = objective, Lambda = Lambda, Gamma = Gamma, Rejected = true, RejectionReason = reason };
     }
 }
