@@ -7,9 +7,11 @@ namespace Kfac.Linalg;
 /// <summary>
 /// In-place inverse of a lower triangular matrix, W = L^-1 (LAPACK dtrtri, uplo = 'L'), row-major.
 /// Block rows are produced top to bottom from L W = I: for block row K,
-///   W_KK = L_KK^-1,   W_KJ = -L_KK^-1 * sum_{J&lt;=I&lt;K} L_KI W_IJ   (J &lt; K),
-/// and each sum is one GEMM over the lower triangular W, so the n^3/3 flops are GEMM up to O(n^2 nb).
-/// Processing J in increasing order lets W_KJ overwrite L_KJ: later blocks J' &gt; J only read L_KI, I &gt;= J'.
+///   W_KK = L_KK^-1,   W_K,0:k = -W_KK * (L_K,0:k W_0:k,0:k),
+/// where the product C = L_K,0:k W_0:k,0:k is one GEMM per block column J over the rows I = J..K-1 where W_IJ is
+/// nonzero, and the final multiply by -W_KK is one GEMM over the whole block row. So the n^3/3 flops are GEMM up to
+/// the O(n nb^2) of the diagonal blocks. W_KK is inverted first into a scratch block; C lives in scratch too, so
+/// block row K of L is read in full before it is overwritten.
 /// </summary>
 internal static class TriangularInverse
 {
@@ -20,29 +22,33 @@ internal static class TriangularInverse
     {
         if (n == 0) return;
         int nb = Math.Min(Math.Max(1, blockSize), n);
-        T[] buffer = ArrayPool<T>.Shared.Rent(nb * nb);
+        T[] buffer = ArrayPool<T>.Shared.Rent(nb * nb + nb * n);
         try
         {
-            var c = buffer.AsSpan(0, nb * nb);
+            var d = buffer.AsSpan(0, nb * nb);          // W_KK, kb x kb with leading dimension nb
+            var c = buffer.AsSpan(nb * nb, nb * n);     // C, kb x k with leading dimension n
             for (int k = 0; k < n; k += nb)
             {
                 int kb = Math.Min(nb, n - k);
-                for (int j = 0; j < k; j += nb)
+                for (int i = 0; i < kb; i++)
                 {
-                    // C = sum_{I = J..K-1} L_KI W_IJ: (kb x (k - j)) times ((k - j) x nb).
-                    Blas.Gemm(false, false, kb, nb, k - j, T.One, l.Slice(k * ldl + j), ldl,
-                        l.Slice(j * ldl + j), ldl, T.Zero, c, nb, maxThreads);
-                    // Y = L_KK^-1 C (forward substitution with the still-untouched L_KK), then W_KJ = -Y.
-                    for (int i = 0; i < kb; i++)
-                    {
-                        var ci = c.Slice(i * nb, nb);
-                        for (int p = 0; p < i; p++)
-                            TensorPrimitives.MultiplyAdd<T>(c.Slice(p * nb, nb), -l[(k + i) * ldl + k + p], ci, ci);
-                        TensorPrimitives.Divide<T>(ci, l[(k + i) * ldl + k + i], ci);
-                    }
-                    for (int i = 0; i < kb; i++) TensorPrimitives.Negate<T>(c.Slice(i * nb, nb), l.Slice((k + i) * ldl + j, nb));
+                    l.Slice((k + i) * ldl + k, i + 1).CopyTo(d.Slice(i * nb, i + 1));
+                    d.Slice(i * nb + i + 1, kb - i - 1).Clear();
                 }
-                InvertDiagonalBlock(l.Slice(k * ldl + k), kb, ldl);
+                InvertDiagonalBlock(d, kb, nb);
+                if (k > 0)
+                {
+                    for (int j = 0; j < k; j += nb)
+                    {
+                        int jb = Math.Min(nb, k - j);
+                        // C_J = sum_{I = J..K-1} L_KI W_IJ: (kb x (k - j)) times ((k - j) x jb).
+                        Blas.Gemm(false, false, kb, jb, k - j, T.One, l.Slice(k * ldl + j), ldl,
+                            l.Slice(j * ldl + j), ldl, T.Zero, c.Slice(j), n, maxThreads);
+                    }
+                    // W_K,0:k = -W_KK C.
+                    Blas.Gemm(false, false, kb, k, kb, -T.One, d, nb, c, n, T.Zero, l.Slice(k * ldl), ldl, maxThreads);
+                }
+                for (int i = 0; i < kb; i++) d.Slice(i * nb, i + 1).CopyTo(l.Slice((k + i) * ldl + k, i + 1));
             }
         }
         finally
