@@ -26,7 +26,6 @@ public sealed partial class KfacOptimizer
     private readonly Tensor[] _direction;      // Delta
     private Tensor[]? _keptDirection;          // the best gamma trial's Delta (allocated on the first trial)
     private readonly Tensor[] _previous;       // delta0, the last applied update
-    private readonly Tensor[] _update;         // delta
     private readonly Tensor[] _gradient;       // grad h = grad loss + eta theta
     private readonly Tensor[] _backup;         // theta before the last update (for rejection)
     private readonly CurvatureRecorder _recorder = new();
@@ -50,7 +49,6 @@ public sealed partial class KfacOptimizer
         _parameters = parameters.ToArray();
         _direction = ParameterVectors.ZerosLike(_parameters);
         _previous = ParameterVectors.ZerosLike(_parameters);
-        _update = ParameterVectors.ZerosLike(_parameters);
         _gradient = ParameterVectors.ZerosLike(_parameters);
         _backup = ParameterVectors.ZerosLike(_parameters);
         _rng = new RandomStream(Options.Seed);
@@ -179,15 +177,14 @@ public sealed partial class KfacOptimizer
             return Reject(loss, objective, "curvature inverse failed: " + e.Message, rollback: false);
         }
 
-        // delta = alpha Delta + mu delta0
+        // delta = alpha Delta + mu delta0, formed in place over delta0 (which it replaces as the next step's
+        // previous update; a rejection clears it anyway), so the update costs four passes over the parameters.
         t0 = Stopwatch.GetTimestamp();
-        ParameterVectors.Copy(_direction, _update);
-        ParameterVectors.Axpby(solution.Mu, _previous, solution.Alpha, _update);
-        if (!ParameterVectors.AllFinite(_update)) return Reject(loss, objective, "non-finite update", rollback: false);
+        ParameterVectors.Axpby(solution.Alpha, _direction, solution.Mu, _previous);
+        if (!ParameterVectors.AllFinite(_previous)) return Reject(loss, objective, "non-finite update", rollback: false);
 
         ParameterVectors.Copy(_parameters, _backup);
-        using (GradMode.Disable()) ParameterVectors.Axpby(1, _update, 1, _parameters);
-        ParameterVectors.Copy(_update, _previous);
+        using (GradMode.Disable()) ParameterVectors.Axpby(1, _previous, 1, _parameters);
         Timings.Add(KfacPhase.Update, t0);
 
         double rho = double.NaN;
