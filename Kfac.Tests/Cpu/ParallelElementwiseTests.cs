@@ -77,4 +77,21 @@ public class ParallelElementwiseTests
         yv = y.ToArray<float>();
         for (int i = 0; i < xv.Length; i++) Assert.That(yv[i], Is.EqualTo(3 * xv[i] + 1).Within(1e-5));
     }
+
+    /// <summary>The backend dot product of long float vectors (float chunks accumulated in double) against a plain
+    /// double loop, odd lengths included; and it is deterministic.</summary>
+    [TestCase(1000)]
+    [TestCase(131072)]
+    [TestCase(1_000_003)]
+    public void DotOfLongVectorsMatchesADoubleLoopAndIsDeterministic(int n)
+    {
+        var x = Random(11, n);
+        var y = Random(12, n);
+        var xv = x.ToArray<float>(); var yv = y.ToArray<float>();
+        double expected = 0;
+        for (int i = 0; i < n; i++) expected += (double)xv[i] * yv[i];
+        double actual = x.Backend.Dot(x, y);
+        Assert.That(actual, Is.EqualTo(expected).Within(1e-5 * Math.Sqrt(n)), "float products summed in chunks");
+        for (int r = 0; r < 5; r++) Assert.That(x.Backend.Dot(x, y), Is.EqualTo(actual), "same bits every call");
+    }
 }
