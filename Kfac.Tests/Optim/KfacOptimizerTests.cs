@@ -126,6 +126,43 @@ public class KfacOptimizerTests
         Assert.That(results[^1].Loss, Is.LessThan(results[0].Loss));
     }
 
+    /// <summary>After a gamma-trial step the cached inverses are exactly those of a fresh refresh at the chosen gamma,
+    /// whether the winner was the last candidate tried or was kept aside and restored (KeepInverse).</summary>
+    [TestCase(DampingStyle.FactoredTikhonov)]
+    [TestCase(DampingStyle.Eigenbasis)]
+    public void GammaTrialsLeaveTheInversesOfTheChosenGamma(DampingStyle damping)
+    {
+        var (x, t) = TeacherData(96, 10);
+        var net = Student(11);
+        var kfac = new KfacOptimizer(net.Parameters(), new SoftmaxCrossEntropy(),
+            new KfacOptions { InitialLambda = 1, GammaInterval = 4, InverseInterval = 4, Damping = damping });
+        int trialSteps = 0, moved = 0;
+        for (int k = 1; k <= 13; k++)
+        {
+            double before = kfac.Gamma;
+            KfacStepResult r;
+            using (TensorScope.Begin()) r = kfac.Step(net.Forward, x, t);
+            Assert.That(r.Rejected, Is.False, r.RejectionReason);
+            if (k == 1 || (k - 1) % 4 != 0) continue;
+            trialSteps++;
+            if (kfac.Gamma != before) moved++; // the winner was not the last candidate: its inverse was restored
+            foreach (var block in kfac.Blocks)
+            {
+                Assert.That(block.InverseDamping, Is.EqualTo(kfac.Gamma), block.Description);
+                var v = block.Parameters.Select((p, i) => Tensor.RandN(p.Shape, new System.Random(100 + i))).ToArray();
+                var cached = block.Parameters.Select(p => Tensor.Zeros(p.Shape)).ToArray();
+                var fresh = block.Parameters.Select(p => Tensor.Zeros(p.Shape)).ToArray();
+                block.MultiplyByDampedPower(v, cached, -1);
+                block.RefreshInverse(kfac.Gamma);
+                block.MultiplyByDampedPower(v, fresh, -1);
+                for (int i = 0; i < v.Length; i++)
+                    Assert.That(cached[i].ToArray<float>(), Is.EqualTo(fresh[i].ToArray<float>()), $"step {k}, {block.Description}, tensor {i}");
+            }
+        }
+        Assert.That(trialSteps, Is.EqualTo(3));
+        Assert.That(moved, Is.GreaterThan(0), "some trial restored a kept inverse");
+    }
+
     [Test]
     public void NonFiniteLossRejectsTheStepAndLeavesTheWeightsFinite()
     {
