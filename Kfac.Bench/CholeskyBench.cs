@@ -168,11 +168,7 @@ internal sealed class SpdInversePhasesBench : IBenchCommand
             var guards = LinalgBenchOptions.Median(o, () => { }, () =>
             {
                 MatrixChecks.Finite<float>(a, n, n, n, "a");
-                for (int i = 0; i < n; i++)
-                {
-                    for (int j = 0; j < i; j++) l[i * n + j] = l[j * n + i] = 0.5f * (a[i * n + j] + a[j * n + i]);
-                    l[i * n + i] = a[i * n + i];
-                }
+                GuardedSpdInverse.SymmetrizedDamped<float, float>(a, n, 0, l);
                 foreach (float v in inv) if (!float.IsFinite(v)) throw new InvalidOperationException();
                 inv.AsSpan().CopyTo(l);
             });

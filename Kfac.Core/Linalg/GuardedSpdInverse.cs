@@ -117,17 +117,24 @@ public static class GuardedSpdInverse
     }
 
     /// <summary>w = (A + A^T)/2 + d I, computed in the destination precision.</summary>
-    private static void SymmetrizedDamped<TIn, TOut>(ReadOnlySpan<TIn> a, int n, double d, Span<TOut> w)
+    internal static void SymmetrizedDamped<TIn, TOut>(ReadOnlySpan<TIn> a, int n, double d, Span<TOut> w)
         where TIn : unmanaged, IFloatingPointIeee754<TIn>
         where TOut : unmanaged, IFloatingPointIeee754<TOut>
     {
         TOut half = TOut.CreateTruncating(0.5), damping = TOut.CreateTruncating(d);
-        for (int i = 0; i < n; i++)
+        // In Tile x Tile blocks of the lower triangle, so the transposed reads and writes stay in cache.
+        for (int bi = 0; bi < n; bi += Spd.Tile)
         {
-            for (int j = 0; j < i; j++)
-                w[i * n + j] = w[j * n + i] = half * (TOut.CreateTruncating(a[i * n + j]) + TOut.CreateTruncating(a[j * n + i]));
-            w[i * n + i] = TOut.CreateTruncating(a[i * n + i]) + damping;
+            int iEnd = Math.Min(bi + Spd.Tile, n);
+            for (int bj = 0; bj <= bi; bj += Spd.Tile)
+                for (int i = bi; i < iEnd; i++)
+                {
+                    int jEnd = Math.Min(bj + Spd.Tile, i);
+                    for (int j = bj; j < jEnd; j++)
+                        w[i * n + j] = w[j * n + i] = half * (TOut.CreateTruncating(a[i * n + j]) + TOut.CreateTruncating(a[j * n + i]));
+                }
         }
+        for (int i = 0; i < n; i++) w[i * n + i] = TOut.CreateTruncating(a[i * n + i]) + damping;
     }
 
     private static bool AllFinite(ReadOnlySpan<float> x)
