@@ -15,8 +15,7 @@ public sealed class DiagonalBlock : CurvatureBlock
     public DiagonalBlock(LayerTag tag) : base([tag])
     {
         _tag = tag;
-        _source = tag as IPerExampleGradients
-            ?? throw new ArgumentException($"{tag} does not provide per-example gradients (IPerExampleGradients)", nameof(tag));
+        _source = PerExampleGradientSource.Of(tag);
         var like = tag.Parameters[0];
         int p = _source.ParameterCount;
         using var outside = TensorScope.Suspend();

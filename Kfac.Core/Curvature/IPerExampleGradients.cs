@@ -31,3 +31,12 @@ public interface IPerExampleGradients
     /// </summary>
     void PerExampleGradients(LayerCapture capture, Tensor outputGradient, Tensor result);
 }
+
+/// <summary>The check both dense parameter blocks make of their tag.</summary>
+internal static class PerExampleGradientSource
+{
+    /// <summary><paramref name="tag"/> as a per-example gradient source, or an ArgumentException naming it.</summary>
+    public static IPerExampleGradients Of(LayerTag tag) =>
+        tag as IPerExampleGradients
+        ?? throw new ArgumentException($"{tag} does not provide per-example gradients (IPerExampleGradients)", nameof(tag));
+}
