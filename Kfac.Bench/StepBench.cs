@@ -137,6 +137,7 @@ internal sealed class StepBench : IBenchCommand
                 StatisticsFraction = args.Double("stats-fraction", 1),
                 QuadraticModelFraction = args.Double("quad-fraction", 1),
                 InverseInterval = args.Int("inverse-interval", 20),
+                StatisticsInterval = args.Int("stats-interval", 1),
                 Structure = args.Flag("tridiagonal") ? CurvatureStructure.BlockTridiagonal : CurvatureStructure.BlockDiagonal,
             })),
             _ => throw new ArgumentException($"--optimizer must be sgd, momentum, adam or kfac, got '{optimizer}'"),

@@ -32,6 +32,25 @@ public sealed partial class IlgpuBackend
         else Gemm(_f32, V<float>(a, nameof(a)), V<float>(b, nameof(b)), V<float>(c, nameof(c)), g, alpha, beta);
     }
 
+    public void Gemm(bool transA, bool transB, int m, int n, int k, double alpha, MatrixView a, MatrixView b, double beta, MatrixView c)
+    {
+        a.Check(transA ? k : m, transA ? m : k, nameof(a), "op(A)");
+        b.Check(transB ? n : k, transB ? k : n, nameof(b), "op(B)");
+        c.Check(m, n, nameof(c), "C");
+        SameDType(a.Tensor, c.Tensor, nameof(a), nameof(c));
+        SameDType(b.Tensor, c.Tensor, nameof(b), nameof(c));
+        if (m == 0 || n == 0) return;
+        var g = new GemmArgs
+        {
+            M = m, N = n, K = k,
+            AOffset = a.Offset, Lda = a.Ld, TransA = transA ? 1 : 0,
+            BOffset = b.Offset, Ldb = b.Ld, TransB = transB ? 1 : 0,
+            COffset = c.Offset, Ldc = c.Ld,
+        };
+        if (IsDouble(c.Tensor)) Gemm(_f64, V<double>(a.Tensor, nameof(a)), V<double>(b.Tensor, nameof(b)), V<double>(c.Tensor, nameof(c)), g, alpha, beta);
+        else Gemm(_f32, V<float>(a.Tensor, nameof(a)), V<float>(b.Tensor, nameof(b)), V<float>(c.Tensor, nameof(c)), g, alpha, beta);
+    }
+
     /// <summary>A GEMM on sub-matrices (offsets and leading dimensions in <paramref name="g"/>); used by SpdInverse too.</summary>
     private void Gemm<T, TReal>(KernelSet<T, TReal> kernels, ArrayView<T> a, ArrayView<T> b, ArrayView<T> c, GemmArgs g, double alpha, double beta)
         where T : unmanaged, INumber<T>

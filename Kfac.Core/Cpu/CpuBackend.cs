@@ -75,6 +75,22 @@ internal sealed partial class CpuBackend(Device device) : IBackend
             Cpu.Gemm.Sgemm(transA, transB, m, n, k, (float)alpha, S<float>(a), lda, S<float>(b), ldb, (float)beta, S<float>(c), n);
     }
 
+    public void Gemm(bool transA, bool transB, int m, int n, int k, double alpha, MatrixView a, MatrixView b, double beta, MatrixView c)
+    {
+        a.Check(transA ? k : m, transA ? m : k, nameof(a), "op(A)");
+        b.Check(transB ? n : k, transB ? k : n, nameof(b), "op(B)");
+        c.Check(m, n, nameof(c), "C");
+        if (a.Tensor.DType != c.Tensor.DType || b.Tensor.DType != c.Tensor.DType)
+            throw new ArgumentException($"Gemm on views: 'a' is {a.Tensor.DType}, 'b' {b.Tensor.DType}, 'c' {c.Tensor.DType}; they must match", nameof(c));
+        if (m == 0 || n == 0) return;
+        if (IsDouble(c.Tensor))
+            Cpu.Gemm.Dgemm(transA, transB, m, n, k, alpha, S<double>(a.Tensor)[a.Offset..], a.Ld, S<double>(b.Tensor)[b.Offset..], b.Ld,
+                beta, S<double>(c.Tensor)[c.Offset..], c.Ld);
+        else
+            Cpu.Gemm.Sgemm(transA, transB, m, n, k, (float)alpha, S<float>(a.Tensor)[a.Offset..], a.Ld, S<float>(b.Tensor)[b.Offset..], b.Ld,
+                (float)beta, S<float>(c.Tensor)[c.Offset..], c.Ld);
+    }
+
     public void Transpose(Tensor x, int rows, int cols, Tensor y)
     {
         if (IsDouble(x)) Transpose(S<double>(x), rows, cols, S<double>(y));

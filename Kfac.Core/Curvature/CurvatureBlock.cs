@@ -148,10 +148,11 @@ public abstract class CurvatureBlock
     /// <summary>The rest of the cached inverse (pi, an eigendecomposition replaced at each refresh), kept by reference.</summary>
     protected virtual object? InverseState { get => null; set { } }
 
-    /// <summary>result = (block + damping)^power vector, with power 1 (uses the current statistics and the damping
-    /// of the last refresh) or -1 (uses the cached inverse). Vectors are lists of tensors shaped like
-    /// <see cref="Parameters"/>.</summary>
-    public void MultiplyByDampedPower(IReadOnlyList<Tensor> vector, IReadOnlyList<Tensor> result, double power)
+    /// <summary>result = scale (block + damping)^power vector, with power 1 (uses the current statistics and the
+    /// damping of the last refresh) or -1 (uses the cached inverse). Vectors are lists of tensors shaped like
+    /// <see cref="Parameters"/>; <paramref name="scale"/> costs nothing extra where it folds into a GEMM (the
+    /// optimizer asks for -F^-1 grad directly).</summary>
+    public void MultiplyByDampedPower(IReadOnlyList<Tensor> vector, IReadOnlyList<Tensor> result, double power, double scale = 1)
     {
         var ps = Parameters;
         CheckVector(vector, ps, nameof(vector));
@@ -159,7 +160,15 @@ public abstract class CurvatureBlock
         if (power != 1 && power != -1 && !SupportsPower(power))
             throw new ArgumentOutOfRangeException(nameof(power), power, $"{Description} supports damped powers 1 and -1");
         if (!HasInverse) throw new InvalidOperationException($"{Description}: call RefreshInverse before multiplying by a damped power");
-        ApplyDampedPower(vector, result, power);
+        if (!double.IsFinite(scale)) throw new ArgumentOutOfRangeException(nameof(scale), scale, "must be finite");
+        ApplyDampedPower(vector, result, power, scale);
+    }
+
+    /// <summary>result *= scale (for blocks whose product has no GEMM to fold the scale into).</summary>
+    protected static void ScaleInPlace(IReadOnlyList<Tensor> result, double scale)
+    {
+        if (scale == 1) return;
+        foreach (var r in result) r.Backend.Affine(r, scale, 0, r);
     }
 
     private void CheckVector(IReadOnlyList<Tensor> v, IReadOnlyList<Tensor> ps, string name)
@@ -178,7 +187,7 @@ public abstract class CurvatureBlock
 
     protected abstract void ComputeInverse(double gamma);
 
-    protected abstract void ApplyDampedPower(IReadOnlyList<Tensor> vector, IReadOnlyList<Tensor> result, double power);
+    protected abstract void ApplyDampedPower(IReadOnlyList<Tensor> vector, IReadOnlyList<Tensor> result, double power, double scale);
 
     /// <summary>The block's persistent state (factors, cached inverses) by name, for checkpoints.</summary>
     public abstract IEnumerable<(string Name, Tensor Value)> StateTensors();

@@ -70,18 +70,19 @@ public sealed class DiagonalBlock : CurvatureBlock
         backend.Binary(BinaryOp.Div, _ones, damped, _inverse, Elementwise(P), false);
     }
 
-    protected override void ApplyDampedPower(IReadOnlyList<Tensor> vector, IReadOnlyList<Tensor> result, double power)
+    protected override void ApplyDampedPower(IReadOnlyList<Tensor> vector, IReadOnlyList<Tensor> result, double power, double scale)
     {
         var backend = _d.Backend;
         var v = Tensor.Empty(new Shape(P), _d.DType, _d.Device);
         FlatParameters.Pack(vector, v);
-        var scale = _inverse;
+        var factor = _inverse;
         if (power > 0)
         {
-            scale = Tensor.Empty(_d.Shape, _d.DType, _d.Device);
-            backend.Affine(_d, 1, InverseDamping * InverseDamping, scale);
+            factor = Tensor.Empty(_d.Shape, _d.DType, _d.Device);
+            backend.Affine(_d, 1, InverseDamping * InverseDamping, factor);
         }
-        backend.Binary(BinaryOp.Mul, scale, v, v, Elementwise(P), false);
+        backend.Binary(BinaryOp.Mul, factor, v, v, Elementwise(P), false);
+        if (scale != 1) backend.Affine(v, scale, 0, v);
         FlatParameters.Unpack(v, result);
     }
 

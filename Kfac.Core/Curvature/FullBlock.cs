@@ -58,18 +58,18 @@ public sealed class FullBlock : CurvatureBlock
 
     protected override void ComputeInverse(double gamma) => _f.Backend.SpdInverse(_f, P, gamma * gamma, _inverse);
 
-    protected override void ApplyDampedPower(IReadOnlyList<Tensor> vector, IReadOnlyList<Tensor> result, double power)
+    protected override void ApplyDampedPower(IReadOnlyList<Tensor> vector, IReadOnlyList<Tensor> result, double power, double scale)
     {
         var backend = _f.Backend;
         var v = Tensor.Empty(new Shape(P), _f.DType, _f.Device);
         FlatParameters.Pack(vector, v);
         var r = Tensor.Empty(new Shape(P), _f.DType, _f.Device);
-        if (power < 0) backend.Gemm(false, false, P, 1, P, 1, _inverse, v, 0, r);
+        if (power < 0) backend.Gemm(false, false, P, 1, P, scale, _inverse, v, 0, r);
         else
         {
-            // (F + gamma^2 I) v
+            // s (F + gamma^2 I) v
             backend.Copy(v, r);
-            backend.Gemm(false, false, P, 1, P, 1, _f, v, InverseDamping * InverseDamping, r);
+            backend.Gemm(false, false, P, 1, P, scale, _f, v, scale * InverseDamping * InverseDamping, r);
         }
         FlatParameters.Unpack(r, result);
     }

@@ -134,7 +134,7 @@ public sealed class KfcBlock : CurvatureBlock
 
     protected override bool SupportsPower(double power) => Damping == DampingStyle.Eigenbasis;
 
-    protected override void ApplyDampedPower(IReadOnlyList<Tensor> vector, IReadOnlyList<Tensor> result, double power)
+    protected override void ApplyDampedPower(IReadOnlyList<Tensor> vector, IReadOnlyList<Tensor> result, double power, double scale)
     {
         var backend = _a.Backend;
         if (Damping == DampingStyle.Eigenbasis)
@@ -143,6 +143,7 @@ public sealed class KfcBlock : CurvatureBlock
             var uc = _tag.HasBias ? Tensor.Empty(vc.Shape, vc.DType, vc.Device) : result[0];
             _eigen!.Apply(vc, uc, power);
             if (_tag.HasBias) WeightBiasMatrix.Split(uc, result, DOut, _tag.PatchSize);
+            ScaleInPlace(result, scale);
             return;
         }
         Tensor left, right;
@@ -160,13 +161,8 @@ public sealed class KfcBlock : CurvatureBlock
             backend.Affine(_a, Locations, 0, right);
             backend.AddToDiagonal(right, DIn, FactoredDamping.InputDamping(Pi, InverseDamping));
         }
-        // U = left V right with V = [W (Cout x Cin kh kw) | b]
-        var v = WeightBiasMatrix.Combine(vector, DOut, _tag.PatchSize);
-        var tmp = Tensor.Empty(v.Shape, v.DType, v.Device);
-        backend.Gemm(false, false, DOut, DIn, DOut, 1, left, v, 0, tmp);
-        var u = _tag.HasBias ? Tensor.Empty(v.Shape, v.DType, v.Device) : result[0];
-        backend.Gemm(false, false, DOut, DIn, DIn, 1, tmp, right, 0, u);
-        if (_tag.HasBias) WeightBiasMatrix.Split(u, result, DOut, _tag.PatchSize);
+        // U = scale left V right with V = [W (Cout x Cin kh kw) | b]
+        WeightBiasMatrix.MultiplyKronecker(left, right, vector, result, DOut, _tag.PatchSize, scale);
     }
 
     public override IEnumerable<(string Name, Tensor Value)> StateTensors()

@@ -108,7 +108,7 @@ public sealed class KroneckerFactoredBlock : CurvatureBlock
 
     protected override bool SupportsPower(double power) => Damping == DampingStyle.Eigenbasis;
 
-    protected override void ApplyDampedPower(IReadOnlyList<Tensor> vector, IReadOnlyList<Tensor> result, double power)
+    protected override void ApplyDampedPower(IReadOnlyList<Tensor> vector, IReadOnlyList<Tensor> result, double power, double scale)
     {
         if (Damping == DampingStyle.Eigenbasis)
         {
@@ -116,6 +116,7 @@ public sealed class KroneckerFactoredBlock : CurvatureBlock
             var uc = _tag.HasBias ? Tensor.Empty(vc.Shape, vc.DType, vc.Device) : result[0];
             _eigen!.Apply(vc, uc, power);
             if (_tag.HasBias) Split(uc, result);
+            ScaleInPlace(result, scale);
             return;
         }
         var backend = _a!.Backend;
@@ -132,13 +133,8 @@ public sealed class KroneckerFactoredBlock : CurvatureBlock
             right = _a.Clone();
             backend.AddToDiagonal(right, DIn, FactoredDamping.InputDamping(Pi, InverseDamping));
         }
-        // U = left [dW | db] right
-        var v = Combine(vector);
-        var t = Tensor.Empty(v.Shape, v.DType, v.Device);
-        backend.Gemm(false, false, DOut, DIn, DOut, 1, left, v, 0, t);
-        var u = _tag.HasBias ? Tensor.Empty(v.Shape, v.DType, v.Device) : result[0];
-        backend.Gemm(false, false, DOut, DIn, DIn, 1, t, right, 0, u);
-        if (_tag.HasBias) Split(u, result);
+        // U = scale left [dW | db] right
+        WeightBiasMatrix.MultiplyKronecker(left, right, vector, result, DOut, _tag.InFeatures, scale);
     }
 
     /// <summary>[dW | db] as one [out, in + 1] matrix (dW itself without a bias).</summary>

@@ -186,11 +186,13 @@ public sealed class TridiagonalChain : CurvatureBlock
         return HostMatrix.Transpose(pt, n, r);
     }
 
-    protected override void ApplyDampedPower(IReadOnlyList<Tensor> vector, IReadOnlyList<Tensor> result, double power)
+    protected override void ApplyDampedPower(IReadOnlyList<Tensor> vector, IReadOnlyList<Tensor> result, double power, double scale)
     {
         var inv = _inverse!;
         var v = ReadLayers(vector);
         var output = power < 0 ? ApplyInverse(inv, v) : ApplyForward(inv, v);
+        foreach (var layer in output)
+            for (int k = 0; k < layer.Length; k++) layer[k] *= scale;
         WriteLayers(output, result);
     }
 

@@ -75,6 +75,10 @@ public interface IBackend
     /// <summary>C = alpha op(A) op(B) + beta C with op(A) m x k, op(B) k x n, all row-major and tight.</summary>
     void Gemm(bool transA, bool transB, int m, int n, int k, double alpha, Tensor a, Tensor b, double beta, Tensor c);
 
+    /// <summary>C = alpha op(A) op(B) + beta C on sub-matrices: each view gives its matrix AS STORED (A is k x m
+    /// when transA, B is n x k when transB) by offset and row stride. C must not overlap A or B.</summary>
+    void Gemm(bool transA, bool transB, int m, int n, int k, double alpha, MatrixView a, MatrixView b, double beta, MatrixView c);
+
     void Unary(UnaryOp op, Tensor x, Tensor y);
 
     /// <summary>dx (+)= dy * f'(x), where the derivative may be computed from x or from y = f(x).

@@ -140,6 +140,60 @@ public abstract class BackendContractTests
         }
     }
 
+    /// <summary>Sub-matrix GEMM: A, B and C are blocks inside larger tensors (offset, row stride > columns); the
+    /// result equals the tight GEMM on the blocks, and C's elements outside its block are untouched.</summary>
+    [Test]
+    public void GemmOnViewsMatchesTheReference([Values] DType dtype, [Values] bool transA, [Values] bool transB)
+    {
+        var rng = new Random(11 + (transA ? 1 : 0) + (transB ? 2 : 0));
+        foreach (var (m, n, k) in new[] { (1, 1, 1), (5, 1, 7), (1, 9, 4), (33, 17, 20) })
+        {
+            int ra = transA ? k : m, ca = transA ? m : k, rb = transB ? n : k, cb = transB ? k : n;
+            var a = Stored(RandomGaussian(rng, ra * ca), dtype);
+            var b = Stored(RandomGaussian(rng, rb * cb), dtype);
+            var c0 = Stored(RandomGaussian(rng, m * n), dtype);
+            // Embed each block at an offset with 3 padding columns per row (and 2 elements of slack at the end).
+            (Tensor T, MatrixView V, double[] Host) Embed(double[] block, int rows, int cols, int offset)
+            {
+                int ld = cols + 3;
+                var host = Stored(RandomGaussian(rng, offset + rows * ld + 2), dtype);
+                for (int r = 0; r < rows; r++)
+                    for (int c = 0; c < cols; c++) host[offset + r * ld + c] = block[r * cols + c];
+                var t = Make(host, dtype, host.Length);
+                return (t, new MatrixView(t, offset, ld), host);
+            }
+            var (_, av, _) = Embed(a, ra, ca, 2);
+            var (_, bv, _) = Embed(b, rb, cb, 5);
+            var (ct, cv, cHost) = Embed(c0, m, n, 1);
+            const double alpha = -0.5, beta = 0.75;
+            B.Gemm(transA, transB, m, n, k, alpha, av, bv, beta, cv);
+            var (ab, abs) = Gemm(transA, transB, m, n, k, a, b);
+            var got = ct.ToDoubleArray();
+            var want = (double[])cHost.Clone();
+            var scale = cHost.Select(Math.Abs).ToArray();
+            for (int r = 0; r < m; r++)
+                for (int c = 0; c < n; c++)
+                {
+                    int i = 1 + r * (n + 3) + c;
+                    want[i] = alpha * ab[r * n + c] + beta * c0[r * n + c];
+                    scale[i] = Math.Abs(alpha) * abs[r * n + c] + Math.Abs(beta * c0[r * n + c]);
+                }
+            Close(got, want, Tol(dtype) * Math.Max(1, k / 8.0), $"Gemm on views ({transA}, {transB}) {m}x{n}x{k}", scale);
+        }
+    }
+
+    [Test]
+    public void GemmOnViewsRejectsAViewThatDoesNotFit()
+    {
+        var a = Filled(1, DType.Float32, 4, 4);
+        var c = Filled(0, DType.Float32, 4, 4);
+        // a 3 x 3 op(B) at offset 2 with ld 4 ends at 2 + 2 * 4 + 3 = 13 <= 16: fits; at offset 6 it reaches 17.
+        Assert.That(() => B.Gemm(false, false, 3, 3, 3, 1, new MatrixView(a, 0, 4), new MatrixView(a, 6, 4), 0, new MatrixView(c, 0, 4)),
+            Throws.ArgumentException.With.Message.Contain("'b'").And.Message.Contain("[4, 4]").And.Message.Contain("17"));
+        Assert.That(() => B.Gemm(false, false, 3, 3, 3, 1, new MatrixView(a, 0, 2), new MatrixView(a, 0, 4), 0, new MatrixView(c, 0, 4)),
+            Throws.ArgumentException.With.Message.Contain("'a'").And.Message.Contain("ld 2"));
+    }
+
     private static int Size(int raw, int max) => 1 + (int)((uint)raw % (uint)max);
 
     /// <summary>Random shapes (1..40 on each axis, any transposes): the tile edges fall anywhere.</summary>

@@ -13,6 +13,11 @@ internal static unsafe class GemmRunner
             Scale(pr.C, pr.M, pr.N, pr.Ldc, pr.Beta, pr.LowerOnly);
             return;
         }
+        if (pr.N == 1 && !pr.LowerOnly)
+        {
+            Gemv.Run(pr);
+            return;
+        }
         int threads = CpuParallel.ResolveThreads(maxThreads);
         switch (GemmKernels.Select<T>())
         {

@@ -109,13 +109,11 @@ public sealed partial class KfacOptimizer
         long t0 = Stopwatch.GetTimestamp();
         for (int b = 0; b < _blocks!.Count; b++)
         {
-            _blocks[b].MultiplyByDampedPower(_blockGradients![b], _blockDirections![b], -1);
+            _blocks[b].MultiplyByDampedPower(_blockGradients![b], _blockDirections![b], -1, scale: -1);
         }
-        foreach (var d in _direction) d.Backend.Affine(d, -1, 0, d);
         Timings.Add(KfacPhase.Direction, t0);
     }
 
-    /// <summary>alpha and mu for the current Delta under the configured rule.</summary>
     /// <summary>Where the quadratic model's Jacobian-vector products come from: forward mode replayed over a graph
     /// recorded this step on the model's rows (no second primal pass), or a fresh forward pass on them.</summary>
     private sealed record QuadraticSample(Func<Tensor, Tensor> Forward, Tensor? Inputs, Tensor? Graph);
@@ -137,7 +135,24 @@ public sealed partial class KfacOptimizer
         return FisherProducts.JacobianVectorProduct(sample.Forward, _parameters, x, v);
     }
 
-    private QuadraticModel.Solution ChooseStep(QuadraticSample? sample)
+    /// <summary>J delta0 and the model's terms that involve only delta0 and the gradient: the same for every gamma
+    /// trial of a step, so they are computed once per step.</summary>
+    private sealed record PreviousTerms(Tensor JPrevious, double PreviousFPrevious, double PreviousPrevious, double GradPrevious);
+
+    /// <summary>The delta0 terms, or null when momentum is off or there is no previous update yet.</summary>
+    private PreviousTerms? PreviousTermsFor(QuadraticSample sample)
+    {
+        if (!(Options.UseMomentum && Iteration > 0)) return null;
+        long t0 = Stopwatch.GetTimestamp();
+        var (jPrev, z) = JacobianVectorProduct(sample, _previous);
+        var terms = new PreviousTerms(jPrev, FisherProducts.QuadraticForm(Loss, z, jPrev, jPrev),
+            ParameterVectors.Dot(_previous, _previous), ParameterVectors.Dot(_gradient, _previous));
+        Timings.Add(KfacPhase.QuadraticModel, t0);
+        return terms;
+    }
+
+    /// <summary>alpha and mu for the current Delta under the configured rule.</summary>
+    private QuadraticModel.Solution ChooseStep(QuadraticSample? sample, PreviousTerms? previous)
     {
         var o = Options;
         double gradDelta = ParameterVectors.Dot(_gradient, _direction);
@@ -155,21 +170,17 @@ public sealed partial class KfacOptimizer
         }
 
         long t0 = Stopwatch.GetTimestamp();
-        bool momentum = o.UseMomentum && Iteration > 0;
         var (jDelta, z) = JacobianVectorProduct(sample!, _direction);
         double dFd = FisherProducts.QuadraticForm(Loss, z, jDelta, jDelta);
         double dFp = 0, pFp = 0, dp = 0, pp = 0, gp = 0;
-        if (momentum)
+        if (previous is not null)
         {
-            var (jPrev, _) = JacobianVectorProduct(sample!, _previous);
-            dFp = FisherProducts.QuadraticForm(Loss, z, jDelta, jPrev);
-            pFp = FisherProducts.QuadraticForm(Loss, z, jPrev, jPrev);
+            dFp = FisherProducts.QuadraticForm(Loss, z, jDelta, previous.JPrevious);
             dp = ParameterVectors.Dot(_direction, _previous);
-            pp = ParameterVectors.Dot(_previous, _previous);
-            gp = ParameterVectors.Dot(_gradient, _previous);
+            (pFp, pp, gp) = (previous.PreviousFPrevious, previous.PreviousPrevious, previous.GradPrevious);
         }
         var terms = new QuadraticModel.Terms(dFd, dFp, pFp, ParameterVectors.Dot(_direction, _direction), dp, pp, gradDelta, gp);
-        var solution = QuadraticModel.Solve(terms, Lambda + o.L2, momentum);
+        var solution = QuadraticModel.Solve(terms, Lambda + o.L2, previous is not null);
         Timings.Add(KfacPhase.QuadraticModel, t0);
         return solution;
     }
@@ -192,13 +203,14 @@ public sealed partial class KfacOptimizer
         double bestGamma = Gamma, bestValue = double.PositiveInfinity;
         QuadraticModel.Solution best = default, last = default;
         bool bestKept = false;
+        var previous = PreviousTermsFor(sample); // outside the trials' scopes: J delta0 serves all three
         for (int c = 0; c < candidates.Length; c++)
         {
             double g = candidates[c];
             using var candidateScope = TensorScope.Begin(); // each trial's temporaries go back to the pool
             RefreshInverses(g);
             ComputeDirection();
-            last = ChooseStep(sample);
+            last = ChooseStep(sample, previous);
             if (last.Value < bestValue)
             {
                 bestValue = last.Value;

@@ -158,8 +158,21 @@ public sealed partial class KfacOptimizer
         // gamma is re-chosen at k = T2 + 1, 2 T2 + 1, ...: with T2 = T3 that is exactly when the inverses are due for
         // their refresh anyway, so the trial that keeps gamma doubles as the refresh.
         bool adaptGamma = o.AdaptGamma && o.StepSize == StepSizeRule.QuadraticModel && k > 1 && (k - 1) % o.GammaInterval == 0;
-        var sample = o.StepSize != StepSizeRule.QuadraticModel ? null
-            : new QuadraticSample(forward, quadraticGraph is null ? Rows(inputs, quadraticRows) : null, quadraticGraph);
+        QuadraticSample? sample = null;
+        if (o.StepSize == StepSizeRule.QuadraticModel)
+        {
+            var quadraticInputs = quadraticGraph is null ? Rows(inputs, quadraticRows) : null;
+            if (quadraticGraph is null && _replaySupported)
+            {
+                // No pass on exactly the model's rows this step (statistics skipped or on other rows): record one, so
+                // the products with Delta and delta0 (three of each in a gamma step) replay it instead of each
+                // recomputing the primal.
+                t0 = Stopwatch.GetTimestamp();
+                quadraticGraph = forward(quadraticInputs!);
+                Timings.Add(KfacPhase.QuadraticModel, t0);
+            }
+            sample = new QuadraticSample(forward, quadraticInputs, quadraticGraph);
+        }
         QuadraticModel.Solution solution;
         try
         {
@@ -168,7 +181,7 @@ public sealed partial class KfacOptimizer
             else
             {
                 ComputeDirection();
-                solution = ChooseStep(sample);
+                solution = ChooseStep(sample, sample is null ? null : PreviousTermsFor(sample));
             }
         }
         catch (LinalgException e)
