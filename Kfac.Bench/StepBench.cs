@@ -16,13 +16,15 @@ namespace Kfac.Bench;
 /// in the same run: the step's dense-layer GEMMs (Y = X W^T, dX = dY W, dW = dY^T X per layer) timed alone; for
 /// models with convolutions, the GEMMs of the im2col lowering as well (Y = W cols, dW = dY cols^T, dcols = W^T dY).
 /// K-FAC steps are timed over at least one full inverse period (T3) so ms_per_step_amortised includes the
-/// refreshes; its per-phase breakdown says where the time over SGD goes.
+/// refreshes; its per-phase breakdown says where the time over SGD goes. With --baseline, a second copy of the
+/// model trained by the baseline optimizer is timed in rounds alternating with the main one (each round a full
+/// K-FAC period), and the ratio is reported per round and overall: the same load falls on both sides.
 /// </summary>
 internal sealed class StepBench : IBenchCommand
 {
     public string Name => "step";
 
-    public string Description => "ms per training step: --model autoencoder|mlp|convnet|convnet-features [--batchnorm] --optimizer sgd|momentum|adam|kfac --batch N --steps N [--threads N]";
+    public string Description => "ms per training step: --model autoencoder|mlp|convnet|convnet-features [--batchnorm] --optimizer sgd|momentum|adam|kfac --batch N --steps N [--threads N] [--baseline sgd --rounds R: interleaved rounds, ratio per round]";
 
     public int Run(BenchArgs args)
     {
@@ -49,15 +51,39 @@ internal sealed class StepBench : IBenchCommand
             using (TensorScope.Begin()) step.Step(x, t);
         if (step is KfacStep kw) kw.Optimizer.Timings.Reset();
 
-        var times = new double[steps];
-        long allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < steps; i++)
+        // --baseline X: a second copy of the model trained by X, timed in rounds interleaved with the main
+        // optimizer's (each round one full period of the main one), so load on this shared machine hits both alike.
+        string? baselineName = args.String("baseline", null);
+        int rounds = args.Int("rounds", 5);
+        ITrainingStep? baseline = null;
+        if (baselineName is not null)
         {
-            long t0 = Stopwatch.GetTimestamp();
-            using (TensorScope.Begin()) step.Step(x, t);
-            times[i] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+            var (baseModel, baseLoss, _, _) = Build(modelName, batch, args.Flag("batchnorm"));
+            baseline = CreateStep(baselineName, baseModel, baseLoss, args);
+            for (int i = 0; i < warmup; i++)
+                using (TensorScope.Begin()) baseline.Step(x, t);
+            rounds = Math.Max(1, rounds);
+            // A round is one full K-FAC period (T3 and T2 steps: one refresh, one gamma adaptation, T3 / T1 lambda
+            // adaptations), so every round carries its share of the amortised work.
+            int round = step is KfacStep kr ? Math.Max(kr.Optimizer.Options.InverseInterval, kr.Optimizer.Options.GammaInterval) : Math.Max(1, steps / rounds);
+            steps = round * rounds;
         }
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
+        else rounds = 1;
+        int perRound = steps / rounds;
+
+        var times = new double[steps];
+        var baselineTimes = new double[baseline is null ? 0 : steps];
+        var roundRatios = new double[baseline is null ? 0 : rounds];
+        long allocated = 0;
+        for (int r = 0; r < rounds; r++)
+        {
+            long allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
+            TimeSteps(step, x, t, times.AsSpan(r * perRound, perRound));
+            allocated += GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
+            if (baseline is null) continue;
+            TimeSteps(baseline, x, t, baselineTimes.AsSpan(r * perRound, perRound));
+            roundRatios[r] = times.AsSpan(r * perRound, perRound).ToArray().Average() / baselineTimes.AsSpan(r * perRound, perRound).ToArray().Average();
+        }
         double mean = times.Average();
         var sorted = (double[])times.Clone();
         Array.Sort(sorted);
@@ -80,11 +106,35 @@ internal sealed class StepBench : IBenchCommand
             ["ratio_to_gemm_bound"] = Math.Round(Timing.Median(sorted) / gemmMs, 3),
             ["managed_bytes_per_step"] = allocated / steps,
         };
+        if (baseline is not null)
+        {
+            var sortedBaseline = (double[])baselineTimes.Clone();
+            Array.Sort(sortedBaseline);
+            var sortedRatios = (double[])roundRatios.Clone();
+            Array.Sort(sortedRatios);
+            fields["baseline"] = baselineName!;
+            fields["rounds"] = rounds;
+            fields["baseline_ms_per_step"] = Math.Round(Timing.Median(sortedBaseline), 2);
+            fields["baseline_ms_per_step_amortised"] = Math.Round(baselineTimes.Average(), 2);
+            fields["ratio_amortised"] = Math.Round(mean / baselineTimes.Average(), 3);
+            fields["ratio_per_round"] = string.Join(" ", roundRatios.Select(v => v.ToString("F3", System.Globalization.CultureInfo.InvariantCulture)));
+            fields["ratio_median_round"] = Math.Round(Timing.Median(sortedRatios), 3);
+        }
         if (step is KfacStep ks)
             foreach (var (phase, seconds) in ks.Optimizer.Timings.All())
                 fields["ms_" + phase.ToString().ToLowerInvariant()] = Math.Round(1000 * seconds / steps, 2);
         JsonLine.Print(json, fields);
         return 0;
+    }
+
+    private static void TimeSteps(ITrainingStep step, Tensor x, Tensor t, Span<double> times)
+    {
+        for (int i = 0; i < times.Length; i++)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            using (TensorScope.Begin()) step.Step(x, t);
+            times[i] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+        }
     }
 
     private static (Module Model, ILoss Loss, Tensor X, Tensor T) Build(string name, int batch, bool batchNorm)

@@ -21,6 +21,20 @@ public sealed partial class IlgpuBackend
         else _f32.Syrk(config, V<float>(x, nameof(x)), V<float>(c, nameof(c)), s, (float)alpha, (float)beta);
     }
 
+    public void SyrkTransposed(Tensor x, int rows, int cols, double alpha, double beta, Tensor c)
+    {
+        SameDType(x, c, nameof(x), nameof(c));
+        if (rows < 0 || cols < 0) throw new ArgumentOutOfRangeException(nameof(rows), $"SyrkTransposed: rows ({rows}) and cols ({cols}) must be >= 0");
+        AtLeast(x, (long)rows * cols, nameof(x), $"SyrkTransposed of X {rows} x {cols}");
+        AtLeast(c, (long)rows * rows, nameof(c), $"SyrkTransposed into C {rows} x {rows}");
+        if (rows == 0) return;
+        // P = X^T (cols x rows): P[p, i] = X[i * ldx + p] is the kernel's Transposed layout, and P^T P = X X^T.
+        var s = new SyrkArgs { N = rows, K = cols, Ldx = cols, Ldc = rows, Mirror = 1, Transposed = 1 };
+        var config = Policy.Tiles(rows, rows);
+        if (IsDouble(x)) _f64.Syrk(config, V<double>(x, nameof(x)), V<double>(c, nameof(c)), s, alpha, beta);
+        else _f32.Syrk(config, V<float>(x, nameof(x)), V<float>(c, nameof(c)), s, (float)alpha, (float)beta);
+    }
+
     public void CopyBlock(Tensor src, int srcOffset, int srcStride, Tensor dst, int dstOffset, int dstStride, int rows, int cols)
     {
         SameDType(src, dst, nameof(src), nameof(dst));

@@ -13,29 +13,39 @@ namespace Kfac.Cpu;
 public static unsafe class Covariance
 {
     public static void Ssyrk(int m, int n, float alpha, ReadOnlySpan<float> x, int ldx, float beta, Span<float> c, int ldc,
-        int maxThreads = 0) => Run(m, n, alpha, x, ldx, beta, c, ldc, maxThreads);
+        int maxThreads = 0) => Run(m, n, alpha, x, ldx, beta, c, ldc, maxThreads, transposed: false);
 
     public static void Dsyrk(int m, int n, double alpha, ReadOnlySpan<double> x, int ldx, double beta, Span<double> c, int ldc,
-        int maxThreads = 0) => Run(m, n, alpha, x, ldx, beta, c, ldc, maxThreads);
+        int maxThreads = 0) => Run(m, n, alpha, x, ldx, beta, c, ldc, maxThreads, transposed: false);
 
-    private static void Run<T>(int m, int n, T alpha, ReadOnlySpan<T> x, int ldx, T beta, Span<T> c, int ldc, int maxThreads)
+    /// <summary>C (n x n) = beta * C + alpha * X X^T for X n x k row-major (columns are examples), row stride ldx.</summary>
+    public static void SsyrkTransposed(int n, int k, float alpha, ReadOnlySpan<float> x, int ldx, float beta, Span<float> c, int ldc,
+        int maxThreads = 0) => Run(k, n, alpha, x, ldx, beta, c, ldc, maxThreads, transposed: true);
+
+    public static void DsyrkTransposed(int n, int k, double alpha, ReadOnlySpan<double> x, int ldx, double beta, Span<double> c, int ldc,
+        int maxThreads = 0) => Run(k, n, alpha, x, ldx, beta, c, ldc, maxThreads, transposed: true);
+
+    /// <summary>m examples of n features: X is m x n (or n x m when transposed).</summary>
+    private static void Run<T>(int m, int n, T alpha, ReadOnlySpan<T> x, int ldx, T beta, Span<T> c, int ldc, int maxThreads, bool transposed)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var ctx = new CallShape(m, n, 0, false, false, IsSyrk: true);
+        var ctx = new CallShape(m, n, 0, transposed, !transposed, IsSyrk: true);
         GemmArgs.NonNegative(m, nameof(m), ctx);
         GemmArgs.NonNegative(n, nameof(n), ctx);
         GemmArgs.MaxThreads(maxThreads);
-        GemmArgs.Matrix(nameof(x), x.Length, nameof(ldx), ldx, m, n, "X (m x n)", ctx);
+        if (transposed) GemmArgs.Matrix(nameof(x), x.Length, nameof(ldx), ldx, n, m, "X (n x k)", ctx);
+        else GemmArgs.Matrix(nameof(x), x.Length, nameof(ldx), ldx, m, n, "X (m x n)", ctx);
         GemmArgs.Matrix(nameof(c), c.Length, nameof(ldc), ldc, n, n, "C (n x n)", ctx);
         if (m > 0 && n > 0 && c.Overlaps(x))
             throw new ArgumentException($"c overlaps x: C must not alias X ({ctx})", nameof(c));
         if (n == 0) return;
         fixed (T* px = x, pc = c)
         {
-            // C = alpha * op(A) op(B) with op(A) = X^T (A = X stored m x n, transA) and op(B) = X.
+            // C = alpha * op(A) op(B) with op(A) = X^T (A = X stored m x n, transA) and op(B) = X; transposed:
+            // op(A) = X (stored n x m) and op(B) = X^T (transB).
             var pr = new GemmProblem<T>
             {
-                A = px, B = px, C = pc, Lda = ldx, Ldb = ldx, Ldc = ldc, TransA = true, TransB = false, LowerOnly = true,
+                A = px, B = px, C = pc, Lda = ldx, Ldb = ldx, Ldc = ldc, TransA = !transposed, TransB = transposed, LowerOnly = true,
                 M = n, N = n, K = m, Alpha = alpha, Beta = beta,
             };
             GemmRunner.Run(pr, maxThreads);

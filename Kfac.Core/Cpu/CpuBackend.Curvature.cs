@@ -13,6 +13,12 @@ internal sealed partial class CpuBackend
         else Covariance.Ssyrk(rows, cols, (float)alpha, S<float>(x), cols, (float)beta, S<float>(c), cols);
     }
 
+    public void SyrkTransposed(Tensor x, int rows, int cols, double alpha, double beta, Tensor c)
+    {
+        if (IsDouble(x)) Covariance.DsyrkTransposed(rows, cols, alpha, S<double>(x), cols, beta, S<double>(c), rows);
+        else Covariance.SsyrkTransposed(rows, cols, (float)alpha, S<float>(x), cols, (float)beta, S<float>(c), rows);
+    }
+
     public void CopyBlock(Tensor src, int srcOffset, int srcStride, Tensor dst, int dstOffset, int dstStride, int rows, int cols)
     {
         if (IsDouble(src)) CopyBlock<double>(S<double>(src), srcOffset, srcStride, S<double>(dst), dstOffset, dstStride, rows, cols);

@@ -83,13 +83,11 @@ public sealed class KfcBlock : CurvatureBlock
 
         // Ahat <- eps Ahat + (1 - eps) (1 / (m T)) sum abar abar^T over the m T patches. im2col gives the patches as
         // the columns of [Cin kh kw, m T]; the homogeneous coordinate is one more row of ones below them, and the
-        // SYRK wants the patches as rows, so the [DIn, m T] matrix is transposed once.
+        // transposed SYRK takes the patches as columns: Ahat gets columns columns^T.
         var columns = Tensor.Empty(new Shape(DIn, rows), _a.DType, _a.Device);
         backend.Im2Col(c.Input, geometry, new Tensor(columns.Storage, new Shape(geometry.PatchSize, rows)));
         if (_tag.HasBias) backend.FillBlock(columns, geometry.PatchSize * rows, rows, 1, rows, 1);
-        var abar = Tensor.Empty(new Shape(rows, DIn), _a.DType, _a.Device);
-        backend.Transpose(columns, DIn, rows, abar);
-        backend.Syrk(abar, rows, DIn, (1 - eps) / rows, eps, _a);
+        backend.SyrkTransposed(columns, DIn, rows, (1 - eps) / rows, eps, _a);
 
         // Ghat <- eps Ghat + (1 - eps) (1 / (m T)) sum g g^T with g = m dMeanLoss/ds, i.e. the captured gradients
         // (NCHW, moved to one row per location) with weight m^2 / (m T) = m / T, summed over the passes.

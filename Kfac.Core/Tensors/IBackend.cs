@@ -134,6 +134,10 @@ public interface IBackend
     /// computed, then mirrored). beta = eps, alpha = (1 - eps) / m fuses K-FAC's exponential moving average.</summary>
     void Syrk(Tensor x, int rows, int cols, double alpha, double beta, Tensor c);
 
+    /// <summary>C = beta C + alpha X X^T for X [rows, cols], C [rows, rows]: the covariance of X's columns (each
+    /// column one example), e.g. im2col's patch columns, without transposing X first.</summary>
+    void SyrkTransposed(Tensor x, int rows, int cols, double alpha, double beta, Tensor c);
+
     /// <summary>Copies a rows x cols block: dst[dstOffset + r * dstStride + c] = src[srcOffset + r * srcStride + c]
     /// (used to append the homogeneous coordinate and to split [dW | db]).</summary>
     void CopyBlock(Tensor src, int srcOffset, int srcStride, Tensor dst, int dstOffset, int dstStride, int rows, int cols);

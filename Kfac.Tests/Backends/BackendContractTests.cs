@@ -557,6 +557,34 @@ public abstract class BackendContractTests
     }
 
     [Test]
+    public void SyrkTransposedIsTheEmaOfTheColumnCovarianceAndExactlySymmetric([Values] DType dtype)
+    {
+        var rng = new Random(81);
+        foreach (var (rows, cols) in new[] { (1, 1), (5, 7), (9, 3), (33, 40), (64, 64) })
+        {
+            var x = Stored(RandomGaussian(rng, rows * cols), dtype);
+            var sym = RandomGaussian(rng, rows * rows);
+            var c0 = new double[rows * rows];
+            for (int i = 0; i < rows; i++)
+                for (int j = 0; j < rows; j++) c0[i * rows + j] = sym[Math.Max(i, j) * rows + Math.Min(i, j)];
+            c0 = Stored(c0, dtype);
+            var (xxt, abs) = Gemm(false, true, rows, rows, cols, x, x);
+            foreach (var (alpha, beta) in new[] { (1.0, 0.0), (0.3 / cols, 0.7) })
+            {
+                var c = beta == 0 ? Filled(double.NaN, dtype, rows, rows) : Make(c0, dtype, rows, rows);
+                B.SyrkTransposed(Make(x, dtype, rows, cols), rows, cols, alpha, beta, c);
+                var got = c.ToDoubleArray();
+                var want = xxt.Select((v, l) => alpha * v + beta * c0[l]).ToArray();
+                var scale = abs.Select((v, l) => Math.Abs(alpha) * v + Math.Abs(beta * c0[l])).ToArray();
+                Close(got, want, Tol(dtype) * Math.Max(1, cols / 8.0), $"SyrkTransposed {rows}x{cols} alpha={alpha} beta={beta}", scale);
+                for (int i = 0; i < rows; i++)
+                    for (int j = 0; j < i; j++)
+                        Assert.That(got[j * rows + i], Is.EqualTo(got[i * rows + j]), $"SyrkTransposed {rows}x{cols}: ({i}, {j}) is not mirrored exactly");
+            }
+        }
+    }
+
+    [Test]
     public void CopyBlockFillBlockAddToDiagonalTrace([Values] DType dtype)
     {
         var rng = new Random(90);

@@ -32,6 +32,7 @@ public static class Optimizers
                 QuadraticModelFraction = s.QuadraticModelFraction,
                 InverseInterval = s.InverseInterval,
                 StatisticsInterval = s.StatisticsInterval,
+                KlClip = s.KlClip,
                 Seed = (ulong)s.Seed + 1,
             })),
             _ => throw new ArgumentException($"--optimizer must be sgd, momentum, nesterov, adam or kfac; got '{s.Optimizer}'"),

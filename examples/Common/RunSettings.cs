@@ -31,4 +31,7 @@ public sealed record RunSettings
     public double QuadraticModelFraction { get; init; } = 1;
     public int InverseInterval { get; init; } = 20;
     public int StatisticsInterval { get; init; } = 1;
+
+    /// <summary>K-FAC KL clipping bound (with StepSize KlClipping).</summary>
+    public double KlClip { get; init; } = 0.001;
 }
