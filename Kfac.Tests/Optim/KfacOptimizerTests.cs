@@ -202,6 +202,34 @@ public class KfacOptimizerTests
         Assert.That(() => kfac.Step(i => net.Forward(i) + extra, x, t), Throws.InvalidOperationException.With.Message.Contain("stray"));
     }
 
+    /// <summary>The quadratic model on half the batch while statistics come from the whole batch every other step:
+    /// its products replay a pass recorded on its rows. Fresh forward-mode passes (the route taken when some op has no
+    /// replay rule) must give the same alpha, mu and losses.</summary>
+    [Test]
+    public void QuadraticModelOnItsOwnRowsReplaysARecordedPassLikeFreshForwardMode()
+    {
+        var (x, t) = TeacherData(64, 12);
+        var options = new KfacOptions { InitialLambda = 1, QuadraticModelFraction = 0.5, StatisticsInterval = 2, GammaInterval = 3, InverseInterval = 3 };
+        List<KfacStepResult> Run(bool replay)
+        {
+            var net = Student(13);
+            var kfac = new KfacOptimizer(net.Parameters(), new SoftmaxCrossEntropy(), options) { ReplayQuadraticModel = replay };
+            var results = new List<KfacStepResult>();
+            for (int s = 0; s < 8; s++)
+                using (TensorScope.Begin()) results.Add(kfac.Step(net.Forward, x, t));
+            return results;
+        }
+        var replayed = Run(true);
+        var fresh = Run(false);
+        for (int s = 0; s < replayed.Count; s++)
+        {
+            Assert.That(replayed[s].Loss, Is.EqualTo(fresh[s].Loss).Within(1e-5).Percent, $"loss at step {s}");
+            Assert.That(replayed[s].Alpha, Is.EqualTo(fresh[s].Alpha).Within(1e-3).Percent, $"alpha at step {s}");
+            Assert.That(replayed[s].Mu, Is.EqualTo(fresh[s].Mu).Within(1e-6 + 1e-5 * Math.Abs(fresh[s].Mu)), $"mu at step {s}");
+        }
+        Assert.That(replayed[^1].Loss, Is.LessThan(replayed[0].Loss));
+    }
+
     [Test]
     public void StatisticsOnAFractionOfTheBatchTrain()
     {

@@ -32,6 +32,10 @@ public sealed partial class KfacOptimizer
     private readonly RandomStream _rng;
     private List<CurvatureBlock>? _blocks;
     private bool _replaySupported = true;
+
+    /// <summary>Whether the quadratic model replays forward mode over a recorded graph (false: a fresh forward-mode
+    /// pass per product, as after an op without a replay rule). For tests: both routes give the same step.</summary>
+    internal bool ReplayQuadraticModel { get => _replaySupported; set => _replaySupported = value; }
     private int[][]? _blockParameterIndex;
     private Tensor[][]? _blockGradients, _blockDirections; // each block's slices of _gradient and _direction
     private bool _inversesStale;                // the last refresh failed: refresh at the next step
@@ -165,7 +169,7 @@ public sealed partial class KfacOptimizer
             if (quadraticGraph is null && _replaySupported)
             {
                 // No pass on exactly the model's rows this step (statistics skipped or on other rows): record one, so
-                // the products with Delta and delta0 (three of each in a gamma step) replay it instead of each
+                // the products with Delta and delta0 (Delta's three times in a gamma step) replay it instead of each
                 // recomputing the primal.
                 t0 = Stopwatch.GetTimestamp();
                 quadraticGraph = forward(quadraticInputs!);
