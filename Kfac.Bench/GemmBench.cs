@@ -13,7 +13,7 @@ internal sealed class GemmBench : IBenchCommand
     public string Name => "gemm";
 
     public string Description =>
-        "GEMM GFLOP/s: --sizes 256,512,1024,2048 | --shapes autoencoder; --threads N; --double; --trans NN|NT|TN|TT; " +
+        "GEMM GFLOP/s: --sizes 256,512,1024,2048 | --shapes autoencoder [--batch N] | --shapes kfac-direction; --threads N; --double; --trans NN|NT|TN|TT; " +
         "--isa 512|256|scalar; --kc K --mc M (blocking override); --json";
 
     public int Run(BenchArgs args)
@@ -23,16 +23,27 @@ internal sealed class GemmBench : IBenchCommand
         var shapes = new List<(string Label, bool TA, bool TB, int M, int N, int K)>();
         if (args.String("shapes") is { } set)
         {
-            if (set != "autoencoder") throw new ArgumentException($"--shapes: unknown set '{set}' (known: autoencoder)");
             int[] dims = [784, 1000, 500, 250, 30, 250, 500, 1000, 784];
-            const int batch = 1000;
+            int batch = args.Int("batch", 1000);
             for (int l = 0; l + 1 < dims.Length; l++)
             {
                 int din = dims[l], dout = dims[l + 1];
                 string layer = $"{din}-{dout}";
-                shapes.Add(($"{layer} Y=XW^T", false, true, batch, dout, din));
-                shapes.Add(($"{layer} dX=dYW", false, false, batch, din, dout));
-                shapes.Add(($"{layer} dW=dY^TX", true, false, dout, din, batch));
+                switch (set)
+                {
+                    case "autoencoder":
+                        shapes.Add(($"{layer} Y=XW^T", false, true, batch, dout, din));
+                        shapes.Add(($"{layer} dX=dYW", false, false, batch, din, dout));
+                        shapes.Add(($"{layer} dW=dY^TX", true, false, dout, din, batch));
+                        break;
+                    case "kfac-direction":
+                        // -G^-1 [dW | db] A^-1: (out x out)(out x in+1), then (out x in+1)(in+1 x in+1).
+                        shapes.Add(($"{layer} G^-1 V", false, false, dout, din + 1, dout));
+                        shapes.Add(($"{layer} T A^-1", false, false, dout, din + 1, din + 1));
+                        break;
+                    default:
+                        throw new ArgumentException($"--shapes: unknown set '{set}' (known: autoencoder [--batch N], kfac-direction)");
+                }
             }
         }
         else

@@ -114,6 +114,42 @@ internal sealed partial class CpuBackend(Device device) : IBackend
 
     public double Dot(Tensor x, Tensor y) => IsDouble(x) ? TensorPrimitives.Dot(S<double>(x), S<double>(y)) : DotInDouble(S<float>(x), S<float>(y));
 
+    /// <summary>All pairs in one pass, 1024 elements at a time: each chunk of every tensor is loaded from memory
+    /// once and the pairs that share it read it from cache (chunks summed in double, as <see cref="Dot"/>).</summary>
+    public void Dots(IReadOnlyList<Tensor> left, IReadOnlyList<Tensor> right, Span<double> results)
+    {
+        if (left.Count != right.Count || results.Length < left.Count)
+            throw new ArgumentException($"Dots: {left.Count} left and {right.Count} right tensors for {results.Length} results", nameof(right));
+        long n = left.Count == 0 ? 0 : left[0].Numel;
+        for (int p = 0; p < left.Count; p++)
+            if (left[p].Numel != n || right[p].Numel != n || left[p].DType != left[0].DType || right[p].DType != left[0].DType)
+            {
+                for (int q = 0; q < left.Count; q++) results[q] = Dot(left[q], right[q]);
+                return;
+            }
+        results[..left.Count].Clear();
+        if (n == 0) return;
+        const int chunk = 1024;
+        if (IsDouble(left[0]))
+        {
+            for (long i = 0; i < n; i += chunk)
+            {
+                int len = (int)Math.Min(chunk, n - i);
+                for (int p = 0; p < left.Count; p++)
+                    results[p] += TensorPrimitives.Dot(S<double>(left[p]).Slice((int)i, len), S<double>(right[p]).Slice((int)i, len));
+            }
+        }
+        else
+        {
+            for (long i = 0; i < n; i += chunk)
+            {
+                int len = (int)Math.Min(chunk, n - i);
+                for (int p = 0; p < left.Count; p++)
+                    results[p] += TensorPrimitives.Dot(S<float>(left[p]).Slice((int)i, len), S<float>(right[p]).Slice((int)i, len));
+            }
+        }
+    }
+
     public bool AllFinite(Tensor x) => IsDouble(x) ? TensorPrimitives.IsFiniteAll<double>(S<double>(x)) : TensorPrimitives.IsFiniteAll<float>(S<float>(x));
 
     /// <summary>Float sums of long vectors lose digits; sum chunks in SIMD float, accumulate chunks in double.</summary>

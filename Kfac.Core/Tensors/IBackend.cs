@@ -125,6 +125,13 @@ public interface IBackend
     /// <summary>Sum of x * y over all elements (host scalar).</summary>
     double Dot(Tensor x, Tensor y);
 
+    /// <summary>results[i] = left[i] . right[i] for every pair. A backend may fuse the pairs into one pass over
+    /// memory, so a tensor named in several pairs is read once (the K-FAC quadratic model's inner products).</summary>
+    void Dots(IReadOnlyList<Tensor> left, IReadOnlyList<Tensor> right, Span<double> results)
+    {
+        for (int i = 0; i < left.Count; i++) results[i] = Dot(left[i], right[i]);
+    }
+
     /// <summary>True if every element is finite.</summary>
     bool AllFinite(Tensor x);
 

@@ -396,6 +396,32 @@ public abstract class BackendContractTests
         }
     }
 
+    /// <summary>Fused inner products (one tensor in several pairs, lengths straddling the 1024-element chunks)
+    /// equal the host sums; pairs of different lengths still give each pair's own dot product.</summary>
+    [Test]
+    public void DotsOfSeveralPairsEqualEachDot([Values] DType dtype)
+    {
+        foreach (int n in new[] { 1, 1023, 2500 })
+        {
+            var rng = new Random(60 + n);
+            var g = Stored(RandomGaussian(rng, n), dtype);
+            var d = Stored(RandomGaussian(rng, n), dtype);
+            var p = Stored(RandomGaussian(rng, n), dtype);
+            Tensor tg = Make(g, dtype, n), td = Make(d, dtype, n), tp = Make(p, dtype, n);
+            var got = new double[3];
+            B.Dots([tg, td, td], [td, td, tp], got);
+            double[][] left = [g, d, d], right = [d, d, p];
+            for (int q = 0; q < 3; q++)
+            {
+                double want = left[q].Zip(right[q], (a, b) => a * b).Sum(), scale = left[q].Zip(right[q], (a, b) => Math.Abs(a * b)).Sum();
+                Assert.That(got[q], Is.EqualTo(want).Within(Tol(dtype) * scale), $"Dots pair {q}, n = {n}");
+            }
+        }
+        var mixed = new double[2];
+        B.Dots([Make([1, 2], dtype, 2), Make([3], dtype, 1)], [Make([4, 5], dtype, 2), Make([6], dtype, 1)], mixed);
+        Assert.That(mixed, Is.EqualTo(new[] { 14.0, 18.0 }));
+    }
+
     [Test]
     public void SumDotAllFinite([Values] DType dtype)
     {

@@ -145,8 +145,9 @@ public sealed partial class KfacOptimizer
         if (!(Options.UseMomentum && Iteration > 0)) return null;
         long t0 = Stopwatch.GetTimestamp();
         var (jPrev, z) = JacobianVectorProduct(sample, _previous);
-        var terms = new PreviousTerms(jPrev, FisherProducts.QuadraticForm(Loss, z, jPrev, jPrev),
-            ParameterVectors.Dot(_previous, _previous), ParameterVectors.Dot(_gradient, _previous));
+        Span<double> dots = stackalloc double[2];
+        ParameterVectors.Dots([_previous, _gradient], [_previous, _previous], dots);
+        var terms = new PreviousTerms(jPrev, FisherProducts.QuadraticForm(Loss, z, jPrev, jPrev), dots[0], dots[1]);
         Timings.Add(KfacPhase.QuadraticModel, t0);
         return terms;
     }
@@ -155,7 +156,33 @@ public sealed partial class KfacOptimizer
     private QuadraticModel.Solution ChooseStep(QuadraticSample? sample, PreviousTerms? previous)
     {
         var o = Options;
-        double gradDelta = ParameterVectors.Dot(_gradient, _direction);
+        if (o.StepSize != StepSizeRule.QuadraticModel) return ChooseFirstOrderStep();
+
+        long t0 = Stopwatch.GetTimestamp();
+        // grad^T Delta, |Delta|^2 and (with momentum) Delta^T delta0 in one pass over the vectors.
+        Span<double> dots = stackalloc double[3];
+        if (previous is not null) ParameterVectors.Dots([_gradient, _direction, _direction], [_direction, _direction, _previous], dots);
+        else ParameterVectors.Dots([_gradient, _direction], [_direction, _direction], dots);
+        double gradDelta = dots[0], deltaDelta = dots[1];
+        var (jDelta, z) = JacobianVectorProduct(sample!, _direction);
+        double dFd = FisherProducts.QuadraticForm(Loss, z, jDelta, jDelta);
+        double dFp = 0, pFp = 0, dp = 0, pp = 0, gp = 0;
+        if (previous is not null)
+        {
+            dFp = FisherProducts.QuadraticForm(Loss, z, jDelta, previous.JPrevious);
+            dp = dots[2];
+            (pFp, pp, gp) = (previous.PreviousFPrevious, previous.PreviousPrevious, previous.GradPrevious);
+        }
+        var terms = new QuadraticModel.Terms(dFd, dFp, pFp, deltaDelta, dp, pp, gradDelta, gp);
+        var solution = QuadraticModel.Solve(terms, Lambda + o.L2, previous is not null);
+        Timings.Add(KfacPhase.QuadraticModel, t0);
+        return solution;
+    }
+
+    /// <summary>alpha and mu without the quadratic model: a fixed rate, or ACKTR's KL-clipped rate.</summary>
+    private QuadraticModel.Solution ChooseFirstOrderStep()
+    {
+        var o = Options;
         switch (o.StepSize)
         {
             case StepSizeRule.FixedLearningRate:
@@ -163,26 +190,13 @@ public sealed partial class KfacOptimizer
             case StepSizeRule.KlClipping:
                 {
                     // Delta^T F_hat Delta = -grad^T Delta since Delta = -F_hat^-1 grad (ACKTR, Wu et al. 2017).
-                    double quad = -gradDelta;
+                    double quad = -ParameterVectors.Dot(_gradient, _direction);
                     double rate = quad > 0 ? Math.Min(o.LearningRate, Math.Sqrt(2 * o.KlClip / quad)) : o.LearningRate;
                     return new QuadraticModel.Solution(rate, o.Momentum, double.NaN);
                 }
+            default:
+                throw new InvalidOperationException($"{o.StepSize} is not a first-order step-size rule");
         }
-
-        long t0 = Stopwatch.GetTimestamp();
-        var (jDelta, z) = JacobianVectorProduct(sample!, _direction);
-        double dFd = FisherProducts.QuadraticForm(Loss, z, jDelta, jDelta);
-        double dFp = 0, pFp = 0, dp = 0, pp = 0, gp = 0;
-        if (previous is not null)
-        {
-            dFp = FisherProducts.QuadraticForm(Loss, z, jDelta, previous.JPrevious);
-            dp = ParameterVectors.Dot(_direction, _previous);
-            (pFp, pp, gp) = (previous.PreviousFPrevious, previous.PreviousPrevious, previous.GradPrevious);
-        }
-        var terms = new QuadraticModel.Terms(dFd, dFp, pFp, ParameterVectors.Dot(_direction, _direction), dp, pp, gradDelta, gp);
-        var solution = QuadraticModel.Solve(terms, Lambda + o.L2, previous is not null);
-        Timings.Add(KfacPhase.QuadraticModel, t0);
-        return solution;
     }
 
     /// <summary>

@@ -12,6 +12,22 @@ internal static class ParameterVectors
         return s;
     }
 
+    /// <summary>left[p] . right[p] for each pair of vectors (one fused pass per parameter tensor).</summary>
+    public static void Dots(IReadOnlyList<IReadOnlyList<Tensor>> left, IReadOnlyList<IReadOnlyList<Tensor>> right, Span<double> results)
+    {
+        int pairs = left.Count;
+        results[..pairs].Clear();
+        Span<double> part = stackalloc double[pairs];
+        var l = new Tensor[pairs];
+        var r = new Tensor[pairs];
+        for (int i = 0; i < left[0].Count; i++)
+        {
+            for (int p = 0; p < pairs; p++) (l[p], r[p]) = (left[p][i], right[p][i]);
+            l[0].Backend.Dots(l, r, part);
+            for (int p = 0; p < pairs; p++) results[p] += part[p];
+        }
+    }
+
     /// <summary>y = alpha x + beta y.</summary>
     public static void Axpby(double alpha, IReadOnlyList<Tensor> x, double beta, IReadOnlyList<Tensor> y)
     {
