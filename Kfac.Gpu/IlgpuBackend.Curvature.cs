@@ -8,29 +8,25 @@ namespace Kfac.Gpu;
 /// The SPD inverse is in IlgpuBackend.SpdInverse.cs.</summary>
 public sealed partial class IlgpuBackend
 {
-    public void Syrk(Tensor x, int rows, int cols, double alpha, double beta, Tensor c)
-    {
-        SameDType(x, c, nameof(x), nameof(c));
-        if (rows < 0 || cols < 0) throw new ArgumentOutOfRangeException(nameof(rows), $"Syrk: rows ({rows}) and cols ({cols}) must be >= 0");
-        AtLeast(x, (long)rows * cols, nameof(x), $"Syrk of X {rows} x {cols}");
-        AtLeast(c, (long)cols * cols, nameof(c), $"Syrk into C {cols} x {cols}");
-        if (cols == 0) return;
-        var s = new SyrkArgs { N = cols, K = rows, Ldx = cols, Ldc = cols, Mirror = 1 };
-        var config = Policy.Tiles(cols, cols);
-        if (IsDouble(x)) _f64.Syrk(config, V<double>(x, nameof(x)), V<double>(c, nameof(c)), s, alpha, beta);
-        else _f32.Syrk(config, V<float>(x, nameof(x)), V<float>(c, nameof(c)), s, (float)alpha, (float)beta);
-    }
+    public void Syrk(Tensor x, int rows, int cols, double alpha, double beta, Tensor c) =>
+        Covariance(x, rows, cols, alpha, beta, c, transposed: false);
 
-    public void SyrkTransposed(Tensor x, int rows, int cols, double alpha, double beta, Tensor c)
+    public void SyrkTransposed(Tensor x, int rows, int cols, double alpha, double beta, Tensor c) =>
+        Covariance(x, rows, cols, alpha, beta, c, transposed: true);
+
+    /// <summary>C = beta C + alpha P^T P with P = X [rows, cols] (n = cols), or P = X^T (n = rows): the kernel's
+    /// Transposed layout reads P[p, i] = X[i * ldx + p], so P^T P = X X^T without moving X.</summary>
+    private void Covariance(Tensor x, int rows, int cols, double alpha, double beta, Tensor c, bool transposed)
     {
+        string op = transposed ? "SyrkTransposed" : "Syrk";
         SameDType(x, c, nameof(x), nameof(c));
-        if (rows < 0 || cols < 0) throw new ArgumentOutOfRangeException(nameof(rows), $"SyrkTransposed: rows ({rows}) and cols ({cols}) must be >= 0");
-        AtLeast(x, (long)rows * cols, nameof(x), $"SyrkTransposed of X {rows} x {cols}");
-        AtLeast(c, (long)rows * rows, nameof(c), $"SyrkTransposed into C {rows} x {rows}");
-        if (rows == 0) return;
-        // P = X^T (cols x rows): P[p, i] = X[i * ldx + p] is the kernel's Transposed layout, and P^T P = X X^T.
-        var s = new SyrkArgs { N = rows, K = cols, Ldx = cols, Ldc = rows, Mirror = 1, Transposed = 1 };
-        var config = Policy.Tiles(rows, rows);
+        if (rows < 0 || cols < 0) throw new ArgumentOutOfRangeException(nameof(rows), $"{op}: rows ({rows}) and cols ({cols}) must be >= 0");
+        int n = transposed ? rows : cols, k = transposed ? cols : rows;
+        AtLeast(x, (long)rows * cols, nameof(x), $"{op} of X {rows} x {cols}");
+        AtLeast(c, (long)n * n, nameof(c), $"{op} into C {n} x {n}");
+        if (n == 0) return;
+        var s = new SyrkArgs { N = n, K = k, Ldx = cols, Ldc = n, Mirror = 1, Transposed = transposed ? 1 : 0 };
+        var config = Policy.Tiles(n, n);
         if (IsDouble(x)) _f64.Syrk(config, V<double>(x, nameof(x)), V<double>(c, nameof(c)), s, alpha, beta);
         else _f32.Syrk(config, V<float>(x, nameof(x)), V<float>(c, nameof(c)), s, (float)alpha, (float)beta);
     }

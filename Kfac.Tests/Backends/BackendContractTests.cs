@@ -554,58 +554,34 @@ public abstract class BackendContractTests
 
     // ---- curvature primitives ----
 
+    /// <summary>Syrk: C = beta C + alpha X^T X for X [k, n]; SyrkTransposed: C = beta C + alpha X X^T for X [n, k].</summary>
     [Test]
-    public void SyrkIsTheEmaOfTheCovarianceAndExactlySymmetric([Values] DType dtype)
+    public void SyrkIsTheEmaOfTheCovarianceAndExactlySymmetric([Values] DType dtype, [Values] bool transposed)
     {
-        var rng = new Random(80);
-        foreach (var (rows, cols) in new[] { (1, 1), (7, 5), (3, 9), (40, 33), (64, 64) })
+        var rng = new Random(transposed ? 81 : 80);
+        // (k, n): k examples of n features.
+        foreach (var (k, n) in new[] { (1, 1), (7, 5), (3, 9), (40, 33), (64, 64) })
         {
-            var x = Stored(RandomGaussian(rng, rows * cols), dtype);
-            var sym = RandomGaussian(rng, cols * cols);
-            var c0 = new double[cols * cols];
-            for (int i = 0; i < cols; i++)
-                for (int j = 0; j < cols; j++) c0[i * cols + j] = sym[Math.Max(i, j) * cols + Math.Min(i, j)];
+            var x = Stored(RandomGaussian(rng, k * n), dtype);
+            var sym = RandomGaussian(rng, n * n);
+            var c0 = new double[n * n];
+            for (int i = 0; i < n; i++)
+                for (int j = 0; j < n; j++) c0[i * n + j] = sym[Math.Max(i, j) * n + Math.Min(i, j)];
             c0 = Stored(c0, dtype);
-            var (xtx, abs) = Gemm(true, false, cols, cols, rows, x, x);
-            foreach (var (alpha, beta) in new[] { (1.0, 0.0), (0.3 / rows, 0.7) })
+            var (cov, abs) = transposed ? Gemm(false, true, n, n, k, x, x) : Gemm(true, false, n, n, k, x, x);
+            string what = transposed ? $"SyrkTransposed {n}x{k}" : $"Syrk {k}x{n}";
+            foreach (var (alpha, beta) in new[] { (1.0, 0.0), (0.3 / k, 0.7) })
             {
-                var c = beta == 0 ? Filled(double.NaN, dtype, cols, cols) : Make(c0, dtype, cols, cols);
-                B.Syrk(Make(x, dtype, rows, cols), rows, cols, alpha, beta, c);
+                var c = beta == 0 ? Filled(double.NaN, dtype, n, n) : Make(c0, dtype, n, n);
+                if (transposed) B.SyrkTransposed(Make(x, dtype, n, k), n, k, alpha, beta, c);
+                else B.Syrk(Make(x, dtype, k, n), k, n, alpha, beta, c);
                 var got = c.ToDoubleArray();
-                var want = xtx.Select((v, l) => alpha * v + beta * c0[l]).ToArray();
+                var want = cov.Select((v, l) => alpha * v + beta * c0[l]).ToArray();
                 var scale = abs.Select((v, l) => Math.Abs(alpha) * v + Math.Abs(beta * c0[l])).ToArray();
-                Close(got, want, Tol(dtype) * Math.Max(1, rows / 8.0), $"Syrk {rows}x{cols} alpha={alpha} beta={beta}", scale);
-                for (int i = 0; i < cols; i++)
+                Close(got, want, Tol(dtype) * Math.Max(1, k / 8.0), $"{what} alpha={alpha} beta={beta}", scale);
+                for (int i = 0; i < n; i++)
                     for (int j = 0; j < i; j++)
-                        Assert.That(got[j * cols + i], Is.EqualTo(got[i * cols + j]), $"Syrk {rows}x{cols}: ({i}, {j}) is not mirrored exactly");
-            }
-        }
-    }
-
-    [Test]
-    public void SyrkTransposedIsTheEmaOfTheColumnCovarianceAndExactlySymmetric([Values] DType dtype)
-    {
-        var rng = new Random(81);
-        foreach (var (rows, cols) in new[] { (1, 1), (5, 7), (9, 3), (33, 40), (64, 64) })
-        {
-            var x = Stored(RandomGaussian(rng, rows * cols), dtype);
-            var sym = RandomGaussian(rng, rows * rows);
-            var c0 = new double[rows * rows];
-            for (int i = 0; i < rows; i++)
-                for (int j = 0; j < rows; j++) c0[i * rows + j] = sym[Math.Max(i, j) * rows + Math.Min(i, j)];
-            c0 = Stored(c0, dtype);
-            var (xxt, abs) = Gemm(false, true, rows, rows, cols, x, x);
-            foreach (var (alpha, beta) in new[] { (1.0, 0.0), (0.3 / cols, 0.7) })
-            {
-                var c = beta == 0 ? Filled(double.NaN, dtype, rows, rows) : Make(c0, dtype, rows, rows);
-                B.SyrkTransposed(Make(x, dtype, rows, cols), rows, cols, alpha, beta, c);
-                var got = c.ToDoubleArray();
-                var want = xxt.Select((v, l) => alpha * v + beta * c0[l]).ToArray();
-                var scale = abs.Select((v, l) => Math.Abs(alpha) * v + Math.Abs(beta * c0[l])).ToArray();
-                Close(got, want, Tol(dtype) * Math.Max(1, cols / 8.0), $"SyrkTransposed {rows}x{cols} alpha={alpha} beta={beta}", scale);
-                for (int i = 0; i < rows; i++)
-                    for (int j = 0; j < i; j++)
-                        Assert.That(got[j * rows + i], Is.EqualTo(got[i * rows + j]), $"SyrkTransposed {rows}x{cols}: ({i}, {j}) is not mirrored exactly");
+                        Assert.That(got[j * n + i], Is.EqualTo(got[i * n + j]), $"{what}: ({i}, {j}) is not mirrored exactly");
             }
         }
     }
