@@ -33,6 +33,7 @@ public static class Optimizers
                 InverseInterval = s.InverseInterval,
                 StatisticsInterval = s.StatisticsInterval,
                 KlClip = s.KlClip,
+                MinLambda = s.MinLambda,
                 Seed = (ulong)s.Seed + 1,
             })),
             _ => throw new ArgumentException($"--optimizer must be sgd, momentum, nesterov, adam or kfac; got '{s.Optimizer}'"),

@@ -34,4 +34,7 @@ public sealed record RunSettings
 
     /// <summary>K-FAC KL clipping bound (with StepSize KlClipping).</summary>
     public double KlClip { get; init; } = 0.001;
+
+    /// <summary>K-FAC lower bound on lambda.</summary>
+    public double MinLambda { get; init; } = 1e-8;
 }
