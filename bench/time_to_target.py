@@ -5,6 +5,7 @@ and the ratios baseline/other. Lower is better for *_error / *_loss metrics, hig
 
 usage: python3 bench/time_to_target.py --metric train_error --baseline runs/momentum.jsonl runs/kfac.jsonl [runs/adam.jsonl]
        python3 bench/time_to_target.py --metric test_accuracy --target 0.91 runs/kfac.jsonl runs/adam.jsonl
+       python3 bench/time_to_target.py --metric test_accuracy --target 0.91 --sustained 3 --baseline runs/adam.jsonl runs/kfac.jsonl
 """
 import argparse, json
 
@@ -12,6 +13,8 @@ p = argparse.ArgumentParser()
 p.add_argument("--metric", required=True)
 p.add_argument("--baseline")
 p.add_argument("--target", type=float)
+p.add_argument("--sustained", type=int, default=1,
+               help="count the target as reached when the mean of this many consecutive evaluations reaches it")
 p.add_argument("runs", nargs="+")
 a = p.parse_args()
 higher_is_better = a.metric.endswith("accuracy")
@@ -21,12 +24,12 @@ def load(path):
         return [json.loads(line) for line in f if line.strip()]
 
 def reached(records, target):
-    for r in records:
-        v = r.get(a.metric)
-        if v is None:
-            continue
+    evaluated = [r for r in records if r.get(a.metric) is not None]
+    n = max(1, a.sustained)
+    for i in range(n - 1, len(evaluated)):
+        v = sum(r[a.metric] for r in evaluated[i - n + 1:i + 1]) / n
         if (v >= target) if higher_is_better else (v <= target):
-            return r
+            return evaluated[i]
     return None
 
 target = a.target
@@ -36,7 +39,7 @@ if a.baseline:
     final = base[-1]
     target = final[a.metric] if target is None else target
     print(f"baseline {a.baseline}: {final['optimizer']} final {a.metric} {final[a.metric]:.4f} at step {final['step']}, {final['seconds']:.1f} s")
-print(f"target {a.metric} {'>=' if higher_is_better else '<='} {target:.4f}")
+print(f"target {a.metric} {'>=' if higher_is_better else '<='} {target:.4f}" + (f" (mean of {a.sustained} consecutive evaluations)" if a.sustained > 1 else ""))
 base_hit = reached(base, target) if base else None
 for path in a.runs:
     rec = load(path)
