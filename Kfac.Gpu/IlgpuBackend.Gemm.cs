@@ -11,26 +11,8 @@ namespace Kfac.Gpu;
 /// <summary>GEMM (tiled, register-blocked; see <see cref="GemmKernel"/>) and the tiled transpose.</summary>
 public sealed partial class IlgpuBackend
 {
-    public void Gemm(bool transA, bool transB, int m, int n, int k, double alpha, Tensor a, Tensor b, double beta, Tensor c)
-    {
-        if (m < 0 || n < 0 || k < 0)
-            throw new ArgumentOutOfRangeException(nameof(m), $"Gemm sizes must be >= 0 (m = {m}, n = {n}, k = {k})");
-        SameDType(a, c, nameof(a), nameof(c));
-        SameDType(b, c, nameof(b), nameof(c));
-        AtLeast(a, (long)m * k, nameof(a), $"Gemm with op(A) {m} x {k}");
-        AtLeast(b, (long)k * n, nameof(b), $"Gemm with op(B) {k} x {n}");
-        AtLeast(c, (long)m * n, nameof(c), $"Gemm with C {m} x {n}");
-        if (m == 0 || n == 0) return;
-        var g = new GemmArgs
-        {
-            M = m, N = n, K = k,
-            Lda = transA ? m : k, TransA = transA ? 1 : 0,
-            Ldb = transB ? k : n, TransB = transB ? 1 : 0,
-            Ldc = n,
-        };
-        if (IsDouble(c)) Gemm(_f64, V<double>(a, nameof(a)), V<double>(b, nameof(b)), V<double>(c, nameof(c)), g, alpha, beta);
-        else Gemm(_f32, V<float>(a, nameof(a)), V<float>(b, nameof(b)), V<float>(c, nameof(c)), g, alpha, beta);
-    }
+    public void Gemm(bool transA, bool transB, int m, int n, int k, double alpha, Tensor a, Tensor b, double beta, Tensor c) =>
+        Gemm(transA, transB, m, n, k, alpha, MatrixView.Of(a, transA ? m : k), MatrixView.Of(b, transB ? k : n), beta, MatrixView.Of(c, n));
 
     public void Gemm(bool transA, bool transB, int m, int n, int k, double alpha, MatrixView a, MatrixView b, double beta, MatrixView c)
     {

@@ -66,14 +66,8 @@ internal sealed partial class CpuBackend(Device device) : IBackend
         if (shift != T.Zero) TensorPrimitives.Add(y, shift, y);
     }
 
-    public void Gemm(bool transA, bool transB, int m, int n, int k, double alpha, Tensor a, Tensor b, double beta, Tensor c)
-    {
-        int lda = transA ? m : k, ldb = transB ? k : n;
-        if (IsDouble(c))
-            Cpu.Gemm.Dgemm(transA, transB, m, n, k, alpha, S<double>(a), lda, S<double>(b), ldb, beta, S<double>(c), n);
-        else
-            Cpu.Gemm.Sgemm(transA, transB, m, n, k, (float)alpha, S<float>(a), lda, S<float>(b), ldb, (float)beta, S<float>(c), n);
-    }
+    public void Gemm(bool transA, bool transB, int m, int n, int k, double alpha, Tensor a, Tensor b, double beta, Tensor c) =>
+        Gemm(transA, transB, m, n, k, alpha, MatrixView.Of(a, transA ? m : k), MatrixView.Of(b, transB ? k : n), beta, MatrixView.Of(c, n));
 
     public void Gemm(bool transA, bool transB, int m, int n, int k, double alpha, MatrixView a, MatrixView b, double beta, MatrixView c)
     {

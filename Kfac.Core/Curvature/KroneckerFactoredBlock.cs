@@ -112,10 +112,10 @@ public sealed class KroneckerFactoredBlock : CurvatureBlock
     {
         if (Damping == DampingStyle.Eigenbasis)
         {
-            var vc = Combine(vector);
+            var vc = WeightBiasMatrix.Combine(vector, DOut, _tag.InFeatures);
             var uc = _tag.HasBias ? Tensor.Empty(vc.Shape, vc.DType, vc.Device) : result[0];
             _eigen!.Apply(vc, uc, power);
-            if (_tag.HasBias) Split(uc, result);
+            if (_tag.HasBias) WeightBiasMatrix.Split(uc, result, DOut, _tag.InFeatures);
             ScaleInPlace(result, scale);
             return;
         }
@@ -135,24 +135,6 @@ public sealed class KroneckerFactoredBlock : CurvatureBlock
         }
         // U = scale left [dW | db] right
         WeightBiasMatrix.MultiplyKronecker(left, right, vector, result, DOut, _tag.InFeatures, scale);
-    }
-
-    /// <summary>[dW | db] as one [out, in + 1] matrix (dW itself without a bias).</summary>
-    internal Tensor Combine(IReadOnlyList<Tensor> vector)
-    {
-        if (!_tag.HasBias) return vector[0];
-        int n = _tag.InFeatures;
-        var v = Tensor.Empty(new Shape(DOut, DIn), vector[0].DType, vector[0].Device);
-        v.Backend.CopyBlock(vector[0], 0, n, v, 0, n + 1, DOut, n);
-        v.Backend.CopyBlock(vector[1], 0, 1, v, n, n + 1, DOut, 1);
-        return v;
-    }
-
-    internal void Split(Tensor u, IReadOnlyList<Tensor> result)
-    {
-        int n = _tag.InFeatures;
-        u.Backend.CopyBlock(u, 0, n + 1, result[0], 0, n, DOut, n);
-        u.Backend.CopyBlock(u, n, n + 1, result[1], 0, 1, DOut, 1);
     }
 
     public override IEnumerable<(string Name, Tensor Value)> StateTensors()

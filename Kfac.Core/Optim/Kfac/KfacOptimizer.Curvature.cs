@@ -120,7 +120,7 @@ public sealed partial class KfacOptimizer
 
     private (Tensor Jv, Tensor Output) JacobianVectorProduct(QuadraticSample sample, IReadOnlyList<Tensor> v)
     {
-        if (sample.Graph is { } z && _replaySupported)
+        if (sample.Graph is { } z && ReplayQuadraticModel)
         {
             try
             {
@@ -128,7 +128,7 @@ public sealed partial class KfacOptimizer
             }
             catch (NotSupportedException)
             {
-                _replaySupported = false; // an op without a replay rule: use fresh passes from now on
+                ReplayQuadraticModel = false; // an op without a replay rule: use fresh passes from now on
             }
         }
         var x = sample.Inputs ?? throw new InvalidOperationException("no inputs for the quadratic model's forward pass");

@@ -31,11 +31,11 @@ public sealed partial class KfacOptimizer
     private readonly CurvatureRecorder _recorder = new();
     private readonly RandomStream _rng;
     private List<CurvatureBlock>? _blocks;
-    private bool _replaySupported = true;
 
-    /// <summary>Whether the quadratic model replays forward mode over a recorded graph (false: a fresh forward-mode
-    /// pass per product, as after an op without a replay rule). For tests: both routes give the same step.</summary>
-    internal bool ReplayQuadraticModel { get => _replaySupported; set => _replaySupported = value; }
+    /// <summary>Whether the quadratic model replays forward mode over a recorded graph; turned off for good when some
+    /// op has no replay rule (then a fresh forward-mode pass per product). Settable for tests: both routes give the
+    /// same step.</summary>
+    internal bool ReplayQuadraticModel { get; set; } = true;
     private int[][]? _blockParameterIndex;
     private Tensor[][]? _blockGradients, _blockDirections; // each block's slices of _gradient and _direction
     private bool _inversesStale;                // the last refresh failed: refresh at the next step
@@ -166,7 +166,7 @@ public sealed partial class KfacOptimizer
         if (o.StepSize == StepSizeRule.QuadraticModel)
         {
             var quadraticInputs = quadraticGraph is null ? Rows(inputs, quadraticRows) : null;
-            if (quadraticGraph is null && _replaySupported)
+            if (quadraticGraph is null && ReplayQuadraticModel)
             {
                 // No pass on exactly the model's rows this step (statistics skipped or on other rows): record one, so
                 // the products with Delta and delta0 (Delta's three times in a gamma step) replay it instead of each
@@ -228,15 +228,9 @@ public sealed partial class KfacOptimizer
 
     private static int RowsFor(double fraction, int m) => Math.Clamp((int)Math.Round(fraction * m), 1, m);
 
-    /// <summary>The first <paramref name="rows"/> rows of x (the batch is already shuffled), or x itself.</summary>
-    private static Tensor Rows(Tensor x, int rows)
-    {
-        if (rows == x.Shape[0]) return x;
-        var shape = x.Shape.With(0, rows);
-        var y = Tensor.Empty(shape, x.DType, x.Device);
-        x.Backend.CopyBlock(x, 0, 0, y, 0, 0, 1, shape.Numel);
-        return y;
-    }
+    /// <summary>The first <paramref name="rows"/> rows of x (the batch is already shuffled): a view sharing x's
+    /// storage (rows are contiguous from offset 0), or x itself.</summary>
+    private static Tensor Rows(Tensor x, int rows) => rows == x.Shape[0] ? x : new Tensor(x.Storage, x.Shape.With(0, rows));
 
     private double SquaredNorm()
     {

@@ -12,15 +12,20 @@ internal static class ParameterVectors
         return s;
     }
 
-    /// <summary>left[p] . right[p] for each pair of vectors (one fused pass per parameter tensor).</summary>
-    public static void Dots(IReadOnlyList<IReadOnlyList<Tensor>> left, IReadOnlyList<IReadOnlyList<Tensor>> right, Span<double> results)
+    /// <summary>Per pair count, the per-tensor left and right lists handed to the backend (reused, not reallocated).</summary>
+    [ThreadStatic] private static Dictionary<int, (Tensor[] Left, Tensor[] Right)>? _pairLists;
+
+    /// <summary>left[p] . right[p] for each pair of vectors (one fused pass per parameter tensor). The spans let
+    /// callers write the pairs as collection expressions without allocating.</summary>
+    public static void Dots(ReadOnlySpan<Tensor[]> left, ReadOnlySpan<Tensor[]> right, Span<double> results)
     {
-        int pairs = left.Count;
+        int pairs = left.Length;
         results[..pairs].Clear();
         Span<double> part = stackalloc double[pairs];
-        var l = new Tensor[pairs];
-        var r = new Tensor[pairs];
-        for (int i = 0; i < left[0].Count; i++)
+        _pairLists ??= [];
+        if (!_pairLists.TryGetValue(pairs, out var lists)) _pairLists[pairs] = lists = (new Tensor[pairs], new Tensor[pairs]);
+        var (l, r) = lists;
+        for (int i = 0; i < left[0].Length; i++)
         {
             for (int p = 0; p < pairs; p++) (l[p], r[p]) = (left[p][i], right[p][i]);
             l[0].Backend.Dots(l, r, part);
