@@ -139,6 +139,15 @@ public abstract class CurvatureBlock
         InverseDamping = _keptDamping;
     }
 
+    /// <summary>Work of one <see cref="RefreshInverse"/> in flops (about n^3 per n x n SPD inverse), so a scheduler can
+    /// order refreshes largest first; 0 when unknown.</summary>
+    public virtual double InverseCost => 0;
+
+    /// <summary>True when <see cref="RefreshInverse"/> only runs backend kernels on the block's own tensors (no tensor
+    /// allocation, no state shared with other blocks), so refreshes of different blocks may run on different threads
+    /// (see <see cref="ConcurrentInverseRefresh"/>). False by default.</summary>
+    public virtual bool RefreshIsThreadSafe => false;
+
     /// <summary>Whether <see cref="InverseTensors"/> and <see cref="InverseState"/> capture the whole cached inverse.</summary>
     protected virtual bool CanKeepInverse => false;
 

@@ -58,6 +58,11 @@ public sealed class FullBlock : CurvatureBlock
 
     protected override void ComputeInverse(double gamma) => _f.Backend.SpdInverse(_f, P, gamma * gamma, _inverse);
 
+    public override double InverseCost => (double)P * P * P;
+
+    /// <summary>One SPD inverse into the block's own buffer.</summary>
+    public override bool RefreshIsThreadSafe => true;
+
     protected override void ApplyDampedPower(IReadOnlyList<Tensor> vector, IReadOnlyList<Tensor> result, double power, double scale)
     {
         var backend = _f.Backend;

@@ -122,6 +122,11 @@ public sealed class KfcBlock : CurvatureBlock
 
     protected override bool CanKeepInverse => true;
 
+    public override double InverseCost => (double)DIn * DIn * DIn + (double)DOut * DOut * DOut;
+
+    /// <summary>As for the dense block: two SPD inverses into the block's own buffers, unless eigenbasis damping.</summary>
+    public override bool RefreshIsThreadSafe => Damping != DampingStyle.Eigenbasis;
+
     protected override IReadOnlyList<Tensor> InverseTensors => Damping == DampingStyle.Eigenbasis ? [] : [_aInverse, _gInverse];
 
     protected override object? InverseState

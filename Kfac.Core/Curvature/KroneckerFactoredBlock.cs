@@ -97,6 +97,12 @@ public sealed class KroneckerFactoredBlock : CurvatureBlock
 
     protected override bool CanKeepInverse => true;
 
+    public override double InverseCost => (double)DIn * DIn * DIn + (double)DOut * DOut * DOut;
+
+    /// <summary>Factored damping refreshes with two SPD inverses into the block's own buffers; the eigenbasis
+    /// option allocates its decomposition, so it refreshes on the calling thread.</summary>
+    public override bool RefreshIsThreadSafe => Damping != DampingStyle.Eigenbasis;
+
     protected override IReadOnlyList<Tensor> InverseTensors =>
         Damping == DampingStyle.Eigenbasis || _aInverse is null ? [] : [_aInverse, _gInverse!];
 

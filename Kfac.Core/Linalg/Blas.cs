@@ -49,10 +49,12 @@ internal static class Blas
     private static ReadOnlySpan<TTo> Cast<TFrom, TTo>(ReadOnlySpan<TFrom> s) where TFrom : struct where TTo : struct =>
         MemoryMarshal.Cast<TFrom, TTo>(s);
 
-    /// <summary>Threads for our own (non-GEMM) parallel loops: maxThreads = 0 means all cores; negative throws, as GEMM does.</summary>
+    /// <summary>Threads for our own (non-GEMM) parallel loops: maxThreads = 0 means all cores; negative throws, as GEMM does.
+    /// 1 inside a <see cref="Cpu.CpuParallel"/> body (work already spread over the cores, as GEMM resolves it too).</summary>
     public static int Threads(int maxThreads) => maxThreads switch
     {
         < 0 => throw new ArgumentOutOfRangeException(nameof(maxThreads), maxThreads, "maxThreads must be >= 0 (0 = all cores)."),
+        _ when Cpu.CpuParallel.IsInsideBody => 1,
         0 => Environment.ProcessorCount,
         _ => Math.Min(maxThreads, Environment.ProcessorCount),
     };

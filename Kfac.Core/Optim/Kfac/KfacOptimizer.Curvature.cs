@@ -79,25 +79,19 @@ public sealed partial class KfacOptimizer
         }
     }
 
-    /// <summary>Refreshes every block's inverse. A block whose inverse fails even after its own damping retries
+    /// <summary>Refreshes every block's inverse (concurrently on the CPU, see <see cref="ConcurrentInverseRefresh"/>). A block whose inverse fails even after its own damping retries
     /// (see <see cref="CurvatureBlock.RefreshInverse"/>) has its statistics reset and the failure is rethrown for
     /// <see cref="Step"/> to reject the step; until a refresh succeeds, every step refreshes.</summary>
     private void RefreshInverses(double gamma)
     {
         long t0 = Stopwatch.GetTimestamp();
         _inversesStale = true;
-        foreach (var block in _blocks!)
+        var failures = ConcurrentInverseRefresh.RefreshAll(_blocks!, gamma);
+        if (failures is not null)
         {
-            try
-            {
-                block.RefreshInverse(gamma);
-            }
-            catch (LinalgException)
-            {
-                block.ResetStatistics();
-                Timings.Add(KfacPhase.Inverses, t0);
-                throw;
-            }
+            foreach (var (block, _) in failures) block.ResetStatistics();
+            Timings.Add(KfacPhase.Inverses, t0);
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failures[0].Error);
         }
         _inversesStale = false;
         Timings.Add(KfacPhase.Inverses, t0);
