@@ -33,6 +33,14 @@ internal static class CurvatureTestKit
         return recorder.Captures;
     }
 
+    /// <summary>(block + damping)^-1 v, flattened.</summary>
+    public static double[] ApplyInverse(CurvatureBlock block, Tensor[] v)
+    {
+        var r = v.Select(t => Tensor.Zeros(t.Shape, DType.Float64)).ToArray();
+        block.MultiplyByDampedPower(v, r, -1);
+        return ExactCurvature.Flatten(r);
+    }
+
     public static List<KroneckerFactoredBlock> UpdatedBlocks(Sequential net, IReadOnlyList<LayerCapture> captures, double gamma)
     {
         var blocks = new List<KroneckerFactoredBlock>();

@@ -81,12 +81,4 @@ public class KeptInverseTests
         Assert.That(block.KeepInverse(), Is.False, "no inverse yet");
         Assert.That(() => block.RestoreKeptInverse(), Throws.InvalidOperationException.With.Message.Contain("KeepInverse"));
     }
-
-    /// <summary>(block + damping)^-1 v, flattened.</summary>
-    private static double[] ApplyInverse(CurvatureBlock block, Tensor[] v)
-    {
-        var r = v.Select(t => Tensor.Zeros(t.Shape, DType.Float64)).ToArray();
-        block.MultiplyByDampedPower(v, r, -1);
-        return ExactCurvature.Flatten(r);
-    }
 }

@@ -114,7 +114,7 @@ public sealed partial class KfacOptimizer
 
         var lossTensor = Loss.Value(output, targets);
         double loss = lossTensor.Item();
-        double objective = loss + 0.5 * o.L2 * SquaredNorm();
+        double objective = loss + L2Term();
         Timings.Add(KfacPhase.Forward, t0);
         t0 = Stopwatch.GetTimestamp();
         if (!double.IsFinite(objective)) return Reject(loss, objective, "non-finite loss at the current parameters", rollback: true);
@@ -232,6 +232,9 @@ public sealed partial class KfacOptimizer
     /// storage (rows are contiguous from offset 0), or x itself.</summary>
     private static Tensor Rows(Tensor x, int rows) => rows == x.Shape[0] ? x : new Tensor(x.Storage, x.Shape.With(0, rows));
 
+    /// <summary>(eta / 2) |theta|^2, the L2 part of the objective h; no pass over the parameters when eta = 0.</summary>
+    private double L2Term() => Options.L2 > 0 ? 0.5 * Options.L2 * SquaredNorm() : 0;
+
     private double SquaredNorm()
     {
         double s = 0;
@@ -243,7 +246,7 @@ public sealed partial class KfacOptimizer
     {
         using var noGrad = GradMode.Disable();
         using var scope = TensorScope.Begin();
-        return Loss.Value(forward(inputs), targets).Item() + 0.5 * Options.L2 * SquaredNorm();
+        return Loss.Value(forward(inputs), targets).Item() + L2Term();
     }
 
     private KfacStepResult Reject(double loss, double objective, string reason, bool rollback)
