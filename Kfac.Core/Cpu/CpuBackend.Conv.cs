@@ -79,6 +79,9 @@ internal sealed partial class CpuBackend
     {
         int oh = g.OutHeight, ow = g.OutWidth, h = g.Height, w = g.Width, sw = g.StrideW;
         int locations = g.Locations, patches = g.PatchCount;
+        // Stride 1 with the output as wide as the input ('same' padding): consecutive output rows read consecutive
+        // input rows, so a patch row is one shifted copy of the plane (see SameSizePatchRow).
+        bool contiguousRows = g.StrideH == 1 && sw == 1 && ow == w;
         for (int c = 0; c < g.Channels; c++)
         {
             var plane = xb.Slice(c * h * w, h * w);
@@ -92,6 +95,11 @@ internal sealed partial class CpuBackend
                     int first = shift >= 0 ? 0 : Math.Min(ow, (-shift + sw - 1) / sw);
                     int last = w - 1 - shift < 0 ? 0 : Math.Min(ow, (w - 1 - shift) / sw + 1);
                     last = Math.Max(first, last);
+                    if (!adjoint && contiguousRows && last > first)
+                    {
+                        SameSizePatchRow(plane, row, g, i, shift, first, last);
+                        continue;
+                    }
                     for (int p = 0; p < oh; p++)
                     {
                         var run = row.Slice(p * ow, ow);
@@ -119,6 +127,34 @@ internal sealed partial class CpuBackend
                             for (int k = first; k < last; k++) run[k] = input[k * sw + shift];
                     }
                 }
+        }
+    }
+
+    /// <summary>
+    /// One patch row of im2col when stride is 1 and Wout = W: run p of the row is input row ih = p - ph + i shifted by
+    /// <paramref name="shift"/>, and the runs of the rows inside the image are adjacent in both the input and the
+    /// row, so they are ONE copy of (p1 - p0) W - first - (W - last) elements instead of a small copy per output row
+    /// (the per-run overhead dominated at W = 14). The copy also carries, at the ends of each run, elements of the
+    /// neighbouring input rows where the window hangs over the left or right edge; those positions are then zeroed,
+    /// as are the runs of the output rows whose input row is outside the image.
+    /// </summary>
+    private static void SameSizePatchRow<T>(Span<T> plane, Span<T> row, WindowGeometry g, int i, int shift, int first, int last)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int oh = g.OutHeight, w = g.Width, h = g.Height;
+        // Output rows p whose input row p - ph + i lies inside the image: [p0, p1).
+        int p0 = Math.Clamp(g.PadH - i, 0, oh), p1 = Math.Clamp(h + g.PadH - i, p0, oh);
+        row[..(p0 * w)].Clear();
+        row[(p1 * w)..].Clear();
+        if (p1 == p0) return;
+        int ih0 = p0 - g.PadH + i;
+        int start = p0 * w + first, length = (p1 - p0) * w - first - (w - last);
+        plane.Slice(ih0 * w + shift + first, length).CopyTo(row.Slice(start, length));
+        for (int p = p0; p < p1; p++)
+        {
+            var run = row.Slice(p * w, w);
+            run[..first].Clear();
+            run[last..].Clear();
         }
     }
 

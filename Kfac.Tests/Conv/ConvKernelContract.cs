@@ -67,6 +67,8 @@ public abstract class ConvKernelContract
     [TestCase(2, 3, 6, 5, 4, 3, 2, 2, 1, 1, 2)]
     [TestCase(1, 2, 4, 4, 3, 4, 4, 1, 1, 0, 0)]
     [TestCase(3, 1, 5, 7, 2, 1, 3, 1, 2, 0, 1)]
+    [TestCase(2, 2, 5, 6, 3, 3, 5, 1, 1, 1, 2)] // stride 1, output as large as the input: im2col's one-copy path
+    [TestCase(1, 1, 2, 3, 2, 5, 3, 1, 1, 2, 1)] // the same, with kernel rows that see no image row at all
     public void Conv2dMatchesTheDefinition(int n, int cin, int h, int w, int cout, int kh, int kw, int sh, int sw, int ph, int pw)
     {
         var x = Random(4, n, cin, h, w);
