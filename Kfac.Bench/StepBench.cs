@@ -18,13 +18,14 @@ namespace Kfac.Bench;
 /// K-FAC steps are timed over at least one full inverse period (T3) so ms_per_step_amortised includes the
 /// refreshes; its per-phase breakdown says where the time over SGD goes. With --baseline, a second copy of the
 /// model trained by the baseline optimizer is timed in rounds alternating with the main one (each round a full
-/// K-FAC period), and the ratio is reported per round and overall: the same load falls on both sides.
+/// K-FAC period), and the ratio is reported per round and overall: the same load falls on both sides. With
+/// --baseline-process the baseline copy runs in a child process instead (see <see cref="BaselineProcess"/>).
 /// </summary>
 internal sealed class StepBench : IBenchCommand
 {
     public string Name => "step";
 
-    public string Description => "ms per training step: --model autoencoder|mlp|convnet|convnet-features [--batchnorm] --optimizer sgd|momentum|adam|kfac --batch N --steps N [--threads N] [--baseline sgd --rounds R: interleaved rounds, ratio per round]";
+    public string Description => "ms per training step: --model autoencoder|mlp|convnet|convnet-features [--batchnorm] --optimizer sgd|momentum|adam|kfac --batch N --steps N [--threads N] [--baseline sgd --rounds R: interleaved rounds, ratio per round; --baseline-process: the baseline in a child process]";
 
     public int Run(BenchArgs args)
     {
@@ -39,6 +40,19 @@ internal sealed class StepBench : IBenchCommand
 
         var (model, loss, x, t) = Build(modelName, batch, args.Flag("batchnorm"));
         var step = CreateStep(optimizer, model, loss, args);
+        if (args.Flag("serve-baseline"))
+        {
+            // The child of --baseline-process: warm up, then time rounds on request.
+            for (int i = 0; i < warmup; i++)
+                using (TensorScope.Begin()) step.Step(x, t);
+            BaselineProcess.Serve(k =>
+            {
+                var round = new double[k];
+                TimeSteps(step, x, t, round);
+                return round;
+            });
+            return 0;
+        }
         if (step is KfacStep k)
         {
             // Warm up through one full inverse/gamma period so one-time pool growth (the first lambda and gamma
@@ -55,13 +69,20 @@ internal sealed class StepBench : IBenchCommand
         // optimizer's (each round one full period of the main one), so load on this shared machine hits both alike.
         string? baselineName = args.String("baseline", null);
         int rounds = args.Int("rounds", 5);
+        bool separateProcess = args.Flag("baseline-process");
         ITrainingStep? baseline = null;
+        using var baselineProcess = baselineName is not null && separateProcess
+            ? new BaselineProcess(BaselineArguments(modelName, baselineName, batch, warmup, threads, args.Flag("batchnorm")))
+            : null;
         if (baselineName is not null)
         {
-            var (baseModel, baseLoss, _, _) = Build(modelName, batch, args.Flag("batchnorm"));
-            baseline = CreateStep(baselineName, baseModel, baseLoss, args);
-            for (int i = 0; i < warmup; i++)
-                using (TensorScope.Begin()) baseline.Step(x, t);
+            if (!separateProcess)
+            {
+                var (baseModel, baseLoss, _, _) = Build(modelName, batch, args.Flag("batchnorm"));
+                baseline = CreateStep(baselineName, baseModel, baseLoss, args);
+                for (int i = 0; i < warmup; i++)
+                    using (TensorScope.Begin()) baseline.Step(x, t);
+            }
             rounds = Math.Max(1, rounds);
             // A round is one full K-FAC period (T3 and T2 steps: one refresh, one gamma adaptation, T3 / T1 lambda
             // adaptations), so every round carries its share of the amortised work.
@@ -71,17 +92,19 @@ internal sealed class StepBench : IBenchCommand
         else rounds = 1;
         int perRound = steps / rounds;
 
+        bool hasBaseline = baselineName is not null;
         var times = new double[steps];
-        var baselineTimes = new double[baseline is null ? 0 : steps];
-        var roundRatios = new double[baseline is null ? 0 : rounds];
+        var baselineTimes = new double[hasBaseline ? steps : 0];
+        var roundRatios = new double[hasBaseline ? rounds : 0];
         long allocated = 0;
         for (int r = 0; r < rounds; r++)
         {
             long allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
             TimeSteps(step, x, t, times.AsSpan(r * perRound, perRound));
             allocated += GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
-            if (baseline is null) continue;
-            TimeSteps(baseline, x, t, baselineTimes.AsSpan(r * perRound, perRound));
+            if (!hasBaseline) continue;
+            if (baselineProcess is not null) baselineProcess.RunRound(perRound).CopyTo(baselineTimes.AsSpan(r * perRound, perRound));
+            else TimeSteps(baseline!, x, t, baselineTimes.AsSpan(r * perRound, perRound));
             roundRatios[r] = times.AsSpan(r * perRound, perRound).ToArray().Average() / baselineTimes.AsSpan(r * perRound, perRound).ToArray().Average();
         }
         double mean = times.Average();
@@ -106,13 +129,14 @@ internal sealed class StepBench : IBenchCommand
             ["ratio_to_gemm_bound"] = Math.Round(Timing.Median(sorted) / gemmMs, 3),
             ["managed_bytes_per_step"] = allocated / steps,
         };
-        if (baseline is not null)
+        if (hasBaseline)
         {
             var sortedBaseline = (double[])baselineTimes.Clone();
             Array.Sort(sortedBaseline);
             var sortedRatios = (double[])roundRatios.Clone();
             Array.Sort(sortedRatios);
             fields["baseline"] = baselineName!;
+            fields["baseline_in"] = separateProcess ? "separate process" : "same process";
             fields["rounds"] = rounds;
             fields["baseline_ms_per_step"] = Math.Round(Timing.Median(sortedBaseline), 2);
             fields["baseline_ms_per_step_amortised"] = Math.Round(baselineTimes.Average(), 2);
@@ -125,6 +149,16 @@ internal sealed class StepBench : IBenchCommand
                 fields["ms_" + phase.ToString().ToLowerInvariant()] = Math.Round(1000 * seconds / steps, 2);
         JsonLine.Print(json, fields);
         return 0;
+    }
+
+    /// <summary>The child's command line for --baseline-process: the same model and batch, the baseline optimizer,
+    /// and the main run's warm-up.</summary>
+    private static List<string> BaselineArguments(string model, string optimizer, int batch, int warmup, int threads, bool batchNorm)
+    {
+        var a = new List<string> { "--model", model, "--optimizer", optimizer, "--batch", $"{batch}", "--warmup", $"{warmup}" };
+        if (threads > 0) a.AddRange(["--threads", $"{threads}"]);
+        if (batchNorm) a.Add("--batchnorm");
+        return a;
     }
 
     private static void TimeSteps(ITrainingStep step, Tensor x, Tensor t, Span<double> times)
