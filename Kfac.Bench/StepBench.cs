@@ -105,7 +105,7 @@ internal sealed class StepBench : IBenchCommand
             if (!hasBaseline) continue;
             if (baselineProcess is not null) baselineProcess.RunRound(perRound).CopyTo(baselineTimes.AsSpan(r * perRound, perRound));
             else TimeSteps(baseline!, x, t, baselineTimes.AsSpan(r * perRound, perRound));
-            roundRatios[r] = times.AsSpan(r * perRound, perRound).ToArray().Average() / baselineTimes.AsSpan(r * perRound, perRound).ToArray().Average();
+            roundRatios[r] = times.Skip(r * perRound).Take(perRound).Average() / baselineTimes.Skip(r * perRound).Take(perRound).Average();
         }
         double mean = times.Average();
         var sorted = (double[])times.Clone();

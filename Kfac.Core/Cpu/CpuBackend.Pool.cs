@@ -62,7 +62,7 @@ internal sealed partial class CpuBackend
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public readonly void Invoke(int start, int end)
         {
-            int planeIn = G.Height * G.Width, planeOut = G.Locations, ow = G.OutWidth;
+            int planeIn = G.Height * G.Width, planeOut = G.Locations;
             int[] args = ArgBuffer(planeOut);
             for (int plane = start; plane < end; plane++)
             {

@@ -27,14 +27,13 @@ public static class ConcurrentInverseRefresh
         ArgumentNullException.ThrowIfNull(blocks);
         var failures = new LinalgException?[blocks.Count];
         int threads = CpuParallel.ResolveThreads(0);
+        var shareable = blocks.Select(RunsConcurrently).ToArray();
+        double total = blocks.Where((_, i) => shareable[i]).Sum(b => b.InverseCost);
         var concurrent = new List<int>();
-        double total = 0;
-        for (int i = 0; i < blocks.Count; i++)
-            if (RunsConcurrently(blocks[i])) total += blocks[i].InverseCost;
         for (int i = 0; i < blocks.Count; i++)
         {
             // Alone with every thread: blocks that cannot share, and blocks worth at least one thread's share.
-            if (threads > 1 && RunsConcurrently(blocks[i]) && blocks[i].InverseCost < total / threads) concurrent.Add(i);
+            if (threads > 1 && shareable[i] && blocks[i].InverseCost < total / threads) concurrent.Add(i);
             else failures[i] = TryRefresh(blocks[i], gamma);
         }
         if (concurrent.Count > 0)

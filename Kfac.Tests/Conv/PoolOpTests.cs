@@ -53,7 +53,7 @@ public class PoolOpTests
         var dtype = useFloat ? DType.Float32 : DType.Float64;
         double[] xs = Enumerable.Range(0, n * c * h * w).Select(_ => (double)rng.Next(-2, 3)).ToArray();
         double[] ts = Enumerable.Range(0, xs.Length).Select(_ => rng.NextDouble()).ToArray();
-        var x = Tensor.FromArray(xs.Select(v => v).ToArray(), new Shape(n, c, h, w)).To(dtype);
+        var x = Tensor.FromArray(xs, new Shape(n, c, h, w)).To(dtype);
         var tx = Tensor.FromArray(ts, new Shape(n, c, h, w)).To(dtype);
         var g = WindowGeometry.Of("test", x, kh, kw, sh, sw, ph, pw);
         int oh = g.OutHeight, ow = g.OutWidth;
