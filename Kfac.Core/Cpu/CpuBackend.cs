@@ -85,6 +85,28 @@ internal sealed partial class CpuBackend(Device device) : IBackend
                 (float)beta, S<float>(c.Tensor)[c.Offset..], c.Ld);
     }
 
+    /// <summary>Held tensors are packed once per orientation and shape as GEMM B operands (see
+    /// <see cref="Blas.PackedOperandCache"/>).</summary>
+    public IDisposable HoldConstant(IReadOnlyList<Tensor> tensors)
+    {
+        ArgumentNullException.ThrowIfNull(tensors);
+        var regions = new (nint Start, nint Bytes)[tensors.Count];
+        for (int i = 0; i < tensors.Count; i++)
+        {
+            var t = tensors[i];
+            if (t.Backend != (IBackend)this)
+                throw new ArgumentException($"HoldConstant: tensor {i} ({t.Name ?? t.Shape.ToString()}) lives on {t.Device}, not on this backend's {Device}", nameof(tensors));
+            regions[i] = IsDouble(t) ? Region(S<double>(t)) : Region(S<float>(t));
+        }
+        return Blas.PackedOperandCache.Hold(regions);
+    }
+
+    private static unsafe (nint Start, nint Bytes) Region<T>(Span<T> span) where T : unmanaged
+    {
+        // Pool arrays are pinned: the address stays valid for the storage's lifetime.
+        fixed (T* p = span) return ((nint)p, (nint)((long)span.Length * sizeof(T)));
+    }
+
     public void Transpose(Tensor x, int rows, int cols, Tensor y)
     {
         if (IsDouble(x)) Transpose(S<double>(x), rows, cols, S<double>(y));

@@ -79,6 +79,14 @@ public interface IBackend
     /// when transA, B is n x k when transB) by offset and row stride. C must not overlap A or B.</summary>
     void Gemm(bool transA, bool transB, int m, int n, int k, double alpha, MatrixView a, MatrixView b, double beta, MatrixView c);
 
+    /// <summary>
+    /// The caller promises that the tensors' contents do not change until the returned handle is disposed, so the
+    /// backend may reuse work derived from them across calls (the CPU backend packs a held tensor once as a GEMM
+    /// B operand, per orientation and shape, instead of in every product). Writing a held tensor before disposing
+    /// the handle makes later products read stale data. Backends with nothing to cache return a no-op handle.
+    /// </summary>
+    IDisposable HoldConstant(IReadOnlyList<Tensor> tensors) => NoHold.Instance;
+
     void Unary(UnaryOp op, Tensor x, Tensor y);
 
     /// <summary>dx (+)= dy * f'(x), where the derivative may be computed from x or from y = f(x).
@@ -213,4 +221,12 @@ public interface IBackend
 
     /// <summary>ty[b, c, oh, ow] = tx at the window's arg max of x: the forward-mode derivative of max pooling.</summary>
     void MaxPoolJvp(Tensor x, Tensor tx, WindowGeometry g, Tensor ty);
+}
+
+/// <summary>The handle of a backend that caches nothing for held tensors.</summary>
+internal sealed class NoHold : IDisposable
+{
+    public static readonly NoHold Instance = new();
+
+    public void Dispose() { }
 }

@@ -48,7 +48,6 @@ internal static unsafe class GemmDriver<T, TK> where T : unmanaged, IFloatingPoi
         long capElems = Math.Max(GemmBlocking.BPanelBytes / sizeof(T), (long)k * nr);
         long nPadAll = RoundUp(n, nr);
         int ncChunk = (long)k * nPadAll <= capElems ? n : (int)Math.Max(nr, capElems / k / nr * nr);
-        T* bbuf = PackBuffers.B<T>((long)k * RoundUp(ncChunk, nr));
 
         // Threads: enough work per thread, and no more threads than tasks can use.
         double flops = 2.0 * m * n * k * (pr.LowerOnly ? 0.5 : 1.0);
@@ -57,6 +56,24 @@ internal static unsafe class GemmDriver<T, TK> where T : unmanaged, IFloatingPoi
         // A thin op(A) (few rows) uses each packed B panel only a few times: read B in place (full panels).
         bool directB = GemmBlocking.InPlaceThin && !pr.TransB && !pr.LowerOnly && m <= GemmBlocking.ThinTiles * mr;
 
+        // A B operand inside a held constant region is packed once (whole n, one chunk) and read from the cache.
+        if (!directB && PackedOperandCache.Active)
+        {
+            T* cached = PackedOperandCache.Find(pr.B, pr.Ldb, pr.TransB, k, n, nr, kc, out var fill);
+            if (cached is not null)
+            {
+                int panelsAll = (n + nr - 1) / nr;
+                if (fill is not null)
+                {
+                    PackB(pr, cached, 0, n, panelsAll * nr, kc, kBlocks, panelsAll, 0, threads);
+                    fill.MarkReady();
+                }
+                Compute(pr, cached, 0, n, panelsAll, kc, kBlocks, directB: false, threads);
+                return;
+            }
+        }
+
+        T* bbuf = PackBuffers.B<T>((long)k * RoundUp(ncChunk, nr));
         for (int jc = 0; jc < n; jc += ncChunk)
         {
             int nc = Math.Min(ncChunk, n - jc);
@@ -66,23 +83,31 @@ internal static unsafe class GemmDriver<T, TK> where T : unmanaged, IFloatingPoi
             // Pack B (all panels, or only the ragged last one when B is read in place).
             int firstPanel = directB ? (nc % nr == 0 ? panels : panels - 1) : 0;
             int packPanels = panels - firstPanel;
-            if (packPanels > 0)
-            {
-                var pack = new PackBBody
-                {
-                    Pr = pr, Dst = bbuf, Jc = jc, Nc = nc, NcPad = ncPad, Kc = kc, Panels = packPanels, FirstPanel = firstPanel,
-                };
-                int packItems = kBlocks * packPanels;
-                CpuParallel.For(0, packItems, pack, grain: Math.Max(1, packItems / (4 * threads)), maxThreads: threads);
-            }
-
-            var body = new ComputeBody
-            {
-                Pr = pr, BPacked = bbuf, Jc = jc, Nc = nc, NcPad = ncPad, Kc = kc, KBlocks = kBlocks, DirectB = directB,
-            };
-            PlanTasks(m, panels, threads, pr.LowerOnly, ref body);
-            CpuParallel.For(0, body.TasksM * body.TasksN, body, grain: 1, maxThreads: threads);
+            if (packPanels > 0) PackB(pr, bbuf, jc, nc, ncPad, kc, kBlocks, packPanels, firstPanel, threads);
+            Compute(pr, bbuf, jc, nc, panels, kc, kBlocks, directB, threads);
         }
+    }
+
+    /// <summary>Packs column panels [firstPanel, firstPanel + panels) of the chunk at jc (all k blocks) into dst.</summary>
+    private static void PackB(in GemmProblem<T> pr, T* dst, int jc, int nc, int ncPad, int kc, int kBlocks, int panels, int firstPanel, int threads)
+    {
+        var pack = new PackBBody
+        {
+            Pr = pr, Dst = dst, Jc = jc, Nc = nc, NcPad = ncPad, Kc = kc, Panels = panels, FirstPanel = firstPanel,
+        };
+        int packItems = kBlocks * panels;
+        CpuParallel.For(0, packItems, pack, grain: Math.Max(1, packItems / (4 * threads)), maxThreads: threads);
+    }
+
+    /// <summary>The compute tasks of the chunk at jc against its packed B.</summary>
+    private static void Compute(in GemmProblem<T> pr, T* bPacked, int jc, int nc, int panels, int kc, int kBlocks, bool directB, int threads)
+    {
+        var body = new ComputeBody
+        {
+            Pr = pr, BPacked = bPacked, Jc = jc, Nc = nc, NcPad = panels * TK.NR, Kc = kc, KBlocks = kBlocks, DirectB = directB,
+        };
+        PlanTasks(pr.M, panels, threads, pr.LowerOnly, ref body);
+        CpuParallel.For(0, body.TasksM * body.TasksN, body, grain: 1, maxThreads: threads);
     }
 
     private static long RoundUp(long x, int to) => (x + to - 1) / to * to;

@@ -39,6 +39,7 @@ public sealed partial class KfacOptimizer
     private int[][]? _blockParameterIndex;
     private Tensor[][]? _blockGradients, _blockDirections; // each block's slices of _gradient and _direction
     private bool _inversesStale;                // the last refresh failed: refresh at the next step
+    private IDisposable? _parameterHold;        // the step's promise that the parameters are constant (see Step)
 
     public KfacOptimizer(IReadOnlyList<Tensor> parameters, ILoss loss, KfacOptions? options = null)
     {
@@ -93,6 +94,28 @@ public sealed partial class KfacOptimizer
         ArgumentNullException.ThrowIfNull(targets);
         if (inputs.Rank < 1 || targets.Rank < 1 || inputs.Shape[0] != targets.Shape[0])
             throw new ShapeMismatchException($"KfacOptimizer.Step: inputs {inputs.Shape} and targets {targets.Shape} must have the same batch size", nameof(targets));
+        // The parameters stay constant until the update: the backend may cache work derived from them (the CPU
+        // backend packs each weight once as a GEMM operand for all of this step's products instead of per product).
+        _parameterHold = ParameterVectors.HoldConstant(_parameters);
+        try
+        {
+            return StepHoldingParameters(forward, inputs, targets);
+        }
+        finally
+        {
+            ReleaseParameterHold();
+        }
+    }
+
+    /// <summary>Ends the step's promise that the parameters are constant (before anything writes them).</summary>
+    private void ReleaseParameterHold()
+    {
+        _parameterHold?.Dispose();
+        _parameterHold = null;
+    }
+
+    private KfacStepResult StepHoldingParameters(Func<Tensor, Tensor> forward, Tensor inputs, Tensor targets)
+    {
         var o = Options;
         int k = Iteration + 1;
         bool statistics = (k - 1) % o.StatisticsInterval == 0 || _inversesStale; // a reset block needs statistics first
@@ -201,6 +224,7 @@ public sealed partial class KfacOptimizer
         if (!ParameterVectors.AllFinite(_previous)) return Reject(loss, objective, "non-finite update", rollback: false);
 
         ParameterVectors.Copy(_parameters, _backup);
+        ReleaseParameterHold();
         using (GradMode.Disable()) ParameterVectors.Axpby(1, _previous, 1, _parameters);
         Timings.Add(KfacPhase.Update, t0);
 
@@ -251,6 +275,7 @@ public sealed partial class KfacOptimizer
 
     private KfacStepResult Reject(double loss, double objective, string reason, bool rollback)
     {
+        ReleaseParameterHold();
         if (rollback && Iteration > 0)
         {
             using (GradMode.Disable()) ParameterVectors.Copy(_backup, _parameters);

@@ -5,6 +5,23 @@ namespace Kfac.Optim.Kfac;
 /// <summary>Arithmetic on vectors stored as lists of tensors shaped like the parameters (no flattening).</summary>
 internal static class ParameterVectors
 {
+    /// <summary>Declares the tensors constant until disposal (<see cref="IBackend.HoldConstant"/>), one hold per
+    /// backend they live on.</summary>
+    public static IDisposable HoldConstant(Tensor[] tensors)
+    {
+        var backend = tensors[0].Backend;
+        if (tensors.All(t => t.Backend == backend)) return backend.HoldConstant(tensors);
+        return new Holds(tensors.GroupBy(t => t.Backend).Select(g => g.Key.HoldConstant(g.ToArray())).ToArray());
+    }
+
+    private sealed class Holds(IDisposable[] holds) : IDisposable
+    {
+        public void Dispose()
+        {
+            foreach (var h in holds) h.Dispose();
+        }
+    }
+
     public static double Dot(IReadOnlyList<Tensor> a, IReadOnlyList<Tensor> b)
     {
         double s = 0;
