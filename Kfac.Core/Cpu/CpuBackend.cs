@@ -131,7 +131,8 @@ internal sealed partial class CpuBackend(Device device) : IBackend
     public double Dot(Tensor x, Tensor y) => IsDouble(x) ? TensorPrimitives.Dot(S<double>(x), S<double>(y)) : DotInDouble(S<float>(x), S<float>(y));
 
     /// <summary>All pairs in one pass, 1024 elements at a time: each chunk of every tensor is loaded from memory
-    /// once and the pairs that share it read it from cache (chunks summed in double, as <see cref="Dot"/>).</summary>
+    /// once and the pairs that share it read it from cache (chunks summed in double, as <see cref="Dot"/>), blocks
+    /// split across threads with deterministic partial sums (see CpuBackend.Vectors).</summary>
     public void Dots(IReadOnlyList<Tensor> left, IReadOnlyList<Tensor> right, Span<double> results)
     {
         if (left.Count != right.Count || results.Length < left.Count)
@@ -145,25 +146,8 @@ internal sealed partial class CpuBackend(Device device) : IBackend
             }
         results[..left.Count].Clear();
         if (n == 0) return;
-        const int chunk = 1024;
-        if (IsDouble(left[0]))
-        {
-            for (long i = 0; i < n; i += chunk)
-            {
-                int len = (int)Math.Min(chunk, n - i);
-                for (int p = 0; p < left.Count; p++)
-                    results[p] += TensorPrimitives.Dot(S<double>(left[p]).Slice((int)i, len), S<double>(right[p]).Slice((int)i, len));
-            }
-        }
-        else
-        {
-            for (long i = 0; i < n; i += chunk)
-            {
-                int len = (int)Math.Min(chunk, n - i);
-                for (int p = 0; p < left.Count; p++)
-                    results[p] += TensorPrimitives.Dot(S<float>(left[p]).Slice((int)i, len), S<float>(right[p]).Slice((int)i, len));
-            }
-        }
+        if (IsDouble(left[0])) ParallelDots<double>(left, right, results);
+        else ParallelDots<float>(left, right, results);
     }
 
     public bool AllFinite(Tensor x) => IsDouble(x) ? TensorPrimitives.IsFiniteAll<double>(S<double>(x)) : TensorPrimitives.IsFiniteAll<float>(S<float>(x));

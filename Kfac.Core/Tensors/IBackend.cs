@@ -143,6 +143,34 @@ public interface IBackend
     /// <summary>True if every element is finite.</summary>
     bool AllFinite(Tensor x);
 
+    // ---- Fused passes over parameter-sized vectors (second-order optimizers) ----
+
+    /// <summary>
+    /// result = grad + eta * param in one pass, returning whether every result entry is finite and, when
+    /// <paramref name="squaredNorm"/> is set, |param|^2 (else 0): K-FAC's gradient of h = loss + eta/2 |theta|^2 with
+    /// its guard and the L2 term of h, without three more passes over the parameters.
+    /// </summary>
+    (double SquaredNorm, bool Finite) RegularizedGradient(Tensor grad, Tensor param, double eta, Tensor result, bool squaredNorm)
+    {
+        Copy(grad, result);
+        if (eta != 0) Axpby(eta, param, 1, result);
+        return (squaredNorm ? Dot(param, param) : 0, AllFinite(result));
+    }
+
+    /// <summary>
+    /// The update step in one pass: previous = alpha * direction + mu * previous; backup = param; param += previous.
+    /// Returns whether every entry of the new previous is finite (if not, param holds garbage and the caller restores
+    /// it from backup) and, when <paramref name="squaredNorm"/> is set, |param|^2 after the update (else 0).
+    /// </summary>
+    (double SquaredNorm, bool Finite) ApplyUpdate(double alpha, Tensor direction, double mu, Tensor previous, Tensor param, Tensor backup, bool squaredNorm)
+    {
+        Axpby(alpha, direction, mu, previous);
+        bool finite = AllFinite(previous);
+        Copy(param, backup);
+        Axpby(1, previous, 1, param);
+        return (squaredNorm ? Dot(param, param) : 0, finite);
+    }
+
     // ---- Curvature (K-FAC) primitives ----
 
     /// <summary>C = beta C + alpha X^T X for X [rows, cols] (a covariance update: only one triangle is

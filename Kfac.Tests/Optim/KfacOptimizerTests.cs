@@ -189,6 +189,27 @@ public class KfacOptimizerTests
         Assert.That(before.Length, Is.EqualTo(after.Length));
     }
 
+    /// <summary>The update is formed and applied in one fused pass, so an update that overflows has already been added
+    /// to the weights when it is detected: they must come back bit for bit.</summary>
+    [Test]
+    public void OverflowingUpdateIsRejectedAndTheWeightsAreRestoredExactly()
+    {
+        var (x, t) = TeacherData(64, 5);
+        var net = Student(7);
+        var kfac = new KfacOptimizer(net.Parameters(), new SoftmaxCrossEntropy(),
+            new KfacOptions { InitialLambda = 1, StepSize = StepSizeRule.FixedLearningRate, LearningRate = 1e-3 });
+        using (TensorScope.Begin()) kfac.Step(net.Forward, x, t);
+        var before = net.Parameters().Select(p => p.ToArray<float>()).ToArray();
+        var overflowing = new KfacOptimizer(net.Parameters(), new SoftmaxCrossEntropy(),
+            new KfacOptions { InitialLambda = 1e-8, StepSize = StepSizeRule.FixedLearningRate, LearningRate = 1e38 });
+        KfacStepResult r;
+        using (TensorScope.Begin()) r = overflowing.Step(net.Forward, x, t);
+        Assert.That(r.Rejected, Is.True);
+        Assert.That(r.RejectionReason, Does.Contain("non-finite update"));
+        var after = net.Parameters().Select(p => p.ToArray<float>()).ToArray();
+        for (int i = 0; i < before.Length; i++) Assert.That(after[i], Is.EqualTo(before[i]), $"parameter {i}");
+    }
+
     [Test]
     public void ParametersWithoutACurvatureBlockAreNamed()
     {

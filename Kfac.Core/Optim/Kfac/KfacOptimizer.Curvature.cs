@@ -129,9 +129,9 @@ public sealed partial class KfacOptimizer
         return FisherProducts.JacobianVectorProduct(sample.Forward, _parameters, x, v);
     }
 
-    /// <summary>J delta0 and the model's terms that involve only delta0 and the gradient: the same for every gamma
-    /// trial of a step, so they are computed once per step.</summary>
-    private sealed record PreviousTerms(Tensor JPrevious, double PreviousFPrevious, double PreviousPrevious, double GradPrevious);
+    /// <summary>J delta0 and delta0^T F delta0: the same for every gamma trial of a step, so computed once per step
+    /// (the plain inner products with delta0 ride along in <see cref="ChooseStep"/>'s single pass over the vectors).</summary>
+    private sealed record PreviousTerms(Tensor JPrevious, double PreviousFPrevious);
 
     /// <summary>The delta0 terms, or null when momentum is off or there is no previous update yet.</summary>
     private PreviousTerms? PreviousTermsFor(QuadraticSample sample)
@@ -139,9 +139,7 @@ public sealed partial class KfacOptimizer
         if (!(Options.UseMomentum && Iteration > 0)) return null;
         long t0 = Stopwatch.GetTimestamp();
         var (jPrev, z) = JacobianVectorProduct(sample, _previous);
-        Span<double> dots = stackalloc double[2];
-        ParameterVectors.Dots([_previous, _gradient], [_previous, _previous], dots);
-        var terms = new PreviousTerms(jPrev, FisherProducts.QuadraticForm(Loss, z, jPrev, jPrev), dots[0], dots[1]);
+        var terms = new PreviousTerms(jPrev, FisherProducts.QuadraticForm(Loss, z, jPrev, jPrev));
         Timings.Add(KfacPhase.QuadraticModel, t0);
         return terms;
     }
@@ -153,9 +151,10 @@ public sealed partial class KfacOptimizer
         if (o.StepSize != StepSizeRule.QuadraticModel) return ChooseFirstOrderStep();
 
         long t0 = Stopwatch.GetTimestamp();
-        // grad^T Delta, |Delta|^2 and (with momentum) Delta^T delta0 in one pass over the vectors.
-        Span<double> dots = stackalloc double[3];
-        if (previous is not null) ParameterVectors.Dots([_gradient, _direction, _direction], [_direction, _direction, _previous], dots);
+        // grad^T Delta, |Delta|^2 and (with momentum) Delta^T delta0, |delta0|^2 and grad^T delta0 in one pass.
+        Span<double> dots = stackalloc double[5];
+        if (previous is not null)
+            ParameterVectors.Dots([_gradient, _direction, _direction, _previous, _gradient], [_direction, _direction, _previous, _previous, _previous], dots);
         else ParameterVectors.Dots([_gradient, _direction], [_direction, _direction], dots);
         double gradDelta = dots[0], deltaDelta = dots[1];
         var (jDelta, z) = JacobianVectorProduct(sample!, _direction);
@@ -164,8 +163,8 @@ public sealed partial class KfacOptimizer
         if (previous is not null)
         {
             dFp = FisherProducts.QuadraticForm(Loss, z, jDelta, previous.JPrevious);
-            dp = dots[2];
-            (pFp, pp, gp) = (previous.PreviousFPrevious, previous.PreviousPrevious, previous.GradPrevious);
+            (dp, pp, gp) = (dots[2], dots[3], dots[4]);
+            pFp = previous.PreviousFPrevious;
         }
         var terms = new QuadraticModel.Terms(dFd, dFp, pFp, deltaDelta, dp, pp, gradDelta, gp);
         var solution = QuadraticModel.Solve(terms, Lambda + o.L2, previous is not null);

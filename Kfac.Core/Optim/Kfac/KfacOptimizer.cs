@@ -137,10 +137,10 @@ public sealed partial class KfacOptimizer
 
         var lossTensor = Loss.Value(output, targets);
         double loss = lossTensor.Item();
-        double objective = loss + L2Term();
         Timings.Add(KfacPhase.Forward, t0);
         t0 = Stopwatch.GetTimestamp();
-        if (!double.IsFinite(objective)) return Reject(loss, objective, "non-finite loss at the current parameters", rollback: true);
+        // The parameters are always finite (a non-finite update is never kept), so h is finite exactly when the loss is.
+        if (!double.IsFinite(loss)) return Reject(loss, loss, "non-finite loss at the current parameters", rollback: true);
 
         int quadraticRows = RowsFor(o.QuadraticModelFraction, m);
         // The quadratic model's J v replays forward mode over a graph recorded on exactly its rows when one exists.
@@ -171,15 +171,10 @@ public sealed partial class KfacOptimizer
         if (statistics) UpdateStatistics();
         Timings.Add(KfacPhase.StatisticsUpdate, t0);
 
-        // grad h = grad loss + eta theta
-        for (int i = 0; i < _parameters.Length; i++)
-        {
-            var p = _parameters[i];
-            if (p.Grad is null) throw new InvalidOperationException($"parameter {p.Name ?? i.ToString()} received no gradient: is it used by the forward function?");
-            p.Backend.Copy(p.Grad, _gradient[i]);
-            if (o.L2 > 0) p.Backend.Axpby(o.L2, p, 1, _gradient[i]);
-        }
-        if (!ParameterVectors.AllFinite(_gradient)) return Reject(loss, objective, "non-finite gradient", rollback: false);
+        // grad h = grad loss + eta theta, its finiteness and h = loss + (eta / 2) |theta|^2 in one pass.
+        var (squaredNorm, gradientFinite) = ParameterVectors.RegularizedGradient(_parameters, o.L2, _gradient);
+        double objective = loss + 0.5 * o.L2 * squaredNorm;
+        if (!gradientFinite) return Reject(loss, objective, "non-finite gradient", rollback: false);
 
         bool refresh = Iteration == 0 || (k - 1) % o.InverseInterval == 0 || _inversesStale;
         // gamma is re-chosen at k = T2 + 1, 2 T2 + 1, ...: with T2 = T3 that is exactly when the inverses are due for
@@ -218,21 +213,25 @@ public sealed partial class KfacOptimizer
         }
 
         // delta = alpha Delta + mu delta0, formed in place over delta0 (which it replaces as the next step's
-        // previous update; a rejection clears it anyway), so the update costs four passes over the parameters.
+        // previous update; a rejection clears it anyway), theta saved to the backup and theta += delta: one fused
+        // pass over the parameters, which also gives |theta|^2 for the objective after the update.
         t0 = Stopwatch.GetTimestamp();
-        ParameterVectors.Axpby(solution.Alpha, _direction, solution.Mu, _previous);
-        if (!ParameterVectors.AllFinite(_previous)) return Reject(loss, objective, "non-finite update", rollback: false);
-
-        ParameterVectors.Copy(_parameters, _backup);
         ReleaseParameterHold();
-        using (GradMode.Disable()) ParameterVectors.Axpby(1, _previous, 1, _parameters);
+        double squaredNormAfter;
+        bool updateFinite;
+        using (GradMode.Disable())
+        {
+            (squaredNormAfter, updateFinite) = ParameterVectors.ApplyUpdate(solution.Alpha, _direction, solution.Mu, _previous, _parameters, _backup, o.L2 > 0);
+            if (!updateFinite) ParameterVectors.Copy(_backup, _parameters); // the weights are never left corrupted
+        }
         Timings.Add(KfacPhase.Update, t0);
+        if (!updateFinite) return Reject(loss, objective, "non-finite update", rollback: false);
 
         double rho = double.NaN;
         if (o.AdaptLambda && o.StepSize == StepSizeRule.QuadraticModel && k % o.LambdaInterval == 0)
         {
             t0 = Stopwatch.GetTimestamp();
-            double after = ObjectiveAt(forward, inputs, targets);
+            double after = ObjectiveAt(forward, inputs, targets, squaredNormAfter);
             Timings.Add(KfacPhase.LambdaAdaptation, t0);
             rho = LevenbergMarquardt.Rho(objective, after, solution.Value);
             Lambda = LevenbergMarquardt.Adjust(Lambda, rho, o.Omega1, o.MinLambda, o.MaxLambda);
@@ -256,21 +255,12 @@ public sealed partial class KfacOptimizer
     /// storage (rows are contiguous from offset 0), or x itself.</summary>
     private static Tensor Rows(Tensor x, int rows) => rows == x.Shape[0] ? x : new Tensor(x.Storage, x.Shape.With(0, rows));
 
-    /// <summary>(eta / 2) |theta|^2, the L2 part of the objective h; no pass over the parameters when eta = 0.</summary>
-    private double L2Term() => Options.L2 > 0 ? 0.5 * Options.L2 * SquaredNorm() : 0;
-
-    private double SquaredNorm()
-    {
-        double s = 0;
-        foreach (var p in _parameters) s += p.Backend.Dot(p, p);
-        return s;
-    }
-
-    private double ObjectiveAt(Func<Tensor, Tensor> forward, Tensor inputs, Tensor targets)
+    /// <summary>h at the current (updated) parameters on the batch, given their |theta|^2.</summary>
+    private double ObjectiveAt(Func<Tensor, Tensor> forward, Tensor inputs, Tensor targets, double squaredNorm)
     {
         using var noGrad = GradMode.Disable();
         using var scope = TensorScope.Begin();
-        return Loss.Value(forward(inputs), targets).Item() + L2Term();
+        return Loss.Value(forward(inputs), targets).Item() + 0.5 * Options.L2 * squaredNorm;
     }
 
     private KfacStepResult Reject(double loss, double objective, string reason, bool rollback)

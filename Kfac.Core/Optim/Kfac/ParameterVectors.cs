@@ -50,6 +50,39 @@ internal static class ParameterVectors
         }
     }
 
+    /// <summary>result = grad + eta theta for every parameter (its gradient from <see cref="Tensor.Grad"/>), with
+    /// |theta|^2 (when eta &gt; 0, else 0) and whether the result is finite, in one pass per tensor.</summary>
+    public static (double SquaredNorm, bool Finite) RegularizedGradient(Tensor[] parameters, double eta, Tensor[] result)
+    {
+        double norm = 0;
+        bool finite = true;
+        for (int i = 0; i < parameters.Length; i++)
+        {
+            var p = parameters[i];
+            if (p.Grad is null) throw new InvalidOperationException($"parameter {p.Name ?? i.ToString()} received no gradient: is it used by the forward function?");
+            var (n, f) = p.Backend.RegularizedGradient(p.Grad, p, eta, result[i], squaredNorm: eta > 0);
+            norm += n;
+            finite &= f;
+        }
+        return (norm, finite);
+    }
+
+    /// <summary>previous = alpha direction + mu previous; backup = theta; theta += previous (one pass per tensor):
+    /// whether the new previous is finite, and |theta|^2 after the update when asked (else 0).</summary>
+    public static (double SquaredNorm, bool Finite) ApplyUpdate(double alpha, Tensor[] direction, double mu, Tensor[] previous,
+        Tensor[] parameters, Tensor[] backup, bool squaredNorm)
+    {
+        double norm = 0;
+        bool finite = true;
+        for (int i = 0; i < parameters.Length; i++)
+        {
+            var (n, f) = parameters[i].Backend.ApplyUpdate(alpha, direction[i], mu, previous[i], parameters[i], backup[i], squaredNorm);
+            norm += n;
+            finite &= f;
+        }
+        return (norm, finite);
+    }
+
     /// <summary>y = alpha x + beta y.</summary>
     public static void Axpby(double alpha, IReadOnlyList<Tensor> x, double beta, IReadOnlyList<Tensor> y)
     {

@@ -1,0 +1,221 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
+using Kfac.Tensors;
+using Tensor = Kfac.Tensors.Tensor;
+
+namespace Kfac.Cpu;
+
+/// <summary>
+/// Passes over parameter-sized vectors (millions of elements, far beyond the caches): fused so each input is read
+/// from memory once, and split across <see cref="CpuParallel"/>'s threads. Reductions are deterministic whatever
+/// the thread count or scheduling: the vector is cut into fixed blocks of <see cref="VectorBlock"/> elements, each
+/// block writes its partial result into its own slot, and the slots are summed in order.
+/// </summary>
+internal sealed partial class CpuBackend
+{
+    /// <summary>Elements per block: a few blocks' worth of every operand fits in L2, so the fused steps of a block
+    /// re-read their inputs from cache.</summary>
+    private const int VectorBlock = 1 << 15;
+
+    /// <summary>Blocks whose partial results fit on the stack; longer vectors rent an array.</summary>
+    private const int StackBlocks = 512;
+
+    public (double SquaredNorm, bool Finite) RegularizedGradient(Tensor grad, Tensor param, double eta, Tensor result, bool squaredNorm)
+    {
+        SameSize("RegularizedGradient", (nameof(grad), grad), (nameof(param), param), (nameof(result), result));
+        return IsDouble(param)
+            ? RegularizedGradient<double>(grad, param, eta, result, squaredNorm)
+            : RegularizedGradient<float>(grad, param, (float)eta, result, squaredNorm);
+    }
+
+    public (double SquaredNorm, bool Finite) ApplyUpdate(double alpha, Tensor direction, double mu, Tensor previous, Tensor param, Tensor backup, bool squaredNorm)
+    {
+        SameSize("ApplyUpdate", (nameof(direction), direction), (nameof(previous), previous), (nameof(param), param), (nameof(backup), backup));
+        return IsDouble(param)
+            ? ApplyUpdate<double>(alpha, direction, mu, previous, param, backup, squaredNorm)
+            : ApplyUpdate<float>((float)alpha, direction, (float)mu, previous, param, backup, squaredNorm);
+    }
+
+    private static unsafe (double, bool) RegularizedGradient<T>(Tensor grad, Tensor param, T eta, Tensor result, bool squaredNorm)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int n = param.Numel, blocks = Blocks(n);
+        double[]? rented = blocks > StackBlocks ? new double[2 * blocks] : null;
+        Span<double> partial = rented ?? stackalloc double[2 * Math.Min(blocks, StackBlocks)];
+        fixed (T* g = S<T>(grad), p = S<T>(param), r = S<T>(result))
+        fixed (double* slots = partial)
+        {
+            var body = new RegularizedGradientBody<T> { Grad = g, Param = p, Result = r, Eta = eta, N = n, Slots = slots, Blocks = blocks, Norm = squaredNorm };
+            RunBlocks(blocks, body);
+        }
+        return Combine(partial, blocks);
+    }
+
+    private static unsafe (double, bool) ApplyUpdate<T>(T alpha, Tensor direction, T mu, Tensor previous, Tensor param, Tensor backup, bool squaredNorm)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int n = param.Numel, blocks = Blocks(n);
+        double[]? rented = blocks > StackBlocks ? new double[2 * blocks] : null;
+        Span<double> partial = rented ?? stackalloc double[2 * Math.Min(blocks, StackBlocks)];
+        fixed (T* d = S<T>(direction), prev = S<T>(previous), p = S<T>(param), bk = S<T>(backup))
+        fixed (double* slots = partial)
+        {
+            var body = new ApplyUpdateBody<T>
+            {
+                Direction = d, Previous = prev, Param = p, Backup = bk, Alpha = alpha, Mu = mu, N = n, Slots = slots, Blocks = blocks, Norm = squaredNorm,
+            };
+            RunBlocks(blocks, body);
+        }
+        return Combine(partial, blocks);
+    }
+
+    private static int Blocks(int n) => Math.Max(1, (n + VectorBlock - 1) / VectorBlock);
+
+    private static void RunBlocks<TBody>(int blocks, in TBody body) where TBody : IRangeBody
+    {
+        if (blocks == 1) body.Invoke(0, 1);
+        else CpuParallel.For(0, blocks, body, grain: 1);
+    }
+
+    /// <summary>Slots [0, blocks) hold the blocks' squared norms, [blocks, 2 blocks) 1 where a block was finite.</summary>
+    private static (double SquaredNorm, bool Finite) Combine(ReadOnlySpan<double> slots, int blocks)
+    {
+        double norm = 0;
+        bool finite = true;
+        for (int b = 0; b < blocks; b++)
+        {
+            norm += slots[b];
+            finite &= slots[blocks + b] != 0;
+        }
+        return (norm, finite);
+    }
+
+    /// <summary>x . x of one block, summed in double over 1024-element chunks (as <see cref="DotInDouble"/>).</summary>
+    private static double SquaredNormOf<T>(ReadOnlySpan<T> x) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (typeof(T) == typeof(float))
+        {
+            var f = MemoryMarshal.Cast<T, float>(x);
+            return DotInDouble(f, f);
+        }
+        var d = MemoryMarshal.Cast<T, double>(x);
+        return TensorPrimitives.Dot(d, d);
+    }
+
+    private unsafe struct RegularizedGradientBody<T> : IRangeBody where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public T* Grad, Param, Result;
+        public T Eta;
+        public int N, Blocks;
+        public double* Slots;
+        public bool Norm;
+
+        public readonly void Invoke(int start, int end)
+        {
+            for (int b = start; b < end; b++)
+            {
+                int i0 = b * VectorBlock, len = Math.Min(VectorBlock, N - i0);
+                var g = new ReadOnlySpan<T>(Grad + i0, len);
+                var p = new ReadOnlySpan<T>(Param + i0, len);
+                var r = new Span<T>(Result + i0, len);
+                if (Eta == T.Zero) g.CopyTo(r);
+                else TensorPrimitives.MultiplyAdd(p, Eta, g, r);
+                Slots[b] = Norm ? SquaredNormOf(p) : 0;
+                Slots[Blocks + b] = TensorPrimitives.IsFiniteAll<T>(r) ? 1 : 0;
+            }
+        }
+    }
+
+    private unsafe struct ApplyUpdateBody<T> : IRangeBody where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public T* Direction, Previous, Param, Backup;
+        public T Alpha, Mu;
+        public int N, Blocks;
+        public double* Slots;
+        public bool Norm;
+
+        public readonly void Invoke(int start, int end)
+        {
+            for (int b = start; b < end; b++)
+            {
+                int i0 = b * VectorBlock, len = Math.Min(VectorBlock, N - i0);
+                var d = new ReadOnlySpan<T>(Direction + i0, len);
+                var prev = new Span<T>(Previous + i0, len);
+                var p = new Span<T>(Param + i0, len);
+                Axpby(Alpha, d, Mu, prev);                   // delta = alpha Delta + mu delta0 (the same arithmetic as Axpby)
+                Slots[Blocks + b] = TensorPrimitives.IsFiniteAll<T>(prev) ? 1 : 0;
+                p.CopyTo(new Span<T>(Backup + i0, len));     // theta before the update, for a rollback
+                TensorPrimitives.Add(p, prev, p);            // theta += delta
+                Slots[b] = Norm ? SquaredNormOf<T>(p) : 0;
+            }
+        }
+    }
+
+    /// <summary>All pairs of <see cref="Dots"/> on one block: 1024-element chunks, so each chunk of every tensor is
+    /// loaded from memory once and the pairs that share it read it from cache; chunk sums accumulate in double.</summary>
+    private unsafe struct DotsBody<T> : IRangeBody where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public T** Left, Right;
+        public int Pairs, N;
+        public double* Slots;
+
+        public readonly void Invoke(int start, int end)
+        {
+            const int chunk = 1024;
+            for (int b = start; b < end; b++)
+            {
+                int i0 = b * VectorBlock, i1 = Math.Min(N, i0 + VectorBlock);
+                double* slot = Slots + (long)b * Pairs;
+                for (int p = 0; p < Pairs; p++) slot[p] = 0;
+                for (int i = i0; i < i1; i += chunk)
+                {
+                    int len = Math.Min(chunk, i1 - i);
+                    for (int p = 0; p < Pairs; p++)
+                        slot[p] += double.CreateTruncating(TensorPrimitives.Dot(new ReadOnlySpan<T>(Left[p] + i, len), new ReadOnlySpan<T>(Right[p] + i, len)));
+                }
+            }
+        }
+    }
+
+    /// <summary>Same-size, same-dtype pairs, deterministic block partials summed in order.</summary>
+    private static unsafe void ParallelDots<T>(IReadOnlyList<Tensor> left, IReadOnlyList<Tensor> right, Span<double> results)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int pairs = left.Count, n = left[0].Numel, blocks = Blocks(n);
+        T** ptrs = stackalloc T*[2 * pairs];
+        for (int p = 0; p < pairs; p++)
+        {
+            ptrs[p] = Address<T>(left[p]);
+            ptrs[pairs + p] = Address<T>(right[p]);
+        }
+        int count = blocks * pairs;
+        double[]? rented = count > StackBlocks ? new double[count] : null;
+        Span<double> slots = rented ?? stackalloc double[Math.Min(count, StackBlocks)];
+        fixed (double* s = slots)
+        {
+            var body = new DotsBody<T> { Left = ptrs, Right = ptrs + pairs, Pairs = pairs, N = n, Slots = s };
+            RunBlocks(blocks, body);
+        }
+        results[..pairs].Clear();
+        for (int b = 0; b < blocks; b++)
+            for (int p = 0; p < pairs; p++) results[p] += slots[b * pairs + p];
+        GC.KeepAlive(left);
+        GC.KeepAlive(right);
+    }
+
+    /// <summary>The first element's address: pool arrays are pinned, so it stays valid while the tensor lives.</summary>
+    private static unsafe T* Address<T>(Tensor t) where T : unmanaged =>
+        (T*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref MemoryMarshal.GetReference(S<T>(t)));
+
+    private static void SameSize(string op, params ReadOnlySpan<(string Name, Tensor Value)> tensors)
+    {
+        var (firstName, first) = tensors[0];
+        foreach (var (name, t) in tensors)
+        {
+            ArgumentNullException.ThrowIfNull(t, name);
+            if (t.Numel != first.Numel || t.DType != first.DType)
+                throw new ShapeMismatchException($"{op}: {name} is {t.Shape} {t.DType} but {firstName} is {first.Shape} {first.DType}; they must have the same size and dtype", name);
+        }
+    }
+}
