@@ -6,8 +6,8 @@ namespace Kfac.Cpu;
 /// <summary>
 /// SYRK-style covariance: C (n x n) = beta * C + alpha * X^T X, X is m x n row-major with row stride ldx (rows are
 /// examples). Only the tiles on and below the diagonal are computed (with the GEMM micro-kernel, the diagonal tiles
-/// through a buffer that keeps only their lower part), then the lower triangle is mirrored to the upper one, so the
-/// result is exactly symmetric. About half the flops of the full GEMM X^T X. m == 0 or alpha == 0 give
+/// through a buffer that keeps only their lower part), and each task mirrors the rows it finished to the upper
+/// triangle, so the result is exactly symmetric. About half the flops of the full GEMM X^T X. m == 0 or alpha == 0 give
 /// C = beta * C (symmetrised from its lower triangle); beta == 0 overwrites C.
 /// </summary>
 public static unsafe class Covariance
@@ -48,8 +48,7 @@ public static unsafe class Covariance
                 A = px, B = px, C = pc, Lda = ldx, Ldb = ldx, Ldc = ldc, TransA = !transposed, TransB = transposed, LowerOnly = true,
                 M = n, N = n, K = m, Alpha = alpha, Beta = beta,
             };
-            GemmRunner.Run(pr, maxThreads);
-            GemmRunner.MirrorLower(pc, n, ldc);
+            GemmRunner.Run(pr, maxThreads); // mirrors the lower triangle to the upper one (see GemmRunner.MirrorBlock)
         }
     }
 }

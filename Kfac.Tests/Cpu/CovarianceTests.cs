@@ -90,6 +90,23 @@ public class CovarianceTests
     public void LargerThanBlocks_MatchesReference([Values] bool single, [Values(TestIsa.Vector512, TestIsa.Vector256)] TestIsa isa) =>
         GemmReference.AssertNull(new SyrkCase(600, single ? 333 : 211, 1.0 / 600, 0.95, 1, 2, isa, 3).Check(single));
 
+    // B packed in column chunks (a small panel budget forces several): each task mirrors the block it finished in each
+    // chunk, and the result must still be complete and exactly symmetric.
+    [Test]
+    public void ColumnChunkedPanels_MatchReferenceAndAreSymmetric([Values] bool single)
+    {
+        long saved = Kfac.Cpu.Blas.GemmBlocking.BPanelBytes;
+        Kfac.Cpu.Blas.GemmBlocking.BPanelBytes = 16 << 10;
+        try
+        {
+            GemmReference.AssertNull(new SyrkCase(300, 203, 0.5, 0.95, 2, 2, TestIsa.Vector512, 5).Check(single));
+        }
+        finally
+        {
+            Kfac.Cpu.Blas.GemmBlocking.BPanelBytes = saved;
+        }
+    }
+
     [Test]
     public void ScalarFallback_MatchesReference() =>
         GemmReference.AssertNull(new SyrkCase(40, 29, 1.0, 0.5, 0, 2, TestIsa.Scalar, 4).Check(single: true));

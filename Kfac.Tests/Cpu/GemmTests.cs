@@ -35,6 +35,15 @@ public class GemmTests
     public void Dgemm_Vector256_LargerThanBlocks_MatchesReference() =>
         GemmReference.AssertNull(new GemmCase(false, false, 97, 133, 300, 2.0, -1.0, 2, 1, TestIsa.Vector256, 14).Check(single: false));
 
+    /// <summary>n = 1 runs the unpacked matrix-vector product, split across threads by output entries once A is large
+    /// (here 700 x 300 and 1100 x 301: several 256-entry chunks, a ragged last one); padded strides, beta != 0.</summary>
+    [Test]
+    public void MatrixVectorProduct_LargeEnoughToSplit_MatchesReference([Values] bool ta, [Values] bool tb, [Values] bool single, [Values(1, 2)] int threads)
+    {
+        GemmReference.AssertNull(new GemmCase(ta, tb, 700, 1, 300, 1.25, 0.5, 3, threads, TestIsa.Vector512, 16).Check(single));
+        GemmReference.AssertNull(new GemmCase(ta, tb, 1100, 1, 301, -0.5, 0.0, 0, threads, TestIsa.Vector512, 17).Check(single));
+    }
+
     [Test]
     public void Scalar_Fallback_MatchesReference([Values] bool single) =>
         GemmReference.AssertNull(new GemmCase(true, true, 23, 37, 261, 0.5, 2.0, 1, 2, TestIsa.Scalar, 15).Check(single));

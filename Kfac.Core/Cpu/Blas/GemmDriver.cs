@@ -28,7 +28,8 @@ namespace Kfac.Cpu.Blas;
 /// </para>
 /// <para>
 /// SYRK (LowerOnly) runs the same nest over the tiles that intersect the lower triangle only; tiles straddling the
-/// diagonal are computed into a scratch tile and merged below the diagonal.
+/// diagonal are computed into a scratch tile and merged below the diagonal, and each task then mirrors its finished
+/// block to the upper triangle.
 /// </para>
 /// </summary>
 internal static unsafe class GemmDriver<T, TK> where T : unmanaged, IFloatingPointIeee754<T> where TK : struct, IMicroKernel<T>
@@ -199,6 +200,7 @@ internal static unsafe class GemmDriver<T, TK> where T : unmanaged, IFloatingPoi
                     for (int ir = i0; ir < i1; ir += mr)
                         Tile(ir, jr, blk);
             }
+            if (Pr.LowerOnly) GemmRunner.MirrorBlock(Pr.C, Pr.Ldc, i0, i1, j0, j1);
         }
 
         /// <summary>The k block a task is working on.</summary>

@@ -11,11 +11,12 @@ internal static unsafe class GemmRunner
         if (pr.K == 0 || pr.Alpha == T.Zero)
         {
             Scale(pr.C, pr.M, pr.N, pr.Ldc, pr.Beta, pr.LowerOnly);
+            if (pr.LowerOnly) MirrorBlock(pr.C, pr.Ldc, 0, pr.N, 0, pr.N);
             return;
         }
         if (pr.N == 1 && !pr.LowerOnly)
         {
-            Gemv.Run(pr);
+            Gemv.Run(pr, maxThreads);
             return;
         }
         int threads = CpuParallel.ResolveThreads(maxThreads);
@@ -39,20 +40,31 @@ internal static unsafe class GemmRunner
         }
     }
 
-    /// <summary>Copies the strict lower triangle of the n x n matrix C to the upper one: off-diagonal 32 x 32 blocks
-    /// with the SIMD block transpose (rows read and columns written stay in cache), diagonal blocks element-wise.</summary>
-    public static void MirrorLower<T>(T* c, int n, int ldc) where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary>Copies the strictly-lower entries of rows [i0, i1) x columns [j0, j1) of C to their mirror images
+    /// C[j, i]: off-diagonal 32 x 32 blocks with the SIMD block transpose (rows read and columns written stay in cache),
+    /// blocks touching the diagonal element-wise. SYRK tasks call it on the block they have just finished, so the
+    /// mirror is spread over the threads and reads C while it is still in cache; the entries written lie above the
+    /// diagonal, which no SYRK task computes, so tasks never write the same entry.</summary>
+    public static void MirrorBlock<T>(T* c, int ldc, int i0, int i1, int j0, int j1) where T : unmanaged, IFloatingPointIeee754<T>
     {
         const int B = 32;
-        for (int ib = 0; ib < n; ib += B)
+        for (int ib = i0; ib < i1; ib += B)
         {
-            int rows = Math.Min(B, n - ib);
-            for (int jb = 0; jb < ib; jb += B)
-                Transpose.Copy(c + (long)ib * ldc + jb, ldc, rows, B, c + (long)jb * ldc + ib, ldc);
-            for (int i = ib + 1; i < ib + rows; i++)
+            int rows = Math.Min(B, i1 - ib);
+            int jEnd = Math.Min(j1, ib + rows - 1); // no row of this block has entries below the diagonal past here
+            for (int jb = j0; jb < jEnd; jb += B)
             {
-                T* row = c + (long)i * ldc;
-                for (int j = ib; j < i; j++) c[(long)j * ldc + i] = row[j];
+                int cols = Math.Min(B, jEnd - jb);
+                if (jb + cols <= ib)
+                {
+                    Transpose.Copy(c + (long)ib * ldc + jb, ldc, rows, cols, c + (long)jb * ldc + ib, ldc);
+                    continue;
+                }
+                for (int i = ib; i < ib + rows; i++)
+                {
+                    T* row = c + (long)i * ldc;
+                    for (int j = jb, end = Math.Min(jb + cols, i); j < end; j++) c[(long)j * ldc + i] = row[j];
+                }
             }
         }
     }
