@@ -25,7 +25,7 @@ internal sealed class StepBench : IBenchCommand
 {
     public string Name => "step";
 
-    public string Description => "ms per training step: --model autoencoder|mlp|convnet|convnet-features [--batchnorm] --optimizer sgd|momentum|adam|kfac --batch N --steps N [--threads N] [--baseline sgd --rounds R: interleaved rounds, ratio per round; --baseline-process: the baseline in a child process]";
+    public string Description => "ms per training step: --model autoencoder|mlp|convnet|convnet-features [--batchnorm] --optimizer sgd|momentum|adam|kfac --batch N --steps N [--threads N] [--baseline sgd --rounds R: interleaved rounds, ratio per round; --baseline-process: the baseline in a child process]; --no-operand-cache: pack held weights and inverses in every product (measures the cache)";
 
     public int Run(BenchArgs args)
     {
@@ -37,6 +37,7 @@ internal sealed class StepBench : IBenchCommand
         int threads = args.Int("threads", 0);
         bool json = args.Flag("json");
         if (threads > 0) CpuParallel.MaxThreads = threads;
+        Kfac.Cpu.Blas.PackedOperandCache.Disabled = args.Flag("no-operand-cache");
 
         var (model, loss, x, t) = Build(modelName, batch, args.Flag("batchnorm"));
         var step = CreateStep(optimizer, model, loss, args);
@@ -121,6 +122,7 @@ internal sealed class StepBench : IBenchCommand
             ["optimizer"] = optimizer,
             ["batch"] = batch,
             ["threads"] = CpuParallel.MaxThreads,
+            ["operand_cache"] = !Kfac.Cpu.Blas.PackedOperandCache.Disabled,
             ["steps"] = steps,
             ["ms_per_step"] = Math.Round(Timing.Median(sorted), 2),
             ["ms_per_step_amortised"] = Math.Round(mean, 2),

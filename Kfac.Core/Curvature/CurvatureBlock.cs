@@ -73,6 +73,7 @@ public abstract class CurvatureBlock
         if (!(gamma >= 0) || double.IsInfinity(gamma)) throw new ArgumentOutOfRangeException(nameof(gamma), gamma, "damping must be finite and >= 0");
         if (UpdateCount == 0) throw new InvalidOperationException($"{Description}: RefreshInverse before any statistics update");
         double g = gamma;
+        ReleaseInverseHold();
         for (int attempt = 0; ; attempt++)
         {
             try
@@ -97,6 +98,7 @@ public abstract class CurvatureBlock
     /// </summary>
     public void ResetStatistics()
     {
+        ReleaseInverseHold();
         foreach (var (_, t) in StateTensors()) t.Backend.Fill(t, 0);
         UpdateCount = 0;
         InverseDamping = double.NaN;
@@ -133,6 +135,7 @@ public abstract class CurvatureBlock
     {
         if (double.IsNaN(_keptDamping) || _kept is null)
             throw new InvalidOperationException($"{Description}: RestoreKeptInverse without a kept inverse (KeepInverse returned false or was not called)");
+        ReleaseInverseHold();
         var current = InverseTensors;
         for (int i = 0; i < current.Count; i++) current[i].Backend.Copy(_kept[i], current[i]);
         InverseState = _keptState;
@@ -170,8 +173,33 @@ public abstract class CurvatureBlock
             throw new ArgumentOutOfRangeException(nameof(power), power, $"{Description} supports damped powers 1 and -1");
         if (!HasInverse) throw new InvalidOperationException($"{Description}: call RefreshInverse before multiplying by a damped power");
         if (!double.IsFinite(scale)) throw new ArgumentOutOfRangeException(nameof(scale), scale, "must be finite");
+        if (power < 0) HoldInverse();
         ApplyDampedPower(vector, result, power, scale);
     }
+
+    private IDisposable? _inverseHold;
+
+    /// <summary>
+    /// Declares the cached inverse constant until it next changes (<see cref="IBackend.HoldConstant"/>), so the
+    /// backend packs it once as a product operand instead of at every step's preconditioning. Every path that
+    /// writes the inverse tensors releases the hold first: a refresh, <see cref="RestoreKeptInverse"/>,
+    /// <see cref="ResetStatistics"/> and <see cref="StateReplaced"/> (a checkpoint import).
+    /// </summary>
+    private void HoldInverse()
+    {
+        if (_inverseHold is not null) return;
+        var inverses = InverseTensors;
+        if (inverses.Count > 0) _inverseHold = inverses[0].Backend.HoldConstant(inverses);
+    }
+
+    private void ReleaseInverseHold()
+    {
+        _inverseHold?.Dispose();
+        _inverseHold = null;
+    }
+
+    /// <summary>Called before the block's state tensors are overwritten from outside (a checkpoint import).</summary>
+    internal void StateReplaced() => ReleaseInverseHold();
 
     /// <summary>result *= scale (for blocks whose product has no GEMM to fold the scale into).</summary>
     protected static void ScaleInPlace(IReadOnlyList<Tensor> result, double scale)

@@ -28,9 +28,15 @@ public static class FisherTargets
             if (estimation == FisherEstimation.Sampled)
             {
                 ArgumentNullException.ThrowIfNull(rng);
-                Tensor sampled;
-                using (GradMode.Disable()) sampled = loss.Sample(output, rng);
-                loss.Value(output, sampled).Backward(activationsOnly with { RetainGraph = retainGraph });
+                // d(mean loss at the sampled targets)/dz = OutputGradient / m in closed form: no loss graph to build
+                // and backpropagate through.
+                Tensor seed;
+                using (GradMode.Disable())
+                {
+                    var sampled = loss.Sample(output, rng);
+                    seed = loss.OutputGradient(output, sampled) * (1.0 / output.Shape[0]);
+                }
+                output.Backward(activationsOnly with { RetainGraph = retainGraph }, seed);
                 return;
             }
             var columns = loss.FisherSquareRootColumns(output);

@@ -20,11 +20,17 @@ namespace Kfac.Cpu.Blas;
 /// the same weights every step allocates nothing after the first. Thread-safe: lookups read an immutable array;
 /// a product that finds an entry another thread is still packing packs its own copy as usual.
 /// </para>
+/// <para>
+/// Long-lived holds (a curvature block's inverses, held from one refresh to the next) may be dropped without
+/// Dispose when their owner is abandoned. The registry therefore references holds weakly: an unreachable hold stops
+/// matching in the same collection that frees its owner's arrays (weak references are cleared before any memory is
+/// reused), and its finalizer frees its buffers.
+/// </para>
 /// </summary>
 internal static unsafe class PackedOperandCache
 {
     private static readonly object s_lock = new();
-    private static Holding[] s_holds = [];
+    private static WeakReference<Holding>[] s_holds = [];
     private static readonly Dictionary<nuint, Stack<nint>> s_pool = [];
     private static nuint s_pooledBytes;
 
@@ -32,13 +38,17 @@ internal static unsafe class PackedOperandCache
     private const ulong PoolLimitBytes = 256UL << 20;
 
     /// <summary>Whether any hold is alive (the driver's only cost when none is).</summary>
-    public static bool Active => Volatile.Read(ref s_holds).Length > 0;
+    public static bool Active => !Disabled && Volatile.Read(ref s_holds).Length > 0;
+
+    /// <summary>Ignore every hold (products pack per call): for measuring what the cache saves
+    /// (`Kfac.Bench step --no-operand-cache`).</summary>
+    internal static bool Disabled { get; set; }
 
     /// <summary>Declares the byte ranges [start, start + bytes) constant until the returned hold is disposed.</summary>
     public static Holding Hold(ReadOnlySpan<(nint Start, nint Bytes)> regions)
     {
         var h = new Holding(regions.ToArray());
-        lock (s_lock) s_holds = [.. s_holds, h];
+        lock (s_lock) s_holds = [.. s_holds.Where(w => w.TryGetTarget(out _)), new WeakReference<Holding>(h)];
         return h;
     }
 
@@ -55,9 +65,9 @@ internal static unsafe class PackedOperandCache
         if (holds.Length == 0) return null;
         long elements = transB ? (long)(n - 1) * ldb + k : (long)(k - 1) * ldb + n;
         nint start = (nint)b, end = start + (nint)(elements * sizeof(T));
-        foreach (var h in holds)
+        foreach (var w in holds)
         {
-            if (!h.Covers(start, end)) continue;
+            if (!w.TryGetTarget(out var h) || !h.Covers(start, end)) continue;
             lock (h.Entries)
             {
                 if (h.Disposed) return null;
@@ -80,7 +90,7 @@ internal static unsafe class PackedOperandCache
         lock (s_lock)
         {
             if (h.Disposed) return;
-            s_holds = s_holds.Where(x => !ReferenceEquals(x, h)).ToArray();
+            s_holds = s_holds.Where(w => w.TryGetTarget(out var x) && !ReferenceEquals(x, h)).ToArray();
         }
         lock (h.Entries)
         {
@@ -148,7 +158,14 @@ internal static unsafe class PackedOperandCache
             get { lock (Entries) return Entries.Count; }
         }
 
-        public void Dispose() => Release(this);
+        public void Dispose()
+        {
+            Release(this);
+            GC.SuppressFinalize(this);
+        }
+
+        /// <summary>An abandoned hold (never disposed) gives its buffers back when collected.</summary>
+        ~Holding() => Release(this);
     }
 
     /// <summary>One packed operand: its key (address, stride, transpose, shape, kernel width, depth, element size).</summary>

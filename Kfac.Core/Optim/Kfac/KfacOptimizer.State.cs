@@ -108,6 +108,7 @@ public sealed partial class KfacOptimizer
                 case KroneckerFactoredBlock k: k.AllocateState(); break;
                 case TridiagonalChain c: c.AllocateState(); break;
             }
+            block.StateReplaced();
             foreach (var (name, value) in block.StateTensors())
             {
                 string key = $"kfac.block.{b}.{name}";
