@@ -1,0 +1,110 @@
+using Kfac.Curvature;
+using Kfac.Layers;
+using Kfac.Losses;
+using Kfac.Ops;
+using Kfac.Optim.Kfac;
+using Kfac.Tensors;
+using NUnit.Framework;
+using static Kfac.Tests.Curvature.CurvatureTestKit;
+
+namespace Kfac.Tests.Curvature;
+
+/// <summary>
+/// A block holds its cached inverse (the backend keeps it packed as a product operand) from the first product
+/// after a refresh until the inverse next changes. Every path that changes it must drop the hold, or products
+/// would read the old inverse. The layers here are wide enough (more than 36 rows and columns) that the products
+/// take the packed path, not the thin in-place one.
+/// </summary>
+[NonParallelizable]
+public class HeldInverseTests
+{
+    private static (KroneckerFactoredBlock Block, Tensor[] V, LayerCapture Capture) WideBlock(int seed)
+    {
+        var net = Network([45, 60, 50], Activation.Tanh, seed: seed);
+        var captures = Capture(net, new SoftmaxCrossEntropy(), Inputs(80, 45, seed + 1), FisherEstimation.Exact);
+        var tag = ((Dense)net[2]).Tag;
+        var block = new KroneckerFactoredBlock(tag);
+        block.UpdateStatistics([captures[1]], 0.95);
+        var rng = new System.Random(seed + 2);
+        var v = tag.Parameters.Select(t => Tensor.RandN(t.Shape, rng, dtype: DType.Float64)).ToArray();
+        return (block, v, captures[1]);
+    }
+
+    /// <summary>The same statistics in a block that never held anything: the reference product at gamma.</summary>
+    private static double[] Fresh(LayerCapture capture, Tensor[] v, double gamma)
+    {
+        var block = new KroneckerFactoredBlock((DenseTag)capture.Tag);
+        block.UpdateStatistics([capture], 0.95);
+        block.RefreshInverse(gamma);
+        return ApplyInverse(block, v);
+    }
+
+    [Test]
+    public void ARefreshReplacesTheHeldInverse()
+    {
+        var (block, v, capture) = WideBlock(301);
+        block.RefreshInverse(0.5);
+        var first = ApplyInverse(block, v);
+        Assert.That(ApplyInverse(block, v), Is.EqualTo(first), "a second product reads the held inverse");
+        block.RefreshInverse(4);
+        var second = ApplyInverse(block, v);
+        Assert.That(RelativeError(second, first), Is.GreaterThan(1e-3));
+        Assert.That(second, Is.EqualTo(Fresh(capture, v, 4)));
+    }
+
+    [Test]
+    public void RestoringAKeptInverseReplacesTheHeldOne()
+    {
+        var (block, v, capture) = WideBlock(311);
+        block.RefreshInverse(0.5);
+        var atHalf = ApplyInverse(block, v);
+        Assert.That(block.KeepInverse(), Is.True);
+        block.RefreshInverse(4);
+        Assert.That(ApplyInverse(block, v), Is.EqualTo(Fresh(capture, v, 4)));
+        block.RestoreKeptInverse();
+        Assert.That(ApplyInverse(block, v), Is.EqualTo(atHalf));
+    }
+
+    [Test]
+    public void ResetStatisticsDropsTheHold()
+    {
+        var (block, v, capture) = WideBlock(321);
+        block.RefreshInverse(0.5);
+        ApplyInverse(block, v);
+        block.ResetStatistics();
+        block.UpdateStatistics([capture], 0.95);
+        block.RefreshInverse(2);
+        Assert.That(ApplyInverse(block, v), Is.EqualTo(Fresh(capture, v, 2)));
+    }
+
+    /// <summary>An optimizer that has been stepping (its blocks hold their inverses) imports another run's state: the
+    /// imported inverses must be the ones used, so both continue identically.</summary>
+    [Test]
+    public void ImportingStateIntoARunningOptimizerReplacesItsHeldInverses()
+    {
+        var rng = new System.Random(331);
+        var x = Tensor.RandN(new Shape(64, 40), rng);
+        var labels = Enumerable.Range(0, 64).Select(_ => rng.Next(10)).ToArray();
+        var t = SoftmaxOps.OneHot(labels, 10);
+        Sequential Net() => new(new Dense(40, 48, rng: new System.Random(332)), new Tanh(), new Dense(48, 10, rng: new System.Random(333)));
+        var options = new KfacOptions { InitialLambda = 1, InverseInterval = 100, GammaInterval = 100, AdaptGamma = false };
+        var netA = Net();
+        var a = new KfacOptimizer(netA.Parameters(), new SoftmaxCrossEntropy(), options);
+        var netB = Net();
+        var b = new KfacOptimizer(netB.Parameters(), new SoftmaxCrossEntropy(), options with { InitialLambda = 30 });
+        for (int s = 0; s < 3; s++)
+        {
+            using (TensorScope.Begin()) a.Step(netA.Forward, x, t);
+            using (TensorScope.Begin()) b.Step(netB.Forward, x * 0.5, t);
+        }
+        using (var state = a.ExportState()) b.ImportState(state);
+        for (int i = 0; i < netA.Parameters().Count; i++) netA.Parameters()[i].Backend.Copy(netA.Parameters()[i], netB.Parameters()[i]);
+        KfacStepResult ra, rb;
+        using (TensorScope.Begin()) ra = a.Step(netA.Forward, x, t);
+        using (TensorScope.Begin()) rb = b.Step(netB.Forward, x, t);
+        Assert.That(rb.Alpha, Is.EqualTo(ra.Alpha));
+        Assert.That(rb.Mu, Is.EqualTo(ra.Mu));
+        for (int i = 0; i < netA.Parameters().Count; i++)
+            Assert.That(netB.Parameters()[i].ToArray<float>(), Is.EqualTo(netA.Parameters()[i].ToArray<float>()), $"parameter {i}");
+    }
+}
