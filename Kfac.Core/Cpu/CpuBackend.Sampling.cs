@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.Intrinsics;
 using Kfac.Sampling;
 using Kfac.Tensors;
 using Tensor = Kfac.Tensors.Tensor;
@@ -7,17 +8,36 @@ namespace Kfac.Cpu;
 
 internal sealed partial class CpuBackend
 {
-    public void FillUniform(Tensor x, ulong key, ulong offset)
+    /// <summary>Counter-based draws are independent per element, so chunks fill in parallel with the same values.</summary>
+    public unsafe void FillUniform(Tensor x, ulong key, ulong offset)
     {
         if (IsDouble(x))
         {
             var s = S<double>(x);
-            for (int i = 0; i < s.Length; i++) s[i] = RandomStream.UniformDouble(key, offset + (ulong)i);
+            var body = new UniformBody<double> { X = Pointer(s), Key = key, Offset = offset };
+            if (s.Length < ParallelThreshold) body.Invoke(0, s.Length);
+            else CpuParallel.For(0, s.Length, body, grain: ElementwiseGrain);
         }
         else
         {
             var s = S<float>(x);
-            for (int i = 0; i < s.Length; i++) s[i] = RandomStream.UniformSingle(key, offset + (ulong)i);
+            var body = new UniformBody<float> { X = Pointer(s), Key = key, Offset = offset };
+            if (s.Length < ParallelThreshold) body.Invoke(0, s.Length);
+            else CpuParallel.For(0, s.Length, body, grain: ElementwiseGrain);
+        }
+    }
+
+    private unsafe struct UniformBody<T> : IRangeBody where T : unmanaged
+    {
+        public T* X;
+        public ulong Key, Offset;
+
+        public readonly void Invoke(int start, int end)
+        {
+            if (typeof(T) == typeof(double))
+                for (int i = start; i < end; i++) ((double*)X)[i] = RandomStream.UniformDouble(Key, Offset + (ulong)i);
+            else
+                for (int i = start; i < end; i++) ((float*)X)[i] = RandomStream.UniformSingle(Key, Offset + (ulong)i);
         }
     }
 
@@ -41,9 +61,24 @@ internal sealed partial class CpuBackend
         else LessThan<float>(S<float>(a), S<float>(b), S<float>(result));
     }
 
+    /// <summary>Branch-free: the comparisons are coin flips when sampling (u &lt; p), which a branch mispredicts half
+    /// the time.</summary>
     private static void LessThan<T>(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> r) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        for (int i = 0; i < r.Length; i++) r[i] = a[i] < b[i] ? T.One : T.Zero;
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            for (; i <= r.Length - Vector512<T>.Count; i += Vector512<T>.Count)
+                Vector512.ConditionalSelect(Vector512.LessThan(Vector512.Create(a.Slice(i)), Vector512.Create(b.Slice(i))), Vector512<T>.One, Vector512<T>.Zero)
+                    .CopyTo(r.Slice(i));
+        }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            for (; i <= r.Length - Vector256<T>.Count; i += Vector256<T>.Count)
+                Vector256.ConditionalSelect(Vector256.LessThan(Vector256.Create(a.Slice(i)), Vector256.Create(b.Slice(i))), Vector256<T>.One, Vector256<T>.Zero)
+                    .CopyTo(r.Slice(i));
+        }
+        for (; i < r.Length; i++) r[i] = a[i] < b[i] ? T.One : T.Zero;
     }
 
     public void SampleCategorical(Tensor probabilities, Tensor uniforms, int rows, int cols, Tensor result)

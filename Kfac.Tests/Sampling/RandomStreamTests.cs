@@ -23,6 +23,49 @@ public class RandomStreamTests
         Assert.That(c.ToArray<float>(), Is.EqualTo(va.Skip(3).Take(10).ToArray()));
     }
 
+    /// <summary>Long fills are split across threads: every element must still be draw number offset + i.</summary>
+    [Test]
+    public void ParallelFillsAreTheSameDraws([Values(DType.Float32, DType.Float64)] DType dtype)
+    {
+        const int n = 300_001;
+        var x = Tensor.Empty(new Shape(n), dtype);
+        var key = new RandomStream(7).Key;
+        x.Backend.FillUniform(x, key, 123);
+        if (dtype == DType.Float64)
+        {
+            var v = x.ToArray<double>();
+            for (int i = 0; i < n; i += 997) Assert.That(v[i], Is.EqualTo(RandomStream.UniformDouble(key, 123 + (ulong)i)));
+            Assert.That(v[n - 1], Is.EqualTo(RandomStream.UniformDouble(key, 123 + (ulong)(n - 1))));
+        }
+        else
+        {
+            var v = x.ToArray<float>();
+            for (int i = 0; i < n; i += 997) Assert.That(v[i], Is.EqualTo(RandomStream.UniformSingle(key, 123 + (ulong)i)));
+            Assert.That(v[n - 1], Is.EqualTo(RandomStream.UniformSingle(key, 123 + (ulong)(n - 1))));
+        }
+    }
+
+    /// <summary>The vectorised comparison against the scalar definition, with ties, NaNs and ragged lengths.</summary>
+    [Test]
+    public void LessThanIsOneWhereStrictlyLess([Values(1, 17, 1000)] int n, [Values(DType.Float32, DType.Float64)] DType dtype)
+    {
+        var rng = new System.Random(n);
+        double[] a = new double[n], b = new double[n];
+        for (int i = 0; i < n; i++)
+        {
+            a[i] = rng.Next(4) / 4.0;
+            b[i] = i % 7 == 0 ? a[i] : rng.Next(4) / 4.0;
+            if (i % 11 == 5) a[i] = double.NaN;
+            if (i % 13 == 6) b[i] = double.NaN;
+        }
+        var ta = Tensor.FromArray<double>(a, new Shape(n)).To(dtype);
+        var tb = Tensor.FromArray<double>(b, new Shape(n)).To(dtype);
+        var r = Tensor.Empty(new Shape(n), dtype);
+        ta.Backend.LessThan(ta, tb, r);
+        var got = r.To(DType.Float64).ToArray<double>();
+        for (int i = 0; i < n; i++) Assert.That(got[i], Is.EqualTo(a[i] < b[i] ? 1.0 : 0.0), $"element {i}: {a[i]} < {b[i]}");
+    }
+
     [Test]
     public void TakeAdvancesTheOffset()
     {
