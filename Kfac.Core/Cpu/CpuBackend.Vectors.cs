@@ -122,7 +122,7 @@ internal sealed partial class CpuBackend
                 if (Eta == T.Zero) g.CopyTo(r);
                 else TensorPrimitives.MultiplyAdd(p, Eta, g, r);
                 Slots[b] = Norm ? SquaredNormOf(p) : 0;
-                Slots[Blocks + b] = TensorPrimitives.IsFiniteAll<T>(r) ? 1 : 0;
+                Slots[Blocks + b] = len == 0 || TensorPrimitives.IsFiniteAll<T>(r) ? 1 : 0; // (false for an empty span)
             }
         }
     }
@@ -144,7 +144,7 @@ internal sealed partial class CpuBackend
                 var prev = new Span<T>(Previous + i0, len);
                 var p = new Span<T>(Param + i0, len);
                 Axpby(Alpha, d, Mu, prev);                   // delta = alpha Delta + mu delta0 (the same arithmetic as Axpby)
-                Slots[Blocks + b] = TensorPrimitives.IsFiniteAll<T>(prev) ? 1 : 0;
+                Slots[Blocks + b] = len == 0 || TensorPrimitives.IsFiniteAll<T>(prev) ? 1 : 0;
                 p.CopyTo(new Span<T>(Backup + i0, len));     // theta before the update, for a rollback
                 TensorPrimitives.Add(p, prev, p);            // theta += delta
                 Slots[b] = Norm ? SquaredNormOf<T>(p) : 0;

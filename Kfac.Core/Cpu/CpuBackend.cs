@@ -150,7 +150,9 @@ internal sealed partial class CpuBackend(Device device) : IBackend
         else ParallelDots<float>(left, right, results);
     }
 
-    public bool AllFinite(Tensor x) => IsDouble(x) ? TensorPrimitives.IsFiniteAll<double>(S<double>(x)) : TensorPrimitives.IsFiniteAll<float>(S<float>(x));
+    /// <summary>(An empty tensor is all finite; TensorPrimitives answers false for an empty span.)</summary>
+    public bool AllFinite(Tensor x) =>
+        x.Numel == 0 || (IsDouble(x) ? TensorPrimitives.IsFiniteAll<double>(S<double>(x)) : TensorPrimitives.IsFiniteAll<float>(S<float>(x)));
 
     /// <summary>Float sums of long vectors lose digits; sum chunks in SIMD float, accumulate chunks in double.</summary>
     internal static double SumInDouble(ReadOnlySpan<float> x)

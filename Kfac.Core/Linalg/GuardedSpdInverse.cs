@@ -24,12 +24,14 @@ public static class GuardedSpdInverse
         Validate(a.Length, inverse.Length, n, damping);
         MatrixChecks.Finite(a, n, n, n, nameof(a));
         NotPositiveDefiniteException? singleFailure = null;
-        float[] work = ArrayPool<float>.Shared.Rent(2 * n * n);
+        float[] work = ArrayPool<float>.Shared.Rent((inverse.Overlaps(a) ? 2 : 1) * n * n);
         try
         {
-            // inverse may alias a, and the float64 retry needs a: build the float32 inverse in scratch.
+            // The float64 retry needs a: when inverse aliases a, build the float32 inverse in scratch and copy it;
+            // otherwise write it in place (a failed attempt is overwritten by the retry).
+            bool aliased = inverse.Overlaps(a);
             var l = work.AsSpan(0, n * n);
-            var result = work.AsSpan(n * n, n * n);
+            var result = aliased ? work.AsSpan(n * n, n * n) : inverse[..(n * n)];
             SymmetrizedDamped(a, n, damping, l);
             try
             {
@@ -37,7 +39,7 @@ public static class GuardedSpdInverse
                 Spd.InverseFromFactor<float>(l, n, result, maxThreads);
                 if (AllFinite(result))
                 {
-                    result.CopyTo(inverse);
+                    if (aliased) result.CopyTo(inverse);
                     return new SpdInverseInfo(FactorPrecision.Single, false, damping);
                 }
             }
@@ -137,9 +139,6 @@ public static class GuardedSpdInverse
         for (int i = 0; i < n; i++) w[i * n + i] = TOut.CreateTruncating(a[i * n + i]) + damping;
     }
 
-    private static bool AllFinite(ReadOnlySpan<float> x)
-    {
-        foreach (float v in x) if (!float.IsFinite(v)) return false;
-        return true;
-    }
+    /// <summary>(TensorPrimitives answers false for an empty span.)</summary>
+    private static bool AllFinite(ReadOnlySpan<float> x) => x.IsEmpty || System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(x);
 }

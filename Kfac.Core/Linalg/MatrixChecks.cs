@@ -42,6 +42,7 @@ internal static class MatrixChecks
         for (int i = 0; i < rows; i++)
         {
             var row = a.Slice(i * ld, lowerOnly ? Math.Min(i + 1, cols) : cols);
+            if (System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(row)) continue; // SIMD; locate only on failure
             for (int j = 0; j < row.Length; j++)
                 if (!T.IsFinite(row[j]))
                     throw new NonFiniteMatrixException(name, i * ld + j, i, j, double.CreateTruncating(row[j]));

@@ -8,7 +8,7 @@ namespace Kfac.Tests.Cpu;
 /// replace, in float and double, on one block, several blocks with a ragged end, and a single element.</summary>
 public class FusedVectorPassTests
 {
-    private static readonly int[] Sizes = [1, 1000, 3 * 32768 + 5];
+    private static readonly int[] Sizes = [0, 1, 1000, 3 * 32768 + 5];
 
     private static Tensor Random(int n, int seed, DType dtype) => Tensor.RandN(new Shape(n), new System.Random(seed)).To(dtype);
 
@@ -32,6 +32,7 @@ public class FusedVectorPassTests
         Assert.That(finite, Is.True);
         double reference = Values(param).Sum(v => v * v);
         Assert.That(norm, Is.EqualTo(reference).Within(Tolerance(dtype) * reference));
+        Assert.That(backend.AllFinite(result), Is.True);
         Assert.That(backend.RegularizedGradient(grad, param, eta, result, squaredNorm: false).SquaredNorm, Is.Zero);
     }
 
