@@ -41,8 +41,8 @@ internal static unsafe class GemmRunner
     }
 
     /// <summary>Copies the strictly-lower entries of rows [i0, i1) x columns [j0, j1) of C to their mirror images
-    /// C[j, i]: off-diagonal 32 x 32 blocks with the SIMD block transpose (rows read and columns written stay in cache),
-    /// blocks touching the diagonal element-wise. SYRK tasks call it on the block they have just finished, so the
+    /// C[j, i]: in 32-row blocks, the columns left of the block with the SIMD block transpose (rows read and columns
+    /// written stay in cache), the block's own triangle element-wise. SYRK tasks call it on the block they have just finished, so the
     /// mirror is spread over the threads and reads C while it is still in cache; the entries written lie above the
     /// diagonal, which no SYRK task computes, so tasks never write the same entry.</summary>
     public static void MirrorBlock<T>(T* c, int ldc, int i0, int i1, int j0, int j1) where T : unmanaged, IFloatingPointIeee754<T>
@@ -51,20 +51,15 @@ internal static unsafe class GemmRunner
         for (int ib = i0; ib < i1; ib += B)
         {
             int rows = Math.Min(B, i1 - ib);
-            int jEnd = Math.Min(j1, ib + rows - 1); // no row of this block has entries below the diagonal past here
-            for (int jb = j0; jb < jEnd; jb += B)
+            // Columns left of the block's first row are below the diagonal for all its rows: whole-block transposes.
+            int fullEnd = Math.Min(j1, ib);
+            for (int jb = j0; jb < fullEnd; jb += B)
+                Transpose.Copy(c + (long)ib * ldc + jb, ldc, rows, Math.Min(B, fullEnd - jb), c + (long)jb * ldc + ib, ldc);
+            // The triangle inside the block's own columns, element by element.
+            for (int i = ib, jStart = Math.Max(j0, ib); i < ib + rows; i++)
             {
-                int cols = Math.Min(B, jEnd - jb);
-                if (jb + cols <= ib)
-                {
-                    Transpose.Copy(c + (long)ib * ldc + jb, ldc, rows, cols, c + (long)jb * ldc + ib, ldc);
-                    continue;
-                }
-                for (int i = ib; i < ib + rows; i++)
-                {
-                    T* row = c + (long)i * ldc;
-                    for (int j = jb, end = Math.Min(jb + cols, i); j < end; j++) c[(long)j * ldc + i] = row[j];
-                }
+                T* row = c + (long)i * ldc;
+                for (int j = jStart, end = Math.Min(j1, i); j < end; j++) c[(long)j * ldc + i] = row[j];
             }
         }
     }
