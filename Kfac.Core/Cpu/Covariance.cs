@@ -13,20 +13,26 @@ namespace Kfac.Cpu;
 public static unsafe class Covariance
 {
     public static void Ssyrk(int m, int n, float alpha, ReadOnlySpan<float> x, int ldx, float beta, Span<float> c, int ldc,
-        int maxThreads = 0) => Run(m, n, alpha, x, ldx, beta, c, ldc, maxThreads, transposed: false);
+        int maxThreads = 0) => Run(m, n, alpha, x, ldx, beta, c, ldc, maxThreads, transposed: false, mirror: true);
 
     public static void Dsyrk(int m, int n, double alpha, ReadOnlySpan<double> x, int ldx, double beta, Span<double> c, int ldc,
-        int maxThreads = 0) => Run(m, n, alpha, x, ldx, beta, c, ldc, maxThreads, transposed: false);
+        int maxThreads = 0) => Run(m, n, alpha, x, ldx, beta, c, ldc, maxThreads, transposed: false, mirror: true);
+
+    /// <summary>Only the lower triangle of C is written (the upper one is left as it was): for factorizations whose
+    /// trailing updates never read the upper triangle.</summary>
+    internal static void SyrkLower<T>(int m, int n, T alpha, ReadOnlySpan<T> x, int ldx, T beta, Span<T> c, int ldc, int maxThreads)
+        where T : unmanaged, IFloatingPointIeee754<T> => Run(m, n, alpha, x, ldx, beta, c, ldc, maxThreads, transposed: false, mirror: false);
 
     /// <summary>C (n x n) = beta * C + alpha * X X^T for X n x k row-major (columns are examples), row stride ldx.</summary>
     public static void SsyrkTransposed(int n, int k, float alpha, ReadOnlySpan<float> x, int ldx, float beta, Span<float> c, int ldc,
-        int maxThreads = 0) => Run(k, n, alpha, x, ldx, beta, c, ldc, maxThreads, transposed: true);
+        int maxThreads = 0) => Run(k, n, alpha, x, ldx, beta, c, ldc, maxThreads, transposed: true, mirror: true);
 
     public static void DsyrkTransposed(int n, int k, double alpha, ReadOnlySpan<double> x, int ldx, double beta, Span<double> c, int ldc,
-        int maxThreads = 0) => Run(k, n, alpha, x, ldx, beta, c, ldc, maxThreads, transposed: true);
+        int maxThreads = 0) => Run(k, n, alpha, x, ldx, beta, c, ldc, maxThreads, transposed: true, mirror: true);
 
     /// <summary>m examples of n features: X is m x n (or n x m when transposed).</summary>
-    private static void Run<T>(int m, int n, T alpha, ReadOnlySpan<T> x, int ldx, T beta, Span<T> c, int ldc, int maxThreads, bool transposed)
+    private static void Run<T>(int m, int n, T alpha, ReadOnlySpan<T> x, int ldx, T beta, Span<T> c, int ldc, int maxThreads, bool transposed,
+        bool mirror)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var ctx = new CallShape(m, n, 0, transposed, !transposed, IsSyrk: true);
@@ -46,6 +52,7 @@ public static unsafe class Covariance
             var pr = new GemmProblem<T>
             {
                 A = px, B = px, C = pc, Lda = ldx, Ldb = ldx, Ldc = ldc, TransA = !transposed, TransB = transposed, LowerOnly = true,
+                NoMirror = !mirror,
                 M = n, N = n, K = m, Alpha = alpha, Beta = beta,
             };
             GemmRunner.Run(pr, maxThreads); // mirrors the lower triangle to the upper one (see GemmRunner.MirrorBlock)

@@ -29,21 +29,16 @@ internal static class Blas
             throw new NotSupportedException($"Kfac.Linalg supports float and double, not {typeof(T).Name}.");
     }
 
-    /// <summary>C = beta C + alpha X^T X with X (m x n, row stride ldx); writes C's lower triangle (the kernel may
-    /// also mirror it to the upper one: callers never rely on either behaviour for the upper triangle).</summary>
+    /// <summary>C = beta C + alpha X^T X with X (m x n, row stride ldx); writes only C's lower triangle (the
+    /// factorizations that call it never read the upper one, so it is not mirrored).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Syrk<T>(int m, int n, T alpha, ReadOnlySpan<T> x, int ldx, T beta, Span<T> c, int ldc, int maxThreads)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (n == 0) return;
-        if (typeof(T) == typeof(double))
-            Covariance.Dsyrk(m, n, Unsafe.As<T, double>(ref alpha), Cast<T, double>(x), ldx,
-                Unsafe.As<T, double>(ref beta), MemoryMarshal.Cast<T, double>(c), ldc, maxThreads);
-        else if (typeof(T) == typeof(float))
-            Covariance.Ssyrk(m, n, Unsafe.As<T, float>(ref alpha), Cast<T, float>(x), ldx,
-                Unsafe.As<T, float>(ref beta), MemoryMarshal.Cast<T, float>(c), ldc, maxThreads);
-        else
+        if (typeof(T) != typeof(double) && typeof(T) != typeof(float))
             throw new NotSupportedException($"Kfac.Linalg supports float and double, not {typeof(T).Name}.");
+        Covariance.SyrkLower(m, n, alpha, x, ldx, beta, c, ldc, maxThreads);
     }
 
     private static ReadOnlySpan<TTo> Cast<TFrom, TTo>(ReadOnlySpan<TFrom> s) where TFrom : struct where TTo : struct =>

@@ -79,20 +79,11 @@ public static class Spd
     /// <summary>Side of the square blocks in which transposing loops walk a matrix (cache-friendly both ways).</summary>
     internal const int Tile = 32;
 
-    /// <summary>Copies the strict lower triangle onto the upper one: the result is exactly symmetric.
-    /// Walks the lower triangle in Tile x Tile blocks so the strided writes stay in cache.</summary>
-    internal static void MirrorLowerToUpper<T>(Span<T> a, int n)
+    /// <summary>Copies the strict lower triangle onto the upper one: the result is exactly symmetric. 32-row blocks
+    /// with SIMD block transposes left of the diagonal (<see cref="Kfac.Cpu.Blas.GemmRunner.MirrorBlock{T}"/>).</summary>
+    internal static unsafe void MirrorLowerToUpper<T>(Span<T> a, int n) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        for (int bi = 0; bi < n; bi += Tile)
-        {
-            int iEnd = Math.Min(bi + Tile, n);
-            for (int bj = 0; bj <= bi; bj += Tile)
-                for (int i = bi; i < iEnd; i++)
-                {
-                    int jEnd = Math.Min(bj + Tile, i);
-                    for (int j = bj; j < jEnd; j++)
-                        a[j * n + i] = a[i * n + j];
-                }
-        }
+        if (n == 0) return;
+        fixed (T* p = a) Kfac.Cpu.Blas.GemmRunner.MirrorBlock(p, n, 0, n, 0, n);
     }
 }

@@ -200,7 +200,7 @@ internal static unsafe class GemmDriver<T, TK> where T : unmanaged, IFloatingPoi
                     for (int ir = i0; ir < i1; ir += mr)
                         Tile(ir, jr, blk);
             }
-            if (Pr.LowerOnly) GemmRunner.MirrorBlock(Pr.C, Pr.Ldc, i0, i1, j0, j1);
+            if (Pr.LowerOnly && !Pr.NoMirror) GemmRunner.MirrorBlock(Pr.C, Pr.Ldc, i0, i1, j0, j1);
         }
 
         /// <summary>The k block a task is working on.</summary>

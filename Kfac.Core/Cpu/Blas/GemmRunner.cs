@@ -11,7 +11,7 @@ internal static unsafe class GemmRunner
         if (pr.K == 0 || pr.Alpha == T.Zero)
         {
             Scale(pr.C, pr.M, pr.N, pr.Ldc, pr.Beta, pr.LowerOnly);
-            if (pr.LowerOnly) MirrorBlock(pr.C, pr.Ldc, 0, pr.N, 0, pr.N);
+            if (pr.LowerOnly && !pr.NoMirror) MirrorBlock(pr.C, pr.Ldc, 0, pr.N, 0, pr.N);
             return;
         }
         if (pr.N == 1 && !pr.LowerOnly)
