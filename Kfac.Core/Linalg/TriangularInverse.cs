@@ -58,22 +58,31 @@ internal static class TriangularInverse
     }
 
     /// <summary>Unblocked lower inverse (dtrti2) of the kb x kb block, row by row:
-    /// w_ii = 1/l_ii, w_ij = -(sum_{j&lt;=p&lt;i} l_ip w_pj) / l_ii for j &lt; i (rows p &lt; i already hold W).</summary>
+    /// w_ii = 1/l_ii, w_i,0:i = -(sum_{p&lt;i} l_ip w_p,0:i) / l_ii (rows p &lt; i already hold W, and w_pj = 0 for
+    /// j &gt; p). The sum runs as SIMD axpys over the contiguous rows of W into a scratch row, so row i of L can be
+    /// read while row i of W is formed; a column-wise inner product would stride down W one element per row.</summary>
     private static void InvertDiagonalBlock<T>(Span<T> a, int kb, int lda)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        for (int i = 0; i < kb; i++)
+        T[] rented = ArrayPool<T>.Shared.Rent(kb);
+        try
         {
-            var rowI = a.Slice(i * lda, i + 1);
-            T lii = rowI[i];
-            // Column j needs l_ip only for p >= j, so ascending j may overwrite l_ij with w_ij.
-            for (int j = 0; j < i; j++)
+            var acc = rented.AsSpan(0, kb);
+            for (int i = 0; i < kb; i++)
             {
-                T s = T.Zero;
-                for (int p = j; p < i; p++) s += rowI[p] * a[p * lda + j];
-                rowI[j] = -s / lii;
+                var rowI = a.Slice(i * lda, i + 1);
+                T lii = rowI[i];
+                var sum = acc[..i];
+                sum.Clear();
+                for (int p = 0; p < i; p++)
+                    TensorPrimitives.MultiplyAdd<T>(a.Slice(p * lda, p + 1), rowI[p], sum[..(p + 1)], sum[..(p + 1)]);
+                TensorPrimitives.Multiply<T>(sum, -T.One / lii, rowI[..i]);
+                rowI[i] = T.One / lii;
             }
-            rowI[i] = T.One / lii;
+        }
+        finally
+        {
+            ArrayPool<T>.Shared.Return(rented);
         }
     }
 }
