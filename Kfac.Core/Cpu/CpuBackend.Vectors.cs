@@ -103,6 +103,15 @@ internal sealed partial class CpuBackend
         return TensorPrimitives.Dot(d, d);
     }
 
+    /// <summary>Block b's partial results: |normOf|^2 (when asked, else 0) in slot b, and in slot blocks + b whether
+    /// every entry of finiteOf is finite (an empty block is; TensorPrimitives answers false for an empty span).</summary>
+    private static unsafe void Record<T>(double* slots, int blocks, int b, bool norm, ReadOnlySpan<T> normOf, ReadOnlySpan<T> finiteOf)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        slots[b] = norm ? SquaredNormOf(normOf) : 0;
+        slots[blocks + b] = finiteOf.IsEmpty || TensorPrimitives.IsFiniteAll(finiteOf) ? 1 : 0;
+    }
+
     private unsafe struct RegularizedGradientBody<T> : IRangeBody where T : unmanaged, IFloatingPointIeee754<T>
     {
         public T* Grad, Param, Result;
@@ -121,8 +130,7 @@ internal sealed partial class CpuBackend
                 var r = new Span<T>(Result + i0, len);
                 if (Eta == T.Zero) g.CopyTo(r);
                 else TensorPrimitives.MultiplyAdd(p, Eta, g, r);
-                Slots[b] = Norm ? SquaredNormOf(p) : 0;
-                Slots[Blocks + b] = len == 0 || TensorPrimitives.IsFiniteAll<T>(r) ? 1 : 0; // (false for an empty span)
+                Record(Slots, Blocks, b, Norm, p, r);
             }
         }
     }
@@ -144,10 +152,9 @@ internal sealed partial class CpuBackend
                 var prev = new Span<T>(Previous + i0, len);
                 var p = new Span<T>(Param + i0, len);
                 Axpby(Alpha, d, Mu, prev);                   // delta = alpha Delta + mu delta0 (the same arithmetic as Axpby)
-                Slots[Blocks + b] = len == 0 || TensorPrimitives.IsFiniteAll<T>(prev) ? 1 : 0;
                 p.CopyTo(new Span<T>(Backup + i0, len));     // theta before the update, for a rollback
                 TensorPrimitives.Add(p, prev, p);            // theta += delta
-                Slots[b] = Norm ? SquaredNormOf<T>(p) : 0;
+                Record(Slots, Blocks, b, Norm, p, prev);
             }
         }
     }
