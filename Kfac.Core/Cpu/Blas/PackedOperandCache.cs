@@ -32,10 +32,11 @@ internal static unsafe class PackedOperandCache
     private static readonly object s_lock = new();
     private static WeakReference<Holding>[] s_holds = [];
     private static readonly Dictionary<nuint, Stack<nint>> s_pool = [];
-    private static nuint s_pooledBytes;
+    private static nuint s_pooledBytes, s_inUseBytes, s_peakInUseBytes;
 
-    /// <summary>Freed buffers kept for the next holds beyond this many bytes are returned to the OS.</summary>
-    private const ulong PoolLimitBytes = 256UL << 20;
+    /// <summary>The pool keeps freed buffers up to the larger of this and the most ever in use at once, so a model of
+    /// any size that holds the same operands every step reuses its buffers; beyond that they go back to the OS.</summary>
+    private const ulong MinPoolLimitBytes = 256UL << 20;
 
     /// <summary>Whether any hold is alive (the driver's only cost when none is).</summary>
     public static bool Active => !Disabled && Volatile.Read(ref s_holds).Length > 0;
@@ -104,6 +105,8 @@ internal static unsafe class PackedOperandCache
     {
         lock (s_lock)
         {
+            s_inUseBytes += bytes;
+            s_peakInUseBytes = Math.Max(s_peakInUseBytes, s_inUseBytes);
             if (s_pool.TryGetValue(bytes, out var stack) && stack.Count > 0)
             {
                 s_pooledBytes -= bytes;
@@ -117,7 +120,8 @@ internal static unsafe class PackedOperandCache
     {
         lock (s_lock)
         {
-            if (s_pooledBytes + bytes <= PoolLimitBytes)
+            s_inUseBytes -= bytes;
+            if (s_pooledBytes + bytes <= Math.Max(MinPoolLimitBytes, s_peakInUseBytes))
             {
                 if (!s_pool.TryGetValue(bytes, out var stack)) s_pool[bytes] = stack = new Stack<nint>();
                 stack.Push((nint)buffer);
