@@ -9,22 +9,17 @@ namespace Kfac.Cpu;
 internal sealed partial class CpuBackend
 {
     /// <summary>Counter-based draws are independent per element, so chunks fill in parallel with the same values.</summary>
-    public unsafe void FillUniform(Tensor x, ulong key, ulong offset)
+    public void FillUniform(Tensor x, ulong key, ulong offset)
     {
-        if (IsDouble(x))
-        {
-            var s = S<double>(x);
-            var body = new UniformBody<double> { X = Pointer(s), Key = key, Offset = offset };
-            if (s.Length < ParallelThreshold) body.Invoke(0, s.Length);
-            else CpuParallel.For(0, s.Length, body, grain: ElementwiseGrain);
-        }
-        else
-        {
-            var s = S<float>(x);
-            var body = new UniformBody<float> { X = Pointer(s), Key = key, Offset = offset };
-            if (s.Length < ParallelThreshold) body.Invoke(0, s.Length);
-            else CpuParallel.For(0, s.Length, body, grain: ElementwiseGrain);
-        }
+        if (IsDouble(x)) FillUniform(S<double>(x), key, offset);
+        else FillUniform(S<float>(x), key, offset);
+    }
+
+    private static unsafe void FillUniform<T>(Span<T> s, ulong key, ulong offset) where T : unmanaged
+    {
+        var body = new UniformBody<T> { X = Pointer(s), Key = key, Offset = offset };
+        if (s.Length < ParallelThreshold) body.Invoke(0, s.Length);
+        else CpuParallel.For(0, s.Length, body, grain: ElementwiseGrain);
     }
 
     private unsafe struct UniformBody<T> : IRangeBody where T : unmanaged

@@ -38,33 +38,55 @@ internal sealed partial class CpuBackend
     }
 
     private static unsafe (double, bool) RegularizedGradient<T>(Tensor grad, Tensor param, T eta, Tensor result, bool squaredNorm)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        int n = param.Numel, blocks = Blocks(n);
-        double[]? rented = blocks > StackBlocks ? new double[2 * blocks] : null;
-        Span<double> partial = rented ?? stackalloc double[2 * Math.Min(blocks, StackBlocks)];
-        fixed (T* g = S<T>(grad), p = S<T>(param), r = S<T>(result))
-        fixed (double* slots = partial)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        Reduce(param.Numel, new RegularizedGradientBody<T>
         {
-            var body = new RegularizedGradientBody<T> { Grad = g, Param = p, Result = r, Eta = eta, N = n, Slots = slots, Blocks = blocks, Norm = squaredNorm };
-            RunBlocks(blocks, body);
-        }
-        return Combine(partial, blocks);
-    }
+            Grad = Pointer(S<T>(grad)), Param = Pointer(S<T>(param)), Result = Pointer(S<T>(result)), Eta = eta,
+            Block = new BlockSlots { N = param.Numel, Norm = squaredNorm },
+        });
 
     private static unsafe (double, bool) ApplyUpdate<T>(T alpha, Tensor direction, T mu, Tensor previous, Tensor param, Tensor backup, bool squaredNorm)
-        where T : unmanaged, IFloatingPointIeee754<T>
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        Reduce(param.Numel, new ApplyUpdateBody<T>
+        {
+            Direction = Pointer(S<T>(direction)), Previous = Pointer(S<T>(previous)), Param = Pointer(S<T>(param)),
+            Backup = Pointer(S<T>(backup)), Alpha = alpha, Mu = mu, Block = new BlockSlots { N = param.Numel, Norm = squaredNorm },
+        });
+
+    /// <summary>What every fused reduction body shares: the vector length, whether to sum squares, and where block b
+    /// writes its two partial results (see <see cref="Record{T}"/>).</summary>
+    private unsafe struct BlockSlots
     {
-        int n = param.Numel, blocks = Blocks(n);
+        public int N, Blocks;
+        public double* Slots;
+        public bool Norm;
+
+        public void Bind(double* slots, int blocks)
+        {
+            Slots = slots;
+            Blocks = blocks;
+        }
+
+        /// <summary>Block b's element range.</summary>
+        public readonly (int Start, int Length) Range(int b) => (b * VectorBlock, Math.Min(VectorBlock, N - b * VectorBlock));
+    }
+
+    private unsafe interface IBlockReduction : IRangeBody
+    {
+        /// <summary>Hands the body the slots its blocks write to.</summary>
+        void Bind(double* slots, int blocks);
+    }
+
+    /// <summary>Runs the body over the fixed blocks of an n-element vector and combines the blocks' partial results in
+    /// order (the tensors' pool arrays are pinned, so the bodies hold raw pointers).</summary>
+    private static unsafe (double, bool) Reduce<TBody>(int n, TBody body) where TBody : struct, IBlockReduction
+    {
+        int blocks = Blocks(n);
         double[]? rented = blocks > StackBlocks ? new double[2 * blocks] : null;
         Span<double> partial = rented ?? stackalloc double[2 * Math.Min(blocks, StackBlocks)];
-        fixed (T* d = S<T>(direction), prev = S<T>(previous), p = S<T>(param), bk = S<T>(backup))
         fixed (double* slots = partial)
         {
-            var body = new ApplyUpdateBody<T>
-            {
-                Direction = d, Previous = prev, Param = p, Backup = bk, Alpha = alpha, Mu = mu, N = n, Slots = slots, Blocks = blocks, Norm = squaredNorm,
-            };
+            body.Bind(slots, blocks);
             RunBlocks(blocks, body);
         }
         return Combine(partial, blocks);
@@ -105,56 +127,56 @@ internal sealed partial class CpuBackend
 
     /// <summary>Block b's partial results: |normOf|^2 (when asked, else 0) in slot b, and in slot blocks + b whether
     /// every entry of finiteOf is finite (an empty block is; TensorPrimitives answers false for an empty span).</summary>
-    private static unsafe void Record<T>(double* slots, int blocks, int b, bool norm, ReadOnlySpan<T> normOf, ReadOnlySpan<T> finiteOf)
+    private static unsafe void Record<T>(in BlockSlots block, int b, ReadOnlySpan<T> normOf, ReadOnlySpan<T> finiteOf)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        slots[b] = norm ? SquaredNormOf(normOf) : 0;
-        slots[blocks + b] = finiteOf.IsEmpty || TensorPrimitives.IsFiniteAll(finiteOf) ? 1 : 0;
+        block.Slots[b] = block.Norm ? SquaredNormOf(normOf) : 0;
+        block.Slots[block.Blocks + b] = finiteOf.IsEmpty || TensorPrimitives.IsFiniteAll(finiteOf) ? 1 : 0;
     }
 
-    private unsafe struct RegularizedGradientBody<T> : IRangeBody where T : unmanaged, IFloatingPointIeee754<T>
+    private unsafe struct RegularizedGradientBody<T> : IBlockReduction where T : unmanaged, IFloatingPointIeee754<T>
     {
         public T* Grad, Param, Result;
         public T Eta;
-        public int N, Blocks;
-        public double* Slots;
-        public bool Norm;
+        public BlockSlots Block;
+
+        public void Bind(double* slots, int blocks) => Block.Bind(slots, blocks);
 
         public readonly void Invoke(int start, int end)
         {
             for (int b = start; b < end; b++)
             {
-                int i0 = b * VectorBlock, len = Math.Min(VectorBlock, N - i0);
+                var (i0, len) = Block.Range(b);
                 var g = new ReadOnlySpan<T>(Grad + i0, len);
                 var p = new ReadOnlySpan<T>(Param + i0, len);
                 var r = new Span<T>(Result + i0, len);
                 if (Eta == T.Zero) g.CopyTo(r);
                 else TensorPrimitives.MultiplyAdd(p, Eta, g, r);
-                Record(Slots, Blocks, b, Norm, p, r);
+                Record(Block, b, p, r);
             }
         }
     }
 
-    private unsafe struct ApplyUpdateBody<T> : IRangeBody where T : unmanaged, IFloatingPointIeee754<T>
+    private unsafe struct ApplyUpdateBody<T> : IBlockReduction where T : unmanaged, IFloatingPointIeee754<T>
     {
         public T* Direction, Previous, Param, Backup;
         public T Alpha, Mu;
-        public int N, Blocks;
-        public double* Slots;
-        public bool Norm;
+        public BlockSlots Block;
+
+        public void Bind(double* slots, int blocks) => Block.Bind(slots, blocks);
 
         public readonly void Invoke(int start, int end)
         {
             for (int b = start; b < end; b++)
             {
-                int i0 = b * VectorBlock, len = Math.Min(VectorBlock, N - i0);
+                var (i0, len) = Block.Range(b);
                 var d = new ReadOnlySpan<T>(Direction + i0, len);
                 var prev = new Span<T>(Previous + i0, len);
                 var p = new Span<T>(Param + i0, len);
                 Axpby(Alpha, d, Mu, prev);                   // delta = alpha Delta + mu delta0 (the same arithmetic as Axpby)
                 p.CopyTo(new Span<T>(Backup + i0, len));     // theta before the update, for a rollback
                 TensorPrimitives.Add(p, prev, p);            // theta += delta
-                Record(Slots, Blocks, b, Norm, p, prev);
+                Record(Block, b, p, prev);
             }
         }
     }
@@ -193,8 +215,8 @@ internal sealed partial class CpuBackend
         T** ptrs = stackalloc T*[2 * pairs];
         for (int p = 0; p < pairs; p++)
         {
-            ptrs[p] = Address<T>(left[p]);
-            ptrs[pairs + p] = Address<T>(right[p]);
+            ptrs[p] = Pointer(S<T>(left[p]));
+            ptrs[pairs + p] = Pointer(S<T>(right[p]));
         }
         int count = blocks * pairs;
         double[]? rented = count > StackBlocks ? new double[count] : null;
@@ -210,10 +232,6 @@ internal sealed partial class CpuBackend
         GC.KeepAlive(left);
         GC.KeepAlive(right);
     }
-
-    /// <summary>The first element's address: pool arrays are pinned, so it stays valid while the tensor lives.</summary>
-    private static unsafe T* Address<T>(Tensor t) where T : unmanaged =>
-        (T*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref MemoryMarshal.GetReference(S<T>(t)));
 
     private static void SameSize(string op, params ReadOnlySpan<(string Name, Tensor Value)> tensors)
     {

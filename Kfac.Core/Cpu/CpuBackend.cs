@@ -101,11 +101,9 @@ internal sealed partial class CpuBackend(Device device) : IBackend
         return Blas.PackedOperandCache.Hold(regions);
     }
 
-    private static unsafe (nint Start, nint Bytes) Region<T>(Span<T> span) where T : unmanaged
-    {
-        // Pool arrays are pinned: the address stays valid for the storage's lifetime.
-        fixed (T* p = span) return ((nint)p, (nint)((long)span.Length * sizeof(T)));
-    }
+    /// <summary>Pool arrays are pinned: the address stays valid for the storage's lifetime.</summary>
+    private static unsafe (nint Start, nint Bytes) Region<T>(Span<T> span) where T : unmanaged =>
+        ((nint)Pointer(span), (nint)((long)span.Length * sizeof(T)));
 
     public void Transpose(Tensor x, int rows, int cols, Tensor y)
     {

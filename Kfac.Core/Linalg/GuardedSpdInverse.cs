@@ -24,12 +24,12 @@ public static class GuardedSpdInverse
         Validate(a.Length, inverse.Length, n, damping);
         MatrixChecks.Finite(a, n, n, n, nameof(a));
         NotPositiveDefiniteException? singleFailure = null;
-        float[] work = ArrayPool<float>.Shared.Rent((inverse.Overlaps(a) ? 2 : 1) * n * n);
+        bool aliased = inverse.Overlaps(a);
+        float[] work = ArrayPool<float>.Shared.Rent((aliased ? 2 : 1) * n * n);
         try
         {
             // The float64 retry needs a: when inverse aliases a, build the float32 inverse in scratch and copy it;
             // otherwise write it in place (a failed attempt is overwritten by the retry).
-            bool aliased = inverse.Overlaps(a);
             var l = work.AsSpan(0, n * n);
             var result = aliased ? work.AsSpan(n * n, n * n) : inverse[..(n * n)];
             SymmetrizedDamped(a, n, damping, l);

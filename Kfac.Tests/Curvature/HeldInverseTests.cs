@@ -30,6 +30,15 @@ public class HeldInverseTests
         return (block, v, captures[1]);
     }
 
+    /// <summary>m random 40-feature inputs with uniformly random labels among 10 classes (one-hot).</summary>
+    private static (Tensor X, Tensor T) RandomClassification(int m, int seed)
+    {
+        var rng = new System.Random(seed);
+        var x = Tensor.RandN(new Shape(m, 40), rng);
+        var labels = Enumerable.Range(0, m).Select(_ => rng.Next(10)).ToArray();
+        return (x, SoftmaxOps.OneHot(labels, 10));
+    }
+
     /// <summary>The same statistics in a block that never held anything: the reference product at gamma.</summary>
     private static double[] Fresh(LayerCapture capture, Tensor[] v, double gamma)
     {
@@ -83,10 +92,7 @@ public class HeldInverseTests
     [Test]
     public void TrainingIsBitIdenticalWithAndWithoutTheOperandCache()
     {
-        var rng = new System.Random(341);
-        var x = Tensor.RandN(new Shape(96, 40), rng);
-        var labels = Enumerable.Range(0, 96).Select(_ => rng.Next(10)).ToArray();
-        var t = SoftmaxOps.OneHot(labels, 10);
+        var (x, t) = RandomClassification(96, 341);
         float[][] Train(bool cache)
         {
             bool saved = Kfac.Cpu.Blas.PackedOperandCache.Disabled;
@@ -116,10 +122,7 @@ public class HeldInverseTests
     [Test]
     public void ImportingStateIntoARunningOptimizerReplacesItsHeldInverses()
     {
-        var rng = new System.Random(331);
-        var x = Tensor.RandN(new Shape(64, 40), rng);
-        var labels = Enumerable.Range(0, 64).Select(_ => rng.Next(10)).ToArray();
-        var t = SoftmaxOps.OneHot(labels, 10);
+        var (x, t) = RandomClassification(64, 331);
         Sequential Net() => new(new Dense(40, 48, rng: new System.Random(332)), new Tanh(), new Dense(48, 10, rng: new System.Random(333)));
         var options = new KfacOptions { InitialLambda = 1, InverseInterval = 100, GammaInterval = 100, AdaptGamma = false };
         var netA = Net();

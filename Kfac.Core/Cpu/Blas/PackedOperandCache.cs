@@ -45,10 +45,11 @@ internal static unsafe class PackedOperandCache
     /// (`Kfac.Bench step --no-operand-cache`).</summary>
     internal static bool Disabled { get; set; }
 
-    /// <summary>Declares the byte ranges [start, start + bytes) constant until the returned hold is disposed.</summary>
-    public static Holding Hold(ReadOnlySpan<(nint Start, nint Bytes)> regions)
+    /// <summary>Declares the byte ranges [start, start + bytes) constant until the returned hold is disposed (the hold
+    /// keeps the array).</summary>
+    public static Holding Hold((nint Start, nint Bytes)[] regions)
     {
-        var h = new Holding(regions.ToArray());
+        var h = new Holding(regions);
         lock (s_lock) s_holds = [.. s_holds.Where(w => w.TryGetTarget(out _)), new WeakReference<Holding>(h)];
         return h;
     }

@@ -10,7 +10,9 @@ internal static class ParameterVectors
     public static IDisposable HoldConstant(Tensor[] tensors)
     {
         var backend = tensors[0].Backend;
-        if (tensors.All(t => t.Backend == backend)) return backend.HoldConstant(tensors);
+        bool one = true;
+        foreach (var t in tensors) one &= t.Backend == backend;
+        if (one) return backend.HoldConstant(tensors);
         return new Holds(tensors.GroupBy(t => t.Backend).Select(g => g.Key.HoldConstant(g.ToArray())).ToArray());
     }
 
