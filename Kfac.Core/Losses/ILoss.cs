@@ -15,6 +15,14 @@ public interface ILoss
 {
     string Name { get; }
 
+    /// <summary>
+    /// A lower bound of <see cref="Value"/> over all outputs and targets, or -infinity when there is none. The three
+    /// built-in losses are bounded by 0 (cross entropies are -log of a probability; squared error drops the Gaussian's
+    /// constant). K-FAC uses it as a sanity check: a quadratic model that predicts a decrease larger than
+    /// (objective - bound) cannot be right, so the step is rejected (docs/kfac.md, "Guards").
+    /// </summary>
+    double LowerBound => double.NegativeInfinity;
+
     /// <summary>Mean over the batch of -log p(target_i | output_i): a differentiable scalar.</summary>
     Tensor Value(Tensor output, Tensor target);
 

@@ -12,6 +12,9 @@ public sealed class SigmoidCrossEntropy : ILoss
 {
     public string Name => "sigmoid_cross_entropy";
 
+    /// <summary>0: the loss is -log of a probability (or a squared distance without the Gaussian\'s constant).</summary>
+    public double LowerBound => 0;
+
     public Tensor Value(Tensor output, Tensor target)
     {
         LossChecks.OutputAndTarget(Name, output, target);

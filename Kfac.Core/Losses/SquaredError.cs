@@ -26,6 +26,9 @@ public sealed class SquaredError : ILoss
 
     public string Name => "squared_error";
 
+    /// <summary>0: the loss is -log of a probability (or a squared distance without the Gaussian\'s constant).</summary>
+    public double LowerBound => 0;
+
     public Tensor Value(Tensor output, Tensor target)
     {
         LossChecks.OutputAndTarget(Name, output, target);

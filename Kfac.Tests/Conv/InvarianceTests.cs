@@ -285,7 +285,7 @@ public class InvarianceTests
         var options = new KfacOptions
         {
             Estimation = FisherEstimation.Exact, StepSize = StepSizeRule.FixedLearningRate, LearningRate = Rate, Momentum = 0,
-            L2 = 0, InitialGamma = 1e-12, MinGamma = 1e-12,
+            L2 = 0, GammaRule = GammaRule.Fixed, InitialGamma = 1e-12, MinGamma = 1e-12,
         };
         foreach (var (net, input) in new[] { (a, x), (b, map(x)) })
         {

@@ -124,7 +124,7 @@ public class HeldInverseTests
     {
         var (x, t) = RandomClassification(64, 331);
         Sequential Net() => new(new Dense(40, 48, rng: new System.Random(332)), new Tanh(), new Dense(48, 10, rng: new System.Random(333)));
-        var options = new KfacOptions { InitialLambda = 1, InverseInterval = 100, GammaInterval = 100, AdaptGamma = false };
+        var options = new KfacOptions { InitialLambda = 1, InverseInterval = 100, GammaInterval = 100, GammaRule = GammaRule.Fixed };
         var netA = Net();
         var a = new KfacOptimizer(netA.Parameters(), new SoftmaxCrossEntropy(), options);
         var netB = Net();

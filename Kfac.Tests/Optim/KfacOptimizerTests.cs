@@ -63,7 +63,7 @@ public class KfacOptimizerTests
     public void LambdaFollowsTheLevenbergMarquardtRuleEveryT1Steps()
     {
         var (x, t) = TeacherData(128, 3);
-        var options = new KfacOptions { InitialLambda = 10, LambdaInterval = 5, AdaptGamma = false };
+        var options = new KfacOptions { InitialLambda = 10, LambdaInterval = 5, GammaRule = GammaRule.Fixed };
         var results = Train(Student(5), options, 20, x, t);
         for (int k = 1; k <= 20; k++)
         {
@@ -86,7 +86,7 @@ public class KfacOptimizerTests
     public void GammaIsReChosenEveryT2Steps()
     {
         var (x, t) = TeacherData(128, 4);
-        var options = new KfacOptions { InitialLambda = 1, GammaInterval = 4, InverseInterval = 4 };
+        var options = new KfacOptions { InitialLambda = 1, GammaRule = GammaRule.Search, GammaInterval = 4, InverseInterval = 4 };
         var results = Train(Student(6), options, 12, x, t);
         double w = options.Omega2;
         for (int k = 1; k <= 12; k++)

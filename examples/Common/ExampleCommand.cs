@@ -23,25 +23,42 @@ public sealed class ExampleCommand
     private readonly Option<int> _threads = new("--threads") { Description = "CPU threads for the kernels (0 = all cores)", DefaultValueFactory = _ => 0 };
     private readonly Option<string> _device = new("--device") { Description = "cpu | cuda | cuda:N", DefaultValueFactory = _ => "cpu" };
     private readonly Option<double> _logEvery = new("--log-every") { Description = "seconds of training between evaluations/log records", DefaultValueFactory = _ => 5 };
-    private readonly Option<double> _lambda = new("--lambda") { Description = "K-FAC: initial Levenberg-Marquardt damping", DefaultValueFactory = _ => 150 };
-    private readonly Option<double> _l2 = new("--l2") { Description = "K-FAC: L2 coefficient eta", DefaultValueFactory = _ => 1e-5 };
-    private readonly Option<CurvatureStructure> _structure = new("--structure") { Description = "K-FAC: BlockDiagonal | BlockTridiagonal", DefaultValueFactory = _ => CurvatureStructure.BlockDiagonal };
-    private readonly Option<FisherEstimation> _estimation = new("--estimation") { Description = "K-FAC: Sampled | Exact | Empirical", DefaultValueFactory = _ => FisherEstimation.Sampled };
-    private readonly Option<StepSizeRule> _stepSize = new("--step-size") { Description = "K-FAC: QuadraticModel | FixedLearningRate | KlClipping", DefaultValueFactory = _ => StepSizeRule.QuadraticModel };
-    private readonly Option<double> _statsFraction = new("--stats-fraction") { Description = "K-FAC: fraction of the batch for curvature statistics", DefaultValueFactory = _ => 1 };
-    private readonly Option<double> _quadFraction = new("--quad-fraction") { Description = "K-FAC: fraction of the batch for the quadratic model's Fisher products", DefaultValueFactory = _ => 1 };
-    private readonly Option<int> _inverseInterval = new("--inverse-interval") { Description = "K-FAC: recompute inverses every T3 steps", DefaultValueFactory = _ => 20 };
-    private readonly Option<double> _minLambda = new("--min-lambda") { Description = "K-FAC: lower bound on the Levenberg-Marquardt damping", DefaultValueFactory = _ => 1e-8 };
-    private readonly Option<double> _klClip = new("--kl-clip") { Description = "K-FAC with --step-size KlClipping: bound on the predicted KL change per step", DefaultValueFactory = _ => 0.001 };
-    private readonly Option<int> _statsInterval = new("--stats-interval") { Description = "K-FAC: update curvature statistics every T_stats steps", DefaultValueFactory = _ => 1 };
+    private readonly Option<double> _lambda;
+    private readonly Option<double> _l2;
+    private readonly Option<CurvatureStructure> _structure;
+    private readonly Option<FisherEstimation> _estimation;
+    private readonly Option<StepSizeRule> _stepSize;
+    private readonly Option<double> _statsFraction;
+    private readonly Option<double> _quadFraction;
+    private readonly Option<int> _inverseInterval;
+    private readonly Option<double> _minLambda;
+    private readonly Option<double> _klClip;
+    private readonly Option<int> _statsInterval;
 
-    public ExampleCommand(string description, int defaultBatch)
+    private readonly Option<GammaRule> _gammaRule;
+
+    /// <summary>The command line of an example whose K-FAC defaults are <paramref name="kfacDefaults"/> (the one
+    /// source of every K-FAC default; null means <see cref="KfacOptions"/>' own).</summary>
+    public ExampleCommand(string description, int defaultBatch, KfacOptions? kfacDefaults = null)
     {
+        var k = kfacDefaults ?? new KfacOptions();
         _batch = new("--batch-size") { Description = "mini-batch size", DefaultValueFactory = _ => defaultBatch };
+        _lambda = new("--lambda") { Description = "K-FAC: initial Levenberg-Marquardt damping", DefaultValueFactory = _ => k.InitialLambda };
+        _l2 = new("--l2") { Description = "K-FAC: L2 coefficient eta", DefaultValueFactory = _ => k.L2 };
+        _structure = new("--structure") { Description = "K-FAC: BlockDiagonal | BlockTridiagonal", DefaultValueFactory = _ => k.Structure };
+        _estimation = new("--estimation") { Description = "K-FAC: Sampled | Exact | Empirical", DefaultValueFactory = _ => k.Estimation };
+        _stepSize = new("--step-size") { Description = "K-FAC: QuadraticModel | FixedLearningRate | KlClipping", DefaultValueFactory = _ => k.StepSize };
+        _statsFraction = new("--stats-fraction") { Description = "K-FAC: fraction of the batch for curvature statistics", DefaultValueFactory = _ => k.StatisticsFraction };
+        _quadFraction = new("--quad-fraction") { Description = "K-FAC: fraction of the batch for the quadratic model's Fisher products", DefaultValueFactory = _ => k.QuadraticModelFraction };
+        _inverseInterval = new("--inverse-interval") { Description = "K-FAC: recompute inverses every T3 steps", DefaultValueFactory = _ => k.InverseInterval };
+        _minLambda = new("--min-lambda") { Description = "K-FAC: lower bound on the Levenberg-Marquardt damping", DefaultValueFactory = _ => k.MinLambda };
+        _klClip = new("--kl-clip") { Description = "K-FAC with --step-size KlClipping: bound on the predicted KL change per step", DefaultValueFactory = _ => k.KlClip };
+        _statsInterval = new("--stats-interval") { Description = "K-FAC: update curvature statistics every T_stats steps", DefaultValueFactory = _ => k.StatisticsInterval };
+        _gammaRule = new("--gamma-rule") { Description = "K-FAC: TiedToLambda (gamma = sqrt(lambda + eta)) | Search (section 6.6) | Fixed", DefaultValueFactory = _ => k.GammaRule };
         Root = new RootCommand(description)
         {
             _optimizer, _data, _dataDir, _batch, _epochs, _seconds, _steps, _lr, _momentum, _seed, _log, _checkpoint, _resume,
-            _threads, _device, _logEvery, _lambda, _l2, _structure, _estimation, _stepSize, _statsFraction, _quadFraction, _inverseInterval, _statsInterval, _klClip, _minLambda,
+            _threads, _device, _logEvery, _lambda, _l2, _structure, _estimation, _stepSize, _statsFraction, _quadFraction, _inverseInterval, _statsInterval, _klClip, _minLambda, _gammaRule,
         };
     }
 
@@ -76,5 +93,6 @@ public sealed class ExampleCommand
         StatisticsInterval = r.GetValue(_statsInterval),
         KlClip = r.GetValue(_klClip),
         MinLambda = r.GetValue(_minLambda),
+        GammaRule = r.GetValue(_gammaRule),
     };
 }

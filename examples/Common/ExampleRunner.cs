@@ -45,7 +45,7 @@ public static class ExampleRunner
             {
                 var metrics = evaluate();
                 if (step is KfacStep { Last: { } r })
-                    metrics = new Dictionary<string, double>(metrics) { ["lambda"] = r.Lambda, ["gamma"] = r.Gamma, ["alpha"] = r.Alpha, ["mu"] = r.Mu };
+                    metrics = new Dictionary<string, double>(metrics) { ["lambda"] = r.Lambda, ["gamma"] = r.Gamma, ["alpha"] = r.Alpha, ["mu"] = r.Mu, ["rejected_steps"] = r.Rejections };
                 if (s.Checkpoint is not null) Save(s.Checkpoint, model, step, currentStep, currentEpoch);
                 return metrics;
             },

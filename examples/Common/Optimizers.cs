@@ -34,6 +34,7 @@ public static class Optimizers
                 StatisticsInterval = s.StatisticsInterval,
                 KlClip = s.KlClip,
                 MinLambda = s.MinLambda,
+                GammaRule = s.GammaRule,
                 Seed = (ulong)s.Seed + 1,
             })),
             _ => throw new ArgumentException($"--optimizer must be sgd, momentum, nesterov, adam or kfac; got '{s.Optimizer}'"),

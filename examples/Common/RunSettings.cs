@@ -37,4 +37,7 @@ public sealed record RunSettings
 
     /// <summary>K-FAC lower bound on lambda.</summary>
     public double MinLambda { get; init; } = 1e-8;
+
+    /// <summary>K-FAC rule for the preconditioner damping gamma.</summary>
+    public GammaRule GammaRule { get; init; } = GammaRule.TiedToLambda;
 }

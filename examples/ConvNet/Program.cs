@@ -12,7 +12,8 @@ using Kfac.Tensors;
 // The KFC-style convnet (conv 5x5 32 - relu - maxpool - conv 5x5 64 - relu - maxpool - dense 1024 - relu - dense 10)
 // on Fashion-MNIST, trained by K-FAC/KFC or a first-order optimizer; logs test accuracy. --diagnostics prints
 // KFC's spatial-correlation check (docs/kfc.md) for the trained network.
-var command = new ExampleCommand("Convolutional network on Fashion-MNIST with KFC (K-FAC for convolutions)", defaultBatch: 128);
+var command = new ExampleCommand("Convolutional network on Fashion-MNIST with KFC (K-FAC for convolutions)", defaultBatch: 128,
+    kfacDefaults: new Kfac.Optim.Kfac.KfacOptions { InitialLambda = 1 }); // a classifier starts better at lambda 1 than the autoencoder's 150
 var batchNormOption = new Option<bool>("--batchnorm") { Description = "batch norm after each conv layer and the hidden dense layer" };
 var hiddenOption = new Option<int>("--hidden") { Description = "width of the hidden dense layer", DefaultValueFactory = _ => 1024 };
 var diagnosticsOption = new Option<bool>("--diagnostics") { Description = "print the spatial autocorrelation of activations and derivatives per conv layer" };
@@ -22,8 +23,6 @@ command.Root.Add(hiddenOption);
 command.Root.SetAction(parse =>
 {
     var s = command.Read(parse);
-    // The shared --lambda default (150) is the autoencoder's; a classifier starts better at 1.
-    if (!args.Contains("--lambda")) s = s with { Lambda = 1 };
     if (s.Threads > 0) Kfac.Cpu.CpuParallel.MaxThreads = s.Threads;
     var data = Datasets.Load(s.Data, s.DataDir);
     bool batchNorm = parse.GetValue(batchNormOption);

@@ -28,6 +28,9 @@ public sealed partial class KfacOptimizer
             ["lambda"] = Lambda.ToString("R", CultureInfo.InvariantCulture),
             ["gamma"] = Gamma.ToString("R", CultureInfo.InvariantCulture),
             ["rng_offset"] = _rng.Offset.ToString(CultureInfo.InvariantCulture),
+            ["rejections"] = Rejections.ToString(CultureInfo.InvariantCulture),
+            ["loss_scale"] = _lossScale.ToString("R", CultureInfo.InvariantCulture),
+            ["loss_floor"] = _lossFloor.ToString("R", CultureInfo.InvariantCulture),
             ["blocks"] = (_blocks?.Count ?? 0).ToString(CultureInfo.InvariantCulture),
             ["options"] = Options.ToString(),
         };
@@ -70,11 +73,18 @@ public sealed partial class KfacOptimizer
         ulong rngOffset = ulong.Parse(Required(metadata, "rng_offset"), CultureInfo.InvariantCulture);
         int iteration = int.Parse(Required(metadata, "iteration"), CultureInfo.InvariantCulture);
         double lambda = ParseDouble(metadata, "lambda"), gamma = ParseDouble(metadata, "gamma");
+        // The loss guard's running scale and the rejection count came later: older checkpoints start them afresh.
+        long rejections = metadata.ContainsKey("rejections") ? long.Parse(metadata["rejections"], CultureInfo.InvariantCulture) : 0;
+        double lossScale = metadata.ContainsKey("loss_scale") ? ParseDouble(metadata, "loss_scale") : double.NaN;
+        double lossFloor = metadata.ContainsKey("loss_floor") ? ParseDouble(metadata, "loss_floor") : double.NaN;
 
         _rng.Offset = rngOffset;
         Iteration = iteration;
         Lambda = lambda;
         Gamma = gamma;
+        Rejections = rejections;
+        _lossScale = lossScale;
+        _lossFloor = lossFloor;
         for (int i = 0; i < _parameters.Length; i++)
         {
             CopyInto(tensors[$"kfac.previous.{i}"], _previous[i]);

@@ -40,6 +40,8 @@ public sealed partial class KfacOptimizer
     private Tensor[][]? _blockGradients, _blockDirections; // each block's slices of _gradient and _direction
     private bool _inversesStale;                // the last refresh failed: refresh at the next step
     private IDisposable? _parameterHold;        // the step's promise that the parameters are constant (see Step)
+    private double _lossScale = double.NaN;     // running mean of accepted mini-batch losses above the loss's bound
+    private double _lossFloor = double.NaN;     // 1% of the first such loss: the scale never counts below it
 
     public KfacOptimizer(IReadOnlyList<Tensor> parameters, ILoss loss, KfacOptions? options = null)
     {
@@ -81,6 +83,9 @@ public sealed partial class KfacOptimizer
 
     /// <summary>Completed steps (k).</summary>
     public int Iteration { get; private set; }
+
+    /// <summary>Steps rejected so far (each one left or put the weights back as they were before it and raised lambda).</summary>
+    public long Rejections { get; private set; }
 
     /// <summary>
     /// One K-FAC iteration on the mini-batch (inputs, targets): statistics, inverse refresh, gamma and lambda
@@ -141,6 +146,7 @@ public sealed partial class KfacOptimizer
         t0 = Stopwatch.GetTimestamp();
         // The parameters are always finite (a non-finite update is never kept), so h is finite exactly when the loss is.
         if (!double.IsFinite(loss)) return Reject(loss, loss, "non-finite loss at the current parameters", rollback: true);
+        if (LossGrewTooMuch(loss) is { } grew) return Reject(loss, loss, grew, rollback: true);
 
         int quadraticRows = RowsFor(o.QuadraticModelFraction, m);
         // The quadratic model's J v replays forward mode over a graph recorded on exactly its rows when one exists.
@@ -179,7 +185,7 @@ public sealed partial class KfacOptimizer
         bool refresh = Iteration == 0 || (k - 1) % o.InverseInterval == 0 || _inversesStale;
         // gamma is re-chosen at k = T2 + 1, 2 T2 + 1, ...: with T2 = T3 that is exactly when the inverses are due for
         // their refresh anyway, so the trial that keeps gamma doubles as the refresh.
-        bool adaptGamma = o.AdaptGamma && o.StepSize == StepSizeRule.QuadraticModel && k > 1 && (k - 1) % o.GammaInterval == 0;
+        bool adaptGamma = o.GammaRule == GammaRule.Search && o.StepSize == StepSizeRule.QuadraticModel && k > 1 && (k - 1) % o.GammaInterval == 0;
         QuadraticSample? sample = null;
         if (o.StepSize == StepSizeRule.QuadraticModel)
         {
@@ -198,7 +204,11 @@ public sealed partial class KfacOptimizer
         QuadraticModel.Solution solution;
         try
         {
-            if (refresh && !adaptGamma) RefreshInverses(Gamma);
+            if (refresh && !adaptGamma)
+            {
+                if (o.GammaRule == GammaRule.TiedToLambda) Gamma = o.TiedGamma(Lambda);
+                RefreshInverses(Gamma);
+            }
             if (adaptGamma) solution = ChooseGamma(sample!);
             else
             {
@@ -211,6 +221,10 @@ public sealed partial class KfacOptimizer
             // Some block's factors are beyond repair (its statistics were reset): no update this step.
             return Reject(loss, objective, "curvature inverse failed: " + e.Message, rollback: false);
         }
+        // The model's answer is checked before anything moves: a failed 2x2 solve, or a predicted decrease larger than
+        // the objective can fall (h >= the loss's lower bound), rejects the step instead of taking or skipping it.
+        if (o.StepSize == StepSizeRule.QuadraticModel && QuadraticModel.Implausible(solution, objective - Loss.LowerBound) is { } implausible)
+            return Reject(loss, objective, implausible, rollback: false);
 
         // delta = alpha Delta + mu delta0, formed in place over delta0 (which it replaces as the next step's
         // previous update; a rejection clears it anyway), theta saved to the backup and theta += delta: one fused
@@ -240,12 +254,18 @@ public sealed partial class KfacOptimizer
                 Iteration = k;
                 return Reject(loss, objective, "non-finite loss after the update", rollback: true) with { Rho = rho };
             }
+            if (after - Loss.LowerBound > o.LossGrowthLimit * (objective - Loss.LowerBound))
+            {
+                Iteration = k;
+                return Reject(loss, objective, $"the update raised the objective on its own batch from {objective:G4} to {after:G4} (limit x{o.LossGrowthLimit})", rollback: true) with { Rho = rho };
+            }
         }
         Iteration = k;
+        TrackLossScale(loss);
         return new KfacStepResult
         {
             Loss = loss, Objective = objective, Alpha = solution.Alpha, Mu = solution.Mu, ModelChange = solution.Value,
-            Rho = rho, Lambda = Lambda, Gamma = Gamma,
+            Rho = rho, Lambda = Lambda, Gamma = Gamma, Rejections = Rejections,
         };
     }
 
@@ -271,8 +291,15 @@ public sealed partial class KfacOptimizer
             using (GradMode.Disable()) ParameterVectors.Copy(_backup, _parameters);
         }
         ParameterVectors.Fill(_previous, 0);
-        Lambda = Math.Clamp(Lambda / Options.Omega1, Options.MinLambda, Options.MaxLambda);
-        Gamma = Math.Clamp(Gamma / Options.Omega2, Options.MinGamma, Options.MaxGamma);
+        Rejections++;
+        Lambda = Math.Clamp(Lambda * Options.RejectionLambdaFactor, Options.MinLambda, Options.MaxLambda);
+        Gamma = Options.GammaRule switch
+        {
+            GammaRule.TiedToLambda => Options.TiedGamma(Lambda),
+            GammaRule.Search => Math.Clamp(Gamma / Options.Omega2, Options.MinGamma, Options.MaxGamma),
+            GammaRule.Fixed => Gamma,
+            _ => throw new InvalidOperationException($"unknown gamma rule {Options.GammaRule}"),
+        };
         if (_blocks is not null && _blocks.All(b => b.UpdateCount > 0))
         {
             try
@@ -285,6 +312,33 @@ public sealed partial class KfacOptimizer
             }
         }
         else _inversesStale = true;
-        return new KfacStepResult { Loss = loss, Objective = objective, Lambda = Lambda, Gamma = Gamma, Rejected = true, RejectionReason = reason };
+        return new KfacStepResult { Loss = loss, Objective = objective, Lambda = Lambda, Gamma = Gamma, Rejected = true, RejectionReason = reason, Rejections = Rejections };
+    }
+
+    /// <summary>Why this mini-batch loss says the last update blew the loss up (null when it does not): its excess over
+    /// the loss's lower bound is more than <see cref="KfacOptions.LossGrowthLimit"/> times the running mean of recent
+    /// accepted losses' excess (never counted below 1% of the first one, so a converged run's noise is not a blow-up).</summary>
+    private string? LossGrewTooMuch(double loss)
+    {
+        double bound = Loss.LowerBound;
+        if (!double.IsFinite(bound) || double.IsNaN(_lossScale) || Iteration == 0) return null;
+        double scale = Math.Max(_lossScale, _lossFloor);
+        return loss - bound > Options.LossGrowthLimit * scale
+            ? $"the mini-batch loss {loss:G4} is more than {Options.LossGrowthLimit} times the recent level {scale + bound:G4}: the last update is undone"
+            : null;
+    }
+
+    /// <summary>Running mean (weight 0.1) of the accepted steps' loss excess over the lower bound.</summary>
+    private void TrackLossScale(double loss)
+    {
+        double bound = Loss.LowerBound;
+        if (!double.IsFinite(bound)) return;
+        double excess = Math.Max(0, loss - bound);
+        if (double.IsNaN(_lossScale))
+        {
+            _lossScale = excess;
+            _lossFloor = 0.01 * excess;
+        }
+        else _lossScale = 0.9 * _lossScale + 0.1 * excess;
     }
 }

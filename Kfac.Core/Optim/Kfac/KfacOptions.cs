@@ -10,6 +10,19 @@ public enum CurvatureStructure
     BlockTridiagonal,
 }
 
+/// <summary>How the preconditioner's damping gamma (the factored Tikhonov strength, section 6.3) is set.</summary>
+public enum GammaRule
+{
+    /// <summary>gamma = sqrt(lambda + eta) at every refresh: the factors carry the same damping as the quadratic model
+    /// (kfac-jax's and TF K-FAC's choice). Lambda then shapes the direction as well as its length, so the
+    /// Levenberg-Marquardt rule cannot drift it to values that no longer constrain anything.</summary>
+    TiedToLambda,
+    /// <summary>Section 6.6: every T2 steps try {omega2 gamma, gamma, gamma / omega2} and keep the lowest M(delta).</summary>
+    Search,
+    /// <summary>gamma stays at its initial value.</summary>
+    Fixed,
+}
+
 /// <summary>How the update's length is chosen.</summary>
 public enum StepSizeRule
 {
@@ -37,7 +50,7 @@ public sealed record KfacOptions
     /// <summary>L2 regularisation coefficient eta: h(theta) = loss + eta/2 |theta|^2 (paper: 1e-5).</summary>
     public double L2 { get; init; } = 1e-5;
 
-    /// <summary>Initial per-factor damping gamma; null means sqrt(lambda + eta) (section 6.6).</summary>
+    /// <summary>Initial per-factor damping gamma for the Search and Fixed rules; null means sqrt(lambda + eta) (section 6.6).</summary>
     public double? InitialGamma { get; init; }
 
     public double MinGamma { get; init; } = 1e-8;
@@ -61,7 +74,20 @@ public sealed record KfacOptions
 
     public bool AdaptLambda { get; init; } = true;
 
-    public bool AdaptGamma { get; init; } = true;
+    /// <summary>How gamma follows the optimisation (default: tied to lambda; docs/kfac.md, Damping, has the measurements).</summary>
+    public GammaRule GammaRule { get; init; } = GammaRule.TiedToLambda;
+
+    /// <summary>
+    /// Guard against a step that blew the loss up: a mini-batch loss (measured above the loss's lower bound) more
+    /// than this factor above the running scale of recent losses, or an objective on the step's own batch more than
+    /// this factor above its value before the step, rolls the last update back and raises lambda. Infinity turns
+    /// the guard off.
+    /// </summary>
+    public double LossGrowthLimit { get; init; } = 3;
+
+    /// <summary>Factor by which a rejected step multiplies lambda (and, unless gamma is tied to lambda, gamma by
+    /// 1/omega2): a rejection is strong evidence that the damping is too weak.</summary>
+    public double RejectionLambdaFactor { get; init; } = 4;
 
     public FisherEstimation Estimation { get; init; } = FisherEstimation.Sampled;
 
@@ -101,6 +127,9 @@ public sealed record KfacOptions
 
     public double StartGamma => InitialGamma ?? Math.Sqrt(InitialLambda + L2);
 
+    /// <summary>gamma tied to lambda: sqrt(lambda + eta), clamped to [MinGamma, MaxGamma].</summary>
+    public double TiedGamma(double lambda) => Math.Clamp(Math.Sqrt(lambda + L2), MinGamma, MaxGamma);
+
     /// <summary>Throws ArgumentOutOfRangeException naming the first invalid field.</summary>
     public KfacOptions Validate()
     {
@@ -109,8 +138,13 @@ public sealed record KfacOptions
         if (!(MaxLambda >= MinLambda)) Fail(nameof(MaxLambda), MaxLambda, $"must be >= MinLambda ({MinLambda})");
         if (!(L2 >= 0) || double.IsInfinity(L2)) Fail(nameof(L2), L2, "must be finite and >= 0");
         if (InitialGamma is { } g) Positive(g, nameof(InitialGamma));
+        if (InitialGamma is not null && GammaRule == GammaRule.TiedToLambda)
+            Fail(nameof(InitialGamma), InitialGamma, "has no effect while GammaRule is TiedToLambda (gamma = sqrt(lambda + eta)); choose GammaRule.Fixed or GammaRule.Search");
         Positive(MinGamma, nameof(MinGamma));
         if (!(MaxGamma >= MinGamma)) Fail(nameof(MaxGamma), MaxGamma, $"must be >= MinGamma ({MinGamma})");
+        if (!(LossGrowthLimit > 1)) Fail(nameof(LossGrowthLimit), LossGrowthLimit, "must be above 1 (infinity turns the guard off)");
+        if (!(RejectionLambdaFactor >= 1) || double.IsInfinity(RejectionLambdaFactor)) Fail(nameof(RejectionLambdaFactor), RejectionLambdaFactor, "must be finite and >= 1");
+        if (!Enum.IsDefined(GammaRule)) Fail(nameof(GammaRule), GammaRule, "unknown gamma rule");
         if (!(Decay >= 0 && Decay < 1)) Fail(nameof(Decay), Decay, "must be in [0, 1)");
         PositiveInt(StatisticsInterval, nameof(StatisticsInterval));
         PositiveInt(InverseInterval, nameof(InverseInterval));

@@ -23,8 +23,12 @@ public sealed record KfacStepResult
 
     public double Gamma { get; init; }
 
-    /// <summary>True when the step was rejected (non-finite loss or update); the weights were left as they were.</summary>
+    /// <summary>True when the step was rejected (non-finite loss or update, an implausible quadratic model, a loss that
+    /// grew past the guard); the weights were left as, or put back to, what they were before the rejected update.</summary>
     public bool Rejected { get; init; }
 
     public string? RejectionReason { get; init; }
+
+    /// <summary>Steps rejected since the start of training (this one included).</summary>
+    public long Rejections { get; init; }
 }

@@ -16,29 +16,65 @@ public static class QuadraticModel
         double DeltaDelta, double DeltaPrevious, double PreviousPrevious,
         double GradDelta, double GradPrevious);
 
-    public readonly record struct Solution(double Alpha, double Mu, double Value);
+    /// <summary>The chosen (alpha, mu) and the model's value there; <see cref="Failure"/> says why the model cannot be
+    /// used (then alpha = mu = 0 and the step must be rejected, never silently skipped).</summary>
+    public readonly record struct Solution(double Alpha, double Mu, double Value)
+    {
+        public string? Failure { get; init; }
 
-    /// <summary>The minimiser; with <paramref name="useMomentum"/> false, a zero previous update or a singular
-    /// system, mu = 0 and alpha = -grad^T Delta / (Delta^T F Delta + c |Delta|^2).</summary>
+        public static Solution Failed(string why) => new(0, 0, 0) { Failure = why };
+    }
+
+    /// <summary>
+    /// The minimiser; with <paramref name="useMomentum"/> false or a zero previous update, mu = 0 and
+    /// alpha = -grad^T Delta / (Delta^T F Delta + c |Delta|^2). A system whose determinant vanishes to rounding
+    /// (Delta and delta0 collinear in the (F + c I) metric) also falls back to mu = 0. Non-finite terms, a
+    /// non-positive diagonal or a negative determinant (F + c I is positive definite, so these only come from
+    /// numerical trouble) give a <see cref="Solution.Failure"/>.
+    /// </summary>
     public static Solution Solve(in Terms t, double c, bool useMomentum)
     {
+        if (!AllFinite(t) || !double.IsFinite(c))
+            return Solution.Failed($"non-finite quadratic model terms ({t}, c = {c})");
         double a00 = t.DeltaFDelta + c * t.DeltaDelta;
         double a01 = t.DeltaFPrevious + c * t.DeltaPrevious;
         double a11 = t.PreviousFPrevious + c * t.PreviousPrevious;
-        if (!(a00 > 0)) return new Solution(0, 0, 0);
+        if (!(a00 > 0)) return Solution.Failed($"Delta^T (F + c I) Delta = {a00:G4} is not positive");
         if (useMomentum && t.PreviousPrevious > 0)
         {
+            if (!(a11 > 0)) return Solution.Failed($"delta0^T (F + c I) delta0 = {a11:G4} is not positive");
             double det = a00 * a11 - a01 * a01;
+            if (det < -1e-9 * a00 * a11) return Solution.Failed($"the 2x2 system is not positive definite (det {det:G4}, diagonal {a00:G4}, {a11:G4})");
             if (det > 1e-12 * a00 * a11)
             {
                 double alpha = (-t.GradDelta * a11 + t.GradPrevious * a01) / det;
                 double mu = (-t.GradPrevious * a00 + t.GradDelta * a01) / det;
-                return new Solution(alpha, mu, Value(t, c, alpha, mu));
+                return Checked(new Solution(alpha, mu, Value(t, c, alpha, mu)));
             }
         }
         double a = -t.GradDelta / a00;
-        return new Solution(a, 0, Value(t, c, a, 0));
+        return Checked(new Solution(a, 0, Value(t, c, a, 0)));
     }
+
+    /// <summary>
+    /// Null when the solution's predicted change is possible, else why not: M(delta) must be finite and the
+    /// predicted decrease -M(delta) cannot exceed <paramref name="headroom"/> = h(theta) - (lower bound of h), since
+    /// the objective cannot fall below its bound. A violation means the model is far outside the region where it
+    /// describes h (typically lambda too small for directions of low sampled curvature).
+    /// </summary>
+    public static string? Implausible(in Solution s, double headroom) =>
+        s.Failure ?? (-s.Value > headroom
+            ? $"the quadratic model predicts a decrease of {-s.Value:G4}, more than the objective can fall ({headroom:G4}; alpha {s.Alpha:G4}, mu {s.Mu:G4})"
+            : null);
+
+    private static Solution Checked(Solution s) =>
+        double.IsFinite(s.Alpha) && double.IsFinite(s.Mu) && double.IsFinite(s.Value) ? s
+        : Solution.Failed($"non-finite solution (alpha {s.Alpha}, mu {s.Mu}, M {s.Value})");
+
+    private static bool AllFinite(in Terms t) =>
+        double.IsFinite(t.DeltaFDelta) && double.IsFinite(t.DeltaFPrevious) && double.IsFinite(t.PreviousFPrevious)
+        && double.IsFinite(t.DeltaDelta) && double.IsFinite(t.DeltaPrevious) && double.IsFinite(t.PreviousPrevious)
+        && double.IsFinite(t.GradDelta) && double.IsFinite(t.GradPrevious);
 
     /// <summary>M(alpha Delta + mu delta0).</summary>
     public static double Value(in Terms t, double c, double alpha, double mu)
