@@ -63,7 +63,7 @@ public class KfacOptimizerTests
     public void LambdaFollowsTheLevenbergMarquardtRuleEveryT1Steps()
     {
         var (x, t) = TeacherData(128, 3);
-        var options = new KfacOptions { InitialLambda = 10, LambdaInterval = 5, GammaRule = GammaRule.Fixed };
+        var options = new KfacOptions { InitialLambda = 10, LambdaInterval = 5, GammaRule = GammaRule.Fixed, RhoEvaluation = RhoEvaluation.SameBatch };
         var results = Train(Student(5), options, 20, x, t);
         for (int k = 1; k <= 20; k++)
         {

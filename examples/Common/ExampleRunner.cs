@@ -45,7 +45,9 @@ public static class ExampleRunner
             {
                 var metrics = evaluate();
                 if (step is KfacStep { Last: { } r })
-                    metrics = new Dictionary<string, double>(metrics) { ["lambda"] = r.Lambda, ["gamma"] = r.Gamma, ["alpha"] = r.Alpha, ["mu"] = r.Mu, ["rejected_steps"] = r.Rejections };
+                    metrics = new Dictionary<string, double>(metrics) { ["lambda"] = r.Lambda, ["gamma"] = r.Gamma, ["alpha"] = r.Alpha, ["mu"] = r.Mu, ["rejected_steps"] = r.Rejections, ["rho"] = r.Rho, ["model_change"] = r.ModelChange, ["step_rejected"] = r.Rejected ? 1 : 0 };
+                if (step is KfacStep { Last: { Rejected: true } rejected } && Environment.GetEnvironmentVariable("KFAC_TRACE_REJECTIONS") == "1")
+                    Console.Error.WriteLine($"rejected at step {currentStep}: {rejected.RejectionReason}");
                 if (s.Checkpoint is not null) Save(s.Checkpoint, model, step, currentStep, currentEpoch);
                 return metrics;
             },

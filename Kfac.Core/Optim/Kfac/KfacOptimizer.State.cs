@@ -31,9 +31,16 @@ public sealed partial class KfacOptimizer
             ["rejections"] = Rejections.ToString(CultureInfo.InvariantCulture),
             ["loss_scale"] = _lossScale.ToString("R", CultureInfo.InvariantCulture),
             ["loss_floor"] = _lossFloor.ToString("R", CultureInfo.InvariantCulture),
+            ["last_update_undone"] = _lastUpdateUndone ? "true" : "false",
             ["blocks"] = (_blocks?.Count ?? 0).ToString(CultureInfo.InvariantCulture),
             ["options"] = Options.ToString(),
         };
+        if (_pendingRho is { } p)
+        {
+            meta["pending_rho.model_change"] = p.ModelChange.ToString("R", CultureInfo.InvariantCulture);
+            meta["pending_rho.norm_before"] = p.SquaredNormBefore.ToString("R", CultureInfo.InvariantCulture);
+            meta["pending_rho.norm_after"] = p.SquaredNormAfter.ToString("R", CultureInfo.InvariantCulture);
+        }
         for (int i = 0; i < _parameters.Length; i++)
         {
             tensors[$"kfac.previous.{i}"] = _previous[i].Clone();
@@ -77,6 +84,9 @@ public sealed partial class KfacOptimizer
         long rejections = metadata.ContainsKey("rejections") ? long.Parse(metadata["rejections"], CultureInfo.InvariantCulture) : 0;
         double lossScale = metadata.ContainsKey("loss_scale") ? ParseDouble(metadata, "loss_scale") : double.NaN;
         double lossFloor = metadata.ContainsKey("loss_floor") ? ParseDouble(metadata, "loss_floor") : double.NaN;
+        var pendingRho = metadata.ContainsKey("pending_rho.model_change")
+            ? new PendingRho(ParseDouble(metadata, "pending_rho.model_change"), ParseDouble(metadata, "pending_rho.norm_before"), ParseDouble(metadata, "pending_rho.norm_after"))
+            : null;
 
         _rng.Offset = rngOffset;
         Iteration = iteration;
@@ -85,6 +95,8 @@ public sealed partial class KfacOptimizer
         Rejections = rejections;
         _lossScale = lossScale;
         _lossFloor = lossFloor;
+        _pendingRho = pendingRho;
+        _lastUpdateUndone = metadata.TryGetValue("last_update_undone", out var undone) && undone == "true";
         for (int i = 0; i < _parameters.Length; i++)
         {
             CopyInto(tensors[$"kfac.previous.{i}"], _previous[i]);

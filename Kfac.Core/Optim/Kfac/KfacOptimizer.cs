@@ -41,7 +41,13 @@ public sealed partial class KfacOptimizer
     private bool _inversesStale;                // the last refresh failed: refresh at the next step
     private IDisposable? _parameterHold;        // the step's promise that the parameters are constant (see Step)
     private double _lossScale = double.NaN;     // running mean of accepted mini-batch losses above the loss's bound
-    private double _lossFloor = double.NaN;     // 1% of the first such loss: the scale never counts below it
+    private double _lossFloor = double.NaN;     // 0.1% of the first such loss: the scale never counts below it
+    private bool _lastUpdateUndone;             // the weights are the backup: nothing left to roll back until the next update
+    private PendingRho? _pendingRho;            // the last update, waiting for the next batch to judge it (RhoEvaluation.NextBatch)
+
+    /// <summary>An update whose reduction ratio is measured on the next batch: its model change M(delta) and
+    /// |theta|^2 before and after it (for the L2 part of h).</summary>
+    private sealed record PendingRho(double ModelChange, double SquaredNormBefore, double SquaredNormAfter);
 
     public KfacOptimizer(IReadOnlyList<Tensor> parameters, ILoss loss, KfacOptions? options = null)
     {
@@ -99,12 +105,15 @@ public sealed partial class KfacOptimizer
         ArgumentNullException.ThrowIfNull(targets);
         if (inputs.Rank < 1 || targets.Rank < 1 || inputs.Shape[0] != targets.Shape[0])
             throw new ShapeMismatchException($"KfacOptimizer.Step: inputs {inputs.Shape} and targets {targets.Shape} must have the same batch size", nameof(targets));
+        // Before the parameters are held: h on this batch at the weights before the last update, if that update waits
+        // for this batch to judge it.
+        var judged = JudgeOnThisBatch(forward, inputs, targets);
         // The parameters stay constant until the update: the backend may cache work derived from them (the CPU
         // backend packs each weight once as a GEMM operand for all of this step's products instead of per product).
         _parameterHold = ParameterVectors.HoldConstant(_parameters);
         try
         {
-            return StepHoldingParameters(forward, inputs, targets);
+            return StepHoldingParameters(forward, inputs, targets, judged);
         }
         finally
         {
@@ -119,7 +128,7 @@ public sealed partial class KfacOptimizer
         _parameterHold = null;
     }
 
-    private KfacStepResult StepHoldingParameters(Func<Tensor, Tensor> forward, Tensor inputs, Tensor targets)
+    private KfacStepResult StepHoldingParameters(Func<Tensor, Tensor> forward, Tensor inputs, Tensor targets, (PendingRho Update, double ObjectiveBefore)? judged)
     {
         var o = Options;
         int k = Iteration + 1;
@@ -146,7 +155,16 @@ public sealed partial class KfacOptimizer
         t0 = Stopwatch.GetTimestamp();
         // The parameters are always finite (a non-finite update is never kept), so h is finite exactly when the loss is.
         if (!double.IsFinite(loss)) return Reject(loss, loss, "non-finite loss at the current parameters", rollback: true);
-        if (LossGrewTooMuch(loss) is { } grew) return Reject(loss, loss, grew, rollback: true);
+        double rho = double.NaN;
+        if (judged is { } j)
+        {
+            // rho of the last update on this batch, which it was not fitted to (the weights are still theta + delta).
+            double after = loss + 0.5 * o.L2 * j.Update.SquaredNormAfter;
+            rho = LevenbergMarquardt.Rho(j.ObjectiveBefore, after, j.Update.ModelChange);
+            Lambda = LevenbergMarquardt.Adjust(Lambda, rho, o.Omega1, o.MinLambda, o.MaxLambda);
+            if (GrewTooMuch(j.ObjectiveBefore, after) is { } why) return Reject(loss, loss, why, rollback: true) with { Rho = rho };
+        }
+        if (LossGrewTooMuch(loss) is { } grew) return Reject(loss, loss, grew, rollback: true) with { Rho = rho };
 
         int quadraticRows = RowsFor(o.QuadraticModelFraction, m);
         // The quadratic model's J v replays forward mode over a graph recorded on exactly its rows when one exists.
@@ -239,10 +257,13 @@ public sealed partial class KfacOptimizer
             if (!updateFinite) ParameterVectors.Copy(_backup, _parameters); // the weights are never left corrupted
         }
         Timings.Add(KfacPhase.Update, t0);
+        _lastUpdateUndone = !updateFinite;
         if (!updateFinite) return Reject(loss, objective, "non-finite update", rollback: false);
 
-        double rho = double.NaN;
-        if (o.AdaptLambda && o.StepSize == StepSizeRule.QuadraticModel && k % o.LambdaInterval == 0)
+        bool judgeNow = o.AdaptLambda && o.StepSize == StepSizeRule.QuadraticModel && k % o.LambdaInterval == 0;
+        if (judgeNow && o.RhoEvaluation == RhoEvaluation.NextBatch)
+            _pendingRho = new PendingRho(solution.Value, squaredNorm, o.L2 > 0 ? squaredNormAfter : 0);
+        else if (judgeNow)
         {
             t0 = Stopwatch.GetTimestamp();
             double after = ObjectiveAt(forward, inputs, targets, squaredNormAfter);
@@ -254,10 +275,10 @@ public sealed partial class KfacOptimizer
                 Iteration = k;
                 return Reject(loss, objective, "non-finite loss after the update", rollback: true) with { Rho = rho };
             }
-            if (after - Loss.LowerBound > o.LossGrowthLimit * (objective - Loss.LowerBound))
+            if (GrewTooMuch(objective, after) is { } why)
             {
                 Iteration = k;
-                return Reject(loss, objective, $"the update raised the objective on its own batch from {objective:G4} to {after:G4} (limit x{o.LossGrowthLimit})", rollback: true) with { Rho = rho };
+                return Reject(loss, objective, why, rollback: true) with { Rho = rho };
             }
         }
         Iteration = k;
@@ -286,9 +307,10 @@ public sealed partial class KfacOptimizer
     private KfacStepResult Reject(double loss, double objective, string reason, bool rollback)
     {
         ReleaseParameterHold();
-        if (rollback && Iteration > 0)
+        if (rollback && Iteration > 0 && !_lastUpdateUndone)
         {
             using (GradMode.Disable()) ParameterVectors.Copy(_backup, _parameters);
+            _lastUpdateUndone = true;
         }
         ParameterVectors.Fill(_previous, 0);
         Rejections++;
@@ -315,13 +337,52 @@ public sealed partial class KfacOptimizer
         return new KfacStepResult { Loss = loss, Objective = objective, Lambda = Lambda, Gamma = Gamma, Rejected = true, RejectionReason = reason, Rejections = Rejections };
     }
 
+    /// <summary>
+    /// With <see cref="RhoEvaluation.NextBatch"/>, when the last update waits to be judged: h on this batch at the
+    /// weights before that update (swapped in from the backup for one forward pass without a graph, and swapped
+    /// back), and the update. Null otherwise. Runs before the step holds the parameters constant.
+    /// </summary>
+    private (PendingRho Update, double ObjectiveBefore)? JudgeOnThisBatch(Func<Tensor, Tensor> forward, Tensor inputs, Tensor targets)
+    {
+        if (_pendingRho is not { } pending) return null;
+        _pendingRho = null;
+        double loss;
+        using (GradMode.Disable())
+        {
+            // Delta is recomputed before every use, so it can hold theta + delta meanwhile.
+            ParameterVectors.Copy(_parameters, _direction);
+            ParameterVectors.Copy(_backup, _parameters);
+            try
+            {
+                using var scope = TensorScope.Begin();
+                loss = Loss.Value(forward(inputs), targets).Item();
+            }
+            finally
+            {
+                ParameterVectors.Copy(_direction, _parameters);
+            }
+        }
+        return (pending, loss + 0.5 * Options.L2 * pending.SquaredNormBefore);
+    }
+
+    /// <summary>Why going from objective <paramref name="before"/> to <paramref name="after"/> on one batch is a blow-up
+    /// (their excess over the loss's lower bound grew more than <see cref="KfacOptions.LossGrowthLimit"/> times), or null.</summary>
+    private string? GrewTooMuch(double before, double after)
+    {
+        double bound = Loss.LowerBound;
+        return after - bound > Options.LossGrowthLimit * (before - bound)
+            ? $"the last update raised the objective on one batch from {before:G4} to {after:G4} (more than x{Options.LossGrowthLimit}): it is undone"
+            : null;
+    }
+
     /// <summary>Why this mini-batch loss says the last update blew the loss up (null when it does not): its excess over
     /// the loss's lower bound is more than <see cref="KfacOptions.LossGrowthLimit"/> times the running mean of recent
-    /// accepted losses' excess (never counted below 1% of the first one, so a converged run's noise is not a blow-up).</summary>
+    /// accepted losses' excess (never counted below 0.1% of the first one, so a converged run's noise is not a blow-up).
+    /// Once the last update has been undone there is nothing left to undo: the guard waits for the next update.</summary>
     private string? LossGrewTooMuch(double loss)
     {
         double bound = Loss.LowerBound;
-        if (!double.IsFinite(bound) || double.IsNaN(_lossScale) || Iteration == 0) return null;
+        if (!double.IsFinite(bound) || double.IsNaN(_lossScale) || Iteration == 0 || _lastUpdateUndone) return null;
         double scale = Math.Max(_lossScale, _lossFloor);
         return loss - bound > Options.LossGrowthLimit * scale
             ? $"the mini-batch loss {loss:G4} is more than {Options.LossGrowthLimit} times the recent level {scale + bound:G4}: the last update is undone"
@@ -337,7 +398,7 @@ public sealed partial class KfacOptimizer
         if (double.IsNaN(_lossScale))
         {
             _lossScale = excess;
-            _lossFloor = 0.01 * excess;
+            _lossFloor = 1e-3 * excess;
         }
         else _lossScale = 0.9 * _lossScale + 0.1 * excess;
     }

@@ -23,6 +23,19 @@ public enum GammaRule
     Fixed,
 }
 
+/// <summary>Which data the Levenberg-Marquardt reduction ratio rho judges an update on.</summary>
+public enum RhoEvaluation
+{
+    /// <summary>The next mini-batch, which the update was not fitted to: rho = (h_next(theta + delta) - h_next(theta)) /
+    /// M(delta), evaluated when that batch arrives (one extra forward pass at the old weights, the same cost as the
+    /// same-batch evaluation). A model fitted and judged on the same rows is judged too kindly: rho stays near 1 even
+    /// when the step only helps its own batch, lambda falls to its floor, and the next low-curvature direction of a
+    /// small batch's Fisher throws the weights far off (docs/kfac.md, Damping).</summary>
+    NextBatch,
+    /// <summary>The paper's section 6.5: the same mini-batch right after the update.</summary>
+    SameBatch,
+}
+
 /// <summary>How the update's length is chosen.</summary>
 public enum StepSizeRule
 {
@@ -73,6 +86,9 @@ public sealed record KfacOptions
     public int GammaInterval { get; init; } = 20;
 
     public bool AdaptLambda { get; init; } = true;
+
+    /// <summary>Which batch rho is measured on (default: the same batch, as the paper; docs/kfac.md says why NextBatch is not the default).</summary>
+    public RhoEvaluation RhoEvaluation { get; init; } = RhoEvaluation.SameBatch;
 
     /// <summary>How gamma follows the optimisation (default: tied to lambda; docs/kfac.md, Damping, has the measurements).</summary>
     public GammaRule GammaRule { get; init; } = GammaRule.TiedToLambda;
@@ -144,6 +160,7 @@ public sealed record KfacOptions
         if (!(MaxGamma >= MinGamma)) Fail(nameof(MaxGamma), MaxGamma, $"must be >= MinGamma ({MinGamma})");
         if (!(LossGrowthLimit > 1)) Fail(nameof(LossGrowthLimit), LossGrowthLimit, "must be above 1 (infinity turns the guard off)");
         if (!(RejectionLambdaFactor >= 1) || double.IsInfinity(RejectionLambdaFactor)) Fail(nameof(RejectionLambdaFactor), RejectionLambdaFactor, "must be finite and >= 1");
+        if (!Enum.IsDefined(RhoEvaluation)) Fail(nameof(RhoEvaluation), RhoEvaluation, "unknown rho evaluation");
         if (!Enum.IsDefined(GammaRule)) Fail(nameof(GammaRule), GammaRule, "unknown gamma rule");
         if (!(Decay >= 0 && Decay < 1)) Fail(nameof(Decay), Decay, "must be in [0, 1)");
         PositiveInt(StatisticsInterval, nameof(StatisticsInterval));
