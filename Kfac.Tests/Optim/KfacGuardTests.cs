@@ -97,13 +97,13 @@ public class KfacGuardTests
     {
         var (x, t) = Data(64, 3);
         var net = Net(4);
-        var kfac = new KfacOptimizer(net.Parameters(), new SoftmaxCrossEntropy(), new KfacOptions { InitialLambda = 1, LossGrowthLimit = 3 });
+        var kfac = new KfacOptimizer(net.Parameters(), new SoftmaxCrossEntropy(), new KfacOptions { InitialLambda = 1, BatchLossSpikeLimit = 10 });
         for (int s = 0; s < 9; s++)
             using (TensorScope.Begin()) Assert.That(kfac.Step(net.Forward, x, t).Rejected, Is.False);
         var beforeLast = Weights(net);
         using (TensorScope.Begin()) Assert.That(kfac.Step(net.Forward, x, t).Rejected, Is.False);
         Assert.That(Weights(net), Is.Not.EqualTo(beforeLast));
-        // Weight 10 on both wrong classes of every example: the batch loss is far above 3x the recent level.
+        // Weight 10 on both wrong classes of every example: the batch loss is far above 10x the recent level.
         var wrong = 10 * (1 - t);
         KfacStepResult r;
         using (TensorScope.Begin()) r = kfac.Step(net.Forward, x, wrong);

@@ -41,7 +41,7 @@ public sealed partial class KfacOptimizer
     private bool _inversesStale;                // the last refresh failed: refresh at the next step
     private IDisposable? _parameterHold;        // the step's promise that the parameters are constant (see Step)
     private double _lossScale = double.NaN;     // running mean of accepted mini-batch losses above the loss's bound
-    private double _lossFloor = double.NaN;     // 0.1% of the first such loss: the scale never counts below it
+    private double _lossFloor = double.NaN;     // 1% of the first such loss: the scale never counts below it
     private bool _lastUpdateUndone;             // the weights are the backup: nothing left to roll back until the next update
     private PendingRho? _pendingRho;            // the last update, waiting for the next batch to judge it (RhoEvaluation.NextBatch)
 
@@ -376,16 +376,16 @@ public sealed partial class KfacOptimizer
     }
 
     /// <summary>Why this mini-batch loss says the last update blew the loss up (null when it does not): its excess over
-    /// the loss's lower bound is more than <see cref="KfacOptions.LossGrowthLimit"/> times the running mean of recent
-    /// accepted losses' excess (never counted below 0.1% of the first one, so a converged run's noise is not a blow-up).
+    /// the loss's lower bound is more than <see cref="KfacOptions.BatchLossSpikeLimit"/> times the running mean of recent
+    /// accepted losses' excess (never counted below 1% of the first one, so a converged run's noise is not a blow-up).
     /// Once the last update has been undone there is nothing left to undo: the guard waits for the next update.</summary>
     private string? LossGrewTooMuch(double loss)
     {
         double bound = Loss.LowerBound;
         if (!double.IsFinite(bound) || double.IsNaN(_lossScale) || Iteration == 0 || _lastUpdateUndone) return null;
         double scale = Math.Max(_lossScale, _lossFloor);
-        return loss - bound > Options.LossGrowthLimit * scale
-            ? $"the mini-batch loss {loss:G4} is more than {Options.LossGrowthLimit} times the recent level {scale + bound:G4}: the last update is undone"
+        return loss - bound > Options.BatchLossSpikeLimit * scale
+            ? $"the mini-batch loss {loss:G4} is more than {Options.BatchLossSpikeLimit} times the recent level {scale + bound:G4}: the last update is undone"
             : null;
     }
 
@@ -398,7 +398,7 @@ public sealed partial class KfacOptimizer
         if (double.IsNaN(_lossScale))
         {
             _lossScale = excess;
-            _lossFloor = 1e-3 * excess;
+            _lossFloor = 0.01 * excess;
         }
         else _lossScale = 0.9 * _lossScale + 0.1 * excess;
     }

@@ -94,12 +94,19 @@ public sealed record KfacOptions
     public GammaRule GammaRule { get; init; } = GammaRule.TiedToLambda;
 
     /// <summary>
-    /// Guard against a step that blew the loss up: a mini-batch loss (measured above the loss's lower bound) more
-    /// than this factor above the running scale of recent losses, or an objective on the step's own batch more than
-    /// this factor above its value before the step, rolls the last update back and raises lambda. Infinity turns
-    /// the guard off.
+    /// Guard against a step that blew the loss up, where it can be measured exactly: when h is evaluated on one batch
+    /// before and after an update (the Levenberg-Marquardt evaluation) and its excess over the loss's lower bound grew
+    /// more than this factor, the update is undone and lambda raised. Infinity turns the guard off.
     /// </summary>
     public double LossGrowthLimit { get; init; } = 3;
+
+    /// <summary>
+    /// The same guard between batches: a mini-batch loss whose excess over the lower bound is more than this factor
+    /// above the running level of recent batches (never counted below 1% of the first batch's) undoes the last update.
+    /// Looser than <see cref="LossGrowthLimit"/> because batches differ: near zero loss one hard example can make a
+    /// batch several times the mean. Infinity turns it off.
+    /// </summary>
+    public double BatchLossSpikeLimit { get; init; } = 10;
 
     /// <summary>Factor by which a rejected step multiplies lambda (and, unless gamma is tied to lambda, gamma by
     /// 1/omega2): a rejection is strong evidence that the damping is too weak.</summary>
@@ -158,6 +165,7 @@ public sealed record KfacOptions
             Fail(nameof(InitialGamma), InitialGamma, "has no effect while GammaRule is TiedToLambda (gamma = sqrt(lambda + eta)); choose GammaRule.Fixed or GammaRule.Search");
         Positive(MinGamma, nameof(MinGamma));
         if (!(MaxGamma >= MinGamma)) Fail(nameof(MaxGamma), MaxGamma, $"must be >= MinGamma ({MinGamma})");
+        if (!(BatchLossSpikeLimit > 1)) Fail(nameof(BatchLossSpikeLimit), BatchLossSpikeLimit, "must be above 1 (infinity turns the guard off)");
         if (!(LossGrowthLimit > 1)) Fail(nameof(LossGrowthLimit), LossGrowthLimit, "must be above 1 (infinity turns the guard off)");
         if (!(RejectionLambdaFactor >= 1) || double.IsInfinity(RejectionLambdaFactor)) Fail(nameof(RejectionLambdaFactor), RejectionLambdaFactor, "must be finite and >= 1");
         if (!Enum.IsDefined(RhoEvaluation)) Fail(nameof(RhoEvaluation), RhoEvaluation, "unknown rho evaluation");
