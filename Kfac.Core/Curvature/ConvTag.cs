@@ -46,4 +46,7 @@ public sealed class ConvTag(Func<Tensor> weight, Func<Tensor?> bias, int inChann
             throw new ShapeMismatchException($"{Description}: input has shape {input.Shape}, expected {InChannels} channels", nameof(input));
         return g;
     }
+
+    /// <summary>KFC: T Ahat (x) Ghat (Grosse & Martens 2016).</summary>
+    public override CurvatureBlock CreateBlock(DampingStyle damping) => new KfcBlock(this, damping);
 }

@@ -201,6 +201,14 @@ public abstract class CurvatureBlock
     /// <summary>Called before the block's state tensors are overwritten from outside (a checkpoint import).</summary>
     internal void StateReplaced() => ReleaseInverseHold();
 
+    /// <summary>Creates the state tensors that <see cref="StateTensors"/> lists, for blocks that otherwise allocate them
+    /// on their first statistics, so a checkpoint can be loaded into a fresh block. Default: nothing to do.</summary>
+    public virtual void AllocateState() { }
+
+    /// <summary>Called after imported state tensors and scalars were copied in: rebuild whatever is derived from them
+    /// and not saved (e.g. a host-side inverse). Default: nothing to do.</summary>
+    public virtual void AfterStateLoaded() { }
+
     /// <summary>result *= scale (for blocks whose product has no GEMM to fold the scale into).</summary>
     protected static void ScaleInPlace(IReadOnlyList<Tensor> result, double scale)
     {

@@ -165,5 +165,5 @@ public sealed class KroneckerFactoredBlock : CurvatureBlock
     }
 
     /// <summary>Creates the state tensors (so a checkpoint can be loaded into a fresh block).</summary>
-    internal void AllocateState() => EnsureState(_tag.Weight);
+    public override void AllocateState() => EnsureState(_tag.Weight);
 }

@@ -16,6 +16,19 @@ public abstract class LayerTag
     /// <summary>A readable name for logs and errors (e.g. "Dense(784 -> 1000)").</summary>
     public abstract string Description { get; }
 
+    /// <summary>
+    /// The block-diagonal curvature block for this layer: the open end of K-FAC's tag-to-block table. A new
+    /// K-FAC-aware layer is a layer that records its tag, a tag that overrides this, and a block; nothing in the
+    /// optimizer changes. The default serves tags that provide per-example gradients (<see cref="IPerExampleGradients"/>:
+    /// a full or diagonal block over their few parameters).
+    /// </summary>
+    public virtual CurvatureBlock CreateBlock(DampingStyle damping) => this switch
+    {
+        IPerExampleGradients { BlockKind: ParameterBlockKind.Diagonal } => new DiagonalBlock(this),
+        IPerExampleGradients => new FullBlock(this),
+        _ => throw new NotSupportedException($"{Description} ({GetType().Name}) has no curvature block: override LayerTag.CreateBlock or implement IPerExampleGradients"),
+    };
+
     public override string ToString() => Description;
 }
 
@@ -42,4 +55,7 @@ public sealed class DenseTag(Func<Tensor> weight, Func<Tensor?> bias, int inFeat
     public override IReadOnlyList<Tensor> Parameters => Bias is { } b ? [Weight, b] : [Weight];
 
     public override string Description => $"Dense({InFeatures} -> {OutFeatures})";
+
+    /// <summary>Kronecker-factored A (x) G (Martens & Grosse 2015, section 3).</summary>
+    public override CurvatureBlock CreateBlock(DampingStyle damping) => new KroneckerFactoredBlock(this, damping);
 }

@@ -351,13 +351,13 @@ public sealed class TridiagonalChain : CurvatureBlock
 
     /// <summary>Allocates the statistics tensors (so a checkpoint can be loaded into a fresh block). The host-side
     /// inverse is rebuilt on load from the snapshot of the statistics it was computed from.</summary>
-    internal void AllocateState()
+    public override void AllocateState()
     {
         EnsureState(_layers[0].Weight);
         EnsureSnapshot();
     }
 
-    internal void RecomputeInverseAfterLoad()
+    public override void AfterStateLoaded()
     {
         if (HasInverse) BuildInverse(InverseDamping);
     }

@@ -24,7 +24,7 @@ public sealed partial class KfacOptimizer
             throw new InvalidOperationException("the forward pass recorded no layers: K-FAC needs layers that register curvature tags (Dense, ...)");
         var blocks = Options.Structure switch
         {
-            CurvatureStructure.BlockDiagonal => tags.Select(CreateBlock).ToList(),
+            CurvatureStructure.BlockDiagonal => tags.Select(t => t.CreateBlock(Options.Damping)).ToList(),
             CurvatureStructure.BlockTridiagonal => [new TridiagonalChain(tags.Select(t => t as DenseTag
                 ?? throw new NotSupportedException($"the block-tridiagonal structure covers chains of dense layers; {t} is not one")).ToList())],
             _ => throw new InvalidOperationException(),
@@ -57,15 +57,6 @@ public sealed partial class KfacOptimizer
         _blockDirections = blockParameterIndex.Select(idx => idx.Select(i => _direction[i]).ToArray()).ToArray();
         ApplyPendingImport();
     }
-
-    private CurvatureBlock CreateBlock(LayerTag tag) => tag switch
-    {
-        DenseTag d => new KroneckerFactoredBlock(d, Options.Damping),
-        ConvTag c => new KfcBlock(c, Options.Damping),
-        IPerExampleGradients { BlockKind: ParameterBlockKind.Diagonal } => new DiagonalBlock(tag),
-        IPerExampleGradients => new FullBlock(tag),
-        _ => throw new NotSupportedException($"no curvature block for {tag}"),
-    };
 
     private void UpdateStatistics()
     {

@@ -125,11 +125,7 @@ public sealed partial class KfacOptimizer
             string kind = Required(pending.Metadata, $"kfac.block.{b}.kind");
             if (kind != block.Description)
                 throw new InvalidOperationException($"checkpoint block {b} is {kind} but the network's is {block.Description}");
-            switch (block)
-            {
-                case KroneckerFactoredBlock k: k.AllocateState(); break;
-                case TridiagonalChain c: c.AllocateState(); break;
-            }
+            block.AllocateState();
             block.StateReplaced();
             foreach (var (name, value) in block.StateTensors())
             {
@@ -140,7 +136,7 @@ public sealed partial class KfacOptimizer
             var scalars = block.StateScalars().Select(s => s.Name)
                 .ToDictionary(n => n, n => ParseDouble(pending.Metadata, $"kfac.block.{b}.{n}"));
             block.LoadStateScalars(scalars);
-            if (block is TridiagonalChain chain) chain.RecomputeInverseAfterLoad();
+            block.AfterStateLoaded();
         }
         foreach (var t in pending.Tensors.Values) t.Dispose();
     }
