@@ -32,6 +32,31 @@ public static class OnnxExport
         AtomicFile.WriteAllBytes(path, bytes);
     }
 
+    /// <summary><see cref="Save(Module, string, int[], OnnxExportOptions?)"/> with the example shape read from the
+    /// model's first layer (see <see cref="InferExampleShape"/>).</summary>
+    public static void Save(Module model, string path, OnnxExportOptions? options = null) =>
+        Save(model, path, InferExampleShape(model), options);
+
+    /// <summary>One example's input shape as far as the model's first layer fixes it: [in] for a Dense layer,
+    /// [prod(dims)] for an Unflatten (flat inputs reshaped to images). A model that starts with a convolution or
+    /// pooling layer accepts any image size, so it needs the explicit shape (an ArgumentException says so).</summary>
+    public static int[] InferExampleShape(Module model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var first = model;
+        while (first is Sequential seq)
+        {
+            if (seq.Layers.Count == 0) throw new ArgumentException("an empty Sequential has no input shape; pass the example shape explicitly", nameof(model));
+            first = seq.Layers[0];
+        }
+        return first switch
+        {
+            Dense d => [d.InFeatures],
+            Unflatten u => [u.Shape.Aggregate(1, (p, d) => p * d)],
+            _ => throw new ArgumentException($"the model's first layer ({first}) does not fix the input shape; pass the example shape (e.g. [channels, height, width]) explicitly", nameof(model)),
+        };
+    }
+
     /// <summary>The serialized ONNX model (see <see cref="Save"/>).</summary>
     public static byte[] ToBytes(Module model, int[] inputShape, OnnxExportOptions? options = null) =>
         ToModelProto(model, inputShape, options).ToByteArray();

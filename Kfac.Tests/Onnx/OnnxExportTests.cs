@@ -169,4 +169,13 @@ public class OnnxExportTests
         Assert.That(session.InputMetadata.Keys.Single(), Is.EqualTo("input"));
         Assert.That(session.OutputMetadata.Keys.Single(), Is.EqualTo("output"));
     }
+
+    [Test]
+    public void ExampleShapeIsReadFromTheFirstLayer()
+    {
+        Assert.That(OnnxExport.InferExampleShape(Mlp.Create([7, 3])), Is.EqualTo(new[] { 7 }));
+        Assert.That(OnnxExport.InferExampleShape(ConvNet.Create(hidden: 8)), Is.EqualTo(new[] { 784 }));
+        var e = Assert.Throws<ArgumentException>(() => OnnxExport.InferExampleShape(new Sequential(new Conv2d(1, 2, 3))))!;
+        Assert.That(e.Message, Does.Contain("Conv2d").And.Contain("explicitly"));
+    }
 }

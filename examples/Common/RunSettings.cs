@@ -37,4 +37,7 @@ public sealed record RunSettings
 
     /// <summary>K-FAC lower bound on lambda.</summary>
     public double MinLambda { get; init; } = 1e-8;
+
+    /// <summary>ONNX file to export the trained model to (null: no export).</summary>
+    public string? ExportOnnx { get; init; }
 }
