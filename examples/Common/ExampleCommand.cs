@@ -34,6 +34,7 @@ public sealed class ExampleCommand
     private readonly Option<double> _minLambda = new("--min-lambda") { Description = "K-FAC: lower bound on the Levenberg-Marquardt damping", DefaultValueFactory = _ => 1e-8 };
     private readonly Option<double> _klClip = new("--kl-clip") { Description = "K-FAC with --step-size KlClipping: bound on the predicted KL change per step", DefaultValueFactory = _ => 0.001 };
     private readonly Option<string?> _exportOnnx = new("--export-onnx") { Description = "after training, write the model (evaluation mode) to this ONNX file (opset 17)" };
+    private readonly Option<string?> _plot = new("--plot") { Description = "after training, draw the --log file's curves to this PNG (tools/Kfac.Plot)" };
     private readonly Option<int> _statsInterval = new("--stats-interval") { Description = "K-FAC: update curvature statistics every T_stats steps", DefaultValueFactory = _ => 1 };
 
     public ExampleCommand(string description, int defaultBatch)
@@ -43,13 +44,13 @@ public sealed class ExampleCommand
         {
             _optimizer, _data, _dataDir, _batch, _epochs, _seconds, _steps, _lr, _momentum, _seed, _log, _checkpoint, _resume,
             _threads, _device, _logEvery, _lambda, _l2, _structure, _estimation, _stepSize, _statsFraction, _quadFraction, _inverseInterval, _statsInterval, _klClip, _minLambda,
-            _exportOnnx,
+            _exportOnnx, _plot,
         };
     }
 
     public RootCommand Root { get; }
 
-    public RunSettings Read(ParseResult r) => new()
+    public RunSettings Read(ParseResult r) => RunOutputs.Validate(new()
     {
         Optimizer = r.GetValue(_optimizer)!.ToLowerInvariant(),
         Data = r.GetValue(_data)!.ToLowerInvariant(),
@@ -79,5 +80,6 @@ public sealed class ExampleCommand
         KlClip = r.GetValue(_klClip),
         MinLambda = r.GetValue(_minLambda),
         ExportOnnx = r.GetValue(_exportOnnx),
-    };
+        Plot = r.GetValue(_plot),
+    });
 }

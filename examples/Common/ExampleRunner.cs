@@ -51,7 +51,7 @@ public static class ExampleRunner
             },
         };
         var summary = trainer.Run();
-        OnnxExportOption.ExportIfRequested(s, model);
+        RunOutputs.Write(s, model);
         if (s.Checkpoint is not null)
         {
             Save(s.Checkpoint, model, step, summary.Steps, summary.Epochs);

@@ -40,4 +40,7 @@ public sealed record RunSettings
 
     /// <summary>ONNX file to export the trained model to (null: no export).</summary>
     public string? ExportOnnx { get; init; }
+
+    /// <summary>PNG file for the training curves of <see cref="Log"/> (null: no plot).</summary>
+    public string? Plot { get; init; }
 }
