@@ -57,11 +57,11 @@ public static class OnnxExport
         };
     }
 
-    /// <summary>The serialized ONNX model (see <see cref="Save"/>).</summary>
+    /// <summary>The serialized ONNX model (see <see cref="Save(Module, string, int[], OnnxExportOptions?)"/>).</summary>
     public static byte[] ToBytes(Module model, int[] inputShape, OnnxExportOptions? options = null) =>
         ToModelProto(model, inputShape, options).ToByteArray();
 
-    /// <summary>The ONNX ModelProto message of <paramref name="model"/> (see <see cref="Save"/>).</summary>
+    /// <summary>The ONNX ModelProto message of <paramref name="model"/> (see <see cref="Save(Module, string, int[], OnnxExportOptions?)"/>).</summary>
     public static ModelProto ToModelProto(Module model, int[] inputShape, OnnxExportOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(model);
