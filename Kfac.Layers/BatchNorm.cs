@@ -18,7 +18,7 @@ namespace Kfac.Layers;
 /// K-FAC evaluates the network several times per step (Fisher-vector products and the objective re-check run
 /// under GradMode.Disable()), and those passes normalise with batch statistics without moving the averages.
 /// With <c>affine</c> (default) the layer has scale gamma (ones) and shift beta (zeros), recorded by a
-/// <see cref="BatchNormTag"/> whose Fisher block is full (2C x 2C) or diagonal (<paramref name="blockKind"/>).
+/// <see cref="BatchNormTag"/> whose Fisher block is full (2C x 2C) or diagonal (<c>blockKind</c>).
 /// </summary>
 public sealed class BatchNorm : Module
 {

@@ -7,7 +7,7 @@ namespace Kfac.Layers;
 /// <summary>
 /// 2-D convolution over NCHW images: weight [Cout, Cin, kh, kw], optional bias [Cout], stride and zero
 /// padding (PyTorch's nn.Conv2d without dilation or groups). Lowered to im2col + one GEMM
-/// (<see cref="ConvolutionOps.Conv2d(Tensor, Tensor, Tensor?, (int H, int W), (int H, int W))"/>). Records a
+/// (<see cref="ConvolutionOps.Conv2d(Tensor, Tensor, Tensor, ValueTuple{int, int}, ValueTuple{int, int})"/>). Records a
 /// <see cref="ConvTag"/> (input, output) in Forward, so K-FAC gives it a <see cref="KfcBlock"/>.
 /// </summary>
 public sealed class Conv2d : Module

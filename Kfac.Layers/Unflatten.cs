@@ -16,6 +16,9 @@ public sealed class Unflatten : Module
         _shape = (int[])shape.Clone();
     }
 
+    /// <summary>The per-example output shape (without the batch dimension).</summary>
+    public IReadOnlyList<int> Shape => _shape;
+
     public override Tensor Forward(Tensor input)
     {
         ArgumentNullException.ThrowIfNull(input);

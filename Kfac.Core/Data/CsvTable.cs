@@ -50,13 +50,16 @@ public sealed class CsvTable
 
     /// <summary>Reads a table from a file. <paramref name="skipLines"/> lines are skipped before the header
     /// (or before the data when <paramref name="hasHeader"/> is false). Without a header the columns are
-    /// named "column0", "column1", ...</summary>
+    /// named "column0", "column1", ... A gzip-compressed file (recognised by its magic bytes, whatever its
+    /// name, as the IDX loader does) is decompressed on the fly.</summary>
     public static CsvTable Read(string path, bool hasHeader = true, char separator = ',', int skipLines = 0)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         if (!File.Exists(path))
             throw new FileNotFoundException($"CSV file '{path}' does not exist", path);
-        using var reader = new StreamReader(path, detectEncodingFromByteOrderMarks: true);
+        using var file = File.OpenRead(path);
+        using var contents = GzipDetection.OpenPossiblyCompressed(file);
+        using var reader = new StreamReader(contents, detectEncodingFromByteOrderMarks: true);
         return Read(reader, hasHeader, separator, skipLines, path);
     }
 

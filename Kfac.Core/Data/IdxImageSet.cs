@@ -52,7 +52,7 @@ public static class IdxImageSet
         for (int i = 0; i < raw.Length; i++)
         {
             if (raw[i] >= classCount)
-                throw new InvalidDataException($"'{labels.Source}': label {i} is {raw[i]}, outside the {classCount} classes [0, {classCount - 1}]");
+                throw new InvalidDataException($"'{labels.Source}': example {i} has label {raw[i]}, outside the {classCount} classes [0, {classCount - 1}]");
             result[i] = raw[i];
         }
         return result;

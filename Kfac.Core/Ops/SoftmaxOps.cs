@@ -80,7 +80,7 @@ public static class SoftmaxOps
         for (int i = 0; i < labels.Length; i++)
         {
             if ((uint)labels[i] >= (uint)classes)
-                throw new ArgumentOutOfRangeException(nameof(labels), $"OneHot: label {labels[i]} at index {i} is outside [0, {classes})");
+                throw new ArgumentOutOfRangeException(nameof(labels), $"OneHot: example {i} has label {labels[i]}, outside [0, {classes})");
             data[i * classes + labels[i]] = 1;
         }
         return Tensor.FromDoubles(data, new Shape(labels.Length, classes), dtype, device);

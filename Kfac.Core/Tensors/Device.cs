@@ -10,7 +10,7 @@ public enum DeviceKind
 
 /// <summary>
 /// Where tensors live and which backend computes on them. <see cref="Cpu"/> is always present;
-/// GPU devices come from Kfac.Gpu, which registers a provider with <see cref="RegisterProvider"/>
+/// GPU devices come from Kfac.Gpu, which registers a provider with <see cref="RegisterProvider(DeviceKind, Func{Device, IBackend})"/>
 /// (Kfac.Core knows nothing of ILGPU).
 /// </summary>
 public sealed class Device

@@ -6,7 +6,7 @@ namespace Kfac.Gpu.Kernels;
 
 /// <summary>
 /// Tree reductions over the threads of a one-dimensional group (device functions). Each thread stores its value
-/// in <paramref name="shared"/> (length &gt;= group size, a power of two), then log2(group size) halving steps
+/// in <c>shared</c> (length &gt;= group size, a power of two), then log2(group size) halving steps
 /// combine pairs; every thread gets the result. All threads of the group must call these (they contain barriers).
 /// </summary>
 internal static class GroupReduce

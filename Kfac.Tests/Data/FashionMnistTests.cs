@@ -130,7 +130,7 @@ public class FashionMnistTests
         using var dir = new TempDirectory();
         WriteMiniature(dir, badLabel: 10);
         var e = Assert.Throws<InvalidDataException>(() => FashionMnist.Load(dir.Path))!;
-        Assert.That(e.Message, Does.Contain("label 19 is 10"));
+        Assert.That(e.Message, Does.Contain("example 19 has label 10"));
     }
 
     [Test]

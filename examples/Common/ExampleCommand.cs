@@ -34,6 +34,8 @@ public sealed class ExampleCommand
     private readonly Option<double> _minLambda;
     private readonly Option<double> _klClip;
     private readonly Option<int> _statsInterval;
+    private readonly Option<string?> _exportOnnx = new("--export-onnx") { Description = "after training, write the model (evaluation mode) to this ONNX file (opset 17)" };
+    private readonly Option<string?> _plot = new("--plot") { Description = "after training, draw the --log file's curves to this PNG (tools/Kfac.Plot)" };
 
     private readonly Option<GammaRule> _gammaRule;
 
@@ -59,12 +61,13 @@ public sealed class ExampleCommand
         {
             _optimizer, _data, _dataDir, _batch, _epochs, _seconds, _steps, _lr, _momentum, _seed, _log, _checkpoint, _resume,
             _threads, _device, _logEvery, _lambda, _l2, _structure, _estimation, _stepSize, _statsFraction, _quadFraction, _inverseInterval, _statsInterval, _klClip, _minLambda, _gammaRule,
+            _exportOnnx, _plot,
         };
     }
 
     public RootCommand Root { get; }
 
-    public RunSettings Read(ParseResult r) => new()
+    public RunSettings Read(ParseResult r) => RunOutputs.Validate(new()
     {
         Optimizer = r.GetValue(_optimizer)!.ToLowerInvariant(),
         Data = r.GetValue(_data)!.ToLowerInvariant(),
@@ -94,5 +97,7 @@ public sealed class ExampleCommand
         KlClip = r.GetValue(_klClip),
         MinLambda = r.GetValue(_minLambda),
         GammaRule = r.GetValue(_gammaRule),
-    };
+        ExportOnnx = r.GetValue(_exportOnnx),
+        Plot = r.GetValue(_plot),
+    });
 }

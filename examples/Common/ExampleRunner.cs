@@ -53,6 +53,7 @@ public static class ExampleRunner
             },
         };
         var summary = trainer.Run();
+        RunOutputs.Write(s, model);
         if (s.Checkpoint is not null)
         {
             Save(s.Checkpoint, model, step, summary.Steps, summary.Epochs);

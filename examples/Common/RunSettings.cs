@@ -40,4 +40,10 @@ public sealed record RunSettings
 
     /// <summary>K-FAC rule for the preconditioner damping gamma.</summary>
     public GammaRule GammaRule { get; init; } = GammaRule.TiedToLambda;
+
+    /// <summary>ONNX file to export the trained model to (null: no export).</summary>
+    public string? ExportOnnx { get; init; }
+
+    /// <summary>PNG file for the training curves of <see cref="Log"/> (null: no plot).</summary>
+    public string? Plot { get; init; }
 }
