@@ -10,7 +10,7 @@ namespace Kfac.Rl.Environments;
 /// time limit 500. Start state uniform in (-0.1, 0.1)^4, stored as float32 as gymnasium does.
 /// Observation (cos theta1, sin theta1, cos theta2, sin theta2, dtheta1, dtheta2).
 /// </summary>
-public sealed class Acrobot : Environment
+public sealed class Acrobot : Env
 {
     public const double Dt = 0.2;
     public const double LinkLength1 = 1.0;

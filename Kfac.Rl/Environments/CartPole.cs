@@ -12,7 +12,7 @@ namespace Kfac.Rl.Environments;
 /// |theta| &gt; 12 * 2 pi / 360; reward +1 on every step including the terminating one; time limit 500.
 /// Start state uniform in (-0.05, 0.05)^4.
 /// </summary>
-public sealed class CartPole : Environment
+public sealed class CartPole : Env
 {
     public const double Gravity = 9.8;
     public const double MassCart = 1.0;

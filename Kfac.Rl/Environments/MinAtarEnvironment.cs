@@ -9,7 +9,7 @@ namespace Kfac.Rl.Environments;
 /// the default; the full six actions are the -v0 variant. MinAtar has no time limit; a cap of
 /// <c>maxEpisodeSteps</c> (default 100 000) only guards against endless episodes and reports truncation.
 /// </summary>
-public abstract class MinAtarEnvironment : Environment
+public abstract class MinAtarEnvironment : Env
 {
     public const int GridSize = 10;
 

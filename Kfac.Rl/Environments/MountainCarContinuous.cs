@@ -9,7 +9,7 @@ namespace Kfac.Rl.Environments;
 /// and at reset, as gymnasium does (arithmetic within a step in double, NumPy 1.x promotion). Start position
 /// uniform in [-0.6, -0.4), velocity 0.
 /// </summary>
-public sealed class MountainCarContinuous : Environment
+public sealed class MountainCarContinuous : Env
 {
     public const double MinAction = -1.0;
     public const double MaxAction = 1.0;

@@ -9,7 +9,7 @@ namespace Kfac.Rl.Environments;
 /// Reward = -cost; never terminates; time limit 200. Start state uniform in [-pi, pi] x [-1, 1].
 /// Observation (cos theta, sin theta, thetadot).
 /// </summary>
-public sealed class Pendulum : Environment
+public sealed class Pendulum : Env
 {
     public const double MaxSpeed = 8;
     public const double MaxTorque = 2.0;

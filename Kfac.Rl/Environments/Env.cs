@@ -11,11 +11,11 @@ namespace Kfac.Rl.Environments;
 /// Randomness (start states, sticky actions) comes from one <see cref="System.Random"/> per environment seeded
 /// by <c>Reset(seed)</c>; gymnasium's NumPy PCG64 streams are not reproduced, only the distributions.</para>
 /// </summary>
-public abstract class Environment
+public abstract class Env
 {
     private bool _needsReset = true;
 
-    protected Environment(int maxEpisodeSteps)
+    protected Env(int maxEpisodeSteps)
     {
         if (maxEpisodeSteps < 1) throw new ArgumentOutOfRangeException(nameof(maxEpisodeSteps), maxEpisodeSteps, "must be positive");
         MaxEpisodeSteps = maxEpisodeSteps;
