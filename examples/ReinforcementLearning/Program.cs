@@ -1,0 +1,119 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using Kfac.Autodiff;
+using Kfac.Cpu;
+using Kfac.Examples.ReinforcementLearning;
+using Kfac.Rl.Algorithms;
+using Kfac.Rl.Environments;
+using Kfac.Rl.Policies;
+using Kfac.Rl.Vector;
+using Kfac.Serialization;
+using Kfac.Tensors;
+using Kfac.Training;
+
+// Reinforcement learning on gymnasium's classic-control tasks and MinAtar with A2C and PPO:
+//   dotnet run -c Release --project examples/ReinforcementLearning -- --env CartPole-v1 --algo ppo \
+//       --timesteps 100000 --envs 8 --hyper zoo --seed 1 --log ppo.jsonl --checkpoint ppo.safetensors
+//   dotnet run -c Release --project examples/ReinforcementLearning -- --env CartPole-v1 --checkpoint ppo.safetensors --evaluate
+var env = new Option<string>("--env") { Description = string.Join(" | ", Environments.Ids), DefaultValueFactory = _ => "CartPole-v1" };
+var algo = new Option<string>("--algo") { Description = "a2c | ppo (acktr: not yet implemented)", DefaultValueFactory = _ => "a2c" };
+var timesteps = new Option<long>("--timesteps") { Description = "environment steps (over all copies)", DefaultValueFactory = _ => 100_000 };
+var envs = new Option<int>("--envs") { Description = "parallel environment copies", DefaultValueFactory = _ => 16 };
+var seed = new Option<int>("--seed") { Description = "seed of initialisation, environments (copy i gets seed + i) and action sampling", DefaultValueFactory = _ => 0 };
+var log = new Option<string?>("--log") { Description = "JSON-lines log: env_steps, seconds, updates, mean_return (last 100 episodes), losses" };
+var checkpoint = new Option<string?>("--checkpoint") { Description = "save policy + optimizer here (safetensors) at the end; with --evaluate, the policy to load" };
+var evaluate = new Option<bool>("--evaluate") { Description = "run the --checkpoint policy greedily and report mean and std of the returns" };
+var episodes = new Option<int>("--episodes") { Description = "--evaluate: episodes to run", DefaultValueFactory = _ => 100 };
+var hyper = new Option<string>("--hyper") { Description = "default (baselines A2C / SB3 PPO defaults) | zoo (rl-baselines3-zoo's CartPole-v1 settings)", DefaultValueFactory = _ => "default" };
+var shared = new Option<bool>("--shared") { Description = "one torso for actor and critic (baselines' style; SB3's MlpPolicy is separate)" };
+var stopAt = new Option<double?>("--stop-at-return") { Description = "stop once the mean return of the last 100 episodes reaches this" };
+var logEvery = new Option<long>("--log-every") { Description = "environment steps between log lines", DefaultValueFactory = _ => 5000 };
+var threads = new Option<int>("--threads") { Description = "CPU threads for the kernels (small networks: 1)", DefaultValueFactory = _ => 1 };
+
+var root = new RootCommand("A2C / PPO on gymnasium classic control and MinAtar (Kfac.Rl)")
+{
+    env, algo, timesteps, envs, seed, log, checkpoint, evaluate, episodes, hyper, shared, stopAt, logEvery, threads,
+};
+root.SetAction(parse =>
+{
+    CpuParallel.MaxThreads = Math.Max(1, parse.GetValue(threads));
+    string envId = parse.GetValue(env)!;
+    int count = parse.GetValue(envs);
+    int s = parse.GetValue(seed);
+    var probe = Environments.Create(envId);
+    ActorCritic MakePolicy() => Environments.IsMinAtar(probe)
+        ? ActorCritic.MinAtar(probe.ObservationShape, probe.ActionSpace, s)
+        : ActorCritic.Mlp(probe.ObservationShape, probe.ActionSpace, shared: parse.GetValue(shared), seed: s);
+
+    if (parse.GetValue(evaluate))
+    {
+        string path = parse.GetValue(checkpoint) ?? throw new ArgumentException("--evaluate needs --checkpoint FILE");
+        var policy = MakePolicy();
+        using (var contents = Checkpoint.Load(path)) policy.LoadStateDict(contents.Model);
+        var returns = Evaluation.Greedy(policy, () => Environments.Create(envId), parse.GetValue(episodes), s + 1_000_000);
+        double mean = returns.Average();
+        double std = Math.Sqrt(returns.Select(r => (r - mean) * (r - mean)).Average());
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{envId}: {returns.Length} greedy episodes, mean return {mean:F2}, std {std:F2}, min {returns.Min():F1}, max {returns.Max():F1}"));
+        return 0;
+    }
+
+    var vec = new VectorEnvironment(_ => Environments.Create(envId), count);
+    var net = MakePolicy();
+    bool zoo = parse.GetValue(hyper) switch
+    {
+        "default" => false,
+        "zoo" => true,
+        var h => throw new ArgumentException($"--hyper must be default or zoo, got '{h}'"),
+    };
+    OnPolicyLearner learner = parse.GetValue(algo) switch
+    {
+        "a2c" => new A2c(net, vec, zoo ? A2cOptions.ZooCartPole : new A2cOptions(), s),
+        "ppo" => new Ppo(net, vec, zoo ? PpoOptions.ZooCartPole : new PpoOptions(), s),
+        "acktr" => throw new NotSupportedException("ACKTR is not implemented yet in this build (issue 15, later part); use a2c or ppo"),
+        var a => throw new ArgumentException($"--algo must be a2c or ppo, got '{a}'"),
+    };
+    string? logPath = parse.GetValue(log);
+    using var metrics = logPath is null ? null : MetricsLog.Open(logPath, append: false);
+    var clock = Stopwatch.StartNew();
+    long every = Math.Max(1, parse.GetValue(logEvery)), nextLog = every;
+    double? stop = parse.GetValue(stopAt);
+    long budget = parse.GetValue(timesteps);
+    bool reached = false;
+    void Write(UpdateInfo u)
+    {
+        double meanReturn = vec.Episodes.MeanReturn();
+        metrics?.Write(("env_steps", u.EnvSteps), ("seconds", clock.Elapsed.TotalSeconds), ("updates", u.Updates),
+            ("mean_return", meanReturn), ("episodes", vec.Episodes.Count), ("mean_length", vec.Episodes.MeanLength()),
+            ("policy_loss", u.PolicyLoss), ("value_loss", u.ValueLoss), ("entropy", u.Entropy), ("grad_norm", u.GradientNorm),
+            ("approx_kl", u.ApproxKl), ("clip_fraction", u.ClipFraction), ("lr", u.LearningRate), ("skipped", u.SkippedSteps),
+            ("algo", parse.GetValue(algo)!), ("env", envId), ("seed", s), ("envs", count));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"steps {u.EnvSteps,9}  updates {u.Updates,7}  {clock.Elapsed.TotalSeconds,7:F1}s  episodes {vec.Episodes.Count,6}  mean return (last 100) {meanReturn,8:F2}"));
+    }
+    try
+    {
+        learner.Learn(budget, u =>
+        {
+            bool hit = stop is double target && vec.Episodes.Count >= 100 && vec.Episodes.MeanReturn() >= target;
+            if (u.EnvSteps >= nextLog || hit)
+            {
+                Write(u);
+                while (nextLog <= u.EnvSteps) nextLog += every;
+            }
+            if (hit) { reached = true; throw new StopTraining(); }
+        });
+    }
+    catch (StopTraining) { }
+    if (reached) Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"reached mean return {stop} after {vec.TotalSteps} environment steps"));
+    if (parse.GetValue(checkpoint) is string ckpt)
+    {
+        learner.SaveCheckpoint(ckpt, new Dictionary<string, string> { ["env"] = envId, ["algo"] = parse.GetValue(algo)!, ["seed"] = s.ToString(CultureInfo.InvariantCulture) });
+        Console.WriteLine($"saved {ckpt}");
+    }
+    return 0;
+});
+return root.Parse(args).Invoke();
+
+/// <summary>Ends <see cref="OnPolicyLearner.Learn"/> from its callback once the target return is reached.</summary>
+internal sealed class StopTraining : Exception;
