@@ -82,16 +82,9 @@ public sealed class Ppo : OnPolicyLearner
                 var old = Tensor.FromDoubles(oldLogProb.AsSpan(0, m), new Shape(m), logProb.DType, logProb.Device);
                 var ratio = (logProb - old).Exp();
                 var r = ratio.ToDoubleArray();
-                double surrogate = 0;
-                for (int k = 0; k < m; k++)
-                {
-                    double unclipped = r[k] * a[k];
-                    double clippedTerm = Math.Clamp(r[k], 1 - clip, 1 + clip) * a[k];
-                    coefficient[k] = unclipped <= clippedTerm ? a[k] : 0;
-                    surrogate += Math.Min(unclipped, clippedTerm);
-                    if (Math.Abs(r[k] - 1) > clip) clipped++;
-                    sumKl += (r[k] - 1) - Math.Log(r[k]);
-                }
+                var (surrogate, outside) = ClippedSurrogate.Evaluate(r, a, clip, coefficient.AsSpan(0, m));
+                clipped += outside;
+                for (int k = 0; k < m; k++) sumKl += (r[k] - 1) - Math.Log(r[k]);
                 samples += m;
                 var coef = Tensor.FromDoubles(coefficient.AsSpan(0, m), new Shape(m), ratio.DType, ratio.Device);
                 var policyLoss = -(ratio * coef).Mean();
