@@ -30,10 +30,19 @@ var shared = new Option<bool>("--shared") { Description = "one torso for actor a
 var stopAt = new Option<double?>("--stop-at-return") { Description = "stop once the mean return of the last 100 episodes reaches this" };
 var logEvery = new Option<long>("--log-every") { Description = "environment steps between log lines", DefaultValueFactory = _ => 5000 };
 var threads = new Option<int>("--threads") { Description = "CPU threads for the kernels (small networks: 1)", DefaultValueFactory = _ => 1 };
+var nSteps = new Option<int?>("--n-steps") { Description = "override: steps per environment per rollout" };
+var batchSize = new Option<int?>("--batch-size") { Description = "override (PPO): minibatch size" };
+var epochs = new Option<int?>("--epochs") { Description = "override (PPO): epochs per rollout" };
+var gamma = new Option<double?>("--gamma") { Description = "override: discount" };
+var gaeLambda = new Option<double?>("--gae-lambda") { Description = "override: GAE lambda" };
+var lr = new Option<double?>("--lr") { Description = "override: learning rate" };
+var entCoef = new Option<double?>("--ent-coef") { Description = "override: entropy coefficient" };
+var runnerSpeed = new Option<double?>("--runner-speed") { Description = "measure the vectorised runner alone: random actions for this many seconds, print env steps per second" };
 
 var root = new RootCommand("A2C / PPO on gymnasium classic control and MinAtar (Kfac.Rl)")
 {
     env, algo, timesteps, envs, seed, log, checkpoint, evaluate, episodes, hyper, shared, stopAt, logEvery, threads,
+    nSteps, batchSize, epochs, gamma, gaeLambda, lr, entCoef, runnerSpeed,
 };
 root.SetAction(parse =>
 {
@@ -59,6 +68,12 @@ root.SetAction(parse =>
     }
 
     var vec = new VectorEnvironment(_ => Environments.Create(envId), count);
+    if (parse.GetValue(runnerSpeed) is double seconds)
+    {
+        var (stepsPerSecond, steps) = RunnerSpeed.Measure(vec, seconds, s);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{envId} x {count}: {steps} env steps in {seconds} s of stepping, {stepsPerSecond:F0} env steps/s (random actions, no policy)"));
+        return 0;
+    }
     var net = MakePolicy();
     bool zoo = parse.GetValue(hyper) switch
     {
@@ -66,10 +81,30 @@ root.SetAction(parse =>
         "zoo" => true,
         var h => throw new ArgumentException($"--hyper must be default or zoo, got '{h}'"),
     };
+    var a2cOptions = zoo ? A2cOptions.ZooCartPole : new A2cOptions();
+    a2cOptions = a2cOptions with
+    {
+        StepsPerEnv = parse.GetValue(nSteps) ?? a2cOptions.StepsPerEnv,
+        Gamma = parse.GetValue(gamma) ?? a2cOptions.Gamma,
+        GaeLambda = parse.GetValue(gaeLambda) ?? a2cOptions.GaeLambda,
+        LearningRate = parse.GetValue(lr) ?? a2cOptions.LearningRate,
+        EntropyCoefficient = parse.GetValue(entCoef) ?? a2cOptions.EntropyCoefficient,
+    };
+    var ppoOptions = zoo ? PpoOptions.ZooCartPole : new PpoOptions();
+    ppoOptions = ppoOptions with
+    {
+        StepsPerEnv = parse.GetValue(nSteps) ?? ppoOptions.StepsPerEnv,
+        BatchSize = parse.GetValue(batchSize) ?? ppoOptions.BatchSize,
+        Epochs = parse.GetValue(epochs) ?? ppoOptions.Epochs,
+        Gamma = parse.GetValue(gamma) ?? ppoOptions.Gamma,
+        GaeLambda = parse.GetValue(gaeLambda) ?? ppoOptions.GaeLambda,
+        LearningRate = parse.GetValue(lr) ?? ppoOptions.LearningRate,
+        EntropyCoefficient = parse.GetValue(entCoef) ?? ppoOptions.EntropyCoefficient,
+    };
     OnPolicyLearner learner = parse.GetValue(algo) switch
     {
-        "a2c" => new A2c(net, vec, zoo ? A2cOptions.ZooCartPole : new A2cOptions(), s),
-        "ppo" => new Ppo(net, vec, zoo ? PpoOptions.ZooCartPole : new PpoOptions(), s),
+        "a2c" => new A2c(net, vec, a2cOptions, s),
+        "ppo" => new Ppo(net, vec, ppoOptions, s),
         "acktr" => throw new NotSupportedException("ACKTR is not implemented yet in this build (issue 15, later part); use a2c or ppo"),
         var a => throw new ArgumentException($"--algo must be a2c or ppo, got '{a}'"),
     };
