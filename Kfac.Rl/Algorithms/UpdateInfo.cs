@@ -27,6 +27,9 @@ public sealed record UpdateInfo
     /// <summary>PPO: train/clip_fraction; NaN for A2C.</summary>
     public double ClipFraction { get; init; } = double.NaN;
 
+    /// <summary>ACKTR: the trust-region scale nu of this update (NaN otherwise or during cold updates).</summary>
+    public double TrustRegionScale { get; init; } = double.NaN;
+
     /// <summary>Learning rate used.</summary>
     public double LearningRate { get; init; }
 

@@ -17,7 +17,7 @@ using Kfac.Training;
 //       --timesteps 100000 --envs 8 --hyper zoo --seed 1 --log ppo.jsonl --checkpoint ppo.safetensors
 //   dotnet run -c Release --project examples/ReinforcementLearning -- --env CartPole-v1 --checkpoint ppo.safetensors --evaluate
 var env = new Option<string>("--env") { Description = string.Join(" | ", Environments.Ids), DefaultValueFactory = _ => "CartPole-v1" };
-var algo = new Option<string>("--algo") { Description = "a2c | ppo (acktr: not yet implemented)", DefaultValueFactory = _ => "a2c" };
+var algo = new Option<string>("--algo") { Description = "a2c | ppo | acktr", DefaultValueFactory = _ => "a2c" };
 var timesteps = new Option<long>("--timesteps") { Description = "environment steps (over all copies)", DefaultValueFactory = _ => 100_000 };
 var envs = new Option<int>("--envs") { Description = "parallel environment copies", DefaultValueFactory = _ => 16 };
 var seed = new Option<int>("--seed") { Description = "seed of initialisation, environments (copy i gets seed + i) and action sampling", DefaultValueFactory = _ => 0 };
@@ -105,8 +105,14 @@ root.SetAction(parse =>
     {
         "a2c" => new A2c(net, vec, a2cOptions, s),
         "ppo" => new Ppo(net, vec, ppoOptions, s),
-        "acktr" => throw new NotSupportedException("ACKTR is not implemented yet in this build (issue 15, later part); use a2c or ppo"),
-        var a => throw new ArgumentException($"--algo must be a2c or ppo, got '{a}'"),
+        "acktr" => new Acktr(net, vec, new AcktrOptions
+        {
+            StepsPerEnv = parse.GetValue(nSteps) ?? 20,
+            Gamma = parse.GetValue(gamma) ?? 0.99,
+            LearningRate = parse.GetValue(lr) ?? 0.25,
+            EntropyCoefficient = parse.GetValue(entCoef) ?? 0.01,
+        }, s),
+        var a => throw new ArgumentException($"--algo must be a2c, ppo or acktr, got '{a}'"),
     };
     string? logPath = parse.GetValue(log);
     using var metrics = logPath is null ? null : MetricsLog.Open(logPath, append: false);
@@ -121,7 +127,7 @@ root.SetAction(parse =>
         metrics?.Write(("env_steps", u.EnvSteps), ("seconds", clock.Elapsed.TotalSeconds), ("updates", u.Updates),
             ("mean_return", meanReturn), ("episodes", vec.Episodes.Count), ("mean_length", vec.Episodes.MeanLength()),
             ("policy_loss", u.PolicyLoss), ("value_loss", u.ValueLoss), ("entropy", u.Entropy), ("grad_norm", u.GradientNorm),
-            ("approx_kl", u.ApproxKl), ("clip_fraction", u.ClipFraction), ("lr", u.LearningRate), ("skipped", u.SkippedSteps),
+            ("approx_kl", u.ApproxKl), ("clip_fraction", u.ClipFraction), ("lr", u.LearningRate), ("skipped", u.SkippedSteps), ("trust_region_scale", u.TrustRegionScale),
             ("algo", parse.GetValue(algo)!), ("env", envId), ("seed", s), ("envs", count));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"steps {u.EnvSteps,9}  updates {u.Updates,7}  {clock.Elapsed.TotalSeconds,7:F1}s  episodes {vec.Episodes.Count,6}  mean return (last 100) {meanReturn,8:F2}"));
