@@ -40,6 +40,10 @@ public abstract class OnPolicyLearner
 
     public long Updates { get; protected set; }
 
+    /// <summary>Wall-clock seconds spent in updates (gradient and curvature work, not acting in the
+    /// environments), summed over all updates.</summary>
+    public double UpdateSeconds { get; private set; }
+
     public Rollout Buffer { get; }
 
     protected System.Random Rng { get; }
@@ -63,7 +67,9 @@ public abstract class OnPolicyLearner
         {
             Progress = 1.0 - (double)(target - Env.TotalSteps) / totalTimesteps;
             Buffer.Collect(Policy, Env, Rng);
+            long start = System.Diagnostics.Stopwatch.GetTimestamp();
             var info = Update();
+            UpdateSeconds += System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds;
             Updates++;
             onUpdate?.Invoke(info with { Updates = Updates, EnvSteps = Env.TotalSteps });
         }

@@ -37,12 +37,14 @@ var gamma = new Option<double?>("--gamma") { Description = "override: discount" 
 var gaeLambda = new Option<double?>("--gae-lambda") { Description = "override: GAE lambda" };
 var lr = new Option<double?>("--lr") { Description = "override: learning rate" };
 var entCoef = new Option<double?>("--ent-coef") { Description = "override: entropy coefficient" };
+var updateTiming = new Option<int?>("--update-timing") { Description = "time N updates of A2C and of ACKTR on the same network and batch (--envs x --n-steps, default 20) and print the ratio" };
+var inverseInterval = new Option<int>("--inverse-interval") { Description = "ACKTR: recompute the factors' eigendecompositions every N updates (baselines: every update, asynchronously; PyTorch port: 10)", DefaultValueFactory = _ => 1 };
 var runnerSpeed = new Option<double?>("--runner-speed") { Description = "measure the vectorised runner alone: random actions for this many seconds, print env steps per second" };
 
 var root = new RootCommand("A2C / PPO on gymnasium classic control and MinAtar (Kfac.Rl)")
 {
     env, algo, timesteps, envs, seed, log, checkpoint, evaluate, episodes, hyper, shared, stopAt, logEvery, threads,
-    nSteps, batchSize, epochs, gamma, gaeLambda, lr, entCoef, runnerSpeed,
+    nSteps, batchSize, epochs, gamma, gaeLambda, lr, entCoef, runnerSpeed, updateTiming, inverseInterval,
 };
 root.SetAction(parse =>
 {
@@ -72,6 +74,22 @@ root.SetAction(parse =>
     {
         var (stepsPerSecond, steps) = RunnerSpeed.Measure(vec, seconds, s);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{envId} x {count}: {steps} env steps in {seconds} s of stepping, {stepsPerSecond:F0} env steps/s (random actions, no policy)"));
+        return 0;
+    }
+    if (parse.GetValue(updateTiming) is int timedUpdates)
+    {
+        int steps = parse.GetValue(nSteps) ?? 20;
+        var a2c = new A2c(MakePolicy(), vec, new A2cOptions { StepsPerEnv = steps }, s);
+        var acktr = new Acktr(MakePolicy(), new VectorEnvironment(_ => Environments.Create(envId), count), new AcktrOptions { StepsPerEnv = steps, ColdUpdates = 0, InverseInterval = parse.GetValue(inverseInterval) }, s);
+        long perUpdate = (long)count * steps;
+        a2c.Learn(perUpdate * 10);   // warm-up (JIT, buffers)
+        acktr.Learn(perUpdate * 10);
+        double a0 = a2c.UpdateSeconds, k0 = acktr.UpdateSeconds;
+        a2c.Learn(perUpdate * timedUpdates);
+        acktr.Learn(perUpdate * timedUpdates);
+        double a2cMs = (a2c.UpdateSeconds - a0) / timedUpdates * 1e3, acktrMs = (acktr.UpdateSeconds - k0) / timedUpdates * 1e3;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{envId}, batch {count} envs x {steps} steps = {perUpdate}: A2C {a2cMs:F3} ms/update, ACKTR {acktrMs:F3} ms/update (inverses every {parse.GetValue(inverseInterval)} updates), ratio {acktrMs / a2cMs:F2}"));
         return 0;
     }
     var net = MakePolicy();
@@ -108,6 +126,7 @@ root.SetAction(parse =>
         "acktr" => new Acktr(net, vec, new AcktrOptions
         {
             StepsPerEnv = parse.GetValue(nSteps) ?? 20,
+            InverseInterval = parse.GetValue(inverseInterval),
             Gamma = parse.GetValue(gamma) ?? 0.99,
             LearningRate = parse.GetValue(lr) ?? 0.25,
             EntropyCoefficient = parse.GetValue(entCoef) ?? 0.01,
