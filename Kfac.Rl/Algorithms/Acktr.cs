@@ -78,9 +78,9 @@ public sealed class Acktr : OnPolicyLearner
         }
         else
         {
-            if ((Updates - Options.ColdUpdates) % Options.InverseInterval == 0) _curvature.RefreshInverses(Options.Damping);
+            bool refreshed = (Updates - Options.ColdUpdates) % Options.InverseInterval != 0 || _curvature.RefreshInverses(Options.Damping);
             norm = _optimizer.ClipGradientNorm(double.MaxValue); // the raw gradient's norm (nothing is scaled)
-            double gDelta = _curvature.Precondition();
+            double gDelta = refreshed && _curvature.Ready ? _curvature.Precondition() : double.NaN;
             if (!double.IsFinite(gDelta) || !_optimizer.GradientsAreFinite())
             {
                 skipped = 1;

@@ -92,12 +92,30 @@ public sealed class ActorCriticCurvature
             if (!covered.Contains(p)) _uncovered.Add(p);
     }
 
-    /// <summary>Recomputes every block's damped inverse.</summary>
-    public void RefreshInverses(double damping)
+    /// <summary>Recomputes every block's damped inverse. Returns false, after discarding the statistics of the
+    /// blocks that failed (non-finite factors, no decomposition even with raised damping), when any block could
+    /// not be inverted; the caller then skips the step rather than precondition with a ruined block.</summary>
+    public bool RefreshInverses(double damping)
     {
-        // Eigenbasis damping adds gamma^2 to the eigenvalue products.
-        foreach (var b in _blocks) b.RefreshInverse(Math.Sqrt(damping));
+        bool ok = true;
+        foreach (var b in _blocks)
+        {
+            try
+            {
+                // Eigenbasis damping adds gamma^2 to the eigenvalue products.
+                b.RefreshInverse(Math.Sqrt(damping));
+            }
+            catch (Kfac.Linalg.LinalgException)
+            {
+                b.ResetStatistics();
+                ok = false;
+            }
+        }
+        return ok;
     }
+
+    /// <summary>True when every block has a usable inverse.</summary>
+    public bool Ready => _blocks.Count > 0 && _blocks.All(b => b.HasInverse);
 
     /// <summary>Replaces each gradient by Delta = (F + damping)^-1 g (blocks) or g (uncovered parameters) and
     /// returns g^T Delta (computed before the replacement).</summary>
