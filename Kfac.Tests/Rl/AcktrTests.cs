@@ -207,4 +207,19 @@ public class AcktrTests
         Assert.That(double.IsFinite(acktr.LastScale), Is.True);
         Assert.That(policy.Parameters().All(p => p.ToDoubleArray().All(double.IsFinite)), Is.True);
     }
+
+    [Test]
+    public void NonFiniteStatisticsResetTheBlockInsteadOfPreconditioning()
+    {
+        var policy = LinearPolicy(2, ActionSpace.Discrete(2), 8);
+        var curvature = new ActorCriticCurvature(policy);
+        float[] obs = [1f, float.NaN, 0.5f, 0.5f];
+        double[] actions = [0, 1];
+        using var scope = TensorScope.Begin();
+        var (logProb, _, value) = curvature.Record(() => PolicyEvaluation.Evaluate(policy, obs, actions, 2));
+        curvature.UpdateStatistics(logProb, value, 1.0, 0.99, new System.Random(1));
+        Assert.That(curvature.RefreshInverses(0.01), Is.False);
+        Assert.That(curvature.Ready, Is.False);
+        Assert.That(curvature.Blocks.All(b => b.UpdateCount == 0 && !b.HasInverse), Is.True, "statistics discarded");
+    }
 }

@@ -156,7 +156,7 @@ public class ClassicControlTests
         var env = new Acrobot();
         double[] s = [0.05, -0.07, 0.02, 0.09];
         env.SetState(s[0], s[1], s[2], s[3]);
-        bool terminatedSeen = false;
+        bool terminatedSeen = false, wrapped = false;
         for (int step = 0; step < 500; step++)
         {
             // Torque with the sign of the second joint's velocity most of the time (pumps energy), so the trajectory
@@ -169,10 +169,12 @@ public class ClassicControlTests
             Assert.That(obs[3], Is.EqualTo(Math.Sin(next[1])).Within(1e-6));
             Assert.That(r.Reward, Is.EqualTo(reward));
             Assert.That(r.Terminated, Is.EqualTo(done), $"terminated at step {step}");
+            wrapped |= Math.Abs(next[0] - s[0]) > Math.PI || Math.Abs(next[1] - s[1]) > Math.PI;
             s = next;
             if (done) { terminatedSeen = true; break; }
         }
         Assert.That(terminatedSeen, Is.True, "the energy-pumping policy should reach the target height");
+        Assert.That(wrapped, Is.True, "the trajectory should cross the angle wrap-around");
     }
 
     [Test]
