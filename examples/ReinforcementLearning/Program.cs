@@ -48,6 +48,8 @@ var root = new RootCommand("A2C / PPO on gymnasium classic control and MinAtar (
 };
 root.SetAction(parse =>
 {
+  try
+  {
     CpuParallel.MaxThreads = Math.Max(1, parse.GetValue(threads));
     string envId = parse.GetValue(env)!;
     int count = parse.GetValue(envs);
@@ -172,6 +174,12 @@ root.SetAction(parse =>
         Console.WriteLine($"saved {ckpt}");
     }
     return 0;
+  }
+  catch (Exception e) when (e is ArgumentException or NotSupportedException or FileNotFoundException)
+  {
+    Console.Error.WriteLine($"error: {e.Message}");
+    return 2;
+  }
 });
 return root.Parse(args).Invoke();
 
