@@ -1,0 +1,106 @@
+using Kfac.Optim;
+using Kfac.Rl.Policies;
+using Kfac.Rl.Returns;
+using Kfac.Rl.Vector;
+using Kfac.Tensors;
+
+namespace Kfac.Rl.Algorithms;
+
+/// <summary>
+/// Actor-critic using Kronecker-factored trust region (Wu, Mansimov, Grosse, Liao &amp; Ba 2017; openai/baselines
+/// acktr): A2C's losses and n-step returns (MATH.md), preconditioned by K-FAC (<see cref="ActorCriticCurvature"/>)
+/// and rescaled into a trust region (<see cref="TrustRegion"/>), with momentum:
+///   Delta = (F + damping)^-1 g, nu = min(1, sqrt(delta / (lr^2 g^T Delta))), v &lt;- mu v + nu Delta,
+///   theta &lt;- theta - lr (1 - mu) v
+/// (momentum SGD on the rescaled direction: PyTorch's SGD with lr (1 - mu)). The first <c>ColdUpdates</c> updates
+/// are plain momentum SGD with global-norm clipping while the statistics accumulate.
+/// </summary>
+public sealed class Acktr : OnPolicyLearner
+{
+    private readonly Sgd _optimizer;
+    private readonly ActorCriticCurvature _curvature;
+    private readonly System.Random _fisherRng;
+
+    public Acktr(ActorCritic policy, VectorEnvironment env, AcktrOptions? options = null, int seed = 0)
+        : base(policy, env, (options ?? new AcktrOptions()).StepsPerEnv, seed)
+    {
+        Options = options ?? new AcktrOptions();
+        Options.Validate();
+        using var outside = TensorScope.Suspend();
+        _optimizer = new Sgd(policy.Parameters(), new SgdOptions { LearningRate = Options.ColdLearningRate * (1 - Options.Momentum), Momentum = Options.Momentum });
+        _curvature = new ActorCriticCurvature(policy);
+        _fisherRng = new System.Random(seed + 104_729);
+    }
+
+    public AcktrOptions Options { get; }
+
+    public ActorCriticCurvature Curvature => _curvature;
+
+    public override Optimizer Optimizer => _optimizer;
+
+    /// <summary>The trust-region scale nu of the last K-FAC update (NaN during the cold updates).</summary>
+    public double LastScale { get; private set; } = double.NaN;
+
+    protected override UpdateInfo Update()
+    {
+        var b = Buffer;
+        Advantages.Gae(b.Rewards, b.Values, b.Terminated, b.Truncated, b.FinalValues, b.LastValues, b.Steps, b.Envs,
+            Options.Gamma, 1.0, b.Advantages, b.Returns);
+        double lr = Options.LearningRate * (Options.LinearLearningRate ? 1 - Progress : 1);
+
+        using var scope = TensorScope.Begin();
+        _optimizer.ZeroGrad();
+        int n = b.Size;
+        var (logProb, entropy, value) = _curvature.Record(() => PolicyEvaluation.Evaluate(Policy, b.Observations, b.Actions, n));
+        _curvature.UpdateStatistics(logProb, value, Options.ValueFisherCoefficient, Options.StatsDecay, _fisherRng);
+        var advantages = Tensor.FromDoubles(b.Advantages, new Shape(n), logProb.DType, logProb.Device);
+        var returns = Tensor.FromDoubles(b.Returns, new Shape(n), value.DType, value.Device);
+        var policyLoss = -(advantages * logProb).Mean();
+        var valueLoss = (value - returns).Square().Mean();
+        var loss = policyLoss - entropy * Options.EntropyCoefficient + valueLoss * Options.ValueCoefficient;
+        loss.Backward();
+
+        int skipped = 0;
+        double norm = double.NaN, stepLr;
+        if (!_optimizer.GradientsAreFinite())
+        {
+            skipped = 1;
+            stepLr = 0;
+        }
+        else if (Updates < Options.ColdUpdates)
+        {
+            LastScale = double.NaN;
+            norm = _optimizer.ClipGradientNorm(Options.MaxGradNorm);
+            stepLr = Options.ColdLearningRate;
+            _optimizer.LearningRate = stepLr * (1 - Options.Momentum);
+            _optimizer.Step();
+            LastScale = double.NaN;
+        }
+        else
+        {
+            bool refreshed = (Updates - Options.ColdUpdates) % Options.InverseInterval != 0 || _curvature.RefreshInverses(Options.Damping);
+            norm = _optimizer.ClipGradientNorm(double.MaxValue); // the raw gradient's norm (nothing is scaled)
+            double gDelta = refreshed && _curvature.Ready ? _curvature.Precondition() : double.NaN;
+            if (!double.IsFinite(gDelta) || !_optimizer.GradientsAreFinite())
+            {
+                skipped = 1;
+                stepLr = 0;
+            }
+            else
+            {
+                double nu = TrustRegion.Scale(lr, gDelta, Options.KlClip);
+                LastScale = nu;
+                foreach (var p in Policy.Parameters())
+                    if (p.Grad is { } g) g.Backend.Affine(g, nu, 0, g);
+                stepLr = lr;
+                _optimizer.LearningRate = lr * (1 - Options.Momentum);
+                _optimizer.Step();
+            }
+        }
+        return new UpdateInfo
+        {
+            PolicyLoss = policyLoss.Item(), ValueLoss = valueLoss.Item(), Entropy = entropy.Item(),
+            GradientNorm = norm, LearningRate = stepLr, SkippedSteps = skipped, TrustRegionScale = LastScale,
+        };
+    }
+}

@@ -1,0 +1,58 @@
+using Kfac.Optim;
+
+namespace Kfac.Rl.Algorithms;
+
+/// <summary>
+/// ACKTR hyper-parameters (Wu et al. 2017). Defaults are openai/baselines' <c>acktr.learn</c> and its
+/// <c>KfacOptimizer</c> (baselines/acktr/acktr.py, kfac.py; values as MATH.md's ACKTR section records them):
+/// nsteps 20, gamma 0.99, ent_coef 0.01, vf_coef 0.5, vf_fisher_coef 1, lr 0.25 decaying linearly to 0,
+/// momentum 0.9 (step lr (1 - 0.9)), kfac_clip delta = 0.001, stats decay 0.99, damping 0.01 added to the
+/// products of the factors' eigenvalues, 10 cold updates of momentum SGD with global-norm clipping 0.5 while
+/// the statistics accumulate (cold lr 0.01, baselines' kfac.py default), inverses every update (baselines
+/// refreshes them asynchronously every step; the PyTorch port every 10).
+/// </summary>
+public sealed record AcktrOptions
+{
+    public int StepsPerEnv { get; init; } = 20;
+    public double Gamma { get; init; } = 0.99;
+    public double EntropyCoefficient { get; init; } = 0.01;
+    public double ValueCoefficient { get; init; } = 0.5;
+
+    /// <summary>Weight of the critic's sampled Gauss-Newton term in the Fisher loss.</summary>
+    public double ValueFisherCoefficient { get; init; } = 1.0;
+
+    public double LearningRate { get; init; } = 0.25;
+    public bool LinearLearningRate { get; init; } = true;
+    public double Momentum { get; init; } = 0.9;
+
+    /// <summary>delta of the trust region: the step is scaled by nu = min(1, sqrt(delta / (lr^2 g^T Delta))).</summary>
+    public double KlClip { get; init; } = 0.001;
+
+    public double StatsDecay { get; init; } = 0.99;
+
+    /// <summary>Added to the products lambda_A lambda_G of the factors' eigenvalues ((A (x) G + damping I)^-1).</summary>
+    public double Damping { get; init; } = 0.01;
+
+    public int InverseInterval { get; init; } = 1;
+    public int ColdUpdates { get; init; } = 10;
+    public double ColdLearningRate { get; init; } = 0.01;
+    public double MaxGradNorm { get; init; } = 0.5;
+
+    public void Validate()
+    {
+        if (StepsPerEnv < 1) throw new ArgumentOutOfRangeException(nameof(StepsPerEnv), StepsPerEnv, "must be positive");
+        if (InverseInterval < 1) throw new ArgumentOutOfRangeException(nameof(InverseInterval), InverseInterval, "must be positive");
+        if (ColdUpdates < 0) throw new ArgumentOutOfRangeException(nameof(ColdUpdates), ColdUpdates, "must be >= 0");
+        OptionCheck.InClosedUnit(this, Gamma, nameof(Gamma));
+        OptionCheck.NonNegative(this, EntropyCoefficient, nameof(EntropyCoefficient));
+        OptionCheck.NonNegative(this, ValueCoefficient, nameof(ValueCoefficient));
+        OptionCheck.NonNegative(this, ValueFisherCoefficient, nameof(ValueFisherCoefficient));
+        OptionCheck.Positive(this, LearningRate, nameof(LearningRate));
+        OptionCheck.InHalfOpenUnit(this, Momentum, nameof(Momentum));
+        OptionCheck.Positive(this, KlClip, nameof(KlClip));
+        OptionCheck.InHalfOpenUnit(this, StatsDecay, nameof(StatsDecay));
+        OptionCheck.Positive(this, Damping, nameof(Damping));
+        OptionCheck.Positive(this, ColdLearningRate, nameof(ColdLearningRate));
+        OptionCheck.Positive(this, MaxGradNorm, nameof(MaxGradNorm));
+    }
+}

@@ -1,0 +1,141 @@
+using Kfac.Autodiff;
+using Kfac.Curvature;
+using Kfac.Rl.Policies;
+using Kfac.Tensors;
+
+namespace Kfac.Rl.Algorithms;
+
+/// <summary>
+/// ACKTR's curvature (Wu et al. 2017, section 3): one Kronecker-factored block per Dense layer and one KFC
+/// block per Conv2d (Grosse &amp; Martens 2016) of the actor-critic, with statistics from the backward pass of the
+/// "Fisher loss" on the same forward pass as the training loss:
+///   L_F = -mean_i log pi(a_i | s_i) - c_vF mean_i (V(s_i) - stopgrad(V(s_i) + eps_i))^2,  eps_i ~ N(0, 1),
+/// where a_i are the actions taken, which were sampled from the current policy (so the G factors estimate the
+/// policy's true Fisher), and the critic term is the sampled Gauss-Newton matrix of a unit-variance Gaussian
+/// value model (baselines' form: its per-example gradient is 2 c_vF eps_i, so the critic's G factor has
+/// expectation 4 c_vF^2 times the unit-variance Gauss-Newton factor). With a shared torso the torso's blocks
+/// see the sum of both per-example gradients, as in baselines. Damping: the factors' eigendecompositions with
+/// <see cref="DampingStyle.Eigenbasis"/>, (A (x) G + damping I)^-1, baselines' "epsilon added to the products of
+/// the eigenvalues". Parameters outside any block (the Gaussian policy's log-std) are not preconditioned.
+/// </summary>
+public sealed class ActorCriticCurvature
+{
+    private readonly ActorCritic _policy;
+    private readonly CurvatureRecorder _recorder = new();
+    private readonly List<CurvatureBlock> _blocks = [];
+    private readonly List<Tensor[]> _results = [];
+    private readonly List<Tensor> _uncovered = [];
+
+    public ActorCriticCurvature(ActorCritic policy)
+    {
+        _policy = policy ?? throw new ArgumentNullException(nameof(policy));
+    }
+
+    public IReadOnlyList<CurvatureBlock> Blocks => _blocks;
+
+    /// <summary>Parameters without a block (identity preconditioner).</summary>
+    public IReadOnlyList<Tensor> Uncovered => _uncovered;
+
+    /// <summary>Runs <paramref name="forward"/> with the recorder active (layers record their inputs and
+    /// outputs) and returns its result.</summary>
+    public T Record<T>(Func<T> forward)
+    {
+        ArgumentNullException.ThrowIfNull(forward);
+        _recorder.Clear();
+        using (_recorder.Activate()) return forward();
+    }
+
+    /// <summary>Backpropagates the Fisher loss through the recorded pass (activations only, graph retained for
+    /// the training loss) and folds the captured statistics into the blocks' moving averages.</summary>
+    public void UpdateStatistics(Tensor logProb, Tensor value, double valueFisherCoefficient, double decay, System.Random rng)
+    {
+        ArgumentNullException.ThrowIfNull(logProb);
+        ArgumentNullException.ThrowIfNull(value);
+        ArgumentNullException.ThrowIfNull(rng);
+        int m = value.Shape[0];
+        var noisy = new double[m];
+        var v = value.ToDoubleArray();
+        for (int i = 0; i < m; i++) noisy[i] = v[i] + Kfac.Sampling.Gaussian.Sample(rng);
+        var target = Tensor.FromDoubles(noisy, value.Shape, value.DType, value.Device);
+        var fisherLoss = -logProb.Mean() - (value - target).Square().Mean() * valueFisherCoefficient;
+        _recorder.CapturingGradients = true;
+        try
+        {
+            fisherLoss.Backward(new BackwardOptions { AccumulateLeafGradients = false, RetainGraph = true });
+        }
+        finally { _recorder.CapturingGradients = false; }
+        if (_blocks.Count == 0) DiscoverBlocks();
+        var captures = _recorder.Captures;
+        if (captures.Count != _blocks.Count)
+            throw new InvalidOperationException($"the forward pass recorded {captures.Count} layers, the curvature has {_blocks.Count} blocks");
+        for (int i = 0; i < _blocks.Count; i++) _blocks[i].UpdateStatistics([captures[i]], decay);
+    }
+
+    private void DiscoverBlocks()
+    {
+        using var outside = TensorScope.Suspend();
+        var covered = new HashSet<Tensor>(ReferenceEqualityComparer.Instance);
+        foreach (var c in _recorder.Captures)
+        {
+            CurvatureBlock block = c.Tag switch
+            {
+                DenseTag d => new KroneckerFactoredBlock(d, DampingStyle.Eigenbasis),
+                ConvTag k => new KfcBlock(k, DampingStyle.Eigenbasis),
+                var t => throw new NotSupportedException($"ACKTR has no curvature block for {t}"),
+            };
+            foreach (var p in block.Parameters)
+                if (!covered.Add(p)) throw new InvalidOperationException($"parameter {p} is recorded by two layers (a layer used twice in one pass)");
+            _blocks.Add(block);
+            _results.Add(block.Parameters.Select(Tensor.ZerosLike).ToArray());
+        }
+        foreach (var p in _policy.Parameters())
+            if (!covered.Contains(p)) _uncovered.Add(p);
+    }
+
+    /// <summary>Recomputes every block's damped inverse. Returns false, after discarding the statistics of the
+    /// blocks that failed (non-finite factors, no decomposition even with raised damping), when any block could
+    /// not be inverted; the caller then skips the step rather than precondition with a ruined block.</summary>
+    public bool RefreshInverses(double damping)
+    {
+        bool ok = true;
+        foreach (var b in _blocks)
+        {
+            try
+            {
+                // Eigenbasis damping adds gamma^2 to the eigenvalue products.
+                b.RefreshInverse(Math.Sqrt(damping));
+            }
+            catch (Kfac.Linalg.LinalgException)
+            {
+                b.ResetStatistics();
+                ok = false;
+            }
+        }
+        return ok;
+    }
+
+    /// <summary>True when every block has a usable inverse.</summary>
+    public bool Ready => _blocks.Count > 0 && _blocks.All(b => b.HasInverse);
+
+    /// <summary>Replaces each gradient by Delta = (F + damping)^-1 g (blocks) or g (uncovered parameters) and
+    /// returns g^T Delta (computed before the replacement).</summary>
+    public double Precondition()
+    {
+        double dot = 0;
+        for (int i = 0; i < _blocks.Count; i++)
+        {
+            var ps = _blocks[i].Parameters;
+            var grads = ps.Select(p => p.Grad ?? throw new InvalidOperationException($"parameter {p} has no gradient")).ToArray();
+            var result = _results[i];
+            _blocks[i].MultiplyByDampedPower(grads, result, -1);
+            for (int j = 0; j < ps.Count; j++)
+            {
+                dot += grads[j].Backend.Dot(grads[j], result[j]);
+                grads[j].Backend.Copy(result[j], grads[j]);
+            }
+        }
+        foreach (var p in _uncovered)
+            if (p.Grad is { } g) dot += g.Backend.Dot(g, g);
+        return dot;
+    }
+}
