@@ -121,7 +121,7 @@ public static class DataParallelCheck
             var loss = new SoftmaxCrossEntropy();
             var model = Mlp.Create([Features, 32, 16, Classes], Activation.Tanh, seed: 3);
             var referenceModel = Mlp.Create([Features, 32, 16, Classes], Activation.Tanh, seed: 3);
-            Parallel = new DataParallelStep(model, loss, NewOptimizer(model), o.Optimizer, c);
+            Parallel = new DataParallelStep(model, loss, NewOptimizer(model), o.Optimizer, c, o.BucketBytes);
             Reference = new FirstOrderStep(referenceModel, loss, NewOptimizer(referenceModel), o.Optimizer);
         }
 

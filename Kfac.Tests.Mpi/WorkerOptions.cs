@@ -14,6 +14,7 @@ public sealed record WorkerOptions
     public int AtStep { get; init; } = 5;
     public double? Timeout { get; init; }
     public string? Path { get; init; }
+    public int BucketBytes { get; init; } = Kfac.Distributed.GradientAllReducer.DefaultBucketBytes;
 
     public static WorkerOptions Parse(string[] args)
     {
@@ -33,6 +34,7 @@ public sealed record WorkerOptions
                 "--at-step" => o with { AtStep = int.Parse(v, CultureInfo.InvariantCulture) },
                 "--timeout" => o with { Timeout = double.Parse(v, CultureInfo.InvariantCulture) },
                 "--path" => o with { Path = v },
+                "--bucket-bytes" => o with { BucketBytes = int.Parse(v, CultureInfo.InvariantCulture) },
                 _ => throw new ArgumentException($"unknown option {args[i]}"),
             };
         }
