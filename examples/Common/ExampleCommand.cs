@@ -33,6 +33,7 @@ public sealed class ExampleCommand
     private readonly Option<int> _inverseInterval = new("--inverse-interval") { Description = "K-FAC: recompute inverses every T3 steps", DefaultValueFactory = _ => 20 };
     private readonly Option<double> _minLambda = new("--min-lambda") { Description = "K-FAC: lower bound on the Levenberg-Marquardt damping", DefaultValueFactory = _ => 1e-8 };
     private readonly Option<double> _klClip = new("--kl-clip") { Description = "K-FAC with --step-size KlClipping: bound on the predicted KL change per step", DefaultValueFactory = _ => 0.001 };
+    private readonly Option<string> _distributed = new("--distributed") { Description = "none | mpi (data-parallel over the ranks of mpirun -np N; first-order optimizers)", DefaultValueFactory = _ => "none" };
     private readonly Option<int> _statsInterval = new("--stats-interval") { Description = "K-FAC: update curvature statistics every T_stats steps", DefaultValueFactory = _ => 1 };
 
     public ExampleCommand(string description, int defaultBatch)
@@ -41,7 +42,7 @@ public sealed class ExampleCommand
         Root = new RootCommand(description)
         {
             _optimizer, _data, _dataDir, _batch, _epochs, _seconds, _steps, _lr, _momentum, _seed, _log, _checkpoint, _resume,
-            _threads, _device, _logEvery, _lambda, _l2, _structure, _estimation, _stepSize, _statsFraction, _quadFraction, _inverseInterval, _statsInterval, _klClip, _minLambda,
+            _threads, _device, _logEvery, _lambda, _l2, _structure, _estimation, _stepSize, _statsFraction, _quadFraction, _inverseInterval, _statsInterval, _klClip, _minLambda, _distributed,
         };
     }
 
@@ -76,5 +77,6 @@ public sealed class ExampleCommand
         StatisticsInterval = r.GetValue(_statsInterval),
         KlClip = r.GetValue(_klClip),
         MinLambda = r.GetValue(_minLambda),
+        Distributed = r.GetValue(_distributed)!.ToLowerInvariant(),
     };
 }

@@ -37,4 +37,7 @@ public sealed record RunSettings
 
     /// <summary>K-FAC lower bound on lambda.</summary>
     public double MinLambda { get; init; } = 1e-8;
+
+    /// <summary>none | mpi (data-parallel over mpirun's ranks; see DistributedSetup).</summary>
+    public string Distributed { get; init; } = "none";
 }
