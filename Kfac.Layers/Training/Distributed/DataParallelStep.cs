@@ -104,8 +104,13 @@ public sealed class DataParallelStep : ITrainingStep
             return double.NaN;
         }
         value.Backward();
-        _reducer.AllReduce(weight);
-        communication += _reducer.LastCommunicationSeconds;
+        if (Communicator.Size > 1)
+        {
+            // One rank holds the whole batch (weight 1): nothing to reduce, and the step costs what
+            // FirstOrderStep costs.
+            _reducer.AllReduce(weight);
+            communication += _reducer.LastCommunicationSeconds;
+        }
         if (!Optimizer.GradientsAreFinite())
         {
             SkippedSteps++;
