@@ -11,11 +11,11 @@ namespace Kfac.Tests.Distributed;
 /// </summary>
 internal sealed record MpiLauncher(string Name, string Executable, string[] Options)
 {
-    public static MpiLauncher OpenMpi => Find("Open MPI", "mpirun.openmpi", "openmpi-bin libopenmpi-dev",
+    public static MpiLauncher OpenMpi => Find("Open MPI", "mpirun.openmpi", "Open MPI", "openmpi-bin libopenmpi-dev",
         // Root (containers, CI) needs --allow-run-as-root; 2 cores and up to 3 ranks need --oversubscribe.
         ["--allow-run-as-root", "--oversubscribe"]);
 
-    public static MpiLauncher Mpich => Find("MPICH", "mpirun.mpich", "mpich libmpich-dev", []);
+    public static MpiLauncher Mpich => Find("MPICH", "mpirun.mpich", "HYDRA", "mpich libmpich-dev", []);
 
     public sealed record Result(int ExitCode, string Output, double Seconds)
     {
@@ -68,12 +68,37 @@ internal sealed record MpiLauncher(string Name, string Executable, string[] Opti
         lock (output) return new Result(process.ExitCode, output.ToString(), clock.Elapsed.TotalSeconds);
     }
 
-    private static MpiLauncher Find(string name, string executable, string packages, string[] options)
+    /// <summary>Debian's suffixed launcher (both implementations side by side), else a plain mpirun whose
+    /// --version names the implementation (<paramref name="versionMark"/>).</summary>
+    private static MpiLauncher Find(string name, string executable, string versionMark, string packages, string[] options)
+    {
+        if (OnPath(executable) is { } suffixed) return new MpiLauncher(name, suffixed, options);
+        if (OnPath("mpirun") is { } plain && VersionText(plain).Contains(versionMark, StringComparison.OrdinalIgnoreCase))
+            return new MpiLauncher(name, plain, options);
+        Assert.Ignore($"{name} is not installed ({executable}, or an mpirun that is {name}, is not on PATH); install it with apt-get install {packages} to run the distributed tests on it");
+        return null!;
+    }
+
+    private static string? OnPath(string executable)
     {
         foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
-            if (File.Exists(Path.Combine(dir, executable))) return new MpiLauncher(name, Path.Combine(dir, executable), options);
-        Assert.Ignore($"{name} is not installed ({executable} is not on PATH); install it with apt-get install {packages} to run the distributed tests on it");
-        return null!;
+            if (File.Exists(Path.Combine(dir, executable))) return Path.Combine(dir, executable);
+        return null;
+    }
+
+    private static string VersionText(string launcher)
+    {
+        try
+        {
+            using var p = Process.Start(new ProcessStartInfo(launcher, "--version") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false })!;
+            var text = p.StandardOutput.ReadToEnd() + p.StandardError.ReadToEnd();
+            if (!p.WaitForExit(10_000)) p.Kill(entireProcessTree: true);
+            return text;
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return "";
+        }
     }
 
     private static string DotnetHost() =>
