@@ -111,7 +111,7 @@ public sealed unsafe class MpiCommunicator : ICommunicator
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            _watchdog.Enter($"all-reduce ({operation}) of {data.Length} {typeof(T).Name}");
+            _watchdog.Enter(operation switch { ReduceOperation.Sum => "all-reduce (Sum)", ReduceOperation.Max => "all-reduce (Max)", _ => "all-reduce (Min)" }, data.Length, ElementName<T>());
             try
             {
                 fixed (T* p = data)
@@ -136,7 +136,7 @@ public sealed unsafe class MpiCommunicator : ICommunicator
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            _watchdog.Enter($"broadcast of {bytes.Length} bytes from rank {root}");
+            _watchdog.Enter("broadcast", bytes.Length, "bytes");
             try
             {
                 fixed (byte* p = bytes)
@@ -162,7 +162,7 @@ public sealed unsafe class MpiCommunicator : ICommunicator
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            _watchdog.Enter($"all-gather of {sendBytes.Length} bytes per rank");
+            _watchdog.Enter("all-gather", sendBytes.Length, "bytes per rank");
             try
             {
                 fixed (byte* s = sendBytes)
@@ -181,7 +181,7 @@ public sealed unsafe class MpiCommunicator : ICommunicator
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            _watchdog.Enter("barrier");
+            _watchdog.Enter("barrier", 0, "bytes");
             try
             {
                 Check(_abi.Barrier(), "MPI_Barrier");
@@ -217,6 +217,9 @@ public sealed unsafe class MpiCommunicator : ICommunicator
             Check(_abi.Finalize(), "MPI_Finalize");
         Interlocked.Decrement(ref s_instances);
     }
+
+    private static string ElementName<T>() =>
+        typeof(T) == typeof(float) ? "Single" : typeof(T) == typeof(double) ? "Double" : typeof(T) == typeof(int) ? "Int32" : "Int64";
 
     private void OnProcessExit(object? sender, EventArgs e) => Dispose();
 

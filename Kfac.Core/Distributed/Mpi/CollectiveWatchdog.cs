@@ -23,6 +23,8 @@ internal sealed partial class CollectiveWatchdog : IDisposable
     private readonly object _gate = new();
     private long _startedAt;
     private string? _operation;
+    private long _count;
+    private string _unit = "";
     private volatile bool _stopped;
 
     public CollectiveWatchdog(TimeSpan timeout, string who)
@@ -36,12 +38,16 @@ internal sealed partial class CollectiveWatchdog : IDisposable
 
     public TimeSpan Timeout { get; }
 
-    /// <summary>Marks the start of a blocking collective (describe it for the error message).</summary>
-    public void Enter(string operation)
+    /// <summary>Marks the start of a blocking collective: <paramref name="operation"/> of
+    /// <paramref name="count"/> <paramref name="unit"/> (constant strings: nothing is formatted unless the
+    /// collective stalls, so a step allocates nothing here).</summary>
+    public void Enter(string operation, long count, string unit)
     {
         lock (_gate)
         {
             _operation = operation;
+            _count = count;
+            _unit = unit;
             _startedAt = Stopwatch.GetTimestamp();
         }
     }
@@ -65,7 +71,7 @@ internal sealed partial class CollectiveWatchdog : IDisposable
             Thread.Sleep(250);
             string? stalled = null;
             lock (_gate)
-                if (_operation is not null && Stopwatch.GetTimestamp() - _startedAt > _timeoutTicks) stalled = _operation;
+                if (_operation is not null && Stopwatch.GetTimestamp() - _startedAt > _timeoutTicks) stalled = $"{_operation} of {_count} {_unit}";
             if (stalled is null) continue;
             var message = $"kfac: {_who}: {stalled} did not complete within {Timeout.TotalSeconds:F0} s: another rank has died or hangs. " +
                           $"Ending this rank (exit code {ExitCode}) so that mpirun ends the job; raise the limit with KFAC_MPI_TIMEOUT_SECONDS if a step is legitimately slower.";
