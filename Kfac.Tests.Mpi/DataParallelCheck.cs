@@ -24,7 +24,22 @@ public static class DataParallelCheck
 {
     private const int Examples = 512, Features = 10, Classes = 4;
 
+    /// <summary>What <see cref="Measure"/> found: the largest |w_parallel - w_single| and |w| over all steps and
+    /// weights, the largest loss difference, and whether the ranks' weights were bit-identical after every step.</summary>
+    public sealed record TrainResult(double MaxWeightDiff, double MaxAbsWeight, double MaxLossDiff, bool Identical, int Buckets, double Seconds, double CommunicationSeconds);
+
     public static int Train(ICommunicator c, WorkerOptions o)
+    {
+        var r = Measure(c, o);
+        if (c.Rank == 0)
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"RESULT optimizer={o.Optimizer} ranks={c.Size} steps={o.Steps} batch={o.BatchSize} max_weight_diff={r.MaxWeightDiff:E3} max_abs_weight={r.MaxAbsWeight:F3} max_loss_diff={r.MaxLossDiff:E3} identical={r.Identical} buckets={r.Buckets} seconds={r.Seconds:F2} communication_seconds={r.CommunicationSeconds:F3}"));
+        return 0;
+    }
+
+    /// <summary>Trains <see cref="WorkerOptions.Steps"/> data-parallel steps next to the whole-batch reference
+    /// (collective: every rank calls it).</summary>
+    public static TrainResult Measure(ICommunicator c, WorkerOptions o)
     {
         using var run = new Run(c, o);
         double maxDiff = 0, maxWeight = 0, maxLossDiff = 0, communication = 0;
@@ -42,10 +57,7 @@ public static class DataParallelCheck
             var hashes = c.AllGather<ulong>([CommunicatorContract.HashOf(run.Parallel.Model.Parameters())]);
             foreach (var h in hashes) identical &= h == hashes[0];
         });
-        if (c.Rank == 0)
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"RESULT optimizer={o.Optimizer} ranks={c.Size} steps={o.Steps} batch={o.BatchSize} max_weight_diff={maxDiff:E3} max_abs_weight={maxWeight:F3} max_loss_diff={maxLossDiff:E3} identical={identical} buckets={run.Parallel.Reducer.BucketCount} seconds={clock.Elapsed.TotalSeconds:F2} communication_seconds={communication:F3}"));
-        return 0;
+        return new TrainResult(maxDiff, maxWeight, maxLossDiff, identical, run.Parallel.Reducer.BucketCount, clock.Elapsed.TotalSeconds, communication);
     }
 
     public static int Fault(ICommunicator c, WorkerOptions o)
