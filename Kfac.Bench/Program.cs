@@ -18,6 +18,7 @@ internal static class Program
         new SpdInversePhasesBench(),
         new EighBench(),
         new GpuBench(),
+        new DataParallelBench(),
     ];
 
     private static int Main(string[] args)

@@ -35,6 +35,11 @@ public sealed class Trainer(ITrainingStep step, DataLoader loader, Func<Batch, T
 
     public int StartEpoch { get; init; }
 
+    /// <summary>Distributed runs: maps this rank's training clock to one that every rank agrees on (e.g. the
+    /// all-reduced maximum), so that all ranks stop, log and checkpoint after the same steps. Called once per
+    /// step (and once per epoch) when set; every rank must set it.</summary>
+    public Func<double, double>? SynchronizeSeconds { get; init; }
+
     public sealed record Summary(long Steps, int Epochs, double Seconds, double LastTrainLoss, IReadOnlyDictionary<string, double>? LastEvaluation);
 
     public Summary Run()
@@ -80,8 +85,10 @@ public sealed class Trainer(ITrainingStep step, DataLoader loader, Func<Batch, T
             Fraction(epoch, stepCount, clock.Elapsed.TotalSeconds), recent.Count > 0 ? recentSum / recent.Count : double.NaN,
             clock.Elapsed.TotalSeconds > 0 ? examples / clock.Elapsed.TotalSeconds : 0, lastEval);
 
+        double Now() => SynchronizeSeconds is { } agree ? agree(clock.Elapsed.TotalSeconds) : clock.Elapsed.TotalSeconds;
+
         clock.Start();
-        while (!budget.Exhausted(epoch, stepCount, clock.Elapsed.TotalSeconds))
+        while (!budget.Exhausted(epoch, stepCount, Now()))
         {
             bool completed = true;
             foreach (var batch in loader.Epoch(epoch))
@@ -100,12 +107,14 @@ public sealed class Trainer(ITrainingStep step, DataLoader loader, Func<Batch, T
                 }
                 AfterStep?.Invoke(stepCount, loss);
                 Progress?.Update(Snapshot());
-                if (clock.Elapsed.TotalSeconds >= nextLog)
+                double now = Now();
+                if (now >= nextLog)
                 {
                     Record();
-                    nextLog = clock.Elapsed.TotalSeconds + LogEverySeconds;
+                    now = Now();
+                    nextLog = now + LogEverySeconds;
                 }
-                if (budget.Exhausted(epoch, stepCount, clock.Elapsed.TotalSeconds) && batch.Index < loader.BatchCount - 1)
+                if (budget.Exhausted(epoch, stepCount, now) && batch.Index < loader.BatchCount - 1)
                 {
                     completed = false;
                     break;

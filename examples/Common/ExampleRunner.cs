@@ -1,9 +1,11 @@
 using System.Globalization;
 using Kfac.Data;
+using Kfac.Distributed;
 using Kfac.Layers;
 using Kfac.Serialization;
 using Kfac.Tensors;
 using Kfac.Training;
+using Kfac.Training.Distributed;
 
 namespace Kfac.Examples;
 
@@ -28,8 +30,13 @@ public static class ExampleRunner
             Console.WriteLine($"resumed from {s.Resume} at step {startStep}, epoch {startEpoch}");
         }
 
-        using var log = s.Log is null ? null : MetricsLog.Open(s.Log, append: s.Resume is not null);
-        using var progress = new ConsoleProgress($"{step.OptimizerName} on {s.Data}");
+        // Distributed: every rank trains; rank 0 alone logs and shows progress, checkpoints are written by rank 0
+        // (collectively, see DistributedCheckpoint), and the ranks agree on the clock so that they stop, evaluate
+        // and checkpoint after the same steps.
+        var communicator = DistributedSetup.Communicator(s);
+        bool leader = communicator.Rank == 0;
+        using var log = s.Log is null || !leader ? null : MetricsLog.Open(s.Log, append: s.Resume is not null);
+        using var progress = leader ? new ConsoleProgress($"{step.OptimizerName} on {s.Data}") : null;
         long currentStep = startStep;
         int currentEpoch = startEpoch;
         var trainer = new Trainer(step, loader, targets, budget)
@@ -39,7 +46,10 @@ public static class ExampleRunner
             Progress = progress,
             StartStep = startStep,
             StartEpoch = startEpoch,
-            Tags = new Dictionary<string, MetricValue> { ["batch_size"] = s.BatchSize, ["seed"] = s.Seed },
+            Tags = communicator.Size == 1
+                ? new Dictionary<string, MetricValue> { ["batch_size"] = s.BatchSize, ["seed"] = s.Seed }
+                : new Dictionary<string, MetricValue> { ["batch_size"] = s.BatchSize, ["seed"] = s.Seed, ["ranks"] = communicator.Size },
+            SynchronizeSeconds = communicator.Size == 1 ? null : seconds => communicator.AllReduce(seconds, ReduceOperation.Max),
             AfterStep = (n, _) => { currentStep = n; currentEpoch = (int)(n / Math.Max(1, loader.BatchCount)); },
             Evaluate = () =>
             {
@@ -48,7 +58,7 @@ public static class ExampleRunner
                     metrics = new Dictionary<string, double>(metrics) { ["lambda"] = r.Lambda, ["gamma"] = r.Gamma, ["alpha"] = r.Alpha, ["mu"] = r.Mu, ["rejected_steps"] = r.Rejections, ["rho"] = r.Rho, ["model_change"] = r.ModelChange, ["step_rejected"] = r.Rejected ? 1 : 0 };
                 if (step is KfacStep { Last: { Rejected: true } rejected } && Environment.GetEnvironmentVariable("KFAC_TRACE_REJECTIONS") == "1")
                     Console.Error.WriteLine($"rejected at step {currentStep}: {rejected.RejectionReason}");
-                if (s.Checkpoint is not null) Save(s.Checkpoint, model, step, currentStep, currentEpoch);
+                if (s.Checkpoint is not null) Save(communicator, s.Checkpoint, model, step, currentStep, currentEpoch);
                 return metrics;
             },
         };
@@ -56,20 +66,17 @@ public static class ExampleRunner
         RunOutputs.Write(s, model);
         if (s.Checkpoint is not null)
         {
-            Save(s.Checkpoint, model, step, summary.Steps, summary.Epochs);
+            Save(communicator, s.Checkpoint, model, step, summary.Steps, summary.Epochs);
             Console.WriteLine($"checkpoint: {s.Checkpoint}");
         }
         return summary;
     }
 
-    private static void Save(string path, Module model, ITrainingStep step, long stepCount, int epoch)
-    {
-        using var state = Optimizers.ExportState(step);
-        Checkpoint.Save(path, model, state, new Dictionary<string, string>
+    private static void Save(ICommunicator communicator, string path, Module model, ITrainingStep step, long stepCount, int epoch) =>
+        DistributedCheckpoint.Save(communicator, path, model, () => Optimizers.ExportState(step), new Dictionary<string, string>
         {
             ["step"] = stepCount.ToString(CultureInfo.InvariantCulture),
             ["epoch"] = epoch.ToString(CultureInfo.InvariantCulture),
             ["optimizer"] = step.OptimizerName,
         });
-    }
 }

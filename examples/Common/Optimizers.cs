@@ -3,6 +3,7 @@ using Kfac.Losses;
 using Kfac.Optim;
 using Kfac.Optim.Kfac;
 using Kfac.Training;
+using Kfac.Training.Distributed;
 
 namespace Kfac.Examples;
 
@@ -13,7 +14,7 @@ public static class Optimizers
     {
         var parameters = model.Parameters();
         double lr = s.LearningRate ?? defaultLearningRate;
-        return s.Optimizer switch
+        ITrainingStep step = s.Optimizer switch
         {
             "sgd" => new FirstOrderStep(model, loss, new Sgd(parameters, new SgdOptions { LearningRate = lr }), "sgd"),
             "momentum" => new FirstOrderStep(model, loss, new Sgd(parameters, new SgdOptions { LearningRate = lr, Momentum = s.Momentum }), "momentum"),
@@ -39,6 +40,7 @@ public static class Optimizers
             })),
             _ => throw new ArgumentException($"--optimizer must be sgd, momentum, nesterov, adam or kfac; got '{s.Optimizer}'"),
         };
+        return DistributedSetup.Wrap(step, model, loss, s);
     }
 
     /// <summary>The optimizer's state for a checkpoint.</summary>
@@ -46,6 +48,7 @@ public static class Optimizers
     {
         FirstOrderStep f => f.Optimizer.ExportState(),
         KfacStep k => k.Optimizer.ExportState(),
+        DataParallelStep d => d.Optimizer.ExportState(),
         _ => throw new NotSupportedException(step.GetType().Name),
     };
 
@@ -55,6 +58,7 @@ public static class Optimizers
         {
             case FirstOrderStep f: f.Optimizer.ImportState(state); break;
             case KfacStep k: k.Optimizer.ImportState(state); break;
+            case DataParallelStep d: d.Optimizer.ImportState(state); break;
             default: throw new NotSupportedException(step.GetType().Name);
         }
     }

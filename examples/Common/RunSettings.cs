@@ -46,4 +46,7 @@ public sealed record RunSettings
 
     /// <summary>PNG file for the training curves of <see cref="Log"/> (null: no plot).</summary>
     public string? Plot { get; init; }
+
+    /// <summary>none | mpi (data-parallel over mpirun's ranks; see DistributedSetup).</summary>
+    public string Distributed { get; init; } = "none";
 }

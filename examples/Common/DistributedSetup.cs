@@ -1,0 +1,46 @@
+using Kfac.Distributed;
+using Kfac.Layers;
+using Kfac.Losses;
+using Kfac.Training;
+using Kfac.Training.Distributed;
+
+namespace Kfac.Examples;
+
+/// <summary>
+/// --distributed: "none" (one process, the default) or "mpi" (data-parallel over the ranks of
+/// <c>mpirun -np N dotnet run -c Release --project examples/X -- --distributed mpi ...</c>). Every rank builds the
+/// same model and loader (same seed), trains on its shard of each batch (<see cref="DataParallelStep"/>), and
+/// rank 0 alone prints, logs and writes checkpoints; the other ranks' standard output is discarded.
+/// </summary>
+public static class DistributedSetup
+{
+    private static ICommunicator? s_communicator;
+
+    /// <summary>The process's communicator for <paramref name="s"/> (created once; MPI is initialized here).</summary>
+    public static ICommunicator Communicator(RunSettings s)
+    {
+        if (s_communicator is not null) return s_communicator;
+        s_communicator = s.Distributed switch
+        {
+            "none" => SingleProcessCommunicator.Instance,
+            "mpi" => new MpiCommunicator(),
+            _ => throw new ArgumentException($"--distributed must be none or mpi; got '{s.Distributed}'"),
+        };
+        if (s_communicator.Rank != 0) Console.SetOut(TextWriter.Null);
+        if (s_communicator.Size > 1) Console.WriteLine($"distributed: {s_communicator.Size} ranks, {s_communicator.Description}");
+        return s_communicator;
+    }
+
+    /// <summary>The data-parallel form of a first-order step (or the step itself on one process).</summary>
+    public static ITrainingStep Wrap(ITrainingStep step, Module model, ILoss loss, RunSettings s)
+    {
+        var communicator = Communicator(s);
+        if (s.Distributed == "none") return step;
+        return step switch
+        {
+            FirstOrderStep f => new DataParallelStep(model, loss, f.Optimizer, f.OptimizerName, communicator),
+            _ => throw new NotSupportedException(
+                $"--distributed {s.Distributed} supports the first-order optimizers (sgd, momentum, nesterov, adam) so far; distributed K-FAC is not implemented yet"),
+        };
+    }
+}
