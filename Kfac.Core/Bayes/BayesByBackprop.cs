@@ -128,6 +128,10 @@ public sealed class BayesByBackprop : VariationalOptimizer
             WriteMean(_mean);
             SyncVariance();
         }
+    }
+
+    protected override void BeginStep()
+    {
         foreach (var g in _rhoGrad) Array.Clear(g);
     }
 

@@ -51,8 +51,15 @@ public abstract class VariationalOptimizer
     /// <summary>True when the forward pass must run with a <see cref="CurvatureRecorder"/> active.</summary>
     protected virtual CurvatureRecorder? Recorder => null;
 
+    /// <summary>True when the recorder (if any) must also capture the loss's own backward pass (the true-label output
+    /// gradients, e.g. for per-example squared gradients).</summary>
+    protected virtual bool CaptureLossGradients => false;
+
     /// <summary>Writes the weights of the next forward pass into <paramref name="into"/> (by default a posterior sample).</summary>
     protected virtual void DrawSample(double[][] into) => Posterior.Sample(Rng, into);
+
+    /// <summary>Called at the start of every step, before the first particle.</summary>
+    protected virtual void BeginStep() { }
 
     /// <summary>Called at each particle after the loss's backward pass, with the sample still in the parameters.</summary>
     protected virtual void OnParticle(Tensor output, ILoss loss, double[][] sample, double[][] gradient) { }
@@ -73,6 +80,7 @@ public abstract class VariationalOptimizer
         foreach (var a in new[] { _gradSum, _gradSquareSum, _sampleSum }) foreach (var b in a) Array.Clear(b);
         double lossSum = 0;
         bool finite = true;
+        BeginStep();
         for (int k = 0; k < particles && finite; k++)
         {
             DrawSample(_sample);
@@ -97,7 +105,15 @@ public abstract class VariationalOptimizer
                     break;
                 }
                 lossSum += l;
-                value.Backward(retainGraph: recorder is not null);
+                if (recorder is not null) recorder.CapturingGradients = CaptureLossGradients;
+                try
+                {
+                    value.Backward(retainGraph: recorder is not null);
+                }
+                finally
+                {
+                    if (recorder is not null) recorder.CapturingGradients = false;
+                }
                 HostValues.ReadGradients(Parameters, _grad);
                 if (!AllFinite(_grad))
                 {

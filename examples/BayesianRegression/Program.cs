@@ -21,13 +21,14 @@ var beta = new Option<double>("--beta") { Description = "noisy K-FAC statistics 
 var inverseInterval = new Option<int>("--inverse-interval") { Description = "noisy K-FAC: refresh inverses and sampling square roots every T_inv steps", DefaultValueFactory = _ => 10 };
 var bbbSigma = new Option<double>("--bbb-sigma") { Description = "BBB initial standard deviation", DefaultValueFactory = _ => 1e-3 };
 var testSamples = new Option<int>("--test-samples") { Description = "posterior samples for the test predictions", DefaultValueFactory = _ => 100 };
+var miniBatchFisher = new Option<bool>("--minibatch-fisher") { Description = "noisy Adam: square of the mini-batch gradient instead of per-example squared gradients" };
 var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 0 };
 var threads = new Option<int>("--threads") { Description = "CPU threads for the kernels (the network is tiny: 1 is fastest)", DefaultValueFactory = _ => 1 };
 var json = new Option<string?>("--json") { Description = "write the table here (a JSON array, one object per method)" };
 var elboLogOption = new Option<string?>("--elbo-log") { Description = "JSON lines: the ELBO estimate per epoch of split 0, per method" };
 var root = new RootCommand("Bayesian neural-network regression by noisy natural gradient on UCI data")
 {
-    dataset, method, splits, epochs, particles, batch, lr, extDamping, beta, inverseInterval, bbbSigma, testSamples, seed, threads, json, elboLogOption,
+    dataset, method, splits, epochs, particles, batch, lr, extDamping, beta, inverseInterval, bbbSigma, testSamples, miniBatchFisher, seed, threads, json, elboLogOption,
 };
 root.SetAction(parse =>
 {
@@ -55,6 +56,7 @@ root.SetAction(parse =>
             InverseInterval = parse.GetValue(inverseInterval),
             BbbInitialSigma = parse.GetValue(bbbSigma),
             TestSamples = parse.GetValue(testSamples),
+            MiniBatchFisher = parse.GetValue(miniBatchFisher),
             Seed = parse.GetValue(seed),
         };
         var rmse = new List<double>();

@@ -22,6 +22,7 @@ public sealed record RunOptions
     public int InverseInterval { get; init; } = 10;
     public double BbbInitialSigma { get; init; } = 1e-3;
     public int TestSamples { get; init; } = 100;
+    public bool MiniBatchFisher { get; init; }
     public int Seed { get; init; }
 }
 
@@ -51,7 +52,9 @@ public static class RegressionRun
         {
             "noisy-kfac" => new NoisyKfac(NoisyKfac.DiscoverLayers(forward, Tensor.Zeros(new Shape(1, d), DType.Float64)), options,
                 statisticsDecay: 1 - o.StatisticsBeta, extrinsicDamping: o.ExtrinsicDamping, inverseInterval: o.InverseInterval),
-            "noisy-adam" => new NoisyAdam(model.Parameters(), options, extrinsicDamping: o.ExtrinsicDamping),
+            "noisy-adam" => new NoisyAdam(model.Parameters(), options, extrinsicDamping: o.ExtrinsicDamping,
+                layers: NoisyKfac.DiscoverLayers(forward, Tensor.Zeros(new Shape(1, d), DType.Float64)),
+                fisher: o.MiniBatchFisher ? FisherDiagonalEstimate.MiniBatchSquare : FisherDiagonalEstimate.PerExample),
             "bbb" => new BayesByBackprop(model.Parameters(), options, o.BbbInitialSigma),
             "adam" => new PointEstimateAdam(model.Parameters(), options),
             _ => throw new ArgumentException($"--method: unknown '{o.Method}' (noisy-kfac | noisy-adam | bbb | adam)"),
