@@ -29,7 +29,7 @@ public sealed class NoisyKfac : VariationalOptimizer
     private readonly KroneckerFactoredBlock[] _blocks;
     private readonly MatrixVariatePosterior _posterior;
     private readonly RandomStream _fisherRng;
-    private readonly double[][] _m, _mean;
+    private readonly double[][] _m, _mean, _mhatHost, _deltaHost;
     private readonly Tensor[] _mhat, _delta;
     private readonly int[] _firstParameter;
     private double _b;
@@ -53,6 +53,8 @@ public sealed class NoisyKfac : VariationalOptimizer
         _fisherRng = new RandomStream((ulong)options.Seed ^ 0x5DEECE66DUL);
         _m = HostValues.Like(Parameters);
         _mean = HostValues.Like(Parameters);
+        _mhatHost = HostValues.Like(Parameters);
+        _deltaHost = HostValues.Like(Parameters);
         using (TensorScope.Suspend())
         {
             _mhat = Parameters.Select(Tensor.EmptyLike).ToArray();
@@ -131,7 +133,8 @@ public sealed class NoisyKfac : VariationalOptimizer
 
     protected override void Update(double[][] meanGradient, double[][] meanSquaredGradient, double[][] meanSample)
     {
-        if (StepCount == 1 || StepCount % InverseInterval == 0) Refresh();
+        bool due = StepCount == 1 || StepCount % InverseInterval == 0 || _blocks.Any(b => !b.HasInverse);
+        if (due && !TryRefresh()) return;
         double gIn = Options.IntrinsicDamping;
         _b = Momentum * _b + (1 - Momentum);
         for (int i = 0; i < _m.Length; i++)
@@ -139,7 +142,7 @@ public sealed class NoisyKfac : VariationalOptimizer
             var m = _m[i];
             for (int j = 0; j < m.Length; j++)
                 m[j] = Momentum * m[j] + (1 - Momentum) * (-meanGradient[i][j] - gIn * meanSample[i][j]);
-            var mhat = new double[m.Length];
+            var mhat = _mhatHost[i];
             for (int j = 0; j < m.Length; j++) mhat[j] = m[j] / _b;
             HostValues.Write(mhat, _mhat[i]);
         }
@@ -157,13 +160,45 @@ public sealed class NoisyKfac : VariationalOptimizer
             // alpha (S + sqrt(gamma)/pi I)^-1 mhat (A + pi sqrt(gamma) I)^-1
             _blocks[l].MultiplyByDampedPower(v, r, -1, LearningRate);
         }
-        var delta = HostValues.Like(Parameters);
         for (int i = 0; i < _mean.Length; i++)
         {
-            HostValues.Read(_delta[i], delta[i]);
-            for (int j = 0; j < _mean[i].Length; j++) _mean[i][j] += delta[i][j];
+            HostValues.Read(_delta[i], _deltaHost[i]);
+            for (int j = 0; j < _mean[i].Length; j++)
+            {
+                double next = _mean[i][j] + _deltaHost[i][j];
+                if (!double.IsFinite(next))
+                {
+                    RejectedUpdates++;
+                    return; // the mean is left as it was
+                }
+                _mean[i][j] = next;
+            }
         }
         WriteMean(_mean);
+    }
+
+    /// <summary>Updates not applied because a factor could not be inverted even with raised damping (its statistics
+    /// are then discarded, as K-FAC does) or the new mean was not finite. The mean is unchanged by such a step.</summary>
+    public int RejectedUpdates { get; private set; }
+
+    private bool TryRefresh()
+    {
+        try
+        {
+            Refresh();
+            return true;
+        }
+        catch (Kfac.Linalg.LinalgException)
+        {
+            // factors that overflowed: start their averages afresh rather than keep folding batches into them
+            foreach (var b in _blocks)
+            {
+                b.ResetStatistics();
+            }
+            foreach (var l in _posterior.Layers) l.SetIsotropic(Options.PriorVariance);
+            RejectedUpdates++;
+            return false;
+        }
     }
 
     /// <summary>The blocks' damped inverses at gamma = gamma_in + gamma_ex, and the posterior's square roots at gamma_in.</summary>
