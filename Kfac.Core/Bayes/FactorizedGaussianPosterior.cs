@@ -1,0 +1,58 @@
+using Kfac.Sampling;
+using Kfac.Tensors;
+
+namespace Kfac.Bayes;
+
+/// <summary>
+/// The fully factorised Gaussian (FFG) q(w) = prod_i N(w_i; mu_i, sigma_i^2): the posterior of noisy Adam
+/// (sigma^2 = (lambda/N) / (f + gamma_in), Zhang et al. 2018, Algorithm 1) and of Bayes by Backprop
+/// (sigma = softplus(rho), Blundell et al. 2015). Means are the parameters' values; variances are kept here in double.
+/// </summary>
+public sealed class FactorizedGaussianPosterior : IWeightPosterior
+{
+    private readonly double[][] _mean;
+
+    public FactorizedGaussianPosterior(IReadOnlyList<Tensor> parameters, double priorVariance, double initialVariance)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        GaussianKl.CheckEta(priorVariance);
+        if (!(initialVariance > 0) || double.IsInfinity(initialVariance))
+            throw new ArgumentOutOfRangeException(nameof(initialVariance), initialVariance, "must be positive and finite");
+        Parameters = parameters.ToArray();
+        PriorVariance = priorVariance;
+        Variance = HostValues.Like(Parameters);
+        foreach (var v in Variance) Array.Fill(v, initialVariance);
+        _mean = HostValues.Like(Parameters);
+    }
+
+    public IReadOnlyList<Tensor> Parameters { get; }
+
+    public double PriorVariance { get; }
+
+    /// <summary>sigma^2 per parameter entry (same layout as the parameters); the owning optimizer keeps it current.</summary>
+    public double[][] Variance { get; }
+
+    public void Sample(System.Random rng, double[][] into)
+    {
+        ArgumentNullException.ThrowIfNull(rng);
+        ArgumentNullException.ThrowIfNull(into);
+        for (int i = 0; i < Parameters.Count; i++)
+        {
+            HostValues.Read(Parameters[i], into[i]);
+            var v = Variance[i];
+            var w = into[i];
+            for (int j = 0; j < w.Length; j++) w[j] += Math.Sqrt(v[j]) * Gaussian.Sample(rng);
+        }
+    }
+
+    public double KlToPrior()
+    {
+        double kl = 0;
+        for (int i = 0; i < Parameters.Count; i++)
+        {
+            HostValues.Read(Parameters[i], _mean[i]);
+            kl += GaussianKl.Factorized(_mean[i], Variance[i], PriorVariance);
+        }
+        return kl;
+    }
+}

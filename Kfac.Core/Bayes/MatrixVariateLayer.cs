@@ -1,0 +1,160 @@
+using Kfac.Curvature;
+using Kfac.Linalg;
+using Kfac.Sampling;
+
+namespace Kfac.Bayes;
+
+/// <summary>
+/// One dense layer's matrix-variate Gaussian posterior (Zhang et al. 2018, section 3.2):
+/// the [W | b] matrix M [q, p] (q = outputs, p = inputs + 1 with the homogeneous bias column) has
+/// vec(W) ~ N(vec(M), c U (x) V) with U = (A + dA I)^-1 [p, p], V = (S + dS I)^-1 [q, q] and c = lambda/N, where
+/// A and S are K-FAC's input and output factors and dA = pi sqrt(gamma_in), dS = sqrt(gamma_in)/pi the factored
+/// damping with the intrinsic damping only. Samples are W = M + sqrt(c) V^(1/2) E U^(1/2) (E iid N(0, 1)), whose
+/// covariance Cov(W_ij, W_kl) = c V_ik U_jl is c U (x) V for column-stacking vec. The square roots come from
+/// symmetric eigendecompositions, refreshed by <see cref="SetFactors"/> (with the K-FAC inverses).
+/// </summary>
+public sealed class MatrixVariateLayer
+{
+    private readonly double[] _uHalf, _vHalf, _e, _t, _m;
+
+    public MatrixVariateLayer(DenseTag tag)
+    {
+        Tag = tag ?? throw new ArgumentNullException(nameof(tag));
+        P = tag.InputDim;
+        Q = tag.OutFeatures;
+        _uHalf = new double[P * P];
+        _vHalf = new double[Q * Q];
+        _e = new double[Q * P];
+        _t = new double[Q * P];
+        _m = new double[Q * P];
+    }
+
+    public DenseTag Tag { get; }
+
+    /// <summary>Input dimension of the [W | b] matrix (columns), in + 1 with a bias.</summary>
+    public int P { get; }
+
+    /// <summary>Output dimension (rows).</summary>
+    public int Q { get; }
+
+    /// <summary>The scale c = lambda / N of the covariance.</summary>
+    public double Scale { get; private set; } = double.NaN;
+
+    public double TraceU { get; private set; }
+
+    public double LogDetU { get; private set; }
+
+    public double TraceV { get; private set; }
+
+    public double LogDetV { get; private set; }
+
+    public bool HasCovariance => !double.IsNaN(Scale);
+
+    /// <summary>
+    /// Sets the covariance c (A + dA I)^-1 (x) (S + dS I)^-1 from the (undamped) factors A [p, p] and S [q, q]
+    /// (row-major, symmetric). Throws <see cref="NotPositiveDefiniteException"/> when a damped factor is not positive
+    /// definite.
+    /// </summary>
+    public void SetFactors(ReadOnlySpan<double> a, double inputDamping, ReadOnlySpan<double> s, double outputDamping, double scale)
+    {
+        if (!(scale > 0) || double.IsInfinity(scale)) throw new ArgumentOutOfRangeException(nameof(scale), scale, "covariance scale lambda/N must be positive");
+        if (a.Length != P * P) throw new ArgumentException($"input factor has {a.Length} entries, expected {P} x {P}", nameof(a));
+        if (s.Length != Q * Q) throw new ArgumentException($"output factor has {s.Length} entries, expected {Q} x {Q}", nameof(s));
+        (TraceU, LogDetU) = InverseSquareRoot(a, P, inputDamping, _uHalf);
+        (TraceV, LogDetV) = InverseSquareRoot(s, Q, outputDamping, _vHalf);
+        Scale = scale;
+    }
+
+    /// <summary>Sets the covariance to the isotropic c/gamma I (the posterior before any statistics: A = S = 0).</summary>
+    public void SetIsotropic(double variance)
+    {
+        if (!(variance > 0) || double.IsInfinity(variance)) throw new ArgumentOutOfRangeException(nameof(variance), variance, "must be positive");
+        Array.Clear(_uHalf);
+        Array.Clear(_vHalf);
+        for (int i = 0; i < P; i++) _uHalf[i * P + i] = 1;
+        for (int i = 0; i < Q; i++) _vHalf[i * Q + i] = 1;
+        TraceU = P;
+        TraceV = Q;
+        LogDetU = LogDetV = 0;
+        Scale = variance;
+    }
+
+    /// <summary>(A + d I)^(-1/2) into <paramref name="result"/>; returns tr (A + d I)^-1 and log det (A + d I)^-1.</summary>
+    private static (double Trace, double LogDet) InverseSquareRoot(ReadOnlySpan<double> a, int n, double damping, double[] result)
+    {
+        var w = new double[n];
+        var vectors = new double[n * n];
+        SymmetricEigen.Decompose(a, n, w, vectors);
+        double trace = 0, logDet = 0;
+        for (int i = 0; i < n; i++)
+        {
+            double e = w[i] + damping;
+            if (!(e > 0) || !double.IsFinite(e)) throw new NotPositiveDefiniteException(n, i, e, $"damped factor eigenvalue {w[i]} + damping {damping}");
+            trace += 1 / e;
+            logDet -= Math.Log(e);
+        }
+        SymmetricMatrixFunction.FromEigen(w, vectors, n, x => 1 / Math.Sqrt(x + damping), result);
+        return (trace, logDet);
+    }
+
+    /// <summary>Reads the mean [W | b] (row-major [q, p]) from the layer's parameters into <paramref name="m"/>.</summary>
+    public void ReadMean(Span<double> m)
+    {
+        int inF = Tag.InFeatures;
+        var w = new double[Q * inF];
+        HostValues.Read(Tag.Weight, w);
+        double[]? b = null;
+        if (Tag.HasBias)
+        {
+            b = new double[Q];
+            HostValues.Read(Tag.Bias!, b);
+        }
+        for (int i = 0; i < Q; i++)
+        {
+            for (int j = 0; j < inF; j++) m[i * P + j] = w[i * inF + j];
+            if (b is not null) m[i * P + inF] = b[i];
+        }
+    }
+
+    /// <summary>One sample of W (into <paramref name="weight"/>, [q, in]) and b (into <paramref name="bias"/>).</summary>
+    public void Sample(System.Random rng, double[] weight, double[]? bias)
+    {
+        ArgumentNullException.ThrowIfNull(rng);
+        if (!HasCovariance) throw new InvalidOperationException($"{Tag}: the posterior covariance is not set (SetFactors or SetIsotropic first)");
+        ReadMean(_m);
+        for (int i = 0; i < _e.Length; i++) _e[i] = Gaussian.Sample(rng);
+        // T = V^(1/2) E  [q, p];  M + sqrt(c) T U^(1/2)
+        Blas.Gemm<double>(false, false, Q, P, Q, 1.0, _vHalf, Q, _e, P, 0.0, _t, P, 1);
+        Blas.Gemm<double>(false, false, Q, P, P, Math.Sqrt(Scale), _t, P, _uHalf, P, 1.0, _m, P, 1);
+        int inF = Tag.InFeatures;
+        for (int i = 0; i < Q; i++)
+        {
+            for (int j = 0; j < inF; j++) weight[i * inF + j] = _m[i * P + j];
+            if (bias is not null) bias[i] = _m[i * P + inF];
+        }
+    }
+
+    /// <summary>KL(q || N(0, eta I)) of this layer, closed form.</summary>
+    public double KlToPrior(double eta)
+    {
+        ReadMean(_m);
+        double norm = 0;
+        foreach (var x in _m) norm += x * x;
+        return GaussianKl.MatrixVariate(norm, Scale, TraceU, LogDetU, P, TraceV, LogDetV, Q, eta);
+    }
+
+    /// <summary>The dense covariance c U (x) V [pq, pq] of vec([W | b]) (column-stacking: index j q + i for M_ij),
+    /// for tests on tiny layers.</summary>
+    public double[] DenseCovariance()
+    {
+        var u = new double[P * P];
+        var v = new double[Q * Q];
+        Blas.Gemm<double>(false, false, P, P, P, 1.0, _uHalf, P, _uHalf, P, 0.0, u, P, 1);
+        Blas.Gemm<double>(false, false, Q, Q, Q, 1.0, _vHalf, Q, _vHalf, Q, 0.0, v, Q, 1);
+        int d = P * Q;
+        var cov = new double[d * d];
+        Kronecker.Product<double>(u, P, P, v, Q, Q, cov);
+        for (int i = 0; i < cov.Length; i++) cov[i] *= Scale;
+        return cov;
+    }
+}

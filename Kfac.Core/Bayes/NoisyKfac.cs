@@ -1,0 +1,230 @@
+using Kfac.Curvature;
+using Kfac.Losses;
+using Kfac.Sampling;
+using Kfac.Tensors;
+
+namespace Kfac.Bayes;
+
+/// <summary>
+/// Noisy K-FAC, the natural gradient for a matrix-variate Gaussian posterior per dense layer (NG-MVG; Zhang, Sun,
+/// Duvenaud and Grosse 2018, section 3.2 and Algorithm 2), built on K-FAC's own machinery: each layer's statistics
+/// live in a <see cref="KroneckerFactoredBlock"/> fed by the <see cref="CurvatureRecorder"/> captures of the forward
+/// pass at the SAMPLED weights and by <see cref="FisherTargets"/> (targets sampled from the model's predictive
+/// distribution); the update uses the block's damped inverses with <see cref="FactoredDamping"/>.
+/// Per step, with gamma_in = lambda/(N eta) and gamma = gamma_in + gamma_ex:
+/// <code>
+/// W ~ MN(M, (lambda/N) (A + pi sqrt(gamma_in) I)^-1, (S + sqrt(gamma_in)/pi I)^-1)      (see MatrixVariateLayer)
+/// A <- EMA of E[abar abar^T], S <- EMA of E[g g^T] (block.UpdateStatistics, decay 1 - beta, debiased start)
+/// v = grad_W log p(y|x, W) - gamma_in W;  m <- mu m + (1 - mu) v;  b <- mu b + (1 - mu);  mhat = m / b
+/// M <- M + alpha (S + sqrt(gamma)/pi I)^-1 mhat (A + pi sqrt(gamma) I)^-1             (block.MultiplyByDampedPower)
+/// </code>
+/// The inverses and the sampling square roots are refreshed at the first step and then every
+/// <see cref="InverseInterval"/> steps. Before any statistics the posterior is the prior N(0, eta I) (A = S = 0).
+/// <see cref="NoiseEnabled"/> = false evaluates at the mean: then the mean update is K-FAC's fixed-step update of the
+/// L2-regularised loss (L2 = gamma_in) with momentum mu and damping gamma.
+/// </summary>
+public sealed class NoisyKfac : VariationalOptimizer
+{
+    private readonly CurvatureRecorder _recorder = new();
+    private readonly KroneckerFactoredBlock[] _blocks;
+    private readonly MatrixVariatePosterior _posterior;
+    private readonly RandomStream _fisherRng;
+    private readonly double[][] _m, _mean, _mhatHost, _deltaHost;
+    private readonly Tensor[] _mhat, _delta;
+    private readonly int[] _firstParameter;
+    private double _b;
+
+    public NoisyKfac(IReadOnlyList<DenseTag> layers, VariationalOptions options, double statisticsDecay = 0.999,
+        double momentum = 0.9, double extrinsicDamping = 0, int inverseInterval = 10)
+        : base(ParametersOf(layers), options)
+    {
+        if (!(statisticsDecay >= 0 && statisticsDecay < 1)) throw new ArgumentOutOfRangeException(nameof(statisticsDecay), statisticsDecay, "must be in [0, 1)");
+        if (!(momentum >= 0 && momentum < 1)) throw new ArgumentOutOfRangeException(nameof(momentum), momentum, "must be in [0, 1)");
+        if (!(extrinsicDamping >= 0) || double.IsInfinity(extrinsicDamping)) throw new ArgumentOutOfRangeException(nameof(extrinsicDamping), extrinsicDamping, "must be finite and >= 0");
+        if (inverseInterval <= 0) throw new ArgumentOutOfRangeException(nameof(inverseInterval), inverseInterval, "must be positive");
+        StatisticsDecay = statisticsDecay;
+        Momentum = momentum;
+        ExtrinsicDamping = extrinsicDamping;
+        InverseInterval = inverseInterval;
+        LearningRate = options.LearningRate;
+        _blocks = layers.Select(t => new KroneckerFactoredBlock(t)).ToArray();
+        _posterior = new MatrixVariatePosterior(layers, options.PriorVariance);
+        foreach (var l in _posterior.Layers) l.SetIsotropic(options.PriorVariance);
+        _fisherRng = new RandomStream((ulong)options.Seed ^ 0x5DEECE66DUL);
+        _m = HostValues.Like(Parameters);
+        _mean = HostValues.Like(Parameters);
+        _mhatHost = HostValues.Like(Parameters);
+        _deltaHost = HostValues.Like(Parameters);
+        using (TensorScope.Suspend())
+        {
+            _mhat = Parameters.Select(Tensor.EmptyLike).ToArray();
+            _delta = Parameters.Select(Tensor.EmptyLike).ToArray();
+        }
+        _firstParameter = new int[layers.Count];
+        for (int l = 1; l < layers.Count; l++) _firstParameter[l] = _firstParameter[l - 1] + layers[l - 1].Parameters.Count;
+    }
+
+    private static IReadOnlyList<Tensor> ParametersOf(IReadOnlyList<DenseTag> layers)
+    {
+        ArgumentNullException.ThrowIfNull(layers);
+        if (layers.Count == 0) throw new ArgumentException("noisy K-FAC needs at least one dense layer", nameof(layers));
+        return layers.SelectMany(t => t.Parameters).ToArray();
+    }
+
+    /// <summary>The dense layers a forward pass records, in forward order (to build the optimizer from a model).</summary>
+    public static IReadOnlyList<DenseTag> DiscoverLayers(Func<Tensor, Tensor> forward, Tensor exampleInput)
+    {
+        ArgumentNullException.ThrowIfNull(forward);
+        var recorder = new CurvatureRecorder();
+        using var scope = TensorScope.Begin();
+        using (Kfac.Autodiff.GradMode.Disable())
+        using (recorder.Activate()) forward(exampleInput);
+        var tags = new List<DenseTag>();
+        foreach (var c in recorder.Captures)
+        {
+            if (c.Tag is not DenseTag d) throw new NotSupportedException($"noisy K-FAC supports dense layers; the network records {c.Tag}");
+            if (!tags.Contains(d)) tags.Add(d);
+        }
+        return tags;
+    }
+
+    public override IWeightPosterior Posterior => _posterior;
+
+    public MatrixVariatePosterior MatrixVariate => _posterior;
+
+    public IReadOnlyList<KroneckerFactoredBlock> Blocks => _blocks;
+
+    public override string Name => "noisy-kfac";
+
+    public double StatisticsDecay { get; }
+
+    public double Momentum { get; }
+
+    public double ExtrinsicDamping { get; }
+
+    public int InverseInterval { get; }
+
+    public double LearningRate { get; set; }
+
+    public bool NoiseEnabled { get; set; } = true;
+
+    /// <summary>gamma = gamma_in + gamma_ex, the damping of the mean update (the product's; each factor gets its sqrt).</summary>
+    public double UpdateDamping => Options.IntrinsicDamping + ExtrinsicDamping;
+
+    protected override CurvatureRecorder? Recorder => _recorder;
+
+    protected override void DrawSample(double[][] into)
+    {
+        if (NoiseEnabled) base.DrawSample(into);
+        else ReadMean(into);
+    }
+
+    protected override void OnParticle(Tensor output, ILoss loss, double[][] sample, double[][] gradient)
+    {
+        FisherTargets.Backpropagate(loss, output, FisherEstimation.Sampled, _fisherRng, _recorder, retainGraph: false);
+        var captures = _recorder.Captures;
+        for (int l = 0; l < _blocks.Length; l++)
+        {
+            var capture = captures.FirstOrDefault(c => ReferenceEquals(c.Tag, _blocks[l].Tags[0]))
+                ?? throw new InvalidOperationException($"the forward pass did not record {_blocks[l].Tags[0]}");
+            _blocks[l].UpdateStatistics([capture], StatisticsDecay);
+        }
+    }
+
+    protected override void Update(double[][] meanGradient, double[][] meanSquaredGradient, double[][] meanSample)
+    {
+        bool due = StepCount == 1 || StepCount % InverseInterval == 0 || _blocks.Any(b => !b.HasInverse);
+        if (due && !TryRefresh()) return;
+        double gIn = Options.IntrinsicDamping;
+        _b = Momentum * _b + (1 - Momentum);
+        for (int i = 0; i < _m.Length; i++)
+        {
+            var m = _m[i];
+            for (int j = 0; j < m.Length; j++)
+                m[j] = Momentum * m[j] + (1 - Momentum) * (-meanGradient[i][j] - gIn * meanSample[i][j]);
+            var mhat = _mhatHost[i];
+            for (int j = 0; j < m.Length; j++) mhat[j] = m[j] / _b;
+            HostValues.Write(mhat, _mhat[i]);
+        }
+        ReadMean(_mean);
+        for (int l = 0; l < _blocks.Length; l++)
+        {
+            int first = _firstParameter[l], count = _blocks[l].Tags[0].Parameters.Count;
+            var v = new Tensor[count];
+            var r = new Tensor[count];
+            for (int k = 0; k < count; k++)
+            {
+                v[k] = _mhat[first + k];
+                r[k] = _delta[first + k];
+            }
+            // alpha (S + sqrt(gamma)/pi I)^-1 mhat (A + pi sqrt(gamma) I)^-1
+            _blocks[l].MultiplyByDampedPower(v, r, -1, LearningRate);
+        }
+        for (int i = 0; i < _mean.Length; i++)
+        {
+            HostValues.Read(_delta[i], _deltaHost[i]);
+            for (int j = 0; j < _mean[i].Length; j++)
+            {
+                double next = _mean[i][j] + _deltaHost[i][j];
+                if (!double.IsFinite(next))
+                {
+                    RejectedUpdates++;
+                    return; // the mean is left as it was
+                }
+                _mean[i][j] = next;
+            }
+        }
+        WriteMean(_mean);
+    }
+
+    /// <summary>Updates not applied because a factor could not be inverted even with raised damping (its statistics
+    /// are then discarded, as K-FAC does) or the new mean was not finite. The mean is unchanged by such a step.</summary>
+    public int RejectedUpdates { get; private set; }
+
+    private bool TryRefresh()
+    {
+        try
+        {
+            Refresh();
+            return true;
+        }
+        catch (Kfac.Linalg.LinalgException)
+        {
+            // factors that overflowed: start their averages afresh rather than keep folding batches into them
+            foreach (var b in _blocks)
+            {
+                b.ResetStatistics();
+            }
+            foreach (var l in _posterior.Layers) l.SetIsotropic(Options.PriorVariance);
+            RejectedUpdates++;
+            return false;
+        }
+    }
+
+    /// <summary>The blocks' damped inverses at gamma = gamma_in + gamma_ex, and the posterior's square roots at gamma_in.</summary>
+    private void Refresh()
+    {
+        double sqrtIn = Math.Sqrt(Options.IntrinsicDamping);
+        double scale = Options.KlWeight / Options.TrainingSetSize;
+        for (int l = 0; l < _blocks.Length; l++)
+        {
+            var block = _blocks[l];
+            block.RefreshInverse(Math.Sqrt(UpdateDamping));
+            var tag = (DenseTag)block.Tags[0];
+            int p = tag.InputDim, q = tag.OutFeatures;
+            var a = new double[p * p];
+            var s = new double[q * q];
+            HostValues.Read(block.InputFactor!, a);
+            HostValues.Read(block.OutputFactor!, s);
+            double pi = FactoredDamping.Pi(Trace(a, p), p, Trace(s, q), q);
+            _posterior.Layers[l].SetFactors(a, FactoredDamping.InputDamping(pi, sqrtIn), s, FactoredDamping.OutputDamping(pi, sqrtIn), scale);
+        }
+    }
+
+    private static double Trace(double[] a, int n)
+    {
+        double t = 0;
+        for (int i = 0; i < n; i++) t += a[i * n + i];
+        return t;
+    }
+}

@@ -1,0 +1,89 @@
+using Kfac.Bayes;
+using Kfac.Tensors;
+using NUnit.Framework;
+using static Kfac.Tests.Bayes.BayesTestKit;
+
+namespace Kfac.Tests.Bayes;
+
+/// <summary>Samples of the matrix-variate posterior have mean M and covariance (lambda/N) U (x) V (statistical test),
+/// and the weight sampler restores the mean bit for bit.</summary>
+public class MatrixVariateSamplingTests
+{
+    [Test]
+    public void SampleCovarianceIsScaledKroneckerProduct()
+    {
+        var net = Net([2, 2], seed: 31); // [W | b] is 2 x 3: d = 6
+        var tag = ((Kfac.Layers.Dense)net[0]).Tag;
+        var layer = new MatrixVariateLayer(tag);
+        layer.SetFactors(Spd(3, 4), 0.1, Spd(2, 5), 0.2, scale: 0.3);
+        var m = new double[6];
+        layer.ReadMean(m);
+        var cov = layer.DenseCovariance();
+        const int n = 40000, d = 6;
+        var rng = new System.Random(17);
+        var w = new double[4];
+        var b = new double[2];
+        var sum = new double[d];
+        var x = new double[n * d];
+        for (int s = 0; s < n; s++)
+        {
+            layer.Sample(rng, w, b);
+            // vec (column-stacking) of [W | b] (rows i = 0..1, columns j = 0..2)
+            var v = x.AsSpan(s * d, d);
+            for (int i = 0; i < 2; i++)
+            {
+                v[0 * 2 + i] = w[i * 2 + 0];
+                v[1 * 2 + i] = w[i * 2 + 1];
+                v[2 * 2 + i] = b[i];
+            }
+            for (int k = 0; k < d; k++) sum[k] += v[k];
+        }
+        var mean = sum.Select(t => t / n).ToArray();
+        for (int i = 0; i < 2; i++)
+            for (int j = 0; j < 3; j++)
+            {
+                int k = j * 2 + i;
+                double se = Math.Sqrt(cov[k * d + k] / n);
+                Assert.That(mean[k], Is.EqualTo(m[i * 3 + j]).Within(5 * se), $"mean of M[{i},{j}]");
+            }
+        for (int p = 0; p < d; p++)
+            for (int q = 0; q < d; q++)
+            {
+                double c = 0;
+                for (int s = 0; s < n; s++) c += (x[s * d + p] - mean[p]) * (x[s * d + q] - mean[q]);
+                c /= n - 1;
+                // standard error of a Gaussian sample covariance: sqrt((S_pp S_qq + S_pq^2) / n)
+                double se = Math.Sqrt((cov[p * d + p] * cov[q * d + q] + cov[p * d + q] * cov[p * d + q]) / n);
+                Assert.That(c, Is.EqualTo(cov[p * d + q]).Within(5 * se), $"Cov[{p},{q}]");
+            }
+    }
+
+    [Test]
+    public void WeightSamplerRestoresTheMeanBitForBit()
+    {
+        var net = Kfac.Layers.Models.Mlp.Create([3, 4, 2], Kfac.Layers.Activation.Relu, seed: 2); // float32
+        var ps = net.Parameters();
+        var before = ps.Select(p => p.ToArray<float>()).ToArray();
+        var sampler = new WeightSampler(ps);
+        var sample = ps.Select(p => Enumerable.Range(0, p.Numel).Select(i => 0.1 * i - 0.3).ToArray()).ToArray();
+        using (var scope = TensorScope.Begin())
+        using (sampler.Apply(sample))
+        {
+            Assert.That(ps[0].ToArray<float>()[1], Is.EqualTo(-0.2f), "the sample is in the parameters during the pass");
+            var y = net.Forward(Tensor.Ones(new Shape(5, 3)));
+            y.Square().Sum().Backward();
+            Assert.Throws<InvalidOperationException>(() => sampler.Apply(sample), "nested samples are refused");
+        }
+        for (int i = 0; i < ps.Count; i++)
+            Assert.That(ps[i].ToArray<float>().Select(BitConverter.SingleToInt32Bits), Is.EqualTo(before[i].Select(BitConverter.SingleToInt32Bits)));
+    }
+
+    [Test]
+    public void SamplerRejectsMisshapenSamples()
+    {
+        var net = Net([2, 2], seed: 1);
+        var sampler = new WeightSampler(net.Parameters());
+        var e = Assert.Throws<ArgumentException>(() => sampler.Apply([new double[4], new double[3]]));
+        Assert.That(e!.Message, Does.Contain("sample[1]"));
+    }
+}

@@ -1,0 +1,20 @@
+#!/usr/bin/env python3
+"""Markdown table of examples/BayesianRegression --json outputs next to the seed's figures (Zhang et al. 2018 as
+quoted in shared/MATH.md). Usage: bayes_table.py FILE.json [FILE.json ...]"""
+import json
+import sys
+
+SEED = {  # (RMSE, LL) for BBB, NG-FFG (noisy Adam), NG-MVG (noisy K-FAC)
+    ("boston", "bbb"): (2.517, -2.500), ("boston", "noisy-adam"): (2.396, -2.430), ("boston", "noisy-kfac"): (2.296, -2.336),
+    ("concrete", "bbb"): (5.770, -3.169), ("concrete", "noisy-adam"): (5.916, -3.166), ("concrete", "noisy-kfac"): (5.173, -3.073),
+}
+LABEL = {"bbb": "BBB", "noisy-adam": "NG-FFG (noisy Adam)", "noisy-kfac": "NG-MVG (noisy K-FAC)", "adam": "Adam point estimate"}
+
+rows = [r for f in sys.argv[1:] for r in json.load(open(f))]
+print("| dataset | method | splits | epochs | test RMSE (ours) | seed RMSE | test LL (ours) | seed LL | seconds (20 splits) | us/iteration |")
+print("|---|---|---:|---:|---|---:|---|---:|---:|---:|")
+for r in rows:
+    s = SEED.get((r["dataset"], r["method"]))
+    print(f"| {r['dataset']} | {LABEL.get(r['method'], r['method'])} | {r['splits']} | {r['epochs']} | "
+          f"{r['rmse_mean']:.3f} +- {r['rmse_se']:.3f} | {s[0] if s else '-'} | {r['ll_mean']:.3f} +- {r['ll_se']:.3f} | "
+          f"{s[1] if s else '-'} | {r['seconds']:.0f} | {r['us_per_iteration']:.0f} |")
