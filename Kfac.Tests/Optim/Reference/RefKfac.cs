@@ -25,8 +25,9 @@ namespace Kfac.Tests.Optim.Reference;
 /// <item>theta += delta; every T1 steps rho = (h(theta + delta) - h(theta)) / M(delta) on the same batch and
 ///   lambda *= omega1 (rho > 3/4) or /= omega1 (rho &lt; 1/4 or NaN), omega1 = (19/20)^T1, clamped.</item>
 /// </list>
-/// The steps are expected to be accepted: the reference has no rejection path and throws where the optimizer's
-/// guards would fire (an implausible predicted decrease, a degenerate 2x2 system).
+/// Of the guards it models the one that fires on small problems with small lambda: a predicted decrease larger than
+/// h can fall rejects the step (lambda raised, gamma following, momentum cleared, the step repeated). Where another
+/// guard would fire (h grown past LossGrowthLimit, a degenerate 2x2 system) it throws, so the comparison stops there.
 /// </summary>
 internal sealed class RefKfac
 {
@@ -71,6 +72,8 @@ internal sealed class RefKfac
 
     public int Iteration { get; private set; }
 
+    public long Rejections { get; private set; }
+
     public IReadOnlyList<double[,]> InputFactors => _a;
 
     public IReadOnlyList<double[,]> OutputFactors => _g;
@@ -85,7 +88,7 @@ internal sealed class RefKfac
 
     /// <summary>What one step did and chose.</summary>
     public sealed record StepRecord(int K, double Loss, double Objective, double Alpha, double Mu, double ModelValue, double Rho,
-        double Lambda, double Gamma, bool Refreshed, bool GammaTrial);
+        double Lambda, double Gamma, bool Refreshed, bool GammaTrial, bool Rejected = false);
 
     public StepRecord Step(double[][] x, double[][] t)
     {
@@ -119,7 +122,8 @@ internal sealed class RefKfac
         bool gammaTrial = _o.GammaRule == GammaRule.Search && k > 1 && (k - 1) % _o.GammaInterval == 0;
         (double Alpha, double Mu, double Value) solution;
         double[] direction;
-        bool hasPrevious = k > 1;
+        // delta0 enters the model once there is one (k > 1) and it is not zero (a rejection clears it).
+        bool hasPrevious = k > 1 && _previous.Any(v => v != 0);
         double[][]? jPrevious = hasPrevious ? _net.JacobianVectorProducts(Weights, pass, FromVec(_previous)) : null;
         if (gammaTrial)
         {
@@ -151,10 +155,21 @@ internal sealed class RefKfac
             direction = Direction(_inverse!, gradient);
             solution = SolveQuadraticModel(pass, direction, gradient, jPrevious);
         }
-        // The optimizer's guard: a predicted decrease beyond what h can fall (h >= 0 for cross entropy) would be
-        // rejected. The reference has no rejection path, so this must not happen in the compared runs.
+        // Guard (docs/kfac.md, Guards): a predicted decrease beyond what h can fall (h >= 0 for cross entropy) rejects
+        // the step before anything moves: lambda *= RejectionLambdaFactor, gamma follows (tied: sqrt(lambda + eta);
+        // search: gamma / omega2), the momentum is cleared, the inverses are rebuilt at the new gamma, and the step
+        // is not counted (the next one runs the same k; the statistics stay updated).
         if (-solution.Value > objective)
-            throw new InvalidOperationException($"reference step {k}: the model predicts a decrease {-solution.Value} beyond h = {objective}");
+        {
+            Rejections++;
+            Lambda = Math.Clamp(Lambda * _o.RejectionLambdaFactor, _o.MinLambda, _o.MaxLambda);
+            Gamma = _o.GammaRule == GammaRule.TiedToLambda
+                ? Math.Clamp(Math.Sqrt(Lambda + eta), _o.MinGamma, _o.MaxGamma)
+                : Math.Clamp(Gamma / Omega2, _o.MinGamma, _o.MaxGamma);
+            Array.Clear(_previous);
+            _inverse = DampedInverse(Gamma);
+            return new StepRecord(k, loss, objective, 0, 0, double.NaN, double.NaN, Lambda, Gamma, refresh && !gammaTrial, gammaTrial, Rejected: true);
+        }
 
         var delta = new double[theta.Length];
         for (int i = 0; i < delta.Length; i++) delta[i] = solution.Alpha * direction[i] + solution.Mu * _previous[i];
@@ -166,6 +181,8 @@ internal sealed class RefKfac
         if (k % _o.LambdaInterval == 0)
         {
             double after = RefMlp.Loss(_net.Forward(Weights, x), t) + 0.5 * eta * RefLinalg.Dot(theta, theta);
+            if (after > _o.LossGrowthLimit * objective)
+                throw new InvalidOperationException($"reference step {k}: h grew from {objective} to {after}: the optimizer would undo the update, which the reference does not model");
             rho = solution.Value < 0 ? (after - objective) / solution.Value : double.NaN;
             double next = rho > 0.75 ? Omega1 * Lambda : rho < 0.25 || double.IsNaN(rho) ? Lambda / Omega1 : Lambda;
             Lambda = Math.Clamp(next, _o.MinLambda, _o.MaxLambda);
