@@ -37,6 +37,7 @@ public static class ExampleRunner
         bool leader = communicator.Rank == 0;
         using var log = s.Log is null || !leader ? null : MetricsLog.Open(s.Log, append: s.Resume is not null);
         using var progress = leader ? new ConsoleProgress($"{step.OptimizerName} on {s.Data}") : null;
+        bool traceRejections = Environment.GetEnvironmentVariable("KFAC_TRACE_REJECTIONS") == "1";
         long currentStep = startStep;
         int currentEpoch = startEpoch;
         var trainer = new Trainer(step, loader, targets, budget)
@@ -50,14 +51,19 @@ public static class ExampleRunner
                 ? new Dictionary<string, MetricValue> { ["batch_size"] = s.BatchSize, ["seed"] = s.Seed }
                 : new Dictionary<string, MetricValue> { ["batch_size"] = s.BatchSize, ["seed"] = s.Seed, ["ranks"] = communicator.Size },
             SynchronizeSeconds = communicator.Size == 1 ? null : seconds => communicator.AllReduce(seconds, ReduceOperation.Max),
-            AfterStep = (n, _) => { currentStep = n; currentEpoch = (int)(n / Math.Max(1, loader.BatchCount)); },
+            AfterStep = (n, _) =>
+            {
+                currentStep = n;
+                currentEpoch = (int)(n / Math.Max(1, loader.BatchCount));
+                // Every rejection with its reason on stderr (the metrics log counts them in rejected_steps).
+                if (traceRejections && step is KfacStep { Last: { Rejected: true } rejected })
+                    Console.Error.WriteLine($"rejected at step {n}: {rejected.RejectionReason}");
+            },
             Evaluate = () =>
             {
                 var metrics = evaluate();
                 if (step is KfacStep { Last: { } r })
                     metrics = new Dictionary<string, double>(metrics) { ["lambda"] = r.Lambda, ["gamma"] = r.Gamma, ["alpha"] = r.Alpha, ["mu"] = r.Mu, ["rejected_steps"] = r.Rejections, ["rho"] = r.Rho, ["model_change"] = r.ModelChange, ["step_rejected"] = r.Rejected ? 1 : 0 };
-                if (step is KfacStep { Last: { Rejected: true } rejected } && Environment.GetEnvironmentVariable("KFAC_TRACE_REJECTIONS") == "1")
-                    Console.Error.WriteLine($"rejected at step {currentStep}: {rejected.RejectionReason}");
                 if (s.Checkpoint is not null) Save(communicator, s.Checkpoint, model, step, currentStep, currentEpoch);
                 return metrics;
             },
