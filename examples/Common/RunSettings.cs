@@ -6,6 +6,9 @@ namespace Kfac.Examples;
 /// <summary>The command-line settings shared by the examples.</summary>
 public sealed record RunSettings
 {
+    /// <summary>The K-FAC defaults the settings below start from (one source: the options record).</summary>
+    private static readonly KfacOptions KfacDefaults = new();
+
     public string Optimizer { get; init; } = "kfac";
     public string Data { get; init; } = "embedded";
     public string? DataDir { get; init; }
@@ -22,24 +25,24 @@ public sealed record RunSettings
     public int Threads { get; init; }
     public string Device { get; init; } = "cpu";
     public double LogEverySeconds { get; init; } = 5;
-    public double Lambda { get; init; } = 150;
-    public double L2 { get; init; } = 1e-5;
-    public CurvatureStructure Structure { get; init; } = CurvatureStructure.BlockDiagonal;
-    public FisherEstimation Estimation { get; init; } = FisherEstimation.Sampled;
-    public StepSizeRule StepSize { get; init; } = StepSizeRule.QuadraticModel;
-    public double StatisticsFraction { get; init; } = 1;
-    public double QuadraticModelFraction { get; init; } = 1;
-    public int InverseInterval { get; init; } = 20;
-    public int StatisticsInterval { get; init; } = 1;
+    public double Lambda { get; init; } = KfacDefaults.InitialLambda;
+    public double L2 { get; init; } = KfacDefaults.L2;
+    public CurvatureStructure Structure { get; init; } = KfacDefaults.Structure;
+    public FisherEstimation Estimation { get; init; } = KfacDefaults.Estimation;
+    public StepSizeRule StepSize { get; init; } = KfacDefaults.StepSize;
+    public double StatisticsFraction { get; init; } = KfacDefaults.StatisticsFraction;
+    public double QuadraticModelFraction { get; init; } = KfacDefaults.QuadraticModelFraction;
+    public int InverseInterval { get; init; } = KfacDefaults.InverseInterval;
+    public int StatisticsInterval { get; init; } = KfacDefaults.StatisticsInterval;
 
     /// <summary>K-FAC KL clipping bound (with StepSize KlClipping).</summary>
-    public double KlClip { get; init; } = 0.001;
+    public double KlClip { get; init; } = KfacDefaults.KlClip;
 
     /// <summary>K-FAC lower bound on lambda.</summary>
-    public double MinLambda { get; init; } = 1e-8;
+    public double MinLambda { get; init; } = KfacDefaults.MinLambda;
 
     /// <summary>K-FAC rule for the preconditioner damping gamma.</summary>
-    public GammaRule GammaRule { get; init; } = GammaRule.TiedToLambda;
+    public GammaRule GammaRule { get; init; } = KfacDefaults.GammaRule;
 
     /// <summary>ONNX file to export the trained model to (null: no export).</summary>
     public string? ExportOnnx { get; init; }
