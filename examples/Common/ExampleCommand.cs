@@ -10,7 +10,8 @@ public sealed class ExampleCommand
     private readonly Option<string> _optimizer = new("--optimizer") { Description = "sgd | momentum | adam | kfac", DefaultValueFactory = _ => "kfac" };
     private readonly Option<string> _data = new("--data") { Description = "embedded (shipped subset) | fashion-mnist (Debian package or --data-dir)", DefaultValueFactory = _ => "embedded" };
     private readonly Option<string?> _dataDir = new("--data-dir") { Description = "directory with the Fashion-MNIST IDX files" };
-    private readonly Option<int> _batch;
+    private readonly Option<int?> _batch;
+    private readonly int _defaultBatch, _kfacBatch;
     private readonly Option<int?> _epochs = new("--epochs") { Description = "training budget in epochs" };
     private readonly Option<double?> _seconds = new("--seconds") { Description = "training budget in seconds of training time" };
     private readonly Option<long?> _steps = new("--steps") { Description = "training budget in optimizer steps" };
@@ -41,11 +42,16 @@ public sealed class ExampleCommand
     private readonly Option<GammaRule> _gammaRule;
 
     /// <summary>The command line of an example whose K-FAC defaults are <paramref name="kfacDefaults"/> (the one
-    /// source of every K-FAC default; null means <see cref="KfacOptions"/>' own).</summary>
-    public ExampleCommand(string description, int defaultBatch, KfacOptions? kfacDefaults = null)
+    /// source of every K-FAC default; null means <see cref="KfacOptions"/>' own). The default mini-batch is
+    /// <paramref name="defaultBatch"/> for the first-order optimizers and <paramref name="kfacBatch"/> (when
+    /// given) for K-FAC: each optimizer gets the batch size measured best for it.</summary>
+    public ExampleCommand(string description, int defaultBatch, KfacOptions? kfacDefaults = null, int? kfacBatch = null)
     {
         var k = kfacDefaults ?? new KfacOptions();
-        _batch = new("--batch-size") { Description = "mini-batch size", DefaultValueFactory = _ => defaultBatch };
+        _defaultBatch = defaultBatch;
+        _kfacBatch = kfacBatch ?? defaultBatch;
+        string batchDefault = _kfacBatch == defaultBatch ? $"{defaultBatch}" : $"{_kfacBatch} for kfac, {defaultBatch} otherwise";
+        _batch = new("--batch-size") { Description = $"mini-batch size [default: {batchDefault}]" };
         _lambda = new("--lambda") { Description = "K-FAC: initial Levenberg-Marquardt damping", DefaultValueFactory = _ => k.InitialLambda };
         _l2 = new("--l2") { Description = "K-FAC: L2 coefficient eta", DefaultValueFactory = _ => k.L2 };
         _structure = new("--structure") { Description = "K-FAC: BlockDiagonal | BlockTridiagonal", DefaultValueFactory = _ => k.Structure };
@@ -68,38 +74,42 @@ public sealed class ExampleCommand
 
     public RootCommand Root { get; }
 
-    public RunSettings Read(ParseResult r) => RunOutputs.Validate(new()
+    public RunSettings Read(ParseResult r)
     {
-        Optimizer = r.GetValue(_optimizer)!.ToLowerInvariant(),
-        Data = r.GetValue(_data)!.ToLowerInvariant(),
-        DataDir = r.GetValue(_dataDir),
-        BatchSize = r.GetValue(_batch),
-        Epochs = r.GetValue(_epochs),
-        Seconds = r.GetValue(_seconds),
-        Steps = r.GetValue(_steps),
-        LearningRate = r.GetValue(_lr),
-        Momentum = r.GetValue(_momentum),
-        Seed = r.GetValue(_seed),
-        Log = r.GetValue(_log),
-        Checkpoint = r.GetValue(_checkpoint),
-        Resume = r.GetValue(_resume),
-        Threads = r.GetValue(_threads),
-        Device = r.GetValue(_device)!,
-        LogEverySeconds = r.GetValue(_logEvery),
-        Lambda = r.GetValue(_lambda),
-        L2 = r.GetValue(_l2),
-        Structure = r.GetValue(_structure),
-        Estimation = r.GetValue(_estimation),
-        StepSize = r.GetValue(_stepSize),
-        StatisticsFraction = r.GetValue(_statsFraction),
-        QuadraticModelFraction = r.GetValue(_quadFraction),
-        InverseInterval = r.GetValue(_inverseInterval),
-        StatisticsInterval = r.GetValue(_statsInterval),
-        KlClip = r.GetValue(_klClip),
-        MinLambda = r.GetValue(_minLambda),
-        GammaRule = r.GetValue(_gammaRule),
-        ExportOnnx = r.GetValue(_exportOnnx),
-        Plot = r.GetValue(_plot),
-        Distributed = r.GetValue(_distributed)!.ToLowerInvariant(),
-    });
+        string optimizer = r.GetValue(_optimizer)!.ToLowerInvariant();
+        return RunOutputs.Validate(new()
+        {
+            Optimizer = optimizer,
+            Data = r.GetValue(_data)!.ToLowerInvariant(),
+            DataDir = r.GetValue(_dataDir),
+            BatchSize = r.GetValue(_batch) ?? (optimizer == "kfac" ? _kfacBatch : _defaultBatch),
+            Epochs = r.GetValue(_epochs),
+            Seconds = r.GetValue(_seconds),
+            Steps = r.GetValue(_steps),
+            LearningRate = r.GetValue(_lr),
+            Momentum = r.GetValue(_momentum),
+            Seed = r.GetValue(_seed),
+            Log = r.GetValue(_log),
+            Checkpoint = r.GetValue(_checkpoint),
+            Resume = r.GetValue(_resume),
+            Threads = r.GetValue(_threads),
+            Device = r.GetValue(_device)!,
+            LogEverySeconds = r.GetValue(_logEvery),
+            Lambda = r.GetValue(_lambda),
+            L2 = r.GetValue(_l2),
+            Structure = r.GetValue(_structure),
+            Estimation = r.GetValue(_estimation),
+            StepSize = r.GetValue(_stepSize),
+            StatisticsFraction = r.GetValue(_statsFraction),
+            QuadraticModelFraction = r.GetValue(_quadFraction),
+            InverseInterval = r.GetValue(_inverseInterval),
+            StatisticsInterval = r.GetValue(_statsInterval),
+            KlClip = r.GetValue(_klClip),
+            MinLambda = r.GetValue(_minLambda),
+            GammaRule = r.GetValue(_gammaRule),
+            ExportOnnx = r.GetValue(_exportOnnx),
+            Plot = r.GetValue(_plot),
+            Distributed = r.GetValue(_distributed)!.ToLowerInvariant(),
+        });
+    }
 }
