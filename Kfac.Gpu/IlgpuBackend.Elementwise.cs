@@ -54,15 +54,17 @@ public sealed partial class IlgpuBackend
     {
         SameDType(x, y, nameof(x), nameof(y));
         AtLeast(x, y.Numel, nameof(x), $"{op} into 'y' of shape {y.Shape}");
+        int code = OpCodes.Check(op, nameof(op));
         int n = y.Numel;
         if (n == 0) return;
-        if (IsDouble(x)) _f64.Unary(Policy.Linear(n), V<double>(x, nameof(x)), V<double>(y, nameof(y)), n, (int)op);
-        else _f32.Unary(Policy.Linear(n), V<float>(x, nameof(x)), V<float>(y, nameof(y)), n, (int)op);
+        if (IsDouble(x)) _f64.Unary(Policy.Linear(n), V<double>(x, nameof(x)), V<double>(y, nameof(y)), n, code);
+        else _f32.Unary(Policy.Linear(n), V<float>(x, nameof(x)), V<float>(y, nameof(y)), n, code);
     }
 
     public void UnaryDerivativeProduct(UnaryOp op, Tensor x, Tensor y, Tensor dy, Tensor dx, bool accumulate)
     {
         SameDType(x, dx, nameof(x), nameof(dx));
+        int code = OpCodes.Check(op, nameof(op));
         int n = dx.Numel;
         AtLeast(x, n, nameof(x), $"d{op} into 'dx' of shape {dx.Shape}");
         AtLeast(y, n, nameof(y), $"d{op} into 'dx' of shape {dx.Shape}");
@@ -70,15 +72,16 @@ public sealed partial class IlgpuBackend
         if (n == 0) return;
         int acc = accumulate ? 1 : 0;
         if (IsDouble(x))
-            _f64.UnaryDerivative(Policy.Linear(n), V<double>(x, nameof(x)), V<double>(y, nameof(y)), V<double>(dy, nameof(dy)), V<double>(dx, nameof(dx)), n, (int)op, acc);
+            _f64.UnaryDerivative(Policy.Linear(n), V<double>(x, nameof(x)), V<double>(y, nameof(y)), V<double>(dy, nameof(dy)), V<double>(dx, nameof(dx)), n, code, acc);
         else
-            _f32.UnaryDerivative(Policy.Linear(n), V<float>(x, nameof(x)), V<float>(y, nameof(y)), V<float>(dy, nameof(dy)), V<float>(dx, nameof(dx)), n, (int)op, acc);
+            _f32.UnaryDerivative(Policy.Linear(n), V<float>(x, nameof(x)), V<float>(y, nameof(y)), V<float>(dy, nameof(dy)), V<float>(dx, nameof(dx)), n, code, acc);
     }
 
     public void Binary(BinaryOp op, Tensor a, Tensor b, Tensor c, BroadcastLayout layout, bool accumulate)
     {
         SameDType(a, c, nameof(a), nameof(c));
         SameDType(b, c, nameof(b), nameof(c));
+        int code = OpCodes.Check(op, nameof(op)), side = OpCodes.Check(layout.Side, nameof(layout));
         if (layout.Outer < 0 || layout.Mid < 0 || layout.Inner < 0)
             throw new ArgumentOutOfRangeException(nameof(layout), layout, "layout sizes must be >= 0");
         long total = (long)layout.Outer * layout.Mid * layout.Inner;
@@ -88,8 +91,8 @@ public sealed partial class IlgpuBackend
         if (total == 0) return;
         var args = new BinaryArgs
         {
-            Op = (int)op, Outer = layout.Outer, Mid = layout.Mid, Inner = layout.Inner,
-            Side = (int)layout.Side, Accumulate = accumulate ? 1 : 0,
+            Op = code, Outer = layout.Outer, Mid = layout.Mid, Inner = layout.Inner,
+            Side = side, Accumulate = accumulate ? 1 : 0,
         };
         if (IsDouble(c)) _f64.Binary(Policy.Linear(total), V<double>(a, nameof(a)), V<double>(b, nameof(b)), V<double>(c, nameof(c)), args);
         else _f32.Binary(Policy.Linear(total), V<float>(a, nameof(a)), V<float>(b, nameof(b)), V<float>(c, nameof(c)), args);

@@ -9,6 +9,8 @@ internal sealed partial class CpuBackend
 {
     public void Binary(BinaryOp op, Tensor a, Tensor b, Tensor c, BroadcastLayout layout, bool accumulate)
     {
+        Defined(op, nameof(op));
+        Defined(layout.Side, nameof(layout));
         if (IsDouble(c)) ParallelBinary<double>(op, S<double>(a), S<double>(b), S<double>(c), layout, accumulate);
         else ParallelBinary<float>(op, S<float>(a), S<float>(b), S<float>(c), layout, accumulate);
     }

@@ -10,6 +10,7 @@ internal sealed partial class CpuBackend
 {
     public void Unary(UnaryOp op, Tensor x, Tensor y)
     {
+        Defined(op, nameof(op));
         if (IsDouble(x)) ParallelUnary<double>(op, S<double>(x), S<double>(y));
         else ParallelUnary<float>(op, S<float>(x), S<float>(y));
     }
@@ -47,6 +48,7 @@ internal sealed partial class CpuBackend
 
     public void UnaryDerivativeProduct(UnaryOp op, Tensor x, Tensor y, Tensor dy, Tensor dx, bool accumulate)
     {
+        Defined(op, nameof(op));
         if (IsDouble(x)) ParallelDerivative<double>(op, S<double>(x), S<double>(y), S<double>(dy), S<double>(dx), accumulate);
         else ParallelDerivative<float>(op, S<float>(x), S<float>(y), S<float>(dy), S<float>(dx), accumulate);
     }
@@ -114,5 +116,13 @@ internal sealed partial class CpuBackend
             }
         }
         for (; i < x.Length; i++) t[i] = x[i] > T.Zero ? dy[i] : T.Zero;
+    }
+
+    /// <summary>Refuses an op code outside its enum (a cast integer) on the calling thread, before any worker runs:
+    /// the kernels' switches have no silent catch-all.</summary>
+    private static void Defined<TEnum>(TEnum value, string argument) where TEnum : struct, Enum
+    {
+        if (!Enum.IsDefined(value))
+            throw new ArgumentOutOfRangeException(argument, value, $"not a {typeof(TEnum).Name} ({string.Join(", ", Enum.GetNames<TEnum>())})");
     }
 }

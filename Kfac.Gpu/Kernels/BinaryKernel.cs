@@ -22,7 +22,8 @@ internal static class BinaryKernel
                 OpCodes.Add => av + bv,
                 OpCodes.Sub => av - bv,
                 OpCodes.Mul => av * bv,
-                _ => av / bv,
+                OpCodes.Div => av / bv,
+                _ => T.Zero / T.Zero, // an op without a case: NaN, never a silent other op
             };
             c[l] = g.Accumulate != 0 ? c[l] + v : v;
         }

@@ -1,3 +1,5 @@
+using Kfac.Tensors;
+
 namespace Kfac.Gpu.Kernels;
 
 // Scalar kernel arguments grouped into small unmanaged structs: ILGPU passes them by value in the kernel
@@ -43,12 +45,26 @@ internal struct AxisArgs
     public int Outer, Dim, Inner, Accumulate;
 }
 
-/// <summary>Op codes shared by host and kernels (the values of Kfac.Tensors.UnaryOp / BinaryOp / BroadcastSide).</summary>
+/// <summary>Op codes shared by host and kernels. Kernels switch on ints (ILGPU kernels take unmanaged scalars), so each
+/// code is the value of its Kfac.Tensors enum member, derived here and nowhere else: adding an enum member without a
+/// kernel case makes the kernel produce NaN (every switch's default), and the host refuses undefined values before
+/// launching (<see cref="Check{TEnum}"/>).</summary>
 internal static class OpCodes
 {
-    public const int SideNone = 0, SideLeft = 1, SideRight = 2;
-    public const int Add = 0, Sub = 1, Mul = 2, Div = 3;
-    public const int Neg = 0, Exp = 1, Log = 2, Tanh = 3, Sigmoid = 4, Relu = 5, Softplus = 6, Square = 7, Sqrt = 8;
+    public const int SideNone = (int)BroadcastSide.None, SideLeft = (int)BroadcastSide.Left, SideRight = (int)BroadcastSide.Right;
+
+    public const int Add = (int)BinaryOp.Add, Sub = (int)BinaryOp.Sub, Mul = (int)BinaryOp.Mul, Div = (int)BinaryOp.Div;
+
+    public const int Neg = (int)UnaryOp.Neg, Exp = (int)UnaryOp.Exp, Log = (int)UnaryOp.Log, Tanh = (int)UnaryOp.Tanh,
+        Sigmoid = (int)UnaryOp.Sigmoid, Relu = (int)UnaryOp.Relu, Softplus = (int)UnaryOp.Softplus, Square = (int)UnaryOp.Square,
+        Sqrt = (int)UnaryOp.Sqrt;
+
+    /// <summary>The code of <paramref name="value"/>, or an exception naming <paramref name="argument"/> when the value is
+    /// not a member of its enum (a cast integer): kernels have no way to report one.</summary>
+    public static int Check<TEnum>(TEnum value, string argument) where TEnum : struct, Enum =>
+        Enum.IsDefined(value)
+            ? Convert.ToInt32(value, System.Globalization.CultureInfo.InvariantCulture)
+            : throw new ArgumentOutOfRangeException(argument, value, $"not a {typeof(TEnum).Name} the GPU kernels implement ({string.Join(", ", Enum.GetNames<TEnum>())})");
 }
 
 /// <summary>A sliding window over NCHW images (Kfac.Tensors.WindowGeometry with its output size precomputed):

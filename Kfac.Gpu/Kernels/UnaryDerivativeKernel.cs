@@ -26,7 +26,8 @@ internal static class UnaryDerivativeKernel
                 OpCodes.Relu => x[i] > T.Zero ? g : T.Zero,
                 OpCodes.Softplus => real.Sigmoid(x[i]) * g,
                 OpCodes.Square => x[i] * g * (T.One + T.One),
-                _ => g / y[i] * real.FromDouble(0.5),
+                OpCodes.Sqrt => g / y[i] * real.FromDouble(0.5),
+                _ => real.FromDouble(double.NaN), // an op without a case: loud, never a silent other derivative
             };
             dx[i] = accumulate != 0 ? dx[i] + d : d;
         }

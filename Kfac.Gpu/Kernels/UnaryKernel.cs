@@ -30,7 +30,8 @@ internal static class UnaryKernel
             OpCodes.Relu => v > T.Zero ? v : real.IsNaN(v) ? v : T.Zero,
             OpCodes.Softplus => real.Softplus(v),
             OpCodes.Square => v * v,
-            _ => real.Sqrt(v),
+            OpCodes.Sqrt => real.Sqrt(v),
+            _ => real.FromDouble(double.NaN), // an op without a case: loud, never a silent other function
         };
     }
 }

@@ -253,6 +253,29 @@ public abstract class BackendContractTests
         return v;
     }
 
+    /// <summary>An op code outside its enum (a cast integer) is refused by name before anything runs: no kernel
+    /// computes some other function for it, and the output is left as it was.</summary>
+    [Test]
+    public void OpCodesOutsideTheirEnumsAreRefused()
+    {
+        var x = Make([0.25, 0.5, 1], DType.Float32, 3);
+        var y = Filled(7, DType.Float32, 3);
+        var undefinedUnary = (UnaryOp)Enum.GetValues<UnaryOp>().Length;
+        var undefinedBinary = (BinaryOp)Enum.GetValues<BinaryOp>().Length;
+        Assert.Multiple(() =>
+        {
+            Assert.That(() => B.Unary(undefinedUnary, x, y),
+                Throws.TypeOf<ArgumentOutOfRangeException>().With.Property("ParamName").EqualTo("op"));
+            Assert.That(() => B.UnaryDerivativeProduct(undefinedUnary, x, x, x, y, accumulate: false),
+                Throws.TypeOf<ArgumentOutOfRangeException>().With.Property("ParamName").EqualTo("op"));
+            Assert.That(() => B.Binary(undefinedBinary, x, x, y, new BroadcastLayout(1, 3, 1, BroadcastSide.None), accumulate: false),
+                Throws.TypeOf<ArgumentOutOfRangeException>().With.Property("ParamName").EqualTo("op"));
+            Assert.That(() => B.Binary(BinaryOp.Add, x, x, y, new BroadcastLayout(1, 3, 1, (BroadcastSide)7), accumulate: false),
+                Throws.TypeOf<ArgumentOutOfRangeException>().With.Property("ParamName").EqualTo("layout"));
+            Assert.That(y.ToDoubleArray(), Is.EqualTo(new double[] { 7, 7, 7 }), "the output is untouched");
+        });
+    }
+
     [Test]
     public void UnaryOpsMatchTheReference([Values] DType dtype)
     {
