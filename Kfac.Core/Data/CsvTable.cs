@@ -103,6 +103,10 @@ public sealed class CsvTable
             {
                 if (!double.TryParse(fields[c], NumberStyles.Float, CultureInfo.InvariantCulture, out double value))
                     throw new InvalidDataException($"CSV '{source}' line {lineNumber}, column {c + 1} ('{names[c]}'): '{fields[c]}' is not a number");
+                // double.Parse maps overflow ("1e400") to +-Infinity and accepts "NaN": neither is a usable value.
+                if (!double.IsFinite(value))
+                    throw new InvalidDataException($"CSV '{source}' line {lineNumber}, column {c + 1} ('{names[c]}'): '{fields[c]}' is "
+                        + (double.IsNaN(value) ? "NaN (not a number)" : "outside the range of a double (overflows to infinity)"));
                 values.Add(value);
             }
         }

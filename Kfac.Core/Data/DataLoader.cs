@@ -119,15 +119,22 @@ public sealed class DataLoader : IDisposable
 
     /// <summary>Epoch number <paramref name="epoch"/>: its order is a function of (Seed, epoch) alone. Starting an
     /// epoch reorders the examples, which invalidates an enumeration of the previous one.</summary>
-    public EpochBatches Epoch(int epoch)
+    public EpochBatches Epoch(int epoch) => Epoch(epoch, firstBatch: 0);
+
+    /// <summary>Epoch <paramref name="epoch"/> from batch <paramref name="firstBatch"/> on: the batches an
+    /// uninterrupted enumeration would give from that index (a run resumed mid-epoch). The skipped batches are
+    /// not gathered.</summary>
+    public EpochBatches Epoch(int epoch, int firstBatch)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(epoch);
+        if (firstBatch < 0 || (firstBatch > 0 && firstBatch >= BatchCount))
+            throw new ArgumentOutOfRangeException(nameof(firstBatch), firstBatch, $"an epoch has {BatchCount} batches ({ExampleCount} examples, batch size {BatchSize})");
         ObjectDisposedException.ThrowIf(_fullBatch.Inputs.IsDisposed, this);
         for (int i = 0; i < _order.Length; i++) _order[i] = i;
         if (Shuffle) SplitMix64.ForStream(Seed, epoch).Shuffle(_order);
         _epochsStarted = Math.Max(_epochsStarted, epoch + 1);
         _generation++;
-        return new EpochBatches(this, _generation);
+        return new EpochBatches(this, _generation, firstBatch);
     }
 
     public void Dispose()
@@ -207,14 +214,16 @@ public sealed class DataLoader : IDisposable
     {
         private readonly DataLoader _loader;
         private readonly int _generation;
+        private readonly int _firstBatch;
 
-        internal EpochBatches(DataLoader loader, int generation)
+        internal EpochBatches(DataLoader loader, int generation, int firstBatch)
         {
             _loader = loader;
             _generation = generation;
+            _firstBatch = firstBatch;
         }
 
-        public Enumerator GetEnumerator() => new(_loader, _generation);
+        public Enumerator GetEnumerator() => new(_loader, _generation, _firstBatch);
     }
 
     public struct Enumerator
@@ -223,11 +232,11 @@ public sealed class DataLoader : IDisposable
         private readonly int _generation;
         private int _next;
 
-        internal Enumerator(DataLoader loader, int generation)
+        internal Enumerator(DataLoader loader, int generation, int firstBatch)
         {
             _loader = loader;
             _generation = generation;
-            _next = 0;
+            _next = firstBatch;
             Current = null!;
         }
 

@@ -10,7 +10,7 @@ namespace Kfac.Training;
 /// "model.NAME" (NAME as in Module.StateDict, i.e. PyTorch's), optimizer tensors under "optim.KEY", optimizer
 /// metadata under "optim.KEY" in the header's __metadata__, plus free-form run metadata (step, epoch, ...).
 /// </summary>
-public static class Checkpoint
+public static partial class Checkpoint
 {
     public const string ModelPrefix = "model.";
     public const string OptimizerPrefix = "optim.";

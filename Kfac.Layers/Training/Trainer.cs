@@ -35,6 +35,19 @@ public sealed class Trainer(ITrainingStep step, DataLoader loader, Func<Batch, T
 
     public int StartEpoch { get; init; }
 
+    /// <summary>The index of the first batch to train on in <see cref="StartEpoch"/> (a run resumed mid-epoch;
+    /// see <see cref="TrainingPosition"/>).</summary>
+    public int StartBatch { get; init; }
+
+    /// <summary>Stop with a <see cref="TrainingDivergedException"/> after this many consecutive steps whose loss
+    /// was not finite (skipped steps, K-FAC rejections): a diverged run (e.g. a learning rate of 1e30) would
+    /// otherwise skip every step silently until its budget ends. 0 disables the check.</summary>
+    public int MaxConsecutiveNonFiniteSteps { get; init; } = 100;
+
+    /// <summary>Where the run stands (updated after every step): steps, the epoch in progress and its next
+    /// batch, the loader's seed and batch size. What a checkpoint stores to resume exactly.</summary>
+    public TrainingPosition Position { get; private set; }
+
     /// <summary>Distributed runs: maps this rank's training clock to one that every rank agrees on (e.g. the
     /// all-reduced maximum), so that all ranks stop, log and checkpoint after the same steps. Called once per
     /// step (and once per epoch) when set; every rank must set it.</summary>
@@ -45,6 +58,16 @@ public sealed class Trainer(ITrainingStep step, DataLoader loader, Func<Batch, T
     public Summary Run()
     {
         budget.Validate();
+        // An epoch without batches (fewer examples than one batch with the partial batch dropped, or none at
+        // all) would loop over empty epochs forever under a step budget: refuse before training.
+        if (loader.BatchCount == 0)
+            throw new UserInputException($"no training batches: {loader.ExampleCount} training examples with batch size {loader.BatchSize}"
+                + (loader.DropLast ? " and the partial batch dropped" : "") + "; use a batch size of at most the number of training examples");
+        if (StartBatch < 0 || StartBatch >= loader.BatchCount)
+            throw new ArgumentOutOfRangeException(nameof(StartBatch), StartBatch, $"the loader has {loader.BatchCount} batches per epoch");
+        Position = new TrainingPosition(StartStep, StartEpoch, StartBatch, loader.Seed, loader.BatchSize);
+        int firstBatch = StartBatch;
+        int nonFiniteRun = 0;
         var clock = new Stopwatch();
         long stepCount = StartStep;
         int epoch = StartEpoch;
@@ -91,12 +114,19 @@ public sealed class Trainer(ITrainingStep step, DataLoader loader, Func<Batch, T
         while (!budget.Exhausted(epoch, stepCount, Now()))
         {
             bool completed = true;
-            foreach (var batch in loader.Epoch(epoch))
+            foreach (var batch in loader.Epoch(epoch, firstBatch))
             {
                 double loss;
                 using (TensorScope.Begin()) loss = step.Step(batch.Inputs, targets(batch));
                 stepCount++;
                 examples += batch.Count;
+                Position = batch.Index + 1 < loader.BatchCount
+                    ? new TrainingPosition(stepCount, epoch, batch.Index + 1, loader.Seed, loader.BatchSize)
+                    : new TrainingPosition(stepCount, epoch + 1, 0, loader.Seed, loader.BatchSize);
+                nonFiniteRun = double.IsFinite(loss) ? 0 : nonFiniteRun + 1;
+                if (MaxConsecutiveNonFiniteSteps > 0 && nonFiniteRun >= MaxConsecutiveNonFiniteSteps)
+                    throw new TrainingDivergedException($"training diverged: the last {nonFiniteRun} steps (to step {stepCount}, {step.OptimizerName}) had a non-finite loss "
+                        + "or gradient and were skipped or rejected, so the run cannot make progress. Lower the learning rate (--lr) or check the data");
                 if (double.IsFinite(loss))
                 {
                     lossSum += loss;
@@ -120,6 +150,7 @@ public sealed class Trainer(ITrainingStep step, DataLoader loader, Func<Batch, T
                     break;
                 }
             }
+            firstBatch = 0;
             if (completed) epoch++;
         }
         Record();
