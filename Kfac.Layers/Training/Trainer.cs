@@ -57,12 +57,7 @@ public sealed class Trainer(ITrainingStep step, DataLoader loader, Func<Batch, T
 
     public Summary Run()
     {
-        budget.Validate();
-        // An epoch without batches (fewer examples than one batch with the partial batch dropped, or none at
-        // all) would loop over empty epochs forever under a step budget: refuse before training.
-        if (loader.BatchCount == 0)
-            throw new UserInputException($"no training batches: {loader.ExampleCount} training examples with batch size {loader.BatchSize}"
-                + (loader.DropLast ? " and the partial batch dropped" : "") + "; use a batch size of at most the number of training examples");
+        CheckCanTrain(loader, budget);
         if (StartBatch < 0 || StartBatch >= loader.BatchCount)
             throw new ArgumentOutOfRangeException(nameof(StartBatch), StartBatch, $"the loader has {loader.BatchCount} batches per epoch");
         Position = new TrainingPosition(StartStep, StartEpoch, StartBatch, loader.Seed, loader.BatchSize);
@@ -157,6 +152,20 @@ public sealed class Trainer(ITrainingStep step, DataLoader loader, Func<Batch, T
         clock.Stop();
         Progress?.Complete(Snapshot());
         return new Summary(stepCount, epoch, clock.Elapsed.TotalSeconds, lastLoss, lastEval);
+    }
+
+    /// <summary>Refuses, before anything is opened or trained, a setup that cannot train: an invalid budget, or a
+    /// loader with no batches per epoch (fewer examples than one batch with the partial batch dropped, or none
+    /// at all), which would loop over empty epochs forever under a step budget and "finish" with 0 steps under an
+    /// epoch or seconds budget. Programs call it before opening logs; <see cref="Run"/> calls it too.</summary>
+    public static void CheckCanTrain(DataLoader loader, TrainingBudget budget)
+    {
+        ArgumentNullException.ThrowIfNull(loader);
+        ArgumentNullException.ThrowIfNull(budget);
+        budget.Validate();
+        if (loader.BatchCount == 0)
+            throw new UserInputException($"no training batches: {loader.ExampleCount} training examples with batch size {loader.BatchSize}"
+                + (loader.DropLast ? " and the partial batch dropped" : "") + "; use a batch size of at most the number of training examples");
     }
 
     private double Fraction(int epoch, long steps, double seconds)

@@ -68,7 +68,7 @@ public sealed class ExampleCommand
 
     public RootCommand Root { get; }
 
-    public RunSettings Read(ParseResult r) => RunOutputs.Validate(new()
+    public RunSettings Read(ParseResult r) => OptionRules.Validate(new()
     {
         Optimizer = r.GetValue(_optimizer)!.ToLowerInvariant(),
         Data = r.GetValue(_data)!.ToLowerInvariant(),
