@@ -23,7 +23,7 @@ internal static class ReliabilityFixture
         return (x, labels);
     }
 
-    public static Sequential Model(int seed) => Mlp.Create([4, 6, 2], Activation.Tanh, seed: seed);
+    public static Sequential Model(int seed, Activation activation = Activation.Tanh) => Mlp.Create([4, 6, 2], activation, seed: seed);
 
     /// <summary>"sgd", "adam" or "kfac" on <paramref name="model"/>.</summary>
     public static ITrainingStep Step(string optimizer, Module model, double? learningRate = null) => optimizer switch
