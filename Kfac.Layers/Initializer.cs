@@ -13,10 +13,10 @@ public abstract record Initializer
     /// <summary>Initial bias values (zero by default).</summary>
     public virtual double[] Biases(int fanOut, int fanIn, System.Random rng) => new double[fanOut];
 
-    /// <summary>Glorot & Bengio 2010: U(-a, a), a = sqrt(6 / (fanIn + fanOut)).</summary>
+    /// <summary>Glorot &amp; Bengio 2010: U(-a, a), a = sqrt(6 / (fanIn + fanOut)).</summary>
     public static Initializer GlorotUniform { get; } = new GlorotUniformInit();
 
-    /// <summary>Glorot & Bengio 2010: N(0, 2 / (fanIn + fanOut)).</summary>
+    /// <summary>Glorot &amp; Bengio 2010: N(0, 2 / (fanIn + fanOut)).</summary>
     public static Initializer GlorotNormal { get; } = new GlorotNormalInit();
 
     /// <summary>He et al. 2015: N(0, 2 / fanIn) (for ReLU units).</summary>

@@ -6,7 +6,8 @@
 #   2. no partial files remain after that run (a killed writer's temporary is removed at the next start).
 # Each run resumes from the previous checkpoint, so the 20 kills hit one continuing run. Prints one line per
 # kill and, last, "N passed, N failed"; exits non-zero on a failure.
-# Usage: bench/kill_checkpoint.sh [KILLS=20] [OPTIMIZER=adam] [WORK_DIR=mktemp]
+# Usage: [WAIT_MIN=2] [WAIT_SPAN=5] [SEED=17] bench/kill_checkpoint.sh [KILLS=20] [OPTIMIZER=adam] [WORK_DIR=mktemp]
+# (random kills come WAIT_MIN to WAIT_MIN + WAIT_SPAN seconds after the start; raise them for slow K-FAC start-ups)
 set -uo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 kills="${1:-20}"
@@ -46,15 +47,14 @@ for i in $(seq 1 "$kills"); do
     done
   else
     how="at a random moment"
-    sleep "$(( 2 + RANDOM % 5 )).$(( RANDOM % 10 ))"
+    sleep "$(( ${WAIT_MIN:-2} + RANDOM % ${WAIT_SPAN:-5} )).$(( RANDOM % 10 ))"
   fi
   kill -9 "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
   left=$(partials)
   if [ ! -f "$ckpt" ]; then
     echo "kill $i ($how): no checkpoint yet (killed before the first save), $left partial file(s)"
     [ "$left" -le 1 ] && passed=$((passed + 1)) || failed=$((failed + 1))
-    rm -f "$work"/.run.safetensors.*.tmp
-    continue
+    continue  # the next run's start removes the partial file; checked after the next resume
   fi
   step=$(step_of "$ckpt") || { echo "kill $i ($how): checkpoint header unreadable"; failed=$((failed + 1)); continue; }
   target=$((step + 1))
