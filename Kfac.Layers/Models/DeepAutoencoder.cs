@@ -11,8 +11,11 @@ namespace Kfac.Layers.Models;
 /// </summary>
 public static class DeepAutoencoder
 {
+    /// <summary>The paper's encoder widths 784-1000-500-250-30 (the decoder mirrors them).</summary>
     public static readonly int[] PaperEncoder = [784, 1000, 500, 250, 30];
 
+    /// <summary>The autoencoder with <paramref name="encoder"/> widths (default <see cref="PaperEncoder"/>), initialised from
+    /// <paramref name="seed"/> with <paramref name="init"/> (default the sparse initialisation).</summary>
     public static Sequential Create(int[]? encoder = null, int seed = 0, DType dtype = DType.Float32, Device? device = null, Initializer? init = null)
     {
         encoder ??= PaperEncoder;

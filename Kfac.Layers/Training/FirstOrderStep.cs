@@ -9,14 +9,19 @@ namespace Kfac.Training;
 /// or a gradient is not finite.</summary>
 public sealed class FirstOrderStep(Module model, ILoss loss, Optimizer optimizer, string optimizerName) : ITrainingStep
 {
+    /// <inheritdoc/>
     public string OptimizerName { get; } = optimizerName;
 
+    /// <summary>The model trained.</summary>
     public Module Model { get; } = model;
 
+    /// <summary>The first-order optimizer.</summary>
     public Optimizer Optimizer { get; } = optimizer;
 
+    /// <summary>How many steps were skipped because the loss or a gradient was not finite.</summary>
     public int SkippedSteps { get; private set; }
 
+    /// <inheritdoc/>
     public double Step(Tensor inputs, Tensor targets)
     {
         Optimizer.ZeroGrad();

@@ -20,8 +20,10 @@ public sealed class Trainer(ITrainingStep step, DataLoader loader, Func<Batch, T
     /// <summary>Extra metrics for each record (e.g. train_error, test_accuracy); runs outside the training clock.</summary>
     public Func<IReadOnlyDictionary<string, double>>? Evaluate { get; init; }
 
+    /// <summary>Where records go (null: no log).</summary>
     public MetricsLog? Log { get; init; }
 
+    /// <summary>Progress display (null: none).</summary>
     public IProgressDisplay? Progress { get; init; }
 
     /// <summary>Extra constant fields for every record (e.g. batch_size, seed).</summary>
@@ -33,6 +35,7 @@ public sealed class Trainer(ITrainingStep step, DataLoader loader, Func<Batch, T
     /// <summary>Step and epoch counters to continue from (a resumed run).</summary>
     public long StartStep { get; init; }
 
+    /// <summary>The epoch to start in (a resumed run).</summary>
     public int StartEpoch { get; init; }
 
     /// <summary>The index of the first batch to train on in <see cref="StartEpoch"/> (a run resumed mid-epoch;
@@ -53,8 +56,16 @@ public sealed class Trainer(ITrainingStep step, DataLoader loader, Func<Batch, T
     /// step (and once per epoch) when set; every rank must set it.</summary>
     public Func<double, double>? SynchronizeSeconds { get; init; }
 
+    /// <summary>The end of a run.</summary>
+    /// <param name="Steps">The step counter at the end (a resumed run counts from <see cref="StartStep"/>).</param>
+    /// <param name="Epochs">The epoch counter at the end (completed epochs).</param>
+    /// <param name="Seconds">Training seconds (evaluation excluded).</param>
+    /// <param name="LastTrainLoss">The mean mini-batch loss of the last record's interval.</param>
+    /// <param name="LastEvaluation">The last evaluation's metrics (null without <see cref="Evaluate"/>).</param>
     public sealed record Summary(long Steps, int Epochs, double Seconds, double LastTrainLoss, IReadOnlyDictionary<string, double>? LastEvaluation);
 
+    /// <summary>Trains until the budget is spent, logging and evaluating as configured; refuses an untrainable setup first
+    /// (<see cref="CheckCanTrain"/>) and stops a diverged run (<see cref="MaxConsecutiveNonFiniteSteps"/>).</summary>
     public Summary Run()
     {
         CheckCanTrain(loader, budget);
