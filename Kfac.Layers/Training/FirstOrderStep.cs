@@ -9,6 +9,13 @@ namespace Kfac.Training;
 /// or a gradient is not finite.</summary>
 public sealed class FirstOrderStep(Module model, ILoss loss, Optimizer optimizer, string optimizerName) : ITrainingStep
 {
+    /// <summary>A step of <paramref name="optimizer"/> on <paramref name="model"/> and <paramref name="loss"/>, logged under the
+    /// name derived from the optimizer (<see cref="OptimizerNames.Of"/>).</summary>
+    public FirstOrderStep(Module model, ILoss loss, Optimizer optimizer)
+        : this(model, loss, optimizer, OptimizerNames.Of(optimizer ?? throw new ArgumentNullException(nameof(optimizer))))
+    {
+    }
+
     /// <inheritdoc/>
     public string OptimizerName { get; } = optimizerName;
 

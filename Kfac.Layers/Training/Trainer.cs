@@ -14,8 +14,15 @@ namespace Kfac.Training;
 /// </summary>
 public sealed class Trainer(ITrainingStep step, DataLoader loader, Func<Batch, Tensor> targets, TrainingBudget budget)
 {
-    /// <summary>Training seconds between evaluations/log records.</summary>
+    /// <summary>Training seconds between evaluations/log records (positive; <see cref="double.PositiveInfinity"/> for none
+    /// by time).</summary>
     public double LogEverySeconds { get; init; } = 5;
+
+    /// <summary>Also evaluate and log after every this many steps (null: not by steps).</summary>
+    public long? EvaluateEverySteps { get; init; }
+
+    /// <summary>Also evaluate and log at the end of every this many epochs (null: not by epochs).</summary>
+    public int? EvaluateEveryEpochs { get; init; }
 
     /// <summary>Extra metrics for each record (e.g. train_error, test_accuracy); runs outside the training clock.</summary>
     public Func<IReadOnlyDictionary<string, double>>? Evaluate { get; init; }
@@ -69,6 +76,12 @@ public sealed class Trainer(ITrainingStep step, DataLoader loader, Func<Batch, T
     public Summary Run()
     {
         CheckCanTrain(loader, budget);
+        if (!(LogEverySeconds > 0))
+            throw new ArgumentOutOfRangeException(nameof(LogEverySeconds), LogEverySeconds, "must be positive (PositiveInfinity: never by time)");
+        if (EvaluateEverySteps is <= 0)
+            throw new ArgumentOutOfRangeException(nameof(EvaluateEverySteps), EvaluateEverySteps, "must be positive (null: not by steps)");
+        if (EvaluateEveryEpochs is <= 0)
+            throw new ArgumentOutOfRangeException(nameof(EvaluateEveryEpochs), EvaluateEveryEpochs, "must be positive (null: not by epochs)");
         if (StartBatch < 0 || StartBatch >= loader.BatchCount)
             throw new ArgumentOutOfRangeException(nameof(StartBatch), StartBatch, $"the loader has {loader.BatchCount} batches per epoch");
         Position = new TrainingPosition(StartStep, StartEpoch, StartBatch, loader.Seed, loader.BatchSize);
@@ -81,6 +94,7 @@ public sealed class Trainer(ITrainingStep step, DataLoader loader, Func<Batch, T
         int lossCount = 0;
         long examples = 0;
         double nextLog = LogEverySeconds;
+        long lastRecordStep = -1;
         IReadOnlyDictionary<string, double>? lastEval = null;
         var recent = new Queue<double>();
         double recentSum = 0;
@@ -144,9 +158,15 @@ public sealed class Trainer(ITrainingStep step, DataLoader loader, Func<Batch, T
                 AfterStep?.Invoke(stepCount, loss);
                 Progress?.Update(Snapshot());
                 double now = Now();
-                if (now >= nextLog)
+                bool epochEnds = batch.Index == loader.BatchCount - 1;
+                // Every rank computes the same step and epoch counts, so step/epoch-driven records stay in lockstep.
+                bool due = now >= nextLog
+                    || (EvaluateEverySteps is { } everySteps && stepCount % everySteps == 0)
+                    || (EvaluateEveryEpochs is { } everyEpochs && epochEnds && (epoch + 1) % everyEpochs == 0);
+                if (due)
                 {
                     Record();
+                    lastRecordStep = stepCount;
                     now = Now();
                     nextLog = now + LogEverySeconds;
                 }
@@ -159,7 +179,7 @@ public sealed class Trainer(ITrainingStep step, DataLoader loader, Func<Batch, T
             firstBatch = 0;
             if (completed) epoch++;
         }
-        Record();
+        if (lastRecordStep != stepCount) Record(); // the final record, unless the last step just made it
         clock.Stop();
         Progress?.Complete(Snapshot());
         return new Summary(stepCount, epoch, clock.Elapsed.TotalSeconds, lastLoss, lastEval);

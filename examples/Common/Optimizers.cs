@@ -16,10 +16,10 @@ public static class Optimizers
         double lr = s.LearningRate ?? defaultLearningRate;
         ITrainingStep step = s.Optimizer switch
         {
-            "sgd" => new FirstOrderStep(model, loss, new Sgd(parameters, new SgdOptions { LearningRate = lr }), "sgd"),
-            "momentum" => new FirstOrderStep(model, loss, new Sgd(parameters, new SgdOptions { LearningRate = lr, Momentum = s.Momentum }), "momentum"),
-            "nesterov" => new FirstOrderStep(model, loss, new Sgd(parameters, new SgdOptions { LearningRate = lr, Momentum = s.Momentum, Nesterov = true }), "nesterov"),
-            "adam" => new FirstOrderStep(model, loss, new Adam(parameters, new AdamOptions { LearningRate = lr }), "adam"),
+            "sgd" => new FirstOrderStep(model, loss, new Sgd(parameters, new SgdOptions { LearningRate = lr })),
+            "momentum" => new FirstOrderStep(model, loss, new Sgd(parameters, new SgdOptions { LearningRate = lr, Momentum = s.Momentum })),
+            "nesterov" => new FirstOrderStep(model, loss, new Sgd(parameters, new SgdOptions { LearningRate = lr, Momentum = s.Momentum, Nesterov = true })),
+            "adam" => new FirstOrderStep(model, loss, new Adam(parameters, new AdamOptions { LearningRate = lr })),
             "kfac" => new KfacStep(model, NewKfac(model, loss, new KfacOptions
             {
                 InitialLambda = s.Lambda,
