@@ -11,6 +11,8 @@ public class OptionRejectionTests
     [TestCase("--threads -3", "--threads")]
     [TestCase("--log-every -5", "--log-every")]
     [TestCase("--log-every 0", "--log-every")]
+    [TestCase("--eval-every-steps 0", "--eval-every-steps")]
+    [TestCase("--eval-every-epochs -2", "--eval-every-epochs")]
     [TestCase("--lambda 0.001 --min-lambda 0.01", "--lambda 0.001 is below --min-lambda 0.01")]
     [TestCase("--seconds 0", "--seconds")]
     [TestCase("--seconds -2", "--seconds")]

@@ -72,3 +72,26 @@ public class TrainerGuardTests
         Assert.That(AtomicFile.RemoveStaleTemporaries(target), Is.EqualTo(0));
     }
 }
+
+/// <summary>K-FAC block state is applied at the first step (the blocks exist only after a forward pass): a state
+/// written for another block structure is a user error then, before any block is touched.</summary>
+public class KfacDeferredImportTests
+{
+    [Test]
+    public void StateFromAnotherBlockStructureIsAUserErrorAtTheFirstStep()
+    {
+        var (x, labels) = TinyData();
+        var targets = SoftmaxOps.OneHot(labels, 2);
+        var a = Model(seed: 5);
+        var kfacA = new Kfac.Optim.Kfac.KfacOptimizer(a.Parameters(), new Kfac.Losses.SoftmaxCrossEntropy(), new Kfac.Optim.Kfac.KfacOptions { InitialLambda = 1 });
+        using (TensorScope.Begin()) kfacA.Step(a.Forward, x, targets);
+        using var state = kfacA.ExportState();
+
+        var b = Model(seed: 5);
+        var kfacB = new Kfac.Optim.Kfac.KfacOptimizer(b.Parameters(), new Kfac.Losses.SoftmaxCrossEntropy(),
+            new Kfac.Optim.Kfac.KfacOptions { InitialLambda = 1, Structure = Kfac.Optim.Kfac.CurvatureStructure.BlockTridiagonal });
+        kfacB.ImportState(state);
+        var e = Assert.Throws<UserInputException>(() => { using (TensorScope.Begin()) kfacB.Step(b.Forward, x, targets); })!;
+        Assert.That(e.Message, Does.Contain("written for a different network"));
+    }
+}

@@ -46,6 +46,8 @@ public static class ExampleRunner
         trainer = new Trainer(step, loader, targets, budget)
         {
             LogEverySeconds = s.LogEverySeconds,
+            EvaluateEverySteps = s.EvaluateEverySteps,
+            EvaluateEveryEpochs = s.EvaluateEveryEpochs,
             Log = log,
             Progress = progress,
             StartStep = start.Step,

@@ -27,6 +27,8 @@ public static partial class OptionRules
         Require(s.Seconds is null || (double.IsFinite(s.Seconds.Value) && s.Seconds > 0), $"--seconds must be a positive number of seconds; got {s.Seconds}");
         Require(s.Threads >= 0, $"--threads must be 0 (all cores) or a positive count; got {s.Threads}");
         Require(double.IsFinite(s.LogEverySeconds) && s.LogEverySeconds > 0, $"--log-every must be a positive number of seconds; got {s.LogEverySeconds}");
+        Require(s.EvaluateEverySteps is null or > 0, $"--eval-every-steps must be positive; got {s.EvaluateEverySteps}");
+        Require(s.EvaluateEveryEpochs is null or > 0, $"--eval-every-epochs must be positive; got {s.EvaluateEveryEpochs}");
         Require(s.LearningRate is null || (double.IsFinite(s.LearningRate.Value) && s.LearningRate > 0), $"--lr must be a finite positive number; got {s.LearningRate}");
         Require(double.IsFinite(s.Momentum) && s.Momentum >= 0 && s.Momentum < 1, $"--momentum must be in [0, 1); got {s.Momentum}");
         Require(double.IsFinite(s.Lambda) && s.Lambda > 0, $"--lambda must be a finite positive number; got {s.Lambda}");

@@ -118,14 +118,19 @@ public sealed partial class KfacOptimizer
         if (_pendingImport is not { } pending) return;
         _pendingImport = null;
         int count = int.Parse(Required(pending.Metadata, "blocks"), CultureInfo.InvariantCulture);
+        // The network's blocks are known only now (after the first forward pass): a state written for another
+        // network is a user error, found before any block is touched.
         if (count != _blocks!.Count)
-            throw new InvalidOperationException($"the checkpoint has {count} curvature blocks but the network has {_blocks.Count}");
+            throw new UserInputException($"the imported K-FAC state (checkpoint) has {count} curvature blocks but the network has {_blocks.Count}: it was written for a different network");
+        for (int b = 0; b < _blocks.Count; b++)
+        {
+            string kind = Required(pending.Metadata, $"kfac.block.{b}.kind");
+            if (kind != _blocks[b].Description)
+                throw new UserInputException($"the imported K-FAC state (checkpoint) has block {b} = {kind} but the network's is {_blocks[b].Description}: it was written for a different network");
+        }
         for (int b = 0; b < _blocks.Count; b++)
         {
             var block = _blocks[b];
-            string kind = Required(pending.Metadata, $"kfac.block.{b}.kind");
-            if (kind != block.Description)
-                throw new InvalidOperationException($"checkpoint block {b} is {kind} but the network's is {block.Description}");
             block.AllocateState();
             block.StateReplaced();
             foreach (var (name, value) in block.StateTensors())
