@@ -24,10 +24,13 @@ public sealed class CsvTable
         Source = source;
     }
 
+    /// <summary>The column names (from the header, or "column0", "column1", ... without one).</summary>
     public IReadOnlyList<string> ColumnNames => _columnNames;
 
+    /// <summary>The number of columns.</summary>
     public int ColumnCount => _columnNames.Length;
 
+    /// <summary>The number of data rows (the header excluded).</summary>
     public int RowCount => ColumnCount == 0 ? 0 : _values.Length / ColumnCount;
 
     /// <summary>All values, row-major: row r, column c is at r * ColumnCount + c.</summary>
@@ -36,6 +39,7 @@ public sealed class CsvTable
     /// <summary>The path or name the table was read from.</summary>
     public string Source { get; }
 
+    /// <summary>The value in <paramref name="row"/>, <paramref name="column"/> (both 0-based).</summary>
     public double this[int row, int column]
     {
         get
@@ -136,6 +140,7 @@ public sealed class CsvTable
         return result;
     }
 
+    /// <summary>A copy of the column named <paramref name="name"/>.</summary>
     public double[] Column(string name) => Column(ColumnIndex(name));
 
     /// <summary>A copy as a [rows, columns] array.</summary>

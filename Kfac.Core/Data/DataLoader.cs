@@ -88,12 +88,16 @@ public sealed class DataLoader : IDisposable
         }
     }
 
+    /// <summary>Examples per batch (the last batch may be smaller unless <see cref="DropLast"/>).</summary>
     public int BatchSize { get; }
 
+    /// <summary>Whether each epoch visits the examples in a fresh random order.</summary>
     public bool Shuffle { get; }
 
+    /// <summary>The seed of the epoch orders (epoch e's order is a function of (Seed, e)).</summary>
     public long Seed { get; }
 
+    /// <summary>Whether the last, smaller batch of an epoch is dropped.</summary>
     public bool DropLast { get; }
 
     /// <summary>Number of examples in the data set.</summary>
@@ -137,6 +141,7 @@ public sealed class DataLoader : IDisposable
         return new EpochBatches(this, _generation, firstBatch);
     }
 
+    /// <summary>Returns the batch buffers.</summary>
     public void Dispose()
     {
         DisposeBatch(_fullBatch);
@@ -223,9 +228,11 @@ public sealed class DataLoader : IDisposable
             _firstBatch = firstBatch;
         }
 
+        /// <summary>Enumerates the epoch's batches.</summary>
         public Enumerator GetEnumerator() => new(_loader, _generation, _firstBatch);
     }
 
+    /// <summary>The enumerator of one epoch's batches (a struct: no allocation).</summary>
     public struct Enumerator
     {
         private readonly DataLoader _loader;
@@ -240,8 +247,10 @@ public sealed class DataLoader : IDisposable
             Current = null!;
         }
 
+        /// <summary>The current batch (its buffers are reused by the next one).</summary>
         public Batch Current { get; private set; }
 
+        /// <summary>Fills the next batch; false at the end of the epoch. Throws if another epoch was started meanwhile.</summary>
         public bool MoveNext()
         {
             if (_loader._generation != _generation)
