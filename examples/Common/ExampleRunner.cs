@@ -31,14 +31,14 @@ public static class ExampleRunner
             if (s.LearningRate is { } lr && Optimizers.SetLearningRate(step, lr) is { } previous && previous != lr)
                 Console.WriteLine($"learning rate {lr} from --lr (the checkpoint had {previous})");
         }
-        if (s.Checkpoint is not null && AtomicFile.RemoveStaleTemporaries(s.Checkpoint) is > 0 and var removed)
-            Console.WriteLine($"removed {removed} partial checkpoint file(s) left by an interrupted write of {s.Checkpoint}");
-
         // Distributed: every rank trains; rank 0 alone logs and shows progress, checkpoints are written by rank 0
         // (collectively, see DistributedCheckpoint), and the ranks agree on the clock so that they stop, evaluate
         // and checkpoint after the same steps.
         var communicator = DistributedSetup.Communicator(s);
         bool leader = communicator.Rank == 0;
+        // Partial files of a killed writer go now (rank 0 alone writes checkpoints, so it alone cleans up).
+        if (leader && s.Checkpoint is not null && AtomicFile.RemoveStaleTemporaries(s.Checkpoint) is > 0 and var removed)
+            Console.WriteLine($"removed {removed} partial checkpoint file(s) left by an interrupted write of {s.Checkpoint}");
         using var log = s.Log is null || !leader ? null : MetricsLog.Open(s.Log, append: s.Resume is not null);
         using var progress = leader ? new ConsoleProgress($"{step.OptimizerName} on {s.Data}") : null;
         bool traceRejections = Environment.GetEnvironmentVariable("KFAC_TRACE_REJECTIONS") == "1";
