@@ -25,6 +25,9 @@ public sealed class BatchNorm : Module
     private Tensor? _scale, _shift;
     private Tensor _runningMean, _runningVar;
 
+    /// <summary>Batch norm over <paramref name="features"/> channels: y = gamma (x - mean) / sqrt(var + <paramref name="eps"/>) + beta;
+    /// the running statistics move by <paramref name="momentum"/> per training step; <paramref name="affine"/> adds gamma and beta
+    /// with a Fisher block of kind <paramref name="blockKind"/>.</summary>
     public BatchNorm(int features, double eps = 1e-5, double momentum = 0.1, bool affine = true,
         ParameterBlockKind blockKind = ParameterBlockKind.Full, DType dtype = DType.Float32, Device? device = null)
     {
@@ -47,10 +50,13 @@ public sealed class BatchNorm : Module
         }
     }
 
+    /// <summary>The number of channels C normalised.</summary>
     public int Features { get; }
 
+    /// <summary>epsilon added to the variance before the square root.</summary>
     public double Eps { get; }
 
+    /// <summary>The running statistics' update weight: running = (1 - momentum) running + momentum batch.</summary>
     public double Momentum { get; }
 
     /// <summary>gamma (null without affine).</summary>
@@ -59,13 +65,16 @@ public sealed class BatchNorm : Module
     /// <summary>beta (null without affine).</summary>
     public Tensor? Shift => _shift;
 
+    /// <summary>The running mean per channel (used in evaluation mode).</summary>
     public Tensor RunningMean => _runningMean;
 
+    /// <summary>The running (unbiased) variance per channel (used in evaluation mode).</summary>
     public Tensor RunningVar => _runningVar;
 
     /// <summary>The curvature registration of gamma and beta (null without affine).</summary>
     public BatchNormTag? Tag { get; }
 
+    /// <inheritdoc/>
     public override Tensor Forward(Tensor input)
     {
         ArgumentNullException.ThrowIfNull(input);
@@ -106,6 +115,7 @@ public sealed class BatchNorm : Module
     private Tensor ChannelSum(Tensor x) =>
         x.Rank == 4 ? x.Reshape(x.Shape[0], Features, -1).Sum(2).Sum(0) : x.Sum(0);
 
+    /// <inheritdoc/>
     protected override void OnParametersReplaced()
     {
         _scale = OptionalParameter("weight");
@@ -114,5 +124,6 @@ public sealed class BatchNorm : Module
         _runningVar = Buffer("running_var");
     }
 
+    /// <inheritdoc/>
     public override string ToString() => $"BatchNorm({Features}, eps {Eps}, momentum {Momentum}{(_scale is null ? ", no affine" : "")})";
 }

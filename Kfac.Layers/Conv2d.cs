@@ -45,23 +45,31 @@ public sealed class Conv2d : Module
             _bias = RegisterParameter("bias", Tensor.FromDoubles(init.Biases(outChannels, fanIn, rng), new Shape(outChannels), dtype, device));
     }
 
+    /// <summary>Cin, the input channels.</summary>
     public int InChannels { get; }
 
+    /// <summary>Cout, the output channels.</summary>
     public int OutChannels { get; }
 
+    /// <summary>The kernel size (kh, kw).</summary>
     public (int H, int W) Kernel { get; }
 
+    /// <summary>The stride (height, width).</summary>
     public (int H, int W) Stride { get; }
 
+    /// <summary>The zero padding on each side (height, width).</summary>
     public (int H, int W) Padding { get; }
 
+    /// <summary>W [Cout, Cin, kh, kw].</summary>
     public Tensor Weight => _weight;
 
+    /// <summary>b [Cout], or null without a bias.</summary>
     public Tensor? Bias => _bias;
 
     /// <summary>The layer's curvature registration (KFC block).</summary>
     public ConvTag Tag { get; }
 
+    /// <inheritdoc/>
     public override Tensor Forward(Tensor input)
     {
         ArgumentNullException.ThrowIfNull(input);
@@ -72,12 +80,14 @@ public sealed class Conv2d : Module
         return s;
     }
 
+    /// <inheritdoc/>
     protected override void OnParametersReplaced()
     {
         _weight = Parameter("weight");
         _bias = OptionalParameter("bias");
     }
 
+    /// <inheritdoc/>
     public override string ToString() =>
         $"Conv2d({InChannels} -> {OutChannels}, kernel {Kernel.H}x{Kernel.W}, stride {Stride.H}x{Stride.W}, padding {Padding.H}x{Padding.W}{(_bias is null ? ", no bias" : "")})";
 }

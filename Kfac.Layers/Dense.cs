@@ -13,6 +13,8 @@ public sealed class Dense : Module
     private Tensor _weight;
     private Tensor? _bias;
 
+    /// <summary>A layer from <paramref name="inFeatures"/> to <paramref name="outFeatures"/> units, weights drawn by <paramref name="init"/>
+    /// (Glorot uniform by default) from <paramref name="rng"/>; <paramref name="bias"/> adds b.</summary>
     public Dense(int inFeatures, int outFeatures, bool bias = true, Initializer? init = null, System.Random? rng = null, DType dtype = DType.Float32, Device? device = null)
     {
         if (inFeatures <= 0) throw new ArgumentOutOfRangeException(nameof(inFeatures), inFeatures, "must be positive");
@@ -28,17 +30,22 @@ public sealed class Dense : Module
             _bias = RegisterParameter("bias", Tensor.FromDoubles(init.Biases(outFeatures, inFeatures, rng), new Shape(outFeatures), dtype, device));
     }
 
+    /// <summary>The input width (columns of W).</summary>
     public int InFeatures { get; }
 
+    /// <summary>The output width (rows of W).</summary>
     public int OutFeatures { get; }
 
+    /// <summary>W [out, in].</summary>
     public Tensor Weight => _weight;
 
+    /// <summary>b [out], or null without a bias.</summary>
     public Tensor? Bias => _bias;
 
     /// <summary>The layer's curvature registration (K-FAC block kind and parameters).</summary>
     public DenseTag Tag { get; }
 
+    /// <inheritdoc/>
     public override Tensor Forward(Tensor input)
     {
         ArgumentNullException.ThrowIfNull(input);
@@ -50,11 +57,13 @@ public sealed class Dense : Module
         return s;
     }
 
+    /// <inheritdoc/>
     protected override void OnParametersReplaced()
     {
         _weight = Parameter("weight");
         _bias = OptionalParameter("bias");
     }
 
+    /// <inheritdoc/>
     public override string ToString() => $"Dense({InFeatures} -> {OutFeatures}{(_bias is null ? ", no bias" : "")})";
 }

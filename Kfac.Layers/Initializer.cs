@@ -8,15 +8,16 @@ namespace Kfac.Layers;
 /// </summary>
 public abstract record Initializer
 {
+    /// <summary>The weight matrix [fanOut, fanIn], row-major.</summary>
     public abstract double[] Weights(int fanOut, int fanIn, System.Random rng);
 
     /// <summary>Initial bias values (zero by default).</summary>
     public virtual double[] Biases(int fanOut, int fanIn, System.Random rng) => new double[fanOut];
 
-    /// <summary>Glorot & Bengio 2010: U(-a, a), a = sqrt(6 / (fanIn + fanOut)).</summary>
+    /// <summary>Glorot &amp; Bengio 2010: U(-a, a), a = sqrt(6 / (fanIn + fanOut)).</summary>
     public static Initializer GlorotUniform { get; } = new GlorotUniformInit();
 
-    /// <summary>Glorot & Bengio 2010: N(0, 2 / (fanIn + fanOut)).</summary>
+    /// <summary>Glorot &amp; Bengio 2010: N(0, 2 / (fanIn + fanOut)).</summary>
     public static Initializer GlorotNormal { get; } = new GlorotNormalInit();
 
     /// <summary>He et al. 2015: N(0, 2 / fanIn) (for ReLU units).</summary>
@@ -35,6 +36,7 @@ public abstract record Initializer
     /// </summary>
     public static Initializer Sparse(int nonzeros = 15, double scale = 1) => new SparseInit(nonzeros, scale);
 
+    /// <summary><paramref name="count"/> draws from U(-bound, bound).</summary>
     protected static double[] Uniform(int count, double bound, System.Random rng)
     {
         var w = new double[count];
@@ -42,6 +44,7 @@ public abstract record Initializer
         return w;
     }
 
+    /// <summary><paramref name="count"/> draws from N(0, std^2).</summary>
     protected static double[] Normal(int count, double std, System.Random rng)
     {
         var w = new double[count];

@@ -16,8 +16,10 @@ public abstract class Module
     private readonly List<(string Name, Tensor Tensor)> _buffers = [];
     private readonly List<(string Name, Module Module)> _children = [];
 
+    /// <summary>True in training mode (batch statistics, running averages updated), false in evaluation mode.</summary>
     public bool IsTraining { get; private set; } = true;
 
+    /// <summary>The module's output for <paramref name="input"/> (recorded for backpropagation when gradients are on).</summary>
     public abstract Tensor Forward(Tensor input);
 
     /// <summary>Registers a trainable parameter (made a leaf requiring grad, named for error messages).</summary>
@@ -42,6 +44,7 @@ public abstract class Module
         return value;
     }
 
+    /// <summary>Registers a child module under <paramref name="name"/> (its parameters become "name.*") and returns it.</summary>
     protected T RegisterModule<T>(string name, T module) where T : Module
     {
         CheckName(name);
@@ -58,6 +61,7 @@ public abstract class Module
             throw new ArgumentException($"{GetType().Name} already has a member named '{name}'", nameof(name));
     }
 
+    /// <summary>The direct children with their names, in registration order.</summary>
     public IReadOnlyList<(string Name, Module Module)> Children => _children;
 
     /// <summary>All parameters, depth first in registration order (the order optimizer state is keyed by).</summary>
@@ -71,6 +75,7 @@ public abstract class Module
             foreach (var item in child.NamedParameters(prefix + name + ".")) yield return item;
     }
 
+    /// <summary>Buffers (non-trainable state such as running statistics) with dotted names.</summary>
     public IEnumerable<(string Name, Tensor Buffer)> NamedBuffers(string prefix = "")
     {
         foreach (var (name, b) in _buffers) yield return (prefix + name, b);
@@ -86,6 +91,7 @@ public abstract class Module
             foreach (var m in child.Modules()) yield return m;
     }
 
+    /// <summary>The number of trainable scalars.</summary>
     public int ParameterCount() => Parameters().Sum(p => p.Numel);
 
     /// <summary>Zero-fills existing gradients (keeping their buffers, so steps do not allocate).</summary>
@@ -114,12 +120,14 @@ public abstract class Module
         Serialization.StateDict.CopyInto(StateDict(), state, strict);
     }
 
+    /// <summary>Sets training mode (<paramref name="training"/>) on this module and every descendant; returns this.</summary>
     public Module Train(bool training = true)
     {
         foreach (var m in Modules()) m.IsTraining = training;
         return this;
     }
 
+    /// <summary>Sets evaluation mode on this module and every descendant; returns this.</summary>
     public Module Eval() => Train(false);
 
     /// <summary>Converts every parameter and buffer to <paramref name="dtype"/> in place (e.g. Float64 for
@@ -155,11 +163,15 @@ public abstract class Module
     /// to their parameters refresh them here.</summary>
     protected virtual void OnParametersReplaced() { }
 
+    /// <summary>This module's own parameter <paramref name="name"/>.</summary>
     protected Tensor Parameter(string name) => _parameters.First(p => p.Name == name).Tensor;
 
+    /// <summary>This module's own parameter <paramref name="name"/>, or null if it has none by that name.</summary>
     protected Tensor? OptionalParameter(string name) => _parameters.FirstOrDefault(p => p.Name == name).Tensor;
 
+    /// <summary>This module's own buffer <paramref name="name"/>.</summary>
     protected Tensor Buffer(string name) => _buffers.First(b => b.Name == name).Tensor;
 
+    /// <inheritdoc/>
     public override string ToString() => GetType().Name;
 }

@@ -7,11 +7,13 @@ public sealed class Sequential : Module
 {
     private readonly List<Module> _layers = [];
 
+    /// <summary>The modules <paramref name="layers"/>, applied in order.</summary>
     public Sequential(params Module[] layers)
     {
         foreach (var l in layers) Add(l);
     }
 
+    /// <summary>Appends <paramref name="layer"/> (named by its position) and returns this.</summary>
     public Sequential Add(Module layer)
     {
         RegisterModule(_layers.Count.ToString(System.Globalization.CultureInfo.InvariantCulture), layer);
@@ -19,10 +21,13 @@ public sealed class Sequential : Module
         return this;
     }
 
+    /// <summary>The modules in order.</summary>
     public IReadOnlyList<Module> Layers => _layers;
 
+    /// <summary>The module at position <paramref name="index"/>.</summary>
     public Module this[int index] => _layers[index];
 
+    /// <inheritdoc/>
     public override Tensor Forward(Tensor input)
     {
         var x = input;
@@ -30,5 +35,6 @@ public sealed class Sequential : Module
         return x;
     }
 
+    /// <inheritdoc/>
     public override string ToString() => "Sequential(\n  " + string.Join(",\n  ", _layers) + "\n)";
 }

@@ -8,6 +8,7 @@ public sealed class Unflatten : Module
 {
     private readonly int[] _shape;
 
+    /// <summary>Reshapes each example to <paramref name="shape"/> (positive dimensions).</summary>
     public Unflatten(params int[] shape)
     {
         ArgumentNullException.ThrowIfNull(shape);
@@ -19,6 +20,7 @@ public sealed class Unflatten : Module
     /// <summary>The per-example output shape (without the batch dimension).</summary>
     public IReadOnlyList<int> Shape => _shape;
 
+    /// <inheritdoc/>
     public override Tensor Forward(Tensor input)
     {
         ArgumentNullException.ThrowIfNull(input);
@@ -28,5 +30,6 @@ public sealed class Unflatten : Module
         return input.Reshape([input.Shape[0], .. _shape]);
     }
 
+    /// <inheritdoc/>
     public override string ToString() => $"Unflatten([{string.Join(", ", _shape)}])";
 }

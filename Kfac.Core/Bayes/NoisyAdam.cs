@@ -24,9 +24,9 @@ public enum FisherDiagonalEstimate
 /// <code>
 /// w ~ N(mu, (lambda/N) / (f + gamma_in))
 /// v  = grad_w log p(y|x, w) - gamma_in w
-/// m <- beta1 m + (1 - beta1) v
-/// f <- beta2 f + (1 - beta2) (grad_w log p(y|x, w))^2
-/// mu <- mu + alpha (m / (1 - beta1^k)) / (f + gamma_in + gamma_ex)
+/// m &lt;- beta1 m + (1 - beta1) v
+/// f &lt;- beta2 f + (1 - beta2) (grad_w log p(y|x, w))^2
+/// mu &lt;- mu + alpha (m / (1 - beta1^k)) / (f + gamma_in + gamma_ex)
 /// </code>
 /// No square root on the Fisher diagonal f and no bias correction of f (f's zero start gives the prior's variance
 /// eta at the start). In v, grad log p is the mini-batch mean log-likelihood gradient; the squared gradient follows

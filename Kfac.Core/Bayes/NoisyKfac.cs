@@ -14,9 +14,9 @@ namespace Kfac.Bayes;
 /// Per step, with gamma_in = lambda/(N eta) and gamma = gamma_in + gamma_ex:
 /// <code>
 /// W ~ MN(M, (lambda/N) (A + pi sqrt(gamma_in) I)^-1, (S + sqrt(gamma_in)/pi I)^-1)      (see MatrixVariateLayer)
-/// A <- EMA of E[abar abar^T], S <- EMA of E[g g^T] (block.UpdateStatistics, decay 1 - beta, debiased start)
-/// v = grad_W log p(y|x, W) - gamma_in W;  m <- mu m + (1 - mu) v;  b <- mu b + (1 - mu);  mhat = m / b
-/// M <- M + alpha (S + sqrt(gamma)/pi I)^-1 mhat (A + pi sqrt(gamma) I)^-1             (block.MultiplyByDampedPower)
+/// A &lt;- EMA of E[abar abar^T], S &lt;- EMA of E[g g^T] (block.UpdateStatistics, decay 1 - beta, debiased start)
+/// v = grad_W log p(y|x, W) - gamma_in W;  m &lt;- mu m + (1 - mu) v;  b &lt;- mu b + (1 - mu);  mhat = m / b
+/// M &lt;- M + alpha (S + sqrt(gamma)/pi I)^-1 mhat (A + pi sqrt(gamma) I)^-1             (block.MultiplyByDampedPower)
 /// </code>
 /// The inverses and the sampling square roots are refreshed at the first step and then every
 /// <see cref="InverseInterval"/> steps. Before any statistics the posterior is the prior N(0, eta I) (A = S = 0).

@@ -7,7 +7,7 @@ namespace Kfac.Cpu;
 /// <summary>
 /// TensorPrimitives' float tanh and log1p are computed in ways that cancel near zero (tanh(1e-6) comes out 5%
 /// low, log1p(1e-18) as 0). These passes replace small arguments by their Taylor series, which are exact to
-/// rounding there: tanh x = x - x^3/3 + 2x^5/15 for |x| < 2^-6, log1p(e) = e - e^2/2 + e^3/3 for e < 2^-10.
+/// rounding there: tanh x = x - x^3/3 + 2x^5/15 for |x| &lt; 2^-6, log1p(e) = e - e^2/2 + e^3/3 for e &lt; 2^-10.
 /// </summary>
 internal static class SmallArgumentSeries
 {

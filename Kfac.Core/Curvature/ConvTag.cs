@@ -47,6 +47,6 @@ public sealed class ConvTag(Func<Tensor> weight, Func<Tensor?> bias, int inChann
         return g;
     }
 
-    /// <summary>KFC: T Ahat (x) Ghat (Grosse & Martens 2016).</summary>
+    /// <summary>KFC: T Ahat (x) Ghat (Grosse &amp; Martens 2016).</summary>
     public override CurvatureBlock CreateBlock(DampingStyle damping) => new KfcBlock(this, damping);
 }

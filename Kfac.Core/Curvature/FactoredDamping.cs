@@ -1,7 +1,7 @@
 namespace Kfac.Curvature;
 
 /// <summary>
-/// Factored Tikhonov damping (Martens & Grosse 2015, section 6.3). Adding gamma^2 I to A (x) G is
+/// Factored Tikhonov damping (Martens &amp; Grosse 2015, section 6.3). Adding gamma^2 I to A (x) G is
 /// approximated by damping each factor: (A + pi gamma I) (x) (G + gamma / pi I), with
 /// pi = sqrt( (tr(A) / dim A) / (tr(G) / dim G) ) chosen to minimise the norm of the cross terms
 /// (pi = 1 if either trace is 0). Here gamma is the paper's per-factor strength (section 6.6), initialised

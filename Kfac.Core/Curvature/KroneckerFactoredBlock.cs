@@ -3,7 +3,7 @@ using Kfac.Tensors;
 namespace Kfac.Curvature;
 
 /// <summary>
-/// K-FAC's block for a dense layer (Martens & Grosse 2015, section 3): F_l ~= A_{l-1} (x) G_l with
+/// K-FAC's block for a dense layer (Martens &amp; Grosse 2015, section 3): F_l ~= A_{l-1} (x) G_l with
 /// A = E[abar abar^T] (abar = [x; 1], the homogeneous coordinate carrying the bias) and G = E[g g^T]
 /// (g = dL/ds per example). With column-stacking vec and the parameter matrix [W | b] of shape
 /// [out, in + 1], (A (x) G) vec(V) = vec(G V A) and the preconditioned gradient is

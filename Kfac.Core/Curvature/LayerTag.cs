@@ -56,6 +56,6 @@ public sealed class DenseTag(Func<Tensor> weight, Func<Tensor?> bias, int inFeat
 
     public override string Description => $"Dense({InFeatures} -> {OutFeatures})";
 
-    /// <summary>Kronecker-factored A (x) G (Martens & Grosse 2015, section 3).</summary>
+    /// <summary>Kronecker-factored A (x) G (Martens &amp; Grosse 2015, section 3).</summary>
     public override CurvatureBlock CreateBlock(DampingStyle damping) => new KroneckerFactoredBlock(this, damping);
 }

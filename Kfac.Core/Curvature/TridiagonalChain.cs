@@ -4,7 +4,7 @@ using Kfac.Tensors;
 namespace Kfac.Curvature;
 
 /// <summary>
-/// The block-tridiagonal inverse of Martens & Grosse 2015, section 4.3, over a chain of dense layers
+/// The block-tridiagonal inverse of Martens &amp; Grosse 2015, section 4.3, over a chain of dense layers
 /// 1..l (layer i+1's input is layer i's output). It models vec(DW_i) given vec(DW_{i+1}) as a linear-Gaussian
 /// chain whose precision matrix F_hat^-1 is block-tridiagonal and agrees with the Kronecker-factored Fisher
 /// on the diagonal and first off-diagonal blocks:

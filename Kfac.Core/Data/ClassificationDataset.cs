@@ -3,6 +3,8 @@ namespace Kfac.Data;
 /// <summary>A classification data set split into training and test examples, with class names.</summary>
 public sealed class ClassificationDataset
 {
+    /// <summary>The <paramref name="train"/> and <paramref name="test"/> splits (same classes, same example shape) with
+    /// <paramref name="classNames"/> indexed by label; <paramref name="source"/> says where they came from.</summary>
     public ClassificationDataset(LabeledData train, LabeledData test, IReadOnlyList<string> classNames, string source)
     {
         ArgumentNullException.ThrowIfNull(train);
@@ -18,8 +20,10 @@ public sealed class ClassificationDataset
         Source = source;
     }
 
+    /// <summary>The training examples.</summary>
     public LabeledData Train { get; }
 
+    /// <summary>The test examples.</summary>
     public LabeledData Test { get; }
 
     /// <summary>Name of each class, indexed by label.</summary>
@@ -28,7 +32,9 @@ public sealed class ClassificationDataset
     /// <summary>Where the data came from (a directory or "embedded subset"), for logs.</summary>
     public string Source { get; }
 
+    /// <summary>The number of classes.</summary>
     public int ClassCount => ClassNames.Count;
 
+    /// <inheritdoc/>
     public override string ToString() => $"train {Train}; test {Test}; from {Source}";
 }

@@ -24,10 +24,13 @@ public sealed class CsvTable
         Source = source;
     }
 
+    /// <summary>The column names (from the header, or "column0", "column1", ... without one).</summary>
     public IReadOnlyList<string> ColumnNames => _columnNames;
 
+    /// <summary>The number of columns.</summary>
     public int ColumnCount => _columnNames.Length;
 
+    /// <summary>The number of data rows (the header excluded).</summary>
     public int RowCount => ColumnCount == 0 ? 0 : _values.Length / ColumnCount;
 
     /// <summary>All values, row-major: row r, column c is at r * ColumnCount + c.</summary>
@@ -36,6 +39,7 @@ public sealed class CsvTable
     /// <summary>The path or name the table was read from.</summary>
     public string Source { get; }
 
+    /// <summary>The value in <paramref name="row"/>, <paramref name="column"/> (both 0-based).</summary>
     public double this[int row, int column]
     {
         get
@@ -103,6 +107,10 @@ public sealed class CsvTable
             {
                 if (!double.TryParse(fields[c], NumberStyles.Float, CultureInfo.InvariantCulture, out double value))
                     throw new InvalidDataException($"CSV '{source}' line {lineNumber}, column {c + 1} ('{names[c]}'): '{fields[c]}' is not a number");
+                // double.Parse maps overflow ("1e400") to +-Infinity and accepts "NaN": neither is a usable value.
+                if (!double.IsFinite(value))
+                    throw new InvalidDataException($"CSV '{source}' line {lineNumber}, column {c + 1} ('{names[c]}'): '{fields[c]}' is "
+                        + (double.IsNaN(value) ? "NaN (not a number)" : "outside the range of a double (overflows to infinity)"));
                 values.Add(value);
             }
         }
@@ -132,6 +140,7 @@ public sealed class CsvTable
         return result;
     }
 
+    /// <summary>A copy of the column named <paramref name="name"/>.</summary>
     public double[] Column(string name) => Column(ColumnIndex(name));
 
     /// <summary>A copy as a [rows, columns] array.</summary>

@@ -88,12 +88,16 @@ public sealed class DataLoader : IDisposable
         }
     }
 
+    /// <summary>Examples per batch (the last batch may be smaller unless <see cref="DropLast"/>).</summary>
     public int BatchSize { get; }
 
+    /// <summary>Whether each epoch visits the examples in a fresh random order.</summary>
     public bool Shuffle { get; }
 
+    /// <summary>The seed of the epoch orders (epoch e's order is a function of (Seed, e)).</summary>
     public long Seed { get; }
 
+    /// <summary>Whether the last, smaller batch of an epoch is dropped.</summary>
     public bool DropLast { get; }
 
     /// <summary>Number of examples in the data set.</summary>
@@ -119,17 +123,25 @@ public sealed class DataLoader : IDisposable
 
     /// <summary>Epoch number <paramref name="epoch"/>: its order is a function of (Seed, epoch) alone. Starting an
     /// epoch reorders the examples, which invalidates an enumeration of the previous one.</summary>
-    public EpochBatches Epoch(int epoch)
+    public EpochBatches Epoch(int epoch) => Epoch(epoch, firstBatch: 0);
+
+    /// <summary>Epoch <paramref name="epoch"/> from batch <paramref name="firstBatch"/> on: the batches an
+    /// uninterrupted enumeration would give from that index (a run resumed mid-epoch). The skipped batches are
+    /// not gathered.</summary>
+    public EpochBatches Epoch(int epoch, int firstBatch)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(epoch);
+        if (firstBatch < 0 || (firstBatch > 0 && firstBatch >= BatchCount))
+            throw new ArgumentOutOfRangeException(nameof(firstBatch), firstBatch, $"an epoch has {BatchCount} batches ({ExampleCount} examples, batch size {BatchSize})");
         ObjectDisposedException.ThrowIf(_fullBatch.Inputs.IsDisposed, this);
         for (int i = 0; i < _order.Length; i++) _order[i] = i;
         if (Shuffle) SplitMix64.ForStream(Seed, epoch).Shuffle(_order);
         _epochsStarted = Math.Max(_epochsStarted, epoch + 1);
         _generation++;
-        return new EpochBatches(this, _generation);
+        return new EpochBatches(this, _generation, firstBatch);
     }
 
+    /// <summary>Returns the batch buffers.</summary>
     public void Dispose()
     {
         DisposeBatch(_fullBatch);
@@ -207,32 +219,38 @@ public sealed class DataLoader : IDisposable
     {
         private readonly DataLoader _loader;
         private readonly int _generation;
+        private readonly int _firstBatch;
 
-        internal EpochBatches(DataLoader loader, int generation)
+        internal EpochBatches(DataLoader loader, int generation, int firstBatch)
         {
             _loader = loader;
             _generation = generation;
+            _firstBatch = firstBatch;
         }
 
-        public Enumerator GetEnumerator() => new(_loader, _generation);
+        /// <summary>Enumerates the epoch's batches.</summary>
+        public Enumerator GetEnumerator() => new(_loader, _generation, _firstBatch);
     }
 
+    /// <summary>The enumerator of one epoch's batches (a struct: no allocation).</summary>
     public struct Enumerator
     {
         private readonly DataLoader _loader;
         private readonly int _generation;
         private int _next;
 
-        internal Enumerator(DataLoader loader, int generation)
+        internal Enumerator(DataLoader loader, int generation, int firstBatch)
         {
             _loader = loader;
             _generation = generation;
-            _next = 0;
+            _next = firstBatch;
             Current = null!;
         }
 
+        /// <summary>The current batch (its buffers are reused by the next one).</summary>
         public Batch Current { get; private set; }
 
+        /// <summary>Fills the next batch; false at the end of the epoch. Throws if another epoch was started meanwhile.</summary>
         public bool MoveNext()
         {
             if (_loader._generation != _generation)

@@ -16,9 +16,13 @@ public static class FashionMnist
     /// <summary>Environment variable naming another directory to search when no directory is passed.</summary>
     public const string DirectoryVariable = "KFAC_FASHION_MNIST_DIR";
 
+    /// <summary>Image height in pixels.</summary>
     public const int ImageHeight = 28;
+    /// <summary>Image width in pixels.</summary>
     public const int ImageWidth = 28;
+    /// <summary>Pixels per image (784).</summary>
     public const int PixelCount = ImageHeight * ImageWidth;
+    /// <summary>The number of classes (10).</summary>
     public const int ClassCount = 10;
 
     /// <summary>The class names, indexed by label (from the Fashion-MNIST README).</summary>
@@ -34,6 +38,7 @@ public static class FashionMnist
 
     /// <summary>Sizes of the embedded subset (per class: 600 training, 100 test images).</summary>
     public const int EmbeddedTrainPerClass = 600;
+    /// <summary>Test images per class in the embedded subset.</summary>
     public const int EmbeddedTestPerClass = 100;
 
     /// <summary>

@@ -65,6 +65,15 @@ public sealed partial class IdxFile
                 throw Invalid(source, $"header declares {FormatDimensions(dims[..(i + 1)])}... elements, more than an array can hold ({Array.MaxLength})");
         }
 
+        // The payload is read into one array and viewed as one byte span: its size in bytes must fit an array
+        // (2^28 float64 elements already make 2^31 bytes, which overflowed the span before this check).
+        long declaredBytes = elements * type.SizeInBytes();
+        if (declaredBytes > Array.MaxLength)
+            throw Invalid(source, $"header declares {Describe(dims, type)} = {declaredBytes} bytes, more than one array can hold ({Array.MaxLength} bytes)");
+        // An uncompressed file shorter than its header says is refused before allocating the payload.
+        if (stream.CanSeek && stream.Length - stream.Position < declaredBytes)
+            throw Invalid(source, $"truncated: header says {Describe(dims, type)} = {declaredBytes} bytes, file has {stream.Length - stream.Position} after the header");
+
         var data = AllocateElements(type, (int)elements);
         var file = new IdxFile(type, dims, data, source);
         var payload = file.DataBytes();

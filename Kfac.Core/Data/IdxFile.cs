@@ -20,6 +20,7 @@ public sealed partial class IdxFile
         Source = source;
     }
 
+    /// <summary>The element type declared in the header.</summary>
     public IdxElementType ElementType { get; }
 
     /// <summary>Sizes, outermost first (for MNIST images: count, rows, columns).</summary>
@@ -35,6 +36,7 @@ public sealed partial class IdxFile
     /// <summary>The size of the outermost dimension (number of items: images, labels).</summary>
     public int Count => _dimensions[0];
 
+    /// <summary>The total number of elements.</summary>
     public long ElementCount => Data.LongLength;
 
     /// <summary>The elements as T[] (no copy); T must be the CLR type of <see cref="ElementType"/>.</summary>
@@ -75,5 +77,6 @@ public sealed partial class IdxFile
 
     internal static string FormatDimensions(IReadOnlyList<int> dimensions) => string.Join("x", dimensions);
 
+    /// <inheritdoc/>
     public override string ToString() => $"IDX {ElementType} {FormatDimensions(_dimensions)} from {Source}";
 }

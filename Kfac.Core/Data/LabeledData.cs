@@ -6,6 +6,7 @@ namespace Kfac.Data;
 /// <see cref="Labels"/>[i] in [0, <see cref="ClassCount"/>) is the class of row i.</summary>
 public sealed class LabeledData
 {
+    /// <summary>Examples <paramref name="inputs"/> [N, ...] with class <paramref name="labels"/> in [0, <paramref name="classCount"/>).</summary>
     public LabeledData(Tensor inputs, int[] labels, int classCount)
     {
         ArgumentNullException.ThrowIfNull(inputs);
@@ -78,10 +79,13 @@ public sealed class LabeledData
     /// <summary>[N, ...]; for image sets [N, pixels] float32 in [0, 1].</summary>
     public Tensor Inputs { get; }
 
+    /// <summary>The class of each example.</summary>
     public int[] Labels { get; }
 
+    /// <summary>The number of classes.</summary>
     public int ClassCount { get; }
 
+    /// <summary>The number of examples N.</summary>
     public int Count => Labels.Length;
 
     /// <summary>How many examples each class has (index = class).</summary>
@@ -92,5 +96,6 @@ public sealed class LabeledData
         return counts;
     }
 
+    /// <inheritdoc/>
     public override string ToString() => $"{Count} examples {Inputs.Shape}, {ClassCount} classes";
 }

@@ -20,7 +20,7 @@ public enum CurvatureKind
 public sealed record ExactStepResult(double Loss, double Damping, double MinEigenvalue, double GradientNorm);
 
 /// <summary>
-/// Exact Newton, Gauss-Newton and natural-gradient steps for tiny networks: theta <- theta - lr (M + damping I)^-1 g
+/// Exact Newton, Gauss-Newton and natural-gradient steps for tiny networks: theta &lt;- theta - lr (M + damping I)^-1 g
 /// with M formed densely by <see cref="ExactCurvature"/>. For the Hessian, which can be indefinite, the damping is
 /// raised to make M + damping I positive definite (a Levenberg-Marquardt-style shift, reported in the result).
 /// The network must be in float64. P^2 memory and P forward-mode passes per step: for studying small problems

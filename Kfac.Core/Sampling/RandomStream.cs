@@ -4,7 +4,7 @@ namespace Kfac.Sampling;
 /// A counter-based random stream: draw number c is a pure function of (seed, c), so any backend (CPU, GPU kernel)
 /// produces the same numbers in parallel, and the whole state is two integers (checkpointed exactly).
 /// Draw c = SplitMix64 finaliser of (key + (c + 1) * 0x9E3779B97F4A7C15) with key = SplitMix64(seed) (Steele,
-/// Lea & Flood 2014: SplitMix64 is a Weyl sequence through this mixer, which passes BigCrush). Uniforms use the top
+/// Lea &amp; Flood 2014: SplitMix64 is a Weyl sequence through this mixer, which passes BigCrush). Uniforms use the top
 /// 24 bits (float32) or 53 bits (float64); normals use Box-Muller on draws 2i and 2i + 1.
 /// </summary>
 public sealed class RandomStream

@@ -24,6 +24,7 @@ public static class AtomicFile
         if (!Directory.Exists(directory))
             throw new DirectoryNotFoundException($"cannot write '{fullPath}': directory '{directory}' does not exist");
 
+        RemoveStaleTemporaries(fullPath);
         string tempPath = TempPathFor(fullPath);
         try
         {
@@ -60,6 +61,37 @@ public static class AtomicFile
     {
         ArgumentNullException.ThrowIfNull(text);
         WriteAllBytes(path, System.Text.Encoding.UTF8.GetBytes(text));
+    }
+
+    /// <summary>
+    /// Deletes the temporary files that writers of <paramref name="path"/> killed mid-write (SIGKILL, power cut)
+    /// left behind (".NAME.GUID.tmp" beside it). Called before each write and by programs at start-up. Only one
+    /// writer of a given path at a time is supported: a concurrent writer's temporary file would be removed too
+    /// (its rename then fails loudly; nothing is corrupted). Returns how many files were removed.
+    /// </summary>
+    public static int RemoveStaleTemporaries(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        string fullPath = Path.GetFullPath(path);
+        string? directory = Path.GetDirectoryName(fullPath);
+        if (directory is null || !Directory.Exists(directory)) return 0;
+        int removed = 0;
+        foreach (string stale in Directory.EnumerateFiles(directory, $".{Path.GetFileName(fullPath)}.*.tmp"))
+        {
+            if (!IsTempNameFor(Path.GetFileName(stale), Path.GetFileName(fullPath))) continue;
+            TryDelete(stale);
+            if (!File.Exists(stale)) removed++;
+        }
+        return removed;
+    }
+
+    /// <summary>True for ".NAME.&lt;32 hex digits&gt;.tmp", the names <see cref="TempPathFor"/> makes.</summary>
+    private static bool IsTempNameFor(string candidate, string name)
+    {
+        string prefix = "." + name + ".";
+        if (!candidate.StartsWith(prefix, StringComparison.Ordinal) || !candidate.EndsWith(".tmp", StringComparison.Ordinal)) return false;
+        var guid = candidate.AsSpan(prefix.Length, candidate.Length - prefix.Length - ".tmp".Length);
+        return guid.Length == 32 && Guid.TryParseExact(guid, "N", out _);
     }
 
     // Hidden (leading dot), tagged with the target name so a leftover after a hard crash is recognisable,

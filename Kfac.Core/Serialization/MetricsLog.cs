@@ -30,6 +30,7 @@ public sealed class MetricsLog : IDisposable
         _json = new Utf8JsonWriter(_stream, WriterOptions);
     }
 
+    /// <summary>The log file.</summary>
     public string Path { get; }
 
     /// <summary>Opens (creating if needed) a log at <paramref name="path"/>; appends to an existing one, or
@@ -69,6 +70,7 @@ public sealed class MetricsLog : IDisposable
         }
     }
 
+    /// <summary>Flushes and closes the file.</summary>
     public void Dispose()
     {
         lock (_gate)

@@ -8,8 +8,10 @@ public sealed class MetricsRecord : IEnumerable<KeyValuePair<string, MetricValue
 {
     private readonly List<KeyValuePair<string, MetricValue>> _fields = [];
 
+    /// <summary>The number of fields.</summary>
     public int Count => _fields.Count;
 
+    /// <summary>The field names in order.</summary>
     public IEnumerable<string> Keys => _fields.Select(f => f.Key);
 
     /// <summary>Gets a value, or sets it (replacing in place, or appending a new key at the end).</summary>
@@ -38,8 +40,10 @@ public sealed class MetricsRecord : IEnumerable<KeyValuePair<string, MetricValue
         _fields.Add(new(key, value));
     }
 
+    /// <summary>True if the record has a field <paramref name="key"/>.</summary>
     public bool ContainsKey(string key) => IndexOf(key) >= 0;
 
+    /// <summary>The value of field <paramref name="key"/>, if present.</summary>
     public bool TryGetValue(string key, out MetricValue value)
     {
         int i = IndexOf(key);
@@ -47,10 +51,12 @@ public sealed class MetricsRecord : IEnumerable<KeyValuePair<string, MetricValue
         return i >= 0;
     }
 
+    /// <summary>The fields in order.</summary>
     public IEnumerator<KeyValuePair<string, MetricValue>> GetEnumerator() => _fields.GetEnumerator();
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 
+    /// <inheritdoc/>
     public override string ToString() => "{" + string.Join(", ", _fields.Select(f => $"{f.Key}: {f.Value}")) + "}";
 
     private int IndexOf(string key)

@@ -7,6 +7,8 @@ namespace Kfac.Serialization;
 /// properties), and nothing was copied.</summary>
 public sealed class StateDictMismatchException : ArgumentException
 {
+    /// <summary>Lists the <paramref name="missingKeys"/>, <paramref name="unexpectedKeys"/> and <paramref name="shapeMismatches"/>;
+    /// <paramref name="paramName"/> names the argument that held the checkpoint.</summary>
     public StateDictMismatchException(IReadOnlyList<string> missingKeys, IReadOnlyList<string> unexpectedKeys,
         IReadOnlyList<(string Name, Shape Checkpoint, Shape Model)> shapeMismatches, string paramName)
         : base(Describe(missingKeys, unexpectedKeys, shapeMismatches), paramName)
@@ -22,6 +24,7 @@ public sealed class StateDictMismatchException : ArgumentException
     /// <summary>Checkpoint tensors the model does not have.</summary>
     public IReadOnlyList<string> UnexpectedKeys { get; }
 
+    /// <summary>Tensors present on both sides with different shapes (checkpoint's, model's).</summary>
     public IReadOnlyList<(string Name, Shape Checkpoint, Shape Model)> ShapeMismatches { get; }
 
     private static string Describe(IReadOnlyList<string> missing, IReadOnlyList<string> unexpected,

@@ -11,8 +11,11 @@ namespace Kfac.Layers.Models;
 /// </summary>
 public static class ConvNet
 {
+    /// <summary>The input image size (28 x 28) and the number of classes (10) of Fashion-MNIST.</summary>
     public const int Height = 28, Width = 28, Classes = 10;
 
+    /// <summary>The network, initialised from <paramref name="seed"/>; <paramref name="batchNorm"/> adds the batch-norm layers,
+    /// <paramref name="hidden"/> is the width of the hidden dense layer.</summary>
     public static Sequential Create(bool batchNorm = false, int seed = 0, DType dtype = DType.Float32, Device? device = null, int hidden = 1024)
     {
         var rng = new System.Random(seed);

@@ -3,7 +3,7 @@ using Kfac.Tensors;
 namespace Kfac.Layers.Models;
 
 /// <summary>
-/// The deep autoencoder of Hinton & Salakhutdinov 2006 used in the K-FAC paper (Martens & Grosse 2015, section
+/// The deep autoencoder of Hinton &amp; Salakhutdinov 2006 used in the K-FAC paper (Martens &amp; Grosse 2015, section
 /// 13): encoder 784-1000-500-250-30 and the mirrored decoder, logistic hidden units, a linear code layer, and
 /// output logits for a Bernoulli (sigmoid cross-entropy) loss. Weights use the sparse initialisation (15
 /// nonzero N(0, 1) incoming weights per unit, zero biases): from dense initialisations every optimizer stalls
@@ -11,8 +11,11 @@ namespace Kfac.Layers.Models;
 /// </summary>
 public static class DeepAutoencoder
 {
+    /// <summary>The paper's encoder widths 784-1000-500-250-30 (the decoder mirrors them).</summary>
     public static readonly int[] PaperEncoder = [784, 1000, 500, 250, 30];
 
+    /// <summary>The autoencoder with <paramref name="encoder"/> widths (default <see cref="PaperEncoder"/>), initialised from
+    /// <paramref name="seed"/> with <paramref name="init"/> (default the sparse initialisation).</summary>
     public static Sequential Create(int[]? encoder = null, int seed = 0, DType dtype = DType.Float32, Device? device = null, Initializer? init = null)
     {
         encoder ??= PaperEncoder;

@@ -5,6 +5,8 @@ namespace Kfac.Layers.Models;
 /// <summary>A multilayer perceptron: Dense layers with one activation between them, none after the last.</summary>
 public static class Mlp
 {
+    /// <summary>Dense layers of widths <paramref name="sizes"/> (input first) with <paramref name="hidden"/> between them,
+    /// initialised from <paramref name="seed"/> with <paramref name="init"/> (Glorot uniform by default).</summary>
     public static Sequential Create(int[] sizes, Activation hidden = Activation.Relu, int seed = 0, Initializer? init = null, DType dtype = DType.Float32, Device? device = null)
     {
         ArgumentNullException.ThrowIfNull(sizes);

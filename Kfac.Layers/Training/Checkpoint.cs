@@ -10,11 +10,15 @@ namespace Kfac.Training;
 /// "model.NAME" (NAME as in Module.StateDict, i.e. PyTorch's), optimizer tensors under "optim.KEY", optimizer
 /// metadata under "optim.KEY" in the header's __metadata__, plus free-form run metadata (step, epoch, ...).
 /// </summary>
-public static class Checkpoint
+public static partial class Checkpoint
 {
+    /// <summary>The prefix of model tensors in the file.</summary>
     public const string ModelPrefix = "model.";
+    /// <summary>The prefix of optimizer tensors and metadata in the file.</summary>
     public const string OptimizerPrefix = "optim.";
 
+    /// <summary>Writes <paramref name="model"/>'s state dict, the <paramref name="optimizer"/> state (if any) and the run
+    /// <paramref name="metadata"/> (keys must not start with "optim.") to <paramref name="path"/>, atomically.</summary>
     public static void Save(string path, Module model, OptimizerStateDict? optimizer, IReadOnlyDictionary<string, string>? metadata = null)
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -39,12 +43,16 @@ public static class Checkpoint
     /// <summary>The file's parts: model state dict, optimizer state, run metadata.</summary>
     public sealed class Contents(Dictionary<string, Tensor> model, OptimizerStateDict optimizer, Dictionary<string, string> metadata) : IDisposable
     {
+        /// <summary>The model's tensors by state-dict name (without the prefix).</summary>
         public Dictionary<string, Tensor> Model { get; } = model;
 
+        /// <summary>The optimizer's state (without the prefix).</summary>
         public OptimizerStateDict Optimizer { get; } = optimizer;
 
+        /// <summary>The run metadata (step, epoch, batch, ...).</summary>
         public Dictionary<string, string> Metadata { get; } = metadata;
 
+        /// <summary>Returns the tensors' buffers.</summary>
         public void Dispose()
         {
             foreach (var t in Model.Values) t.Dispose();
@@ -52,6 +60,8 @@ public static class Checkpoint
         }
     }
 
+    /// <summary>Reads the parts of <paramref name="path"/> without validating their values or applying them; resuming should use
+    /// <see cref="Restore"/>, which validates first.</summary>
     public static Contents Load(string path)
     {
         var (tensors, meta) = SafeTensors.Load(path);

@@ -9,14 +9,26 @@ namespace Kfac.Training;
 /// or a gradient is not finite.</summary>
 public sealed class FirstOrderStep(Module model, ILoss loss, Optimizer optimizer, string optimizerName) : ITrainingStep
 {
+    /// <summary>A step of <paramref name="optimizer"/> on <paramref name="model"/> and <paramref name="loss"/>, logged under the
+    /// name derived from the optimizer (<see cref="OptimizerNames.Of"/>).</summary>
+    public FirstOrderStep(Module model, ILoss loss, Optimizer optimizer)
+        : this(model, loss, optimizer, OptimizerNames.Of(optimizer ?? throw new ArgumentNullException(nameof(optimizer))))
+    {
+    }
+
+    /// <inheritdoc/>
     public string OptimizerName { get; } = optimizerName;
 
+    /// <summary>The model trained.</summary>
     public Module Model { get; } = model;
 
+    /// <summary>The first-order optimizer.</summary>
     public Optimizer Optimizer { get; } = optimizer;
 
+    /// <summary>How many steps were skipped because the loss or a gradient was not finite.</summary>
     public int SkippedSteps { get; private set; }
 
+    /// <inheritdoc/>
     public double Step(Tensor inputs, Tensor targets)
     {
         Optimizer.ZeroGrad();

@@ -10,5 +10,6 @@ public interface ITrainingStep
     /// <summary>The optimizer's name as logged ("sgd", "momentum", "adam", "kfac", ...).</summary>
     string OptimizerName { get; }
 
+    /// <summary>One step on <paramref name="inputs"/> with <paramref name="targets"/>; the loss before the update, NaN if skipped.</summary>
     double Step(Tensor inputs, Tensor targets);
 }

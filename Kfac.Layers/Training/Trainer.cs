@@ -14,14 +14,23 @@ namespace Kfac.Training;
 /// </summary>
 public sealed class Trainer(ITrainingStep step, DataLoader loader, Func<Batch, Tensor> targets, TrainingBudget budget)
 {
-    /// <summary>Training seconds between evaluations/log records.</summary>
+    /// <summary>Training seconds between evaluations/log records (positive; <see cref="double.PositiveInfinity"/> for none
+    /// by time).</summary>
     public double LogEverySeconds { get; init; } = 5;
+
+    /// <summary>Also evaluate and log after every this many steps (null: not by steps).</summary>
+    public long? EvaluateEverySteps { get; init; }
+
+    /// <summary>Also evaluate and log at the end of every this many epochs (null: not by epochs).</summary>
+    public int? EvaluateEveryEpochs { get; init; }
 
     /// <summary>Extra metrics for each record (e.g. train_error, test_accuracy); runs outside the training clock.</summary>
     public Func<IReadOnlyDictionary<string, double>>? Evaluate { get; init; }
 
+    /// <summary>Where records go (null: no log).</summary>
     public MetricsLog? Log { get; init; }
 
+    /// <summary>Progress display (null: none).</summary>
     public IProgressDisplay? Progress { get; init; }
 
     /// <summary>Extra constant fields for every record (e.g. batch_size, seed).</summary>
@@ -33,18 +42,51 @@ public sealed class Trainer(ITrainingStep step, DataLoader loader, Func<Batch, T
     /// <summary>Step and epoch counters to continue from (a resumed run).</summary>
     public long StartStep { get; init; }
 
+    /// <summary>The epoch to start in (a resumed run).</summary>
     public int StartEpoch { get; init; }
+
+    /// <summary>The index of the first batch to train on in <see cref="StartEpoch"/> (a run resumed mid-epoch;
+    /// see <see cref="TrainingPosition"/>).</summary>
+    public int StartBatch { get; init; }
+
+    /// <summary>Stop with a <see cref="TrainingDivergedException"/> after this many consecutive steps whose loss
+    /// was not finite (skipped steps, K-FAC rejections): a diverged run (e.g. a learning rate of 1e30) would
+    /// otherwise skip every step silently until its budget ends. 0 disables the check.</summary>
+    public int MaxConsecutiveNonFiniteSteps { get; init; } = 100;
+
+    /// <summary>Where the run stands (updated after every step): steps, the epoch in progress and its next
+    /// batch, the loader's seed and batch size. What a checkpoint stores to resume exactly.</summary>
+    public TrainingPosition Position { get; private set; }
 
     /// <summary>Distributed runs: maps this rank's training clock to one that every rank agrees on (e.g. the
     /// all-reduced maximum), so that all ranks stop, log and checkpoint after the same steps. Called once per
     /// step (and once per epoch) when set; every rank must set it.</summary>
     public Func<double, double>? SynchronizeSeconds { get; init; }
 
+    /// <summary>The end of a run.</summary>
+    /// <param name="Steps">The step counter at the end (a resumed run counts from <see cref="StartStep"/>).</param>
+    /// <param name="Epochs">The epoch counter at the end (completed epochs).</param>
+    /// <param name="Seconds">Training seconds (evaluation excluded).</param>
+    /// <param name="LastTrainLoss">The mean mini-batch loss of the last record's interval.</param>
+    /// <param name="LastEvaluation">The last evaluation's metrics (null without <see cref="Evaluate"/>).</param>
     public sealed record Summary(long Steps, int Epochs, double Seconds, double LastTrainLoss, IReadOnlyDictionary<string, double>? LastEvaluation);
 
+    /// <summary>Trains until the budget is spent, logging and evaluating as configured; refuses an untrainable setup first
+    /// (<see cref="CheckCanTrain"/>) and stops a diverged run (<see cref="MaxConsecutiveNonFiniteSteps"/>).</summary>
     public Summary Run()
     {
-        budget.Validate();
+        CheckCanTrain(loader, budget);
+        if (!(LogEverySeconds > 0))
+            throw new ArgumentOutOfRangeException(nameof(LogEverySeconds), LogEverySeconds, "must be positive (PositiveInfinity: never by time)");
+        if (EvaluateEverySteps is <= 0)
+            throw new ArgumentOutOfRangeException(nameof(EvaluateEverySteps), EvaluateEverySteps, "must be positive (null: not by steps)");
+        if (EvaluateEveryEpochs is <= 0)
+            throw new ArgumentOutOfRangeException(nameof(EvaluateEveryEpochs), EvaluateEveryEpochs, "must be positive (null: not by epochs)");
+        if (StartBatch < 0 || StartBatch >= loader.BatchCount)
+            throw new ArgumentOutOfRangeException(nameof(StartBatch), StartBatch, $"the loader has {loader.BatchCount} batches per epoch");
+        Position = new TrainingPosition(StartStep, StartEpoch, StartBatch, loader.Seed, loader.BatchSize);
+        int firstBatch = StartBatch;
+        int nonFiniteRun = 0;
         var clock = new Stopwatch();
         long stepCount = StartStep;
         int epoch = StartEpoch;
@@ -52,6 +94,7 @@ public sealed class Trainer(ITrainingStep step, DataLoader loader, Func<Batch, T
         int lossCount = 0;
         long examples = 0;
         double nextLog = LogEverySeconds;
+        long lastRecordStep = -1;
         IReadOnlyDictionary<string, double>? lastEval = null;
         var recent = new Queue<double>();
         double recentSum = 0;
@@ -91,12 +134,19 @@ public sealed class Trainer(ITrainingStep step, DataLoader loader, Func<Batch, T
         while (!budget.Exhausted(epoch, stepCount, Now()))
         {
             bool completed = true;
-            foreach (var batch in loader.Epoch(epoch))
+            foreach (var batch in loader.Epoch(epoch, firstBatch))
             {
                 double loss;
                 using (TensorScope.Begin()) loss = step.Step(batch.Inputs, targets(batch));
                 stepCount++;
                 examples += batch.Count;
+                Position = batch.Index + 1 < loader.BatchCount
+                    ? new TrainingPosition(stepCount, epoch, batch.Index + 1, loader.Seed, loader.BatchSize)
+                    : new TrainingPosition(stepCount, epoch + 1, 0, loader.Seed, loader.BatchSize);
+                nonFiniteRun = double.IsFinite(loss) ? 0 : nonFiniteRun + 1;
+                if (MaxConsecutiveNonFiniteSteps > 0 && nonFiniteRun >= MaxConsecutiveNonFiniteSteps)
+                    throw new TrainingDivergedException($"training diverged: the last {nonFiniteRun} steps (to step {stepCount}, {step.OptimizerName}) had a non-finite loss "
+                        + "or gradient and were skipped or rejected, so the run cannot make progress. Lower the learning rate (--lr) or check the data");
                 if (double.IsFinite(loss))
                 {
                     lossSum += loss;
@@ -108,9 +158,15 @@ public sealed class Trainer(ITrainingStep step, DataLoader loader, Func<Batch, T
                 AfterStep?.Invoke(stepCount, loss);
                 Progress?.Update(Snapshot());
                 double now = Now();
-                if (now >= nextLog)
+                bool epochEnds = batch.Index == loader.BatchCount - 1;
+                // Every rank computes the same step and epoch counts, so step/epoch-driven records stay in lockstep.
+                bool due = now >= nextLog
+                    || (EvaluateEverySteps is { } everySteps && stepCount % everySteps == 0)
+                    || (EvaluateEveryEpochs is { } everyEpochs && epochEnds && (epoch + 1) % everyEpochs == 0);
+                if (due)
                 {
                     Record();
+                    lastRecordStep = stepCount;
                     now = Now();
                     nextLog = now + LogEverySeconds;
                 }
@@ -120,12 +176,27 @@ public sealed class Trainer(ITrainingStep step, DataLoader loader, Func<Batch, T
                     break;
                 }
             }
+            firstBatch = 0;
             if (completed) epoch++;
         }
-        Record();
+        if (lastRecordStep != stepCount) Record(); // the final record, unless the last step just made it
         clock.Stop();
         Progress?.Complete(Snapshot());
         return new Summary(stepCount, epoch, clock.Elapsed.TotalSeconds, lastLoss, lastEval);
+    }
+
+    /// <summary>Refuses, before anything is opened or trained, a setup that cannot train: an invalid budget, or a
+    /// loader with no batches per epoch (fewer examples than one batch with the partial batch dropped, or none
+    /// at all), which would loop over empty epochs forever under a step budget and "finish" with 0 steps under an
+    /// epoch or seconds budget. Programs call it before opening logs; <see cref="Run"/> calls it too.</summary>
+    public static void CheckCanTrain(DataLoader loader, TrainingBudget budget)
+    {
+        ArgumentNullException.ThrowIfNull(loader);
+        ArgumentNullException.ThrowIfNull(budget);
+        budget.Validate();
+        if (loader.BatchCount == 0)
+            throw new UserInputException($"no training batches: {loader.ExampleCount} training examples with batch size {loader.BatchSize}"
+                + (loader.DropLast ? " and the partial batch dropped" : "") + "; use a batch size of at most the number of training examples");
     }
 
     private double Fraction(int epoch, long steps, double seconds)

@@ -4,12 +4,16 @@ namespace Kfac.Training;
 /// (evaluation excluded), whichever comes first. At least one must be set.</summary>
 public sealed record TrainingBudget
 {
+    /// <summary>Stop after this many epochs (null: no epoch limit).</summary>
     public int? Epochs { get; init; }
 
+    /// <summary>Stop after this many steps (null: no step limit).</summary>
     public long? Steps { get; init; }
 
+    /// <summary>Stop after this many seconds of training time (null: no time limit).</summary>
     public double? Seconds { get; init; }
 
+    /// <summary>Throws unless at least one limit is set and every set limit is positive; returns this.</summary>
     public TrainingBudget Validate()
     {
         if (Epochs is null && Steps is null && Seconds is null)
@@ -20,6 +24,7 @@ public sealed record TrainingBudget
         return this;
     }
 
+    /// <summary>True once any limit is reached at (<paramref name="epoch"/>, <paramref name="step"/>, <paramref name="seconds"/>).</summary>
     public bool Exhausted(int epoch, long step, double seconds) =>
         (Epochs is { } e && epoch >= e) || (Steps is { } n && step >= n) || (Seconds is { } s && seconds >= s);
 }

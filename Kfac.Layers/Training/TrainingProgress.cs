@@ -8,7 +8,9 @@ public readonly record struct TrainingProgress(
 /// <summary>Shows training progress (a terminal progress bar, log lines, nothing).</summary>
 public interface IProgressDisplay
 {
+    /// <summary>Shows <paramref name="progress"/> after a step.</summary>
     void Update(in TrainingProgress progress);
 
+    /// <summary>Shows the final <paramref name="progress"/>.</summary>
     void Complete(in TrainingProgress progress);
 }

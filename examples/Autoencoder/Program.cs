@@ -27,7 +27,7 @@ command.Root.SetAction(parse =>
     Console.WriteLine($"finished: {summary.Steps} steps, {summary.Seconds:F1} s training, train_error {summary.LastEvaluation?["train_error"]:F3}");
     return 0;
 });
-return command.Root.Parse(args).Invoke();
+return ExampleMain.Invoke(command.Root, args);
 
 // The first n rows (the training set is in file order, so this subset is fixed).
 static Tensor Subset(Tensor x, int n)

@@ -28,4 +28,4 @@ command.Root.SetAction(parse =>
     Console.WriteLine($"finished: {summary.Steps} steps, {summary.Seconds:F1} s training, test_accuracy {summary.LastEvaluation?["test_accuracy"]:F4}");
     return 0;
 });
-return command.Root.Parse(args).Invoke();
+return ExampleMain.Invoke(command.Root, args);

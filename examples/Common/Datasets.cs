@@ -12,7 +12,7 @@ public static class Datasets
         {
             "embedded" => FashionMnist.LoadEmbedded(),
             "fashion-mnist" => FashionMnist.Load(dataDir),
-            _ => throw new ArgumentException($"--data must be 'embedded' or 'fashion-mnist', got '{data}'"),
+            _ => throw new UsageException($"--data must be 'embedded' or 'fashion-mnist', got '{data}'"),
         };
         Console.WriteLine($"data: {dataset.Source}: train {dataset.Train}, test {dataset.Test}");
         return dataset;

@@ -23,12 +23,25 @@ public static class DistributedSetup
         s_communicator = s.Distributed switch
         {
             "none" => SingleProcessCommunicator.Instance,
-            "mpi" => new MpiCommunicator(),
-            _ => throw new ArgumentException($"--distributed must be none or mpi; got '{s.Distributed}'"),
+            "mpi" => NewMpi(),
+            _ => throw new UsageException($"--distributed must be none or mpi; got '{s.Distributed}'"),
         };
         if (s_communicator.Rank != 0) Console.SetOut(TextWriter.Null);
         if (s_communicator.Size > 1) Console.WriteLine($"distributed: {s_communicator.Size} ranks, {s_communicator.Description}");
         return s_communicator;
+    }
+
+    /// <summary>MPI's library missing (no Open MPI/MPICH installed) is a user error, not a bug.</summary>
+    private static MpiCommunicator NewMpi()
+    {
+        try
+        {
+            return new MpiCommunicator();
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException or BadImageFormatException)
+        {
+            throw new UsageException($"--distributed mpi: the MPI library could not be loaded ({e.Message.ReplaceLineEndings(" ")}); install Open MPI or MPICH and start the example with mpirun -np N", e);
+        }
     }
 
     /// <summary>The data-parallel form of a first-order step (or the step itself on one process).</summary>
@@ -39,7 +52,7 @@ public static class DistributedSetup
         return step switch
         {
             FirstOrderStep f => new DataParallelStep(model, loss, f.Optimizer, f.OptimizerName, communicator),
-            _ => throw new NotSupportedException(
+            _ => throw new UsageException(
                 $"--distributed {s.Distributed} supports the first-order optimizers (sgd, momentum, nesterov, adam) so far; distributed K-FAC is not implemented yet"),
         };
     }

@@ -24,6 +24,8 @@ public sealed class ExampleCommand
     private readonly Option<int> _threads = new("--threads") { Description = "CPU threads for the kernels (0 = all cores)", DefaultValueFactory = _ => 0 };
     private readonly Option<string> _device = new("--device") { Description = "cpu | cuda | cuda:N", DefaultValueFactory = _ => "cpu" };
     private readonly Option<double> _logEvery = new("--log-every") { Description = "seconds of training between evaluations/log records", DefaultValueFactory = _ => 5 };
+    private readonly Option<long?> _evalEverySteps = new("--eval-every-steps") { Description = "also evaluate/log (and checkpoint) every N steps" };
+    private readonly Option<int?> _evalEveryEpochs = new("--eval-every-epochs") { Description = "also evaluate/log (and checkpoint) at the end of every N epochs" };
     private readonly Option<double> _lambda;
     private readonly Option<double> _l2;
     private readonly Option<CurvatureStructure> _structure;
@@ -67,7 +69,7 @@ public sealed class ExampleCommand
         Root = new RootCommand(description)
         {
             _optimizer, _data, _dataDir, _batch, _epochs, _seconds, _steps, _lr, _momentum, _seed, _log, _checkpoint, _resume,
-            _threads, _device, _logEvery, _lambda, _l2, _structure, _estimation, _stepSize, _statsFraction, _quadFraction, _inverseInterval, _statsInterval, _klClip, _minLambda, _gammaRule,
+            _threads, _device, _logEvery, _evalEverySteps, _evalEveryEpochs, _lambda, _l2, _structure, _estimation, _stepSize, _statsFraction, _quadFraction, _inverseInterval, _statsInterval, _klClip, _minLambda, _gammaRule,
             _exportOnnx, _plot, _distributed,
         };
     }
@@ -77,7 +79,7 @@ public sealed class ExampleCommand
     public RunSettings Read(ParseResult r)
     {
         string optimizer = r.GetValue(_optimizer)!.ToLowerInvariant();
-        return RunOutputs.Validate(new()
+        return OptionRules.Validate(new()
         {
             Optimizer = optimizer,
             Data = r.GetValue(_data)!.ToLowerInvariant(),
@@ -95,6 +97,8 @@ public sealed class ExampleCommand
             Threads = r.GetValue(_threads),
             Device = r.GetValue(_device)!,
             LogEverySeconds = r.GetValue(_logEvery),
+            EvaluateEverySteps = r.GetValue(_evalEverySteps),
+            EvaluateEveryEpochs = r.GetValue(_evalEveryEpochs),
             Lambda = r.GetValue(_lambda),
             L2 = r.GetValue(_l2),
             Structure = r.GetValue(_structure),

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Kfac.Data;
 using Kfac.Distributed;
 using Kfac.Layers;
@@ -17,44 +16,49 @@ public static class ExampleRunner
     {
         var budget = new TrainingBudget { Epochs = s.Epochs, Seconds = s.Seconds, Steps = s.Steps };
         if (budget.Epochs is null && budget.Seconds is null && budget.Steps is null) budget = budget with { Epochs = 1 };
+        // Everything that can be refused is refused before the log is opened (opening it without --resume
+        // truncates it): the options (ExampleCommand.Read), the budget and loader, then the checkpoint.
+        Trainer.CheckCanTrain(loader, budget);
 
-        long startStep = 0;
-        int startEpoch = 0;
+        var start = new TrainingPosition(0, 0, 0, loader.Seed, loader.BatchSize);
         if (s.Resume is not null)
         {
-            using var contents = Checkpoint.Load(s.Resume);
-            model.LoadStateDict(contents.Model);
-            Optimizers.ImportState(step, contents.Optimizer);
-            startStep = long.Parse(contents.Metadata["step"], CultureInfo.InvariantCulture);
-            startEpoch = int.Parse(contents.Metadata["epoch"], CultureInfo.InvariantCulture);
-            Console.WriteLine($"resumed from {s.Resume} at step {startStep}, epoch {startEpoch}");
+            start = Checkpoint.Restore(s.Resume, model, state => Optimizers.ImportState(step, state), step.OptimizerName);
+            CheckPositionFits(s.Resume, start, loader);
+            Console.WriteLine($"resumed from {s.Resume} at step {start.Step}, epoch {start.Epoch}, batch {start.Batch}");
+            // An explicit --lr wins over the checkpoint's (first-order optimizers store it; K-FAC's options are
+            // configuration and always come from the command line).
+            if (s.LearningRate is { } lr && Optimizers.SetLearningRate(step, lr) is { } previous && previous != lr)
+                Console.WriteLine($"learning rate {lr} from --lr (the checkpoint had {previous})");
         }
-
         // Distributed: every rank trains; rank 0 alone logs and shows progress, checkpoints are written by rank 0
         // (collectively, see DistributedCheckpoint), and the ranks agree on the clock so that they stop, evaluate
         // and checkpoint after the same steps.
         var communicator = DistributedSetup.Communicator(s);
         bool leader = communicator.Rank == 0;
+        // Partial files of a killed writer go now (rank 0 alone writes checkpoints, so it alone cleans up).
+        if (leader && s.Checkpoint is not null && AtomicFile.RemoveStaleTemporaries(s.Checkpoint) is > 0 and var removed)
+            Console.WriteLine($"removed {removed} partial checkpoint file(s) left by an interrupted write of {s.Checkpoint}");
         using var log = s.Log is null || !leader ? null : MetricsLog.Open(s.Log, append: s.Resume is not null);
         using var progress = leader ? new ConsoleProgress($"{step.OptimizerName} on {s.Data}") : null;
         bool traceRejections = Environment.GetEnvironmentVariable("KFAC_TRACE_REJECTIONS") == "1";
-        long currentStep = startStep;
-        int currentEpoch = startEpoch;
-        var trainer = new Trainer(step, loader, targets, budget)
+        Trainer? trainer = null;
+        trainer = new Trainer(step, loader, targets, budget)
         {
             LogEverySeconds = s.LogEverySeconds,
+            EvaluateEverySteps = s.EvaluateEverySteps,
+            EvaluateEveryEpochs = s.EvaluateEveryEpochs,
             Log = log,
             Progress = progress,
-            StartStep = startStep,
-            StartEpoch = startEpoch,
+            StartStep = start.Step,
+            StartEpoch = start.Epoch,
+            StartBatch = start.Batch,
             Tags = communicator.Size == 1
                 ? new Dictionary<string, MetricValue> { ["batch_size"] = s.BatchSize, ["seed"] = s.Seed }
                 : new Dictionary<string, MetricValue> { ["batch_size"] = s.BatchSize, ["seed"] = s.Seed, ["ranks"] = communicator.Size },
             SynchronizeSeconds = communicator.Size == 1 ? null : seconds => communicator.AllReduce(seconds, ReduceOperation.Max),
             AfterStep = (n, _) =>
             {
-                currentStep = n;
-                currentEpoch = (int)(n / Math.Max(1, loader.BatchCount));
                 // Every rejection with its reason on stderr (the metrics log counts them in rejected_steps).
                 if (traceRejections && step is KfacStep { Last: { Rejected: true } rejected })
                     Console.Error.WriteLine($"rejected at step {n}: {rejected.RejectionReason}");
@@ -64,7 +68,7 @@ public static class ExampleRunner
                 var metrics = evaluate();
                 if (step is KfacStep { Last: { } r })
                     metrics = new Dictionary<string, double>(metrics) { ["lambda"] = r.Lambda, ["gamma"] = r.Gamma, ["alpha"] = r.Alpha, ["mu"] = r.Mu, ["rejected_steps"] = r.Rejections, ["rho"] = r.Rho, ["model_change"] = r.ModelChange, ["step_rejected"] = r.Rejected ? 1 : 0 };
-                if (s.Checkpoint is not null) Save(communicator, s.Checkpoint, model, step, currentStep, currentEpoch);
+                if (s.Checkpoint is not null) Save(communicator, s.Checkpoint, model, step, trainer!.Position);
                 return metrics;
             },
         };
@@ -72,17 +76,28 @@ public static class ExampleRunner
         RunOutputs.Write(s, model);
         if (s.Checkpoint is not null)
         {
-            Save(communicator, s.Checkpoint, model, step, summary.Steps, summary.Epochs);
+            Save(communicator, s.Checkpoint, model, step, trainer.Position);
             Console.WriteLine($"checkpoint: {s.Checkpoint}");
         }
         return summary;
     }
 
-    private static void Save(ICommunicator communicator, string path, Module model, ITrainingStep step, long stepCount, int epoch) =>
-        DistributedCheckpoint.Save(communicator, path, model, () => Optimizers.ExportState(step), new Dictionary<string, string>
-        {
-            ["step"] = stepCount.ToString(CultureInfo.InvariantCulture),
-            ["epoch"] = epoch.ToString(CultureInfo.InvariantCulture),
-            ["optimizer"] = step.OptimizerName,
-        });
+    /// <summary>A mid-epoch position continues the same permutation only with the same loader seed and batch size.</summary>
+    private static void CheckPositionFits(string path, TrainingPosition start, DataLoader loader)
+    {
+        if (start.Batch == 0) return;
+        if (start.BatchSize != 0 && start.BatchSize != loader.BatchSize)
+            throw new CheckpointException(path, $"it stopped in the middle of epoch {start.Epoch} (batch {start.Batch}) with batch size {start.BatchSize}; this run has --batch-size {loader.BatchSize}. Resume with the same batch size");
+        if (start.LoaderSeed != -1 && start.LoaderSeed != loader.Seed)
+            throw new CheckpointException(path, $"it stopped in the middle of epoch {start.Epoch} (batch {start.Batch}) with shuffling seed {start.LoaderSeed}; this run's is {loader.Seed}. Resume with the same --seed");
+        if (start.Batch >= loader.BatchCount)
+            throw new CheckpointException(path, $"its next batch is {start.Batch} but an epoch of this run has {loader.BatchCount} batches");
+    }
+
+    private static void Save(ICommunicator communicator, string path, Module model, ITrainingStep step, TrainingPosition position)
+    {
+        var metadata = position.ToMetadata();
+        metadata["optimizer"] = step.OptimizerName;
+        DistributedCheckpoint.Save(communicator, path, model, () => Optimizers.ExportState(step), metadata);
+    }
 }

@@ -16,11 +16,11 @@ public static class Optimizers
         double lr = s.LearningRate ?? defaultLearningRate;
         ITrainingStep step = s.Optimizer switch
         {
-            "sgd" => new FirstOrderStep(model, loss, new Sgd(parameters, new SgdOptions { LearningRate = lr }), "sgd"),
-            "momentum" => new FirstOrderStep(model, loss, new Sgd(parameters, new SgdOptions { LearningRate = lr, Momentum = s.Momentum }), "momentum"),
-            "nesterov" => new FirstOrderStep(model, loss, new Sgd(parameters, new SgdOptions { LearningRate = lr, Momentum = s.Momentum, Nesterov = true }), "nesterov"),
-            "adam" => new FirstOrderStep(model, loss, new Adam(parameters, new AdamOptions { LearningRate = lr }), "adam"),
-            "kfac" => new KfacStep(model, new KfacOptimizer(model.Parameters(), loss, new KfacOptions
+            "sgd" => new FirstOrderStep(model, loss, new Sgd(parameters, new SgdOptions { LearningRate = lr })),
+            "momentum" => new FirstOrderStep(model, loss, new Sgd(parameters, new SgdOptions { LearningRate = lr, Momentum = s.Momentum })),
+            "nesterov" => new FirstOrderStep(model, loss, new Sgd(parameters, new SgdOptions { LearningRate = lr, Momentum = s.Momentum, Nesterov = true })),
+            "adam" => new FirstOrderStep(model, loss, new Adam(parameters, new AdamOptions { LearningRate = lr })),
+            "kfac" => new KfacStep(model, NewKfac(model, loss, new KfacOptions
             {
                 InitialLambda = s.Lambda,
                 L2 = s.L2,
@@ -38,9 +38,39 @@ public static class Optimizers
                 GammaRule = s.GammaRule,
                 Seed = (ulong)s.Seed + 1,
             })),
-            _ => throw new ArgumentException($"--optimizer must be sgd, momentum, nesterov, adam or kfac; got '{s.Optimizer}'"),
+            _ => throw new UsageException($"--optimizer must be sgd, momentum, nesterov, adam or kfac; got '{s.Optimizer}'"),
         };
         return DistributedSetup.Wrap(step, model, loss, s);
+    }
+
+    /// <summary>K-FAC with options from the command line: an option KfacOptions.Validate refuses is a usage error.</summary>
+    private static KfacOptimizer NewKfac(Module model, ILoss loss, KfacOptions options)
+    {
+        try
+        {
+            options.Validate();
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException($"K-FAC options: {e.Message.ReplaceLineEndings(" ")}", e);
+        }
+        return new KfacOptimizer(model.Parameters(), loss, options);
+    }
+
+    /// <summary>Sets a first-order optimizer's learning rate (every group) and returns the previous one; null for
+    /// K-FAC, whose learning rate is an option and never comes from a checkpoint.</summary>
+    public static double? SetLearningRate(ITrainingStep step, double learningRate)
+    {
+        Optimizer? optimizer = step switch
+        {
+            FirstOrderStep f => f.Optimizer,
+            DataParallelStep d => d.Optimizer,
+            _ => null,
+        };
+        if (optimizer is null) return null;
+        double previous = optimizer.LearningRate;
+        optimizer.LearningRate = learningRate;
+        return previous;
     }
 
     /// <summary>The optimizer's state for a checkpoint.</summary>

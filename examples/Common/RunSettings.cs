@@ -25,6 +25,12 @@ public sealed record RunSettings
     public int Threads { get; init; }
     public string Device { get; init; } = "cpu";
     public double LogEverySeconds { get; init; } = 5;
+
+    /// <summary>Also evaluate and log every N steps (null: by seconds only).</summary>
+    public long? EvaluateEverySteps { get; init; }
+
+    /// <summary>Also evaluate and log at the end of every N epochs (null: by seconds only).</summary>
+    public int? EvaluateEveryEpochs { get; init; }
     public double Lambda { get; init; } = KfacDefaults.InitialLambda;
     public double L2 { get; init; } = KfacDefaults.L2;
     public CurvatureStructure Structure { get; init; } = KfacDefaults.Structure;

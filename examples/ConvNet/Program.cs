@@ -41,7 +41,7 @@ command.Root.SetAction(parse =>
     if (parse.GetValue(diagnosticsOption)) PrintSpatialCorrelation(model, loss, data.Train, s.BatchSize, s.Seed);
     return 0;
 });
-return command.Root.Parse(args).Invoke();
+return ExampleMain.Invoke(command.Root, args);
 
 // Fraction of the test set classified correctly, in evaluation mode (running batch-norm statistics).
 static double Accuracy(Module model, LabeledData test)

@@ -21,7 +21,8 @@ command.Root.SetAction(parse =>
     var s = command.Read(parse);
     if (s.Threads > 0) Kfac.Cpu.CpuParallel.MaxThreads = s.Threads;
     var (train, test) = TabularData.Load(parse.GetValue(csvOption)!, parse.GetValue(labelOption), parse.GetValue(testFractionOption), s.Seed);
-    int[] hidden = parse.GetValue(hiddenOption)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(int.Parse).ToArray();
+    int[] hidden = parse.GetValue(hiddenOption)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+        .Select(w => int.TryParse(w, out int n) && n > 0 ? n : throw new UsageException($"--hidden must be positive widths separated by commas; got '{parse.GetValue(hiddenOption)}'")).ToArray();
     var model = Mlp.Create([train.Inputs.Shape[1], .. hidden, train.ClassCount], parse.GetValue(activationOption), seed: s.Seed);
     var loss = new SoftmaxCrossEntropy();
     var step = Optimizers.Create(s, model, loss, defaultLearningRate: s.Optimizer == "adam" ? 1e-3 : 0.05);
@@ -32,4 +33,4 @@ command.Root.SetAction(parse =>
     Console.WriteLine($"finished: {summary.Steps} steps, {summary.Seconds:F1} s training, train_loss {summary.LastTrainLoss:G4}, test_accuracy {summary.LastEvaluation?["test_accuracy"]:F4}");
     return 0;
 });
-return command.Root.Parse(args).Invoke();
+return ExampleMain.Invoke(command.Root, args);

@@ -77,11 +77,12 @@ public sealed partial class KfacOptimizer
             Check(tensors, $"kfac.previous.{i}", _parameters[i].Shape);
             Check(tensors, $"kfac.backup.{i}", _parameters[i].Shape);
         }
-        ulong rngOffset = ulong.Parse(Required(metadata, "rng_offset"), CultureInfo.InvariantCulture);
-        int iteration = int.Parse(Required(metadata, "iteration"), CultureInfo.InvariantCulture);
-        double lambda = ParseDouble(metadata, "lambda"), gamma = ParseDouble(metadata, "gamma");
+        ValidateImportKeys(tensors, metadata);
+        ulong rngOffset = ParseCount<ulong>(metadata, "rng_offset");
+        int iteration = ParseCount<int>(metadata, "iteration");
+        double lambda = ParsePositive(metadata, "lambda"), gamma = ParsePositive(metadata, "gamma");
         // The loss guard's running scale and the rejection count came later: older checkpoints start them afresh.
-        long rejections = metadata.ContainsKey("rejections") ? long.Parse(metadata["rejections"], CultureInfo.InvariantCulture) : 0;
+        long rejections = metadata.ContainsKey("rejections") ? ParseCount<long>(metadata, "rejections") : 0;
         double lossScale = metadata.ContainsKey("loss_scale") ? ParseDouble(metadata, "loss_scale") : double.NaN;
         double lossFloor = metadata.ContainsKey("loss_floor") ? ParseDouble(metadata, "loss_floor") : double.NaN;
         var pendingRho = metadata.ContainsKey("pending_rho.model_change")
@@ -117,14 +118,19 @@ public sealed partial class KfacOptimizer
         if (_pendingImport is not { } pending) return;
         _pendingImport = null;
         int count = int.Parse(Required(pending.Metadata, "blocks"), CultureInfo.InvariantCulture);
+        // The network's blocks are known only now (after the first forward pass): a state written for another
+        // network is a user error, found before any block is touched.
         if (count != _blocks!.Count)
-            throw new InvalidOperationException($"the checkpoint has {count} curvature blocks but the network has {_blocks.Count}");
+            throw new UserInputException($"the imported K-FAC state (checkpoint) has {count} curvature blocks but the network has {_blocks.Count}: it was written for a different network");
+        for (int b = 0; b < _blocks.Count; b++)
+        {
+            string kind = Required(pending.Metadata, $"kfac.block.{b}.kind");
+            if (kind != _blocks[b].Description)
+                throw new UserInputException($"the imported K-FAC state (checkpoint) has block {b} = {kind} but the network's is {_blocks[b].Description}: it was written for a different network");
+        }
         for (int b = 0; b < _blocks.Count; b++)
         {
             var block = _blocks[b];
-            string kind = Required(pending.Metadata, $"kfac.block.{b}.kind");
-            if (kind != block.Description)
-                throw new InvalidOperationException($"checkpoint block {b} is {kind} but the network's is {block.Description}");
             block.AllocateState();
             block.StateReplaced();
             foreach (var (name, value) in block.StateTensors())
@@ -139,6 +145,58 @@ public sealed partial class KfacOptimizer
             block.AfterStateLoaded();
         }
         foreach (var t in pending.Tensors.Values) t.Dispose();
+    }
+
+    /// <summary>Refuses keys this optimizer would not read (e.g. "kfac.block.99" in a 3-block state, a
+    /// "kfac.previous.I" beyond the parameter count), so a state written for another network is not half-applied.</summary>
+    private void ValidateImportKeys(IReadOnlyDictionary<string, Tensor> tensors, IReadOnlyDictionary<string, string> metadata)
+    {
+        int blocks = ParseCount<int>(metadata, "blocks");
+        foreach (var key in tensors.Keys)
+            if (!IsKnownIndexedKey(key, blocks, allowPerParameter: true))
+                throw new ArgumentException($"K-FAC state has an unexpected tensor '{key}' (this optimizer has {_parameters.Length} parameters; the state declares {blocks} blocks)", nameof(tensors));
+        foreach (var key in metadata.Keys)
+            if (!KnownMetadataKeys.Contains(key) && !key.StartsWith("pending_rho.", StringComparison.Ordinal) && !IsKnownIndexedKey(key, blocks, allowPerParameter: false))
+                throw new ArgumentException($"K-FAC state has an unexpected metadata key '{key}' (the state declares {blocks} blocks)", nameof(metadata));
+        for (int b = 0; b < blocks; b++) Required(metadata, $"kfac.block.{b}.kind");
+    }
+
+    private static readonly HashSet<string> KnownMetadataKeys = new(StringComparer.Ordinal)
+    {
+        "format", "optimizer", "iteration", "lambda", "gamma", "rng_offset", "rejections", "loss_scale", "loss_floor", "last_update_undone", "blocks", "options",
+    };
+
+    /// <summary>"kfac.block.B.NAME" with B &lt; blocks, or (tensors) "kfac.previous.I"/"kfac.backup.I" with I &lt; parameter count.</summary>
+    private bool IsKnownIndexedKey(string key, int blocks, bool allowPerParameter)
+    {
+        var parts = key.Split('.');
+        if (parts.Length < 3 || parts[0] != "kfac" || !int.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out int index)) return false;
+        return parts[1] switch
+        {
+            "block" => parts.Length >= 4 && index < blocks,
+            "previous" or "backup" => allowPerParameter && parts.Length == 3 && index < _parameters.Length,
+            _ => false,
+        };
+    }
+
+    /// <summary>A non-negative integer counter (iteration, rng offset, rejections, blocks), refused with its key
+    /// and text when missing, not an integer, negative or too large.</summary>
+    private static T ParseCount<T>(IReadOnlyDictionary<string, string> metadata, string key) where T : struct, System.Numerics.IBinaryInteger<T>
+    {
+        string text = Required(metadata, key);
+        if (!T.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out T value))
+            throw new ArgumentException($"K-FAC state metadata '{key}' is '{text}', expected an integer from 0 to {typeof(T).GetField("MaxValue")!.GetValue(null)}", nameof(metadata));
+        return value;
+    }
+
+    /// <summary>Lambda and gamma: finite and positive (a NaN lambda would reject every step; a zero gamma makes
+    /// the damped factors singular).</summary>
+    private static double ParsePositive(IReadOnlyDictionary<string, string> metadata, string key)
+    {
+        string text = Required(metadata, key);
+        if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) || !double.IsFinite(v) || v <= 0)
+            throw new ArgumentException($"K-FAC state metadata '{key}' is '{text}', expected a finite number > 0", nameof(metadata));
+        return v;
     }
 
     private static void Check(IReadOnlyDictionary<string, Tensor> tensors, string key, Shape expected)
@@ -158,6 +216,10 @@ public sealed partial class KfacOptimizer
     private static string Required(IReadOnlyDictionary<string, string> metadata, string key) =>
         metadata.TryGetValue(key, out var v) ? v : throw new ArgumentException($"K-FAC state is missing metadata '{key}'", nameof(metadata));
 
-    private static double ParseDouble(IReadOnlyDictionary<string, string> metadata, string key) =>
-        double.Parse(Required(metadata, key), NumberStyles.Float, CultureInfo.InvariantCulture);
+    private static double ParseDouble(IReadOnlyDictionary<string, string> metadata, string key)
+    {
+        string text = Required(metadata, key);
+        return double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) ? v
+            : throw new ArgumentException($"K-FAC state metadata '{key}' is '{text}', expected a number", nameof(metadata));
+    }
 }

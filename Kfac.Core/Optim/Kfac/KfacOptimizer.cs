@@ -9,7 +9,7 @@ using Kfac.Tensors;
 namespace Kfac.Optim.Kfac;
 
 /// <summary>
-/// K-FAC (Martens & Grosse 2015): natural-gradient steps preconditioned by a Kronecker-factored
+/// K-FAC (Martens &amp; Grosse 2015): natural-gradient steps preconditioned by a Kronecker-factored
 /// approximation of the Fisher, with the paper's damping machinery: factored Tikhonov damping gamma
 /// (re-chosen every T2 steps), Levenberg-Marquardt adaptation of lambda (every T1 steps), and update
 /// lengths (alpha, mu) from the quadratic model with exact mini-batch Fisher-vector products (forward

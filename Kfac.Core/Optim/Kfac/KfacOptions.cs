@@ -48,7 +48,7 @@ public enum StepSizeRule
 }
 
 /// <summary>
-/// K-FAC's settings (Martens & Grosse 2015), validated in one place. Defaults are the paper's autoencoder
+/// K-FAC's settings (Martens &amp; Grosse 2015), validated in one place. Defaults are the paper's autoencoder
 /// settings where it states them.
 /// </summary>
 public sealed record KfacOptions

@@ -3,7 +3,7 @@ namespace Kfac.Optim.Kfac;
 /// <summary>
 /// The Levenberg-Marquardt rule for lambda (section 6.5): rho = (h(theta + delta) - h(theta)) / (M(delta) - M(0))
 /// compares the actual change of the objective with the quadratic model's prediction; rho > 3/4 means the
-/// model is trustworthy (lambda <- omega1 lambda), rho < 1/4 that it is not (lambda <- lambda / omega1).
+/// model is trustworthy (lambda &lt;- omega1 lambda), rho &lt; 1/4 that it is not (lambda &lt;- lambda / omega1).
 /// A NaN rho counts as below 1/4. The result is clamped to [min, max].
 /// </summary>
 public static class LevenbergMarquardt

@@ -1,7 +1,7 @@
 namespace Kfac.Optim.Kfac;
 
 /// <summary>
-/// The damped quadratic model of section 7 of Martens & Grosse 2015 restricted to the plane spanned by
+/// The damped quadratic model of section 7 of Martens &amp; Grosse 2015 restricted to the plane spanned by
 /// the proposed direction Delta and the previous update delta0:
 /// M(delta) = 1/2 delta^T (F + c I) delta + grad^T delta, delta = alpha Delta + mu delta0, c = lambda + eta,
 /// with F the exact mini-batch Fisher (its quadratic forms come from Jacobian-vector products).

@@ -31,6 +31,8 @@ public sealed class DataParallelStep : ITrainingStep
     private readonly GradientAllReducer _reducer;
     private readonly Tensor[] _buffers;
 
+    /// <summary>Data-parallel training of <paramref name="model"/> with <paramref name="optimizer"/> over <paramref name="communicator"/>'s ranks,
+    /// all-reducing gradients in buckets of <paramref name="bucketBytes"/>; <paramref name="optimizerName"/> is logged.</summary>
     public DataParallelStep(Module model, ILoss loss, Optimizer optimizer, string optimizerName, ICommunicator communicator,
         int bucketBytes = GradientAllReducer.DefaultBucketBytes)
     {
@@ -54,12 +56,16 @@ public sealed class DataParallelStep : ITrainingStep
         foreach (var b in _buffers) communicator.Broadcast(b, root: 0);
     }
 
+    /// <inheritdoc/>
     public string OptimizerName { get; }
 
+    /// <summary>The model replica on this rank.</summary>
     public Module Model { get; }
 
+    /// <summary>The optimizer stepping on the reduced gradients.</summary>
     public Optimizer Optimizer { get; }
 
+    /// <summary>The ranks' communicator.</summary>
     public ICommunicator Communicator { get; }
 
     /// <summary>Steps skipped because the batch loss or the reduced gradient was not finite (the same count on
