@@ -150,7 +150,7 @@ public sealed partial class KfacOptimizer
         if (discover && !statistics) EnsureBlocks();
 
         var lossTensor = Loss.Value(output, targets);
-        double loss = lossTensor.Item();
+        double loss = ReduceBatchMean(lossTensor.Item());
         Timings.Add(KfacPhase.Forward, t0);
         t0 = Stopwatch.GetTimestamp();
         // The parameters are always finite (a non-finite update is never kept), so h is finite exactly when the loss is.
@@ -177,10 +177,10 @@ public sealed partial class KfacOptimizer
                 Tensor subOutput;
                 using (_recorder.Activate()) subOutput = forward(sub);
                 if (statisticsRows == quadraticRows) quadraticGraph = subOutput;
-                FisherTargets.Backpropagate(Loss, subOutput, o.Estimation, _rng, _recorder, retainGraph: false);
+                BackpropagateFisherTargets(subOutput, retainGraph: false);
             }
             else if (o.Estimation != FisherEstimation.Empirical)
-                FisherTargets.Backpropagate(Loss, output, o.Estimation, _rng, _recorder, retainGraph: true);
+                BackpropagateFisherTargets(output, retainGraph: true);
             EnsureBlocks();
         }
         Timings.Add(KfacPhase.StatisticsPasses, t0);
@@ -191,8 +191,13 @@ public sealed partial class KfacOptimizer
         lossTensor.Backward();
         _recorder.CapturingGradients = false;
         Timings.Add(KfacPhase.Backward, t0);
+        ReduceGradients();
         t0 = Stopwatch.GetTimestamp();
-        if (statistics) UpdateStatistics();
+        if (statistics)
+        {
+            UpdateStatistics();
+            AfterStatisticsUpdate();
+        }
         Timings.Add(KfacPhase.StatisticsUpdate, t0);
 
         // grad h = grad loss + eta theta, its finiteness and h = loss + (eta / 2) |theta|^2 in one pass.
@@ -301,7 +306,7 @@ public sealed partial class KfacOptimizer
     {
         using var noGrad = GradMode.Disable();
         using var scope = TensorScope.Begin();
-        return Loss.Value(forward(inputs), targets).Item() + 0.5 * Options.L2 * squaredNorm;
+        return ReduceBatchMean(Loss.Value(forward(inputs), targets).Item()) + 0.5 * Options.L2 * squaredNorm;
     }
 
     private KfacStepResult Reject(double loss, double objective, string reason, bool rollback)
@@ -355,7 +360,7 @@ public sealed partial class KfacOptimizer
             try
             {
                 using var scope = TensorScope.Begin();
-                loss = Loss.Value(forward(inputs), targets).Item();
+                loss = ReduceBatchMean(Loss.Value(forward(inputs), targets).Item());
             }
             finally
             {
