@@ -159,7 +159,7 @@ public abstract class CurvatureBlock
 
     /// <summary>Whether the whole cached inverse lies in buffers (<see cref="InverseTensors"/>; none with eigenbasis
     /// damping, whose decomposition is an object) plus the checkpoint scalars, so one rank can compute it and broadcast it to the others.</summary>
-    internal bool InverseIsBroadcastable => CanKeepInverse && InverseTensors.Count > 0;
+    public bool InverseIsBroadcastable => CanKeepInverse && InverseTensors.Count > 0;
 
     /// <summary>The buffers holding the cached inverse (for broadcasting; see <see cref="InverseIsBroadcastable"/>).</summary>
     internal IReadOnlyList<Tensor> InverseBuffers => InverseTensors;
