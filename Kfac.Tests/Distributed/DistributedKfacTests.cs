@@ -11,14 +11,14 @@ namespace Kfac.Tests.Distributed;
 /// whole batch.
 /// <para>Tolerance: the weights are float32 (|w| up to ~3); the ranks' losses, gradients and factors are sums of the
 /// shards' float32 partial means, so they differ from the single process's by rounding (~1e-7 relative), which K-FAC's
-/// data-dependent steps (inverses, the 2x2 solve) amplify over 25 steps. We require max |w_dist - w_single| &lt;= 1e-4
-/// and losses within 1e-5, and lambda within 1e-4 in log: far below the effect of any real error (the mutation test
+/// data-dependent steps (inverses, the 2x2 solve) could amplify over 25 steps (measured: 1.2e-7). We require max |w_dist - w_single| &lt;= 1e-5
+/// and losses within 1e-6, and lambda within 1e-4 in log: far below the effect of any real error (the mutation test
 /// below moves the weights by more than 1e-2).</para>
 /// </summary>
 [NonParallelizable]
 public class DistributedKfacTests
 {
-    private const double WeightTolerance = 1e-4, LossTolerance = 1e-5;
+    private const double WeightTolerance = 1e-5, LossTolerance = 1e-6;
 
     [TestCase(2, 64, "eager", "inverses")]
     [TestCase(3, 60, "eager", "inverses")]
@@ -97,10 +97,10 @@ public class InverseAssignmentTests
     [Test]
     public void LargestFirstToTheLeastLoadedRank()
     {
-        // Costs 8, 7, 6, 5, 4 on 2 ranks: 8 -> 0, 7 -> 1, 6 -> 1 (7 < 8), 5 -> 0 (13 vs 13: lowest rank), 4 -> 1.
+        // Costs 8, 7, 6, 5, 4 on 2 ranks: 8 -> 0, 7 -> 1, 6 -> 1 (7 < 8), 5 -> 0 (8 < 13), 4 -> 0 (13 = 13: lowest rank).
         var owners = InverseAssignment.Assign([5, 8, 4, 7, 6], 2);
-        Assert.That(owners, Is.EqualTo(new[] { 0, 0, 1, 1, 1 }));
-        Assert.That(InverseAssignment.Loads([5, 8, 4, 7, 6], owners, 2), Is.EqualTo(new[] { 13.0, 17.0 }));
+        Assert.That(owners, Is.EqualTo(new[] { 0, 0, 0, 1, 1 }));
+        Assert.That(InverseAssignment.Loads([5, 8, 4, 7, 6], owners, 2), Is.EqualTo(new[] { 17.0, 13.0 }));
     }
 
     [TestCase(2)]

@@ -100,7 +100,7 @@ public sealed partial class KfacOptimizer
         long t0 = Stopwatch.GetTimestamp();
         for (int b = 0; b < _blocks!.Count; b++)
         {
-            if (ComputesHere(b)) _blocks[b].MultiplyByDampedPower(_blockGradients![b], _blockDirections![b], -1, scale: -1);
+            if (HoldsInverse(b)) _blocks[b].MultiplyByDampedPower(_blockGradients![b], _blockDirections![b], -1, scale: -1);
         }
         BroadcastDirections();
         Timings.Add(KfacPhase.Direction, t0);
@@ -252,7 +252,7 @@ public sealed partial class KfacOptimizer
     {
         long t0 = Stopwatch.GetTimestamp();
         bool all = true;
-        for (int b = 0; b < _blocks!.Count; b++) if (ComputesHere(b)) all &= _blocks[b].KeepInverse();
+        for (int b = 0; b < _blocks!.Count; b++) if (HoldsInverse(b)) all &= _blocks[b].KeepInverse();
         all = AgreeOnKeptTrial(all);
         if (all)
         {
@@ -266,7 +266,7 @@ public sealed partial class KfacOptimizer
     private void RestoreTrial()
     {
         long t0 = Stopwatch.GetTimestamp();
-        for (int b = 0; b < _blocks!.Count; b++) if (ComputesHere(b)) _blocks[b].RestoreKeptInverse();
+        for (int b = 0; b < _blocks!.Count; b++) if (HoldsInverse(b)) _blocks[b].RestoreKeptInverse();
         ParameterVectors.Copy(_keptDirection!, _direction);
         Timings.Add(KfacPhase.Inverses, t0);
     }

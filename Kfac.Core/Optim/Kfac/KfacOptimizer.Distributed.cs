@@ -223,6 +223,9 @@ public sealed partial class KfacOptimizer
     private bool ComputesHere(int b) =>
         !IsDistributed || _distributedOptions.Inverses == InversePlacement.Replicated || !_broadcastable![b] || _inverseOwners![b] == _communicator!.Rank;
 
+    /// <summary>Whether this rank holds block <paramref name="b"/>'s inverse after a refresh (computed here or received).</summary>
+    private bool HoldsInverse(int b) => ComputesHere(b) || _distributedOptions.Inverses == InversePlacement.BroadcastInverses;
+
     /// <summary>
     /// The distributed refresh: each rank refreshes the blocks it computes; then the failures are agreed on (one
     /// all-reduce of a flag per block) and, with broadcast inverses, each owner broadcasts its blocks' inverse buffers
