@@ -26,12 +26,14 @@ public static class DistributedKfacCheck
     public sealed record KfacResult(
         double MaxWeightDiff, double MaxAbsWeight, double MaxLossDiff, double MaxLambdaRatio, bool Identical, bool DecisionsIdentical,
         int Rejections, int GammaChanges, long[] RefreshCounts, long[] ReferenceRefreshCounts, int[] Owners, bool[] Broadcastable,
-        double Seconds, double CommunicationSeconds);
+        double Seconds, double CommunicationSeconds, int MaxInverseAge);
 
-    public static KfacOptions Options => new()
+    /// <summary>The schedule; <paramref name="staleness"/> > 0 makes the inverses asynchronous (then T3 = 4, so that S
+    /// can be up to 3).</summary>
+    public static KfacOptions Options(int staleness = 0) => new()
     {
-        InitialLambda = 10, LambdaInterval = 1, GammaRule = GammaRule.Search, GammaInterval = 6, InverseInterval = 3,
-        StatisticsInterval = 1, Decay = 0.95, Seed = 5,
+        InitialLambda = 10, LambdaInterval = 1, GammaRule = GammaRule.Search, GammaInterval = 6, InverseInterval = staleness > 0 ? 4 : 3,
+        StatisticsInterval = 1, Decay = 0.95, Seed = 5, InverseStaleness = staleness,
     };
 
     public static int Train(ICommunicator c, WorkerOptions o)
@@ -39,7 +41,7 @@ public static class DistributedKfacCheck
         var r = Measure(c, o);
         if (c.Rank == 0)
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"RESULT ranks={c.Size} steps={o.Steps} batch={o.BatchSize} statistics={o.Statistics} inverses={o.Inverses} max_weight_diff={r.MaxWeightDiff:E3} max_abs_weight={r.MaxAbsWeight:F3} max_loss_diff={r.MaxLossDiff:E3} max_lambda_ratio={r.MaxLambdaRatio:E3} identical={r.Identical} decisions_identical={r.DecisionsIdentical} rejections={r.Rejections} gamma_changes={r.GammaChanges} refreshes_ok={RefreshesAsAssigned(r, c.Size, o.Inverses)} seconds={r.Seconds:F2} communication_seconds={r.CommunicationSeconds:F3}"));
+                $"RESULT ranks={c.Size} steps={o.Steps} batch={o.BatchSize} statistics={o.Statistics} inverses={o.Inverses} staleness={o.Staleness} max_inverse_age={r.MaxInverseAge} max_weight_diff={r.MaxWeightDiff:E3} max_abs_weight={r.MaxAbsWeight:F3} max_loss_diff={r.MaxLossDiff:E3} max_lambda_ratio={r.MaxLambdaRatio:E3} identical={r.Identical} decisions_identical={r.DecisionsIdentical} rejections={r.Rejections} gamma_changes={r.GammaChanges} refreshes_ok={o.Staleness > 0 || RefreshesAsAssigned(r, c.Size, o.Inverses)} seconds={r.Seconds:F2} communication_seconds={r.CommunicationSeconds:F3}"));
         return 0;
     }
 
@@ -88,8 +90,8 @@ public static class DistributedKfacCheck
         var model = Mlp.Create(sizes, Activation.Tanh, seed: 3);
         var referenceModel = Mlp.Create(sizes, Activation.Tanh, seed: 3);
         var loss = new SoftmaxCrossEntropy();
-        var parallel = new DistributedKfacStep(model, new KfacOptimizer(model.Parameters(), loss, Options), c, ParseOptions(o));
-        var reference = new KfacStep(referenceModel, new KfacOptimizer(referenceModel.Parameters(), loss, Options));
+        var parallel = new DistributedKfacStep(model, new KfacOptimizer(model.Parameters(), loss, Options(o.Staleness)), c, ParseOptions(o));
+        var reference = new KfacStep(referenceModel, new KfacOptimizer(referenceModel.Parameters(), loss, Options(o.Staleness)));
         double maxDiff = 0, maxWeight = 0, maxLossDiff = 0, maxLambdaRatio = 0;
         bool identical = true, decisionsIdentical = true;
         int gammaChanges = 0;
@@ -126,7 +128,8 @@ public static class DistributedKfacCheck
         var owners = parallel.Optimizer.InverseOwners?.ToArray() ?? new int[blocks.Count];
         return new KfacResult(maxDiff, maxWeight, maxLossDiff, maxLambdaRatio, identical, decisionsIdentical,
             (int)parallel.Optimizer.Rejections, gammaChanges, counts, reference.Optimizer.Blocks.Select(b => b.RefreshCount).ToArray(), owners,
-            blocks.Select(b => b.InverseIsBroadcastable).ToArray(), clock.Elapsed.TotalSeconds, parallel.Optimizer.Communication.Total);
+            blocks.Select(b => b.InverseIsBroadcastable).ToArray(), clock.Elapsed.TotalSeconds, parallel.Optimizer.Communication.Total,
+            parallel.Optimizer.MaxInverseAge);
     }
 
     /// <summary>Max |a - b| over all weights, and max |a|.</summary>

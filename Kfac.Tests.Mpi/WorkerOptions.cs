@@ -16,6 +16,7 @@ public sealed record WorkerOptions
     public string? Path { get; init; }
     public string Statistics { get; init; } = "eager";
     public string Inverses { get; init; } = "inverses";
+    public int Staleness { get; init; }
     public int BucketBytes { get; init; } = Kfac.Distributed.GradientAllReducer.DefaultBucketBytes;
 
     public static WorkerOptions Parse(string[] args)
@@ -38,6 +39,7 @@ public sealed record WorkerOptions
                 "--path" => o with { Path = v },
                 "--statistics" => o with { Statistics = v },
                 "--inverses" => o with { Inverses = v },
+                "--staleness" => o with { Staleness = int.Parse(v, CultureInfo.InvariantCulture) },
                 "--bucket-bytes" => o with { BucketBytes = int.Parse(v, CultureInfo.InvariantCulture) },
                 _ => throw new ArgumentException($"unknown option {args[i]}"),
             };

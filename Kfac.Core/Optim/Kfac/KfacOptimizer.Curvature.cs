@@ -76,6 +76,8 @@ public sealed partial class KfacOptimizer
     private void RefreshInverses(double gamma)
     {
         long t0 = Stopwatch.GetTimestamp();
+        DiscardPendingRefresh();
+        InverseSourceStep = _currentStep;
         _inversesStale = true;
         List<(CurvatureBlock Block, LinalgException Error)>? failures;
         if (IsDistributed)
@@ -103,6 +105,7 @@ public sealed partial class KfacOptimizer
             if (HoldsInverse(b)) _blocks[b].MultiplyByDampedPower(_blockGradients![b], _blockDirections![b], -1, scale: -1);
         }
         BroadcastDirections();
+        TrackInverseAge(_currentStep);
         Timings.Add(KfacPhase.Direction, t0);
     }
 

@@ -250,19 +250,7 @@ public sealed partial class KfacOptimizer
                 if (_broadcastable![b]) failed[b] = 1;
             }
         c.AllReduce<int>(failed, ReduceOperation.Max);
-        if (_distributedOptions.Inverses == InversePlacement.BroadcastInverses)
-        {
-            for (int r = 0; r < c.Size; r++)
-            {
-                if (_inverseMessages![r] is not { } message) continue;
-                var owned = _ownerBlocks![r];
-                // A failed block's buffers travel too (the message is fixed); its statistics are reset everywhere below.
-                foreach (int b in owned) if (r != c.Rank) blocks[b].StateReplaced();
-                message.Broadcast(c, r);
-                Communication.BroadcastElements += message.Elements;
-                BroadcastInverseScalars(owned, r);
-            }
-        }
+        if (_distributedOptions.Inverses == InversePlacement.BroadcastInverses) BroadcastOwnedInverses();
         var result = failures?.Where(f => !_broadcastable![blocks.IndexOf(f.Block)]).ToList() ?? [];
         for (int b = 0; b < blocks.Count; b++)
             if (failed[b] != 0)
@@ -271,6 +259,23 @@ public sealed partial class KfacOptimizer
         Communication.Broadcasts += Stopwatch.GetElapsedTime(t0).TotalSeconds;
         result.Sort((x, y) => blocks.IndexOf(x.Block).CompareTo(blocks.IndexOf(y.Block)));
         return result.Count == 0 ? null : result;
+    }
+
+    /// <summary>Each owner broadcasts its blocks' inverse buffers (one message per owner) and their scalars (damping
+    /// after retries, pi). A failed block's buffers travel too (the message is fixed); its statistics are then reset
+    /// everywhere by the caller.</summary>
+    private void BroadcastOwnedInverses()
+    {
+        var c = _communicator!;
+        for (int r = 0; r < c.Size; r++)
+        {
+            if (_inverseMessages![r] is not { } message) continue;
+            var owned = _ownerBlocks![r];
+            foreach (int b in owned) if (r != c.Rank) _blocks![b].StateReplaced();
+            message.Broadcast(c, r);
+            Communication.BroadcastElements += message.Elements;
+            BroadcastInverseScalars(owned, r);
+        }
     }
 
     /// <summary>The owner's checkpoint scalars (damping used, pi, ...) of <paramref name="owned"/>, broadcast and loaded.</summary>

@@ -132,6 +132,7 @@ public sealed partial class KfacOptimizer
     {
         var o = Options;
         int k = Iteration + 1;
+        _currentStep = k;
         bool statistics = (k - 1) % o.StatisticsInterval == 0 || _inversesStale; // a reset block needs statistics first
         bool discover = _blocks is null; // the layers are learnt from the first recorded forward pass
 
@@ -227,10 +228,13 @@ public sealed partial class KfacOptimizer
         QuadraticModel.Solution solution;
         try
         {
+            InstallDueRefresh(k);
             if (refresh && !adaptGamma)
             {
                 if (o.GammaRule == GammaRule.TiedToLambda) Gamma = o.TiedGamma(Lambda);
-                RefreshInverses(Gamma);
+                // Asynchronous inverses: a scheduled refresh (not the first, not a repair) goes to the background.
+                if (o.InverseStaleness > 0 && Iteration > 0 && !_inversesStale) LaunchRefresh(Gamma, k);
+                else RefreshInverses(Gamma);
             }
             if (adaptGamma) solution = ChooseGamma(sample!);
             else
