@@ -62,9 +62,11 @@ public class MpiRunTests
     [TestCase("openmpi", 3, 60, "lazy", "directions")]
     [TestCase("mpich", 2, 64, "lazy", "inverses")]
     [TestCase("mpich", 3, 60, "eager", "inverses")]
-    public void DistributedKfacStepsMatchOneProcessOnTheWholeBatch(string implementation, int ranks, int batch, string statistics, string inverses)
+    [TestCase("openmpi", 2, 64, "eager", "inverses", 2)]
+    [TestCase("mpich", 3, 60, "lazy", "inverses", 3)]
+    public void DistributedKfacStepsMatchOneProcessOnTheWholeBatch(string implementation, int ranks, int batch, string statistics, string inverses, int staleness = 0)
     {
-        var r = Launcher(implementation).Run(ranks, $"kfac --steps 25 --batch-size {batch} --statistics {statistics} --inverses {inverses}", Limit);
+        var r = Launcher(implementation).Run(ranks, $"kfac --steps 25 --batch-size {batch} --statistics {statistics} --inverses {inverses} --staleness {staleness}", Limit);
         Succeeded(r);
         Assert.That(r.Number("steps"), Is.EqualTo(25));
         Assert.That(r.Value("identical"), Is.EqualTo("True"), "the ranks' weights differ in some bit after some step");
@@ -74,6 +76,8 @@ public class MpiRunTests
         Assert.That(r.Number("max_abs_weight"), Is.InRange(0.1, 10));
         Assert.That(r.Number("max_loss_diff"), Is.LessThanOrEqualTo(1e-6), r.Output);
         Assert.That(r.Number("max_lambda_ratio"), Is.LessThanOrEqualTo(1e-4), r.Output);
+        // Asynchronous inverses (T3 = 4): never older than T3 - 1 + S, and older than T3 - 1 at some step.
+        if (staleness > 0) Assert.That(r.Number("max_inverse_age"), Is.InRange(4, 3 + staleness), r.Output);
         TestContext.Out.WriteLine(r.Output);
     }
 
