@@ -32,7 +32,7 @@ public static class DistributedSetup
     }
 
     /// <summary>The data-parallel form of a first-order or K-FAC step (or the step itself on one process). Distributed
-    /// K-FAC runs with eager statistics and broadcast inverses (<see cref="Kfac.Optim.Kfac.DistributedKfacOptions"/>).</summary>
+    /// K-FAC runs with eager statistics and broadcast preconditioned gradients (<see cref="Kfac.Optim.Kfac.DistributedKfacOptions"/>).</summary>
     public static ITrainingStep Wrap(ITrainingStep step, Module model, ILoss loss, RunSettings s)
     {
         var communicator = Communicator(s);

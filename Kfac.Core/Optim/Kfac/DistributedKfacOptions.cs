@@ -20,11 +20,12 @@ public enum InversePlacement
     /// <summary>Every rank computes every inverse (no broadcast; the inverse work is not divided).</summary>
     Replicated,
     /// <summary>Each block's inverse is computed on one rank (<see cref="Distributed.InverseAssignment"/>, LPT by
-    /// n^3 cost) and broadcast: every rank then preconditions every block itself.</summary>
+    /// n^3 cost) and broadcast: every rank then preconditions every block itself (and holds every inverse).</summary>
     BroadcastInverses,
     /// <summary>Each block's inverse is computed and applied on its owner only; the owner broadcasts the
-    /// preconditioned gradient Delta_b (KAISA's memory-saving placement): smaller messages when a block's
-    /// parameters are fewer than its factors' elements, but one broadcast per direction (every gamma trial).</summary>
+    /// preconditioned gradient Delta_b (KAISA's memory-saving placement): the preconditioning is divided too, but a
+    /// broadcast per direction (every gamma trial). A rank-0 checkpoint then lacks the other ranks' inverses; the
+    /// optimizer refreshes them after an import.</summary>
     BroadcastDirections,
 }
 
@@ -33,7 +34,10 @@ public sealed record DistributedKfacOptions
 {
     public StatisticsReduction Statistics { get; init; } = StatisticsReduction.Eager;
 
-    public InversePlacement Inverses { get; init; } = InversePlacement.BroadcastInverses;
+    /// <summary>Default: broadcast the preconditioned gradients, which also divides the preconditioning among the owners
+    /// (faster in both measured pairs and in the alpha-beta projection of docs/distributed.md, although it moves more
+    /// data than broadcasting the inverses at T3 >= 3).</summary>
+    public InversePlacement Inverses { get; init; } = InversePlacement.BroadcastDirections;
 }
 
 /// <summary>Cumulative seconds distributed K-FAC spent in collectives, by what they carried.</summary>

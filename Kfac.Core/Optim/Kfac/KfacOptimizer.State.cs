@@ -139,6 +139,9 @@ public sealed partial class KfacOptimizer
             block.AfterStateLoaded();
         }
         foreach (var t in pending.Tensors.Values) t.Dispose();
+        // A block with statistics but no inverse (a checkpoint written by rank 0 of a distributed run that broadcast
+        // preconditioned gradients, where the other ranks held some blocks' inverses): refresh before preconditioning.
+        if (_blocks.Any(b => b.UpdateCount > 0 && !b.HasInverse)) _inversesStale = true;
     }
 
     private static void Check(IReadOnlyDictionary<string, Tensor> tensors, string key, Shape expected)
