@@ -22,7 +22,7 @@ namespace Kfac.Tests.Mpi;
 /// </summary>
 public static class DataParallelCheck
 {
-    private const int Examples = 512, Features = 10, Classes = 4;
+    internal const int Examples = 512, Features = 10, Classes = 4;
 
     /// <summary>What <see cref="Measure"/> found: the largest |w_parallel - w_single| and |w| over all steps and
     /// weights, the largest loss difference, and whether the ranks' weights were bit-identical after every step.</summary>
@@ -128,7 +128,7 @@ public static class DataParallelCheck
         {
             _c = c;
             _o = o;
-            var (inputs, labels) = SyntheticData();
+            var (inputs, labels) = SyntheticData(Examples, Features, Classes);
             _loader = new DataLoader(inputs, labels, o.BatchSize, shuffle: true, seed: 11, dropLast: true);
             var loss = new SoftmaxCrossEntropy();
             var model = Mlp.Create([Features, 32, 16, Classes], Activation.Tanh, seed: 3);
@@ -169,30 +169,30 @@ public static class DataParallelCheck
             "adam" => new Adam(model.Parameters(), new AdamOptions { LearningRate = 0.01 }),
             _ => throw new ArgumentException($"--optimizer must be sgd, momentum or adam; got '{_o.Optimizer}'"),
         };
+    }
 
-        // x ~ N(0, I) (seed 7), label = argmax of x W for a fixed W: learnable, and the same on every rank.
-        private static (Tensor Inputs, int[] Labels) SyntheticData()
+    // x ~ N(0, I) (seed 7), label = argmax of x W for a fixed W: learnable, and the same on every rank.
+    internal static (Tensor Inputs, int[] Labels) SyntheticData(int Examples, int Features, int Classes)
+    {
+        var rng = new Random(7);
+        var x = new float[Examples * Features];
+        for (int i = 0; i < x.Length; i++) x[i] = (float)(Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble()));
+        var w = new double[Features * Classes];
+        for (int i = 0; i < w.Length; i++) w[i] = rng.NextDouble() * 2 - 1;
+        var labels = new int[Examples];
+        for (int n = 0; n < Examples; n++)
         {
-            var rng = new Random(7);
-            var x = new float[Examples * Features];
-            for (int i = 0; i < x.Length; i++) x[i] = (float)(Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble()));
-            var w = new double[Features * Classes];
-            for (int i = 0; i < w.Length; i++) w[i] = rng.NextDouble() * 2 - 1;
-            var labels = new int[Examples];
-            for (int n = 0; n < Examples; n++)
+            int best = 0;
+            double bestScore = double.NegativeInfinity;
+            for (int k = 0; k < Classes; k++)
             {
-                int best = 0;
-                double bestScore = double.NegativeInfinity;
-                for (int k = 0; k < Classes; k++)
-                {
-                    double s = 0;
-                    for (int f = 0; f < Features; f++) s += x[n * Features + f] * w[f * Classes + k];
-                    if (s > bestScore) { bestScore = s; best = k; }
-                }
-                labels[n] = best;
+                double s = 0;
+                for (int f = 0; f < Features; f++) s += x[n * Features + f] * w[f * Classes + k];
+                if (s > bestScore) { bestScore = s; best = k; }
             }
-            using var outside = TensorScope.Suspend();
-            return (Tensor.FromArray<float>(x, new Shape(Examples, Features)), labels);
+            labels[n] = best;
         }
+        using var outside = TensorScope.Suspend();
+        return (Tensor.FromArray<float>(x, new Shape(Examples, Features)), labels);
     }
 }

@@ -5,6 +5,8 @@ using Kfac.Tests.Mpi;
 // The distributed tests' worker: one process per rank under mpirun, or alone with --communicator single.
 //   contract                      the communicator contract (CommunicatorContract)
 //   train --optimizer sgd|adam    data-parallel steps compared with one process on the whole batch
+//   kfac --statistics eager|lazy --inverses replicated|inverses|directions
+//                                 distributed K-FAC steps compared with one process on the whole batch
 //   die --rank R --at-step K      rank R kills itself at step K of data-parallel training
 //   hang --rank R --at-step K     rank R stops responding at step K (the others' watchdog must end the job)
 //   checkpoint --path P           rank 0 writes a checkpoint; every rank reloads and compares it
@@ -19,9 +21,10 @@ try
     {
         "contract" => Contract(communicator),
         "train" => DataParallelCheck.Train(communicator, options),
+        "kfac" => DistributedKfacCheck.Train(communicator, options),
         "die" or "hang" => DataParallelCheck.Fault(communicator, options),
         "checkpoint" => DataParallelCheck.CheckpointRoundTrip(communicator, options),
-        _ => throw new ArgumentException($"unknown command '{options.Command}'; expected contract, train, die, hang or checkpoint"),
+        _ => throw new ArgumentException($"unknown command '{options.Command}'; expected contract, train, kfac, die, hang or checkpoint"),
     };
     communicator.Dispose();
     return code;

@@ -14,11 +14,14 @@ public sealed record WorkerOptions
     public int AtStep { get; init; } = 5;
     public double? Timeout { get; init; }
     public string? Path { get; init; }
+    public string Statistics { get; init; } = "eager";
+    public string Inverses { get; init; } = "inverses";
+    public int Staleness { get; init; }
     public int BucketBytes { get; init; } = Kfac.Distributed.GradientAllReducer.DefaultBucketBytes;
 
     public static WorkerOptions Parse(string[] args)
     {
-        if (args.Length == 0) throw new ArgumentException("usage: Kfac.Tests.Mpi <contract|train|die|hang|checkpoint> [--name value ...]");
+        if (args.Length == 0) throw new ArgumentException("usage: Kfac.Tests.Mpi <contract|train|kfac|die|hang|checkpoint> [--name value ...]");
         var o = new WorkerOptions { Command = args[0] };
         for (int i = 1; i < args.Length; i += 2)
         {
@@ -34,6 +37,9 @@ public sealed record WorkerOptions
                 "--at-step" => o with { AtStep = int.Parse(v, CultureInfo.InvariantCulture) },
                 "--timeout" => o with { Timeout = double.Parse(v, CultureInfo.InvariantCulture) },
                 "--path" => o with { Path = v },
+                "--statistics" => o with { Statistics = v },
+                "--inverses" => o with { Inverses = v },
+                "--staleness" => o with { Staleness = int.Parse(v, CultureInfo.InvariantCulture) },
                 "--bucket-bytes" => o with { BucketBytes = int.Parse(v, CultureInfo.InvariantCulture) },
                 _ => throw new ArgumentException($"unknown option {args[i]}"),
             };

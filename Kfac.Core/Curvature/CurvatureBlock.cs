@@ -73,6 +73,7 @@ public abstract class CurvatureBlock
         if (!(gamma >= 0) || double.IsInfinity(gamma)) throw new ArgumentOutOfRangeException(nameof(gamma), gamma, "damping must be finite and >= 0");
         if (UpdateCount == 0) throw new InvalidOperationException($"{Description}: RefreshInverse before any statistics update");
         double g = gamma;
+        RefreshCount++;
         ReleaseInverseHold();
         for (int attempt = 0; ; attempt++)
         {
@@ -141,6 +142,27 @@ public abstract class CurvatureBlock
         InverseState = _keptState;
         InverseDamping = _keptDamping;
     }
+
+    /// <summary>How many times <see cref="RefreshInverse"/> has been called on this block (distributed K-FAC computes
+    /// each block's inverse on one rank only: the tests count).</summary>
+    public long RefreshCount { get; private set; }
+
+    /// <summary>
+    /// The moving averages of the statistics (the Kronecker factors, a full or diagonal Fisher, a chain's cross
+    /// factors), without the cached inverses: what distributed K-FAC all-reduces so every rank holds the factors of
+    /// the whole batch. Each is an EMA of per-batch means, so the n_r/B-weighted sum over ranks of these tensors,
+    /// when the ranks started from the same state, is the EMA of the whole batch's mean (MATH.md, distributed).
+    /// Blocks outside Kfac.Core override this; the default names the block that does not.
+    /// </summary>
+    public virtual IEnumerable<Tensor> StatisticsTensors() =>
+        throw new NotSupportedException($"{Description} ({GetType().Name}) does not list its statistics tensors: override CurvatureBlock.StatisticsTensors to train it with distributed K-FAC");
+
+    /// <summary>Whether the whole cached inverse lies in buffers (<see cref="InverseTensors"/>; none with eigenbasis
+    /// damping, whose decomposition is an object) plus the checkpoint scalars, so one rank can compute it and broadcast it to the others.</summary>
+    public bool InverseIsBroadcastable => CanKeepInverse && InverseTensors.Count > 0;
+
+    /// <summary>The buffers holding the cached inverse (for broadcasting; see <see cref="InverseIsBroadcastable"/>).</summary>
+    internal IReadOnlyList<Tensor> InverseBuffers => InverseTensors;
 
     /// <summary>Work of one <see cref="RefreshInverse"/> in flops (about n^3 per n x n SPD inverse), so a scheduler can
     /// order refreshes largest first; 0 when unknown.</summary>

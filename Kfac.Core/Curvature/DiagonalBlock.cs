@@ -86,6 +86,8 @@ public sealed class DiagonalBlock : CurvatureBlock
         FlatParameters.Unpack(v, result);
     }
 
+    public override IEnumerable<Tensor> StatisticsTensors() => [_d];
+
     public override IEnumerable<(string Name, Tensor Value)> StateTensors()
     {
         yield return ("D", _d);

@@ -79,6 +79,8 @@ public sealed class FullBlock : CurvatureBlock
         FlatParameters.Unpack(r, result);
     }
 
+    public override IEnumerable<Tensor> StatisticsTensors() => [_f];
+
     public override IEnumerable<(string Name, Tensor Value)> StateTensors()
     {
         yield return ("F", _f);

@@ -168,6 +168,8 @@ public sealed class KfcBlock : CurvatureBlock
         WeightBiasMatrix.MultiplyKronecker(left, right, vector, result, DOut, _tag.PatchSize, scale);
     }
 
+    public override IEnumerable<Tensor> StatisticsTensors() => [_a, _g];
+
     public override IEnumerable<(string Name, Tensor Value)> StateTensors()
     {
         yield return ("A", _a);

@@ -143,6 +143,8 @@ public sealed class KroneckerFactoredBlock : CurvatureBlock
         WeightBiasMatrix.MultiplyKronecker(left, right, vector, result, DOut, _tag.InFeatures, scale);
     }
 
+    public override IEnumerable<Tensor> StatisticsTensors() => _a is null ? [] : [_a, _g!];
+
     public override IEnumerable<(string Name, Tensor Value)> StateTensors()
     {
         if (_a is null) yield break;

@@ -332,6 +332,10 @@ public sealed class TridiagonalChain : CurvatureBlock
         else t.CopyFrom<float>(values.Select(v => (float)v).ToArray());
     }
 
+    /// <summary>The diagonal factors and the cross factors (not the snapshot the host-side inverse was built from).</summary>
+    public override IEnumerable<Tensor> StatisticsTensors() =>
+        _a is null ? [] : _a.Concat(_g!).Concat(_aCross!).Concat(_gCross!);
+
     public override IEnumerable<(string Name, Tensor Value)> StateTensors()
     {
         if (_a is null) yield break;

@@ -53,6 +53,34 @@ public class MpiRunTests
         Assert.That(r.Number("buckets"), buckets == GradientBuckets.One ? Is.EqualTo(1) : Is.GreaterThan(1));
     }
 
+    /// <summary>Distributed K-FAC in separate processes: the checks and tolerances of
+    /// <see cref="DistributedKfacTests.StepsMatchOneProcessOnTheWholeBatch"/> (25 steps with lambda, gamma, alpha, mu,
+    /// statistics and inverses all adapting; weights within 1e-5 of one process on the whole batch, losses within 1e-6;
+    /// bit-identical weights and decisions on every rank after every step; each block's inverse computed exactly once per
+    /// refresh, on its owner).</summary>
+    [TestCase("openmpi", 2, 64, "eager", "inverses")]
+    [TestCase("openmpi", 3, 60, "lazy", "directions")]
+    [TestCase("mpich", 2, 64, "lazy", "inverses")]
+    [TestCase("mpich", 3, 60, "eager", "inverses")]
+    [TestCase("openmpi", 2, 64, "eager", "inverses", 2)]
+    [TestCase("mpich", 3, 60, "lazy", "inverses", 3)]
+    public void DistributedKfacStepsMatchOneProcessOnTheWholeBatch(string implementation, int ranks, int batch, string statistics, string inverses, int staleness = 0)
+    {
+        var r = Launcher(implementation).Run(ranks, $"kfac --steps 25 --batch-size {batch} --statistics {statistics} --inverses {inverses} --staleness {staleness}", Limit);
+        Succeeded(r);
+        Assert.That(r.Number("steps"), Is.EqualTo(25));
+        Assert.That(r.Value("identical"), Is.EqualTo("True"), "the ranks' weights differ in some bit after some step");
+        Assert.That(r.Value("decisions_identical"), Is.EqualTo("True"), "the ranks took different lambda, gamma, alpha, mu or rho");
+        Assert.That(r.Value("refreshes_ok"), Is.EqualTo("True"), "some block's inverse was not computed exactly once per refresh on its owner");
+        Assert.That(r.Number("max_weight_diff"), Is.LessThanOrEqualTo(1e-5), r.Output);
+        Assert.That(r.Number("max_abs_weight"), Is.InRange(0.1, 10));
+        Assert.That(r.Number("max_loss_diff"), Is.LessThanOrEqualTo(1e-6), r.Output);
+        Assert.That(r.Number("max_lambda_ratio"), Is.LessThanOrEqualTo(1e-4), r.Output);
+        // Asynchronous inverses (T3 = 4): never older than T3 - 1 + S, and older than T3 - 1 at some step.
+        if (staleness > 0) Assert.That(r.Number("max_inverse_age"), Is.InRange(4, 3 + staleness), r.Output);
+        TestContext.Out.WriteLine(r.Output);
+    }
+
     /// <summary>A rank that dies mid-training (SIGKILL at step 5) ends the job with a non-zero status in well
     /// under 60 s: the launcher notices the death and terminates the rank waiting in the all-reduce.</summary>
     [TestCase("openmpi")]

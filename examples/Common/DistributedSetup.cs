@@ -9,7 +9,7 @@ namespace Kfac.Examples;
 /// <summary>
 /// --distributed: "none" (one process, the default) or "mpi" (data-parallel over the ranks of
 /// <c>mpirun -np N dotnet run -c Release --project examples/X -- --distributed mpi ...</c>). Every rank builds the
-/// same model and loader (same seed), trains on its shard of each batch (<see cref="DataParallelStep"/>), and
+/// same model and loader (same seed), trains on its shard of each batch (<see cref="DataParallelStep"/>, <see cref="DistributedKfacStep"/>), and
 /// rank 0 alone prints, logs and writes checkpoints; the other ranks' standard output is discarded.
 /// </summary>
 public static class DistributedSetup
@@ -44,7 +44,8 @@ public static class DistributedSetup
         }
     }
 
-    /// <summary>The data-parallel form of a first-order step (or the step itself on one process).</summary>
+    /// <summary>The data-parallel form of a first-order or K-FAC step (or the step itself on one process). Distributed
+    /// K-FAC runs with eager statistics and broadcast preconditioned gradients (<see cref="Kfac.Optim.Kfac.DistributedKfacOptions"/>).</summary>
     public static ITrainingStep Wrap(ITrainingStep step, Module model, ILoss loss, RunSettings s)
     {
         var communicator = Communicator(s);
@@ -52,8 +53,8 @@ public static class DistributedSetup
         return step switch
         {
             FirstOrderStep f => new DataParallelStep(model, loss, f.Optimizer, f.OptimizerName, communicator),
-            _ => throw new UsageException(
-                $"--distributed {s.Distributed} supports the first-order optimizers (sgd, momentum, nesterov, adam) so far; distributed K-FAC is not implemented yet"),
+            KfacStep k => new DistributedKfacStep(model, k.Optimizer, communicator),
+            _ => throw new UsageException($"--distributed {s.Distributed} does not support {step.OptimizerName}"),
         };
     }
 }

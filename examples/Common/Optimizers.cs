@@ -79,6 +79,7 @@ public static class Optimizers
         FirstOrderStep f => f.Optimizer.ExportState(),
         KfacStep k => k.Optimizer.ExportState(),
         DataParallelStep d => d.Optimizer.ExportState(),
+        DistributedKfacStep k => k.Optimizer.ExportState(),
         _ => throw new NotSupportedException(step.GetType().Name),
     };
 
@@ -89,6 +90,7 @@ public static class Optimizers
             case FirstOrderStep f: f.Optimizer.ImportState(state); break;
             case KfacStep k: k.Optimizer.ImportState(state); break;
             case DataParallelStep d: d.Optimizer.ImportState(state); break;
+            case DistributedKfacStep k: k.Optimizer.ImportState(state); break;
             default: throw new NotSupportedException(step.GetType().Name);
         }
     }

@@ -76,8 +76,16 @@ public sealed partial class KfacOptimizer
     private void RefreshInverses(double gamma)
     {
         long t0 = Stopwatch.GetTimestamp();
+        DiscardPendingRefresh();
+        InverseSourceStep = _currentStep;
         _inversesStale = true;
-        var failures = ConcurrentInverseRefresh.RefreshAll(_blocks!, gamma);
+        List<(CurvatureBlock Block, LinalgException Error)>? failures;
+        if (IsDistributed)
+        {
+            ReduceLazyStatistics();
+            failures = RefreshDistributed(gamma);
+        }
+        else failures = ConcurrentInverseRefresh.RefreshAll(_blocks!, gamma);
         if (failures is not null)
         {
             foreach (var (block, _) in failures) block.ResetStatistics();
@@ -94,8 +102,10 @@ public sealed partial class KfacOptimizer
         long t0 = Stopwatch.GetTimestamp();
         for (int b = 0; b < _blocks!.Count; b++)
         {
-            _blocks[b].MultiplyByDampedPower(_blockGradients![b], _blockDirections![b], -1, scale: -1);
+            if (HoldsInverse(b)) _blocks[b].MultiplyByDampedPower(_blockGradients![b], _blockDirections![b], -1, scale: -1);
         }
+        BroadcastDirections();
+        TrackInverseAge(_currentStep);
         Timings.Add(KfacPhase.Direction, t0);
     }
 
@@ -130,7 +140,10 @@ public sealed partial class KfacOptimizer
         if (!(Options.UseMomentum && Iteration > 0)) return null;
         long t0 = Stopwatch.GetTimestamp();
         var (jPrev, z) = JacobianVectorProduct(sample, _previous);
-        var terms = new PreviousTerms(jPrev, FisherProducts.QuadraticForm(Loss, z, jPrev, jPrev));
+        // delta0^T F delta0 on the whole batch's model rows: the ranks' row-weighted sum (one all-reduce).
+        Span<double> pFp = [FisherProducts.QuadraticForm(Loss, z, jPrev, jPrev)];
+        ReduceScalars(pFp, QuadraticShare());
+        var terms = new PreviousTerms(jPrev, pFp[0]);
         Timings.Add(KfacPhase.QuadraticModel, t0);
         return terms;
     }
@@ -149,11 +162,16 @@ public sealed partial class KfacOptimizer
         else ParameterVectors.Dots([_gradient, _direction], [_direction, _direction], dots);
         double gradDelta = dots[0], deltaDelta = dots[1];
         var (jDelta, z) = JacobianVectorProduct(sample!, _direction);
-        double dFd = FisherProducts.QuadraticForm(Loss, z, jDelta, jDelta);
+        // The Fisher terms are means over this rank's model rows: the batch's are their row-weighted sum over ranks,
+        // packed in one all-reduce (grad, Delta and delta0 are already the same on every rank).
+        Span<double> fisher = [FisherProducts.QuadraticForm(Loss, z, jDelta, jDelta),
+            previous is null ? 0 : FisherProducts.QuadraticForm(Loss, z, jDelta, previous.JPrevious)];
+        ReduceScalars(fisher, QuadraticShare());
+        double dFd = fisher[0];
         double dFp = 0, pFp = 0, dp = 0, pp = 0, gp = 0;
         if (previous is not null)
         {
-            dFp = FisherProducts.QuadraticForm(Loss, z, jDelta, previous.JPrevious);
+            dFp = fisher[1];
             (dp, pp, gp) = (dots[2], dots[3], dots[4]);
             pFp = previous.PreviousFPrevious;
         }
@@ -237,7 +255,8 @@ public sealed partial class KfacOptimizer
     {
         long t0 = Stopwatch.GetTimestamp();
         bool all = true;
-        foreach (var block in _blocks!) all &= block.KeepInverse();
+        for (int b = 0; b < _blocks!.Count; b++) if (HoldsInverse(b)) all &= _blocks[b].KeepInverse();
+        all = AgreeOnKeptTrial(all);
         if (all)
         {
             _keptDirection ??= ParameterVectors.ZerosLike(_parameters);
@@ -250,7 +269,7 @@ public sealed partial class KfacOptimizer
     private void RestoreTrial()
     {
         long t0 = Stopwatch.GetTimestamp();
-        foreach (var block in _blocks!) block.RestoreKeptInverse();
+        for (int b = 0; b < _blocks!.Count; b++) if (HoldsInverse(b)) _blocks[b].RestoreKeptInverse();
         ParameterVectors.Copy(_keptDirection!, _direction);
         Timings.Add(KfacPhase.Inverses, t0);
     }

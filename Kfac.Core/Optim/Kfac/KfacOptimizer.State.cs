@@ -145,6 +145,9 @@ public sealed partial class KfacOptimizer
             block.AfterStateLoaded();
         }
         foreach (var t in pending.Tensors.Values) t.Dispose();
+        // A block with statistics but no inverse (a checkpoint written by rank 0 of a distributed run that broadcast
+        // preconditioned gradients, where the other ranks held some blocks' inverses): refresh before preconditioning.
+        if (_blocks.Any(b => b.UpdateCount > 0 && !b.HasInverse)) _inversesStale = true;
     }
 
     /// <summary>Refuses keys this optimizer would not read (e.g. "kfac.block.99" in a 3-block state, a

@@ -132,6 +132,7 @@ public sealed partial class KfacOptimizer
     {
         var o = Options;
         int k = Iteration + 1;
+        _currentStep = k;
         bool statistics = (k - 1) % o.StatisticsInterval == 0 || _inversesStale; // a reset block needs statistics first
         bool discover = _blocks is null; // the layers are learnt from the first recorded forward pass
 
@@ -150,7 +151,7 @@ public sealed partial class KfacOptimizer
         if (discover && !statistics) EnsureBlocks();
 
         var lossTensor = Loss.Value(output, targets);
-        double loss = lossTensor.Item();
+        double loss = ReduceBatchMean(lossTensor.Item());
         Timings.Add(KfacPhase.Forward, t0);
         t0 = Stopwatch.GetTimestamp();
         // The parameters are always finite (a non-finite update is never kept), so h is finite exactly when the loss is.
@@ -177,10 +178,10 @@ public sealed partial class KfacOptimizer
                 Tensor subOutput;
                 using (_recorder.Activate()) subOutput = forward(sub);
                 if (statisticsRows == quadraticRows) quadraticGraph = subOutput;
-                FisherTargets.Backpropagate(Loss, subOutput, o.Estimation, _rng, _recorder, retainGraph: false);
+                BackpropagateFisherTargets(subOutput, retainGraph: false);
             }
             else if (o.Estimation != FisherEstimation.Empirical)
-                FisherTargets.Backpropagate(Loss, output, o.Estimation, _rng, _recorder, retainGraph: true);
+                BackpropagateFisherTargets(output, retainGraph: true);
             EnsureBlocks();
         }
         Timings.Add(KfacPhase.StatisticsPasses, t0);
@@ -191,8 +192,13 @@ public sealed partial class KfacOptimizer
         lossTensor.Backward();
         _recorder.CapturingGradients = false;
         Timings.Add(KfacPhase.Backward, t0);
+        ReduceGradients();
         t0 = Stopwatch.GetTimestamp();
-        if (statistics) UpdateStatistics();
+        if (statistics)
+        {
+            UpdateStatistics();
+            AfterStatisticsUpdate();
+        }
         Timings.Add(KfacPhase.StatisticsUpdate, t0);
 
         // grad h = grad loss + eta theta, its finiteness and h = loss + (eta / 2) |theta|^2 in one pass.
@@ -222,10 +228,13 @@ public sealed partial class KfacOptimizer
         QuadraticModel.Solution solution;
         try
         {
+            InstallDueRefresh(k);
             if (refresh && !adaptGamma)
             {
                 if (o.GammaRule == GammaRule.TiedToLambda) Gamma = o.TiedGamma(Lambda);
-                RefreshInverses(Gamma);
+                // Asynchronous inverses: a scheduled refresh (not the first, not a repair) goes to the background.
+                if (o.InverseStaleness > 0 && Iteration > 0 && !_inversesStale) LaunchRefresh(Gamma, k);
+                else RefreshInverses(Gamma);
             }
             if (adaptGamma) solution = ChooseGamma(sample!);
             else
@@ -301,7 +310,7 @@ public sealed partial class KfacOptimizer
     {
         using var noGrad = GradMode.Disable();
         using var scope = TensorScope.Begin();
-        return Loss.Value(forward(inputs), targets).Item() + 0.5 * Options.L2 * squaredNorm;
+        return ReduceBatchMean(Loss.Value(forward(inputs), targets).Item()) + 0.5 * Options.L2 * squaredNorm;
     }
 
     private KfacStepResult Reject(double loss, double objective, string reason, bool rollback)
@@ -355,7 +364,7 @@ public sealed partial class KfacOptimizer
             try
             {
                 using var scope = TensorScope.Begin();
-                loss = Loss.Value(forward(inputs), targets).Item();
+                loss = ReduceBatchMean(Loss.Value(forward(inputs), targets).Item());
             }
             finally
             {

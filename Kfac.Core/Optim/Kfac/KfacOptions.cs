@@ -142,6 +142,16 @@ public sealed record KfacOptions
     /// <summary>Seed of the generator that samples Fisher targets.</summary>
     public ulong Seed { get; init; } = 1;
 
+    /// <summary>
+    /// Asynchronous inverses (Ba, Grosse &amp; Martens 2017, section 5): 0 (the default) refreshes the inverses at the
+    /// step they are due; S &gt; 0 computes a scheduled refresh (every T3 steps, not the gamma trials' or a rejection's)
+    /// in the background from the statistics of step k0 while steps k0 .. k0 + S - 1 go on with the previous inverses,
+    /// and installs it at the start of step k0 + S exactly (waiting for it if needed), so results do not depend on
+    /// timing and the inverses in use are never more than S steps staler than the synchronous schedule's. Must be
+    /// below <see cref="InverseInterval"/>.
+    /// </summary>
+    public int InverseStaleness { get; init; }
+
     /// <summary>omega1 = (19/20)^T1, the lambda adjustment factor (section 6.5).</summary>
     public double Omega1 => Math.Pow(19.0 / 20.0, LambdaInterval);
 
@@ -174,6 +184,8 @@ public sealed record KfacOptions
         PositiveInt(StatisticsInterval, nameof(StatisticsInterval));
         PositiveInt(InverseInterval, nameof(InverseInterval));
         PositiveInt(LambdaInterval, nameof(LambdaInterval));
+        if (InverseStaleness < 0 || (InverseStaleness > 0 && InverseStaleness >= InverseInterval))
+            Fail(nameof(InverseStaleness), InverseStaleness, $"must be 0 (synchronous) or in 1 .. InverseInterval - 1 = {InverseInterval - 1}");
         PositiveInt(GammaInterval, nameof(GammaInterval));
         Positive(LearningRate, nameof(LearningRate));
         if (!(Momentum >= 0 && Momentum < 1)) Fail(nameof(Momentum), Momentum, "must be in [0, 1)");

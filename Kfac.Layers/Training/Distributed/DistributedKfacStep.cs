@@ -1,0 +1,74 @@
+using Kfac.Distributed;
+using Kfac.Layers;
+using Kfac.Optim.Kfac;
+using Kfac.Tensors;
+
+namespace Kfac.Training.Distributed;
+
+/// <summary>
+/// Synchronous data-parallel K-FAC (Ba, Grosse &amp; Martens 2017): every rank holds a replica of the model and of
+/// the optimizer, receives the same mini-batch and steps on its shard of it (<see cref="BatchShard"/>); the optimizer
+/// reduces what its decisions depend on (losses, gradients, factor statistics, the quadratic model's terms) and
+/// divides the inverse work (<see cref="KfacOptimizer.Distribute"/>), so the replicas stay bit-identical and the
+/// update equals, up to float rounding, one process's on the whole batch. The constructor broadcasts rank 0's
+/// parameters so the replicas start identical. Models with buffers (batch norm) are refused: K-FAC's statistics
+/// passes would need their running averages synchronised within the step.
+/// </summary>
+public sealed class DistributedKfacStep : ITrainingStep
+{
+    public DistributedKfacStep(Module model, KfacOptimizer optimizer, ICommunicator communicator, DistributedKfacOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(optimizer);
+        ArgumentNullException.ThrowIfNull(communicator);
+        var optimized = new HashSet<Tensor>(optimizer.Parameters, ReferenceEqualityComparer.Instance);
+        foreach (var p in model.Parameters())
+            if (!optimized.Contains(p))
+                throw new ArgumentException($"the model's parameter {p} is not one of the optimizer's; distributed K-FAC updates every parameter", nameof(optimizer));
+        var buffers = model.NamedBuffers().ToList();
+        if (buffers.Count > 0)
+            throw new NotSupportedException($"distributed K-FAC does not synchronise module buffers yet; the model has {buffers.Count} (first: {buffers[0].Name})");
+        Model = model;
+        Optimizer = optimizer;
+        Communicator = communicator;
+        optimizer.Distribute(communicator, options);
+        foreach (var p in optimizer.Parameters) communicator.Broadcast(p, root: 0);
+    }
+
+    public string OptimizerName => "kfac";
+
+    public Module Model { get; }
+
+    public KfacOptimizer Optimizer { get; }
+
+    public ICommunicator Communicator { get; }
+
+    /// <summary>The last step's details (alpha, mu, rho, lambda, gamma): the same on every rank.</summary>
+    public KfacStepResult? Last { get; private set; }
+
+    /// <summary>One step on this rank's shard of the batch <paramref name="inputs"/> [B, ...] / <paramref name="targets"/>
+    /// [B, ...] (the same batch on every rank). Returns the whole batch's mean loss before the update, or NaN when the
+    /// step was rejected.</summary>
+    public double Step(Tensor inputs, Tensor targets)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        ArgumentNullException.ThrowIfNull(targets);
+        int batch = inputs.Shape[0];
+        if (targets.Shape[0] != batch)
+            throw new ArgumentException($"inputs have {batch} examples (shape {inputs.Shape}) but targets have shape {targets.Shape}", nameof(targets));
+        var shard = BatchShard.Of(batch, Communicator.Rank, Communicator.Size);
+        Last = Optimizer.StepOnShard(Model.Forward, Rows(inputs, shard), Rows(targets, shard), shard, batch);
+        return Last.Rejected ? double.NaN : Last.Loss;
+    }
+
+    /// <summary>Rows [Start, Start + Count) of a contiguous [B, ...] tensor: the tensor itself on one rank, else a copy
+    /// in the current scope.</summary>
+    private static Tensor Rows(Tensor all, BatchShard shard)
+    {
+        if (shard.Count == all.Shape[0]) return all;
+        int rowSize = all.Shape.Product(1, all.Rank);
+        var part = Tensor.Empty(all.Shape.With(0, shard.Count), all.DType, all.Device);
+        all.Backend.CopyBlock(all, shard.Start * rowSize, shard.Count * rowSize, part, 0, shard.Count * rowSize, 1, shard.Count * rowSize);
+        return part;
+    }
+}
