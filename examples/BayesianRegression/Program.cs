@@ -26,12 +26,25 @@ var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 0 };
 var threads = new Option<int>("--threads") { Description = "CPU threads for the kernels (the network is tiny: 1 is fastest)", DefaultValueFactory = _ => 1 };
 var json = new Option<string?>("--json") { Description = "write the table here (a JSON array, one object per method)" };
 var elboLogOption = new Option<string?>("--elbo-log") { Description = "JSON lines: the ELBO estimate per epoch of split 0, per method" };
+var plot = new Option<string?>("--plot") { Description = "PNG: the ELBO (and its two terms) against iterations for the methods run, split 0" };
+var plotFrom = new Option<string[]>("--plot-from") { Description = "with --plot: draw from these --elbo-log files instead of training", AllowMultipleArgumentsPerToken = true };
 var root = new RootCommand("Bayesian neural-network regression by noisy natural gradient on UCI data")
 {
     dataset, method, splits, epochs, particles, batch, lr, extDamping, beta, inverseInterval, bbbSigma, testSamples, miniBatchFisher, seed, threads, json, elboLogOption,
+    plot, plotFrom,
 };
 root.SetAction(parse =>
 {
+    string? plotPath = parse.GetValue(plot);
+    if (plotPath is not null && !plotPath.EndsWith(".png", StringComparison.OrdinalIgnoreCase))
+        throw new ArgumentException($"--plot must name a .png file, got '{plotPath}'");
+    if (parse.GetValue(plotFrom) is { Length: > 0 } logs)
+    {
+        if (plotPath is null) throw new ArgumentException("--plot-from needs --plot FILE.png");
+        Kfac.Plot.ElboPlot.SavePng(plotPath, logs.SelectMany(Kfac.Plot.ElboPlot.ReadJsonLines).ToList());
+        Console.WriteLine($"plot: {plotPath} (from {string.Join(", ", logs)})");
+        return 0;
+    }
     Kfac.Cpu.CpuParallel.MaxThreads = parse.GetValue(threads);
     var data = UciData.Load(parse.GetValue(dataset)!);
     string m = parse.GetValue(method)!.ToLowerInvariant();
@@ -68,7 +81,7 @@ root.SetAction(parse =>
         for (int s = 0; s < nSplits; s++)
         {
             var split = data.MakeSplit(o.Seed, s);
-            Action<int, long, Kfac.Bayes.ElboEstimate>? log = elboPath is null || s != 0 || name == "adam" ? null : (epoch, it, e) =>
+            Action<int, long, Kfac.Bayes.ElboEstimate>? log = (elboPath is null && plotPath is null) || s != 0 || name == "adam" ? null : (epoch, it, e) =>
                 elboLines.AppendLine(string.Create(CultureInfo.InvariantCulture,
                     $"{{\"dataset\":\"{data.Name}\",\"method\":\"{name}\",\"split\":{s},\"epoch\":{epoch},\"iteration\":{it},\"elbo\":{e.Value:R},\"expected_log_likelihood\":{e.ExpectedLogLikelihood:R},\"kl_weights\":{e.WeightKl:R},\"kl_noise\":{e.NoiseKl:R}}}"));
             var r = RegressionRun.Run(split, o, s, log);
@@ -99,6 +112,16 @@ root.SetAction(parse =>
     if (parse.GetValue(json) is { } path)
         AtomicFile.WriteAllText(path, JsonSerializer.Serialize(rows, new JsonSerializerOptions { WriteIndented = true }) + "\n");
     if (elboPath is not null) AtomicFile.WriteAllText(elboPath, elboLines.ToString());
+    if (plotPath is not null)
+    {
+        var points = elboLines.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => Kfac.Plot.ElboPlot.Parse(l)).ToList();
+        if (points.Count == 0) Console.WriteLine("plot: nothing to draw (the adam point estimate has no ELBO)");
+        else
+        {
+            Kfac.Plot.ElboPlot.SavePng(plotPath, points);
+            Console.WriteLine($"plot: {plotPath}");
+        }
+    }
     return 0;
 });
 return root.Parse(args).Invoke();
