@@ -22,7 +22,7 @@ public sealed record ClassifierOptions
     public double? LearningRate { get; init; }
     /// <summary>lambda, the KL weight of the ELBO (1: the true posterior; Zhang et al. use lambda &lt; 1 for large nets).</summary>
     public double KlWeight { get; init; } = 1;
-    public double ExtrinsicDamping { get; init; } = 1e-3;
+    public double ExtrinsicDamping { get; init; } = 1e-2;
     public double StatisticsBeta { get; init; } = 1e-2;
     public int InverseInterval { get; init; } = 50;
     public int TestSamples { get; init; } = 20;
@@ -33,7 +33,9 @@ public sealed record ClassifierOptions
 /// noisy K-FAC by the posterior predictive (Monte Carlo, softmax averaging), the point estimates at their weights.</summary>
 public static class ClassifierRun
 {
-    public sealed record Result(ClassificationPrediction Prediction, double TrainSeconds, long Iterations, int SkippedSteps);
+    /// <param name="AtMean">noisy K-FAC only: the prediction of the posterior MEAN network (no sampling), to separate
+    /// what the averaging over samples buys from where the mean got to.</param>
+    public sealed record Result(ClassificationPrediction Prediction, ClassificationPrediction? AtMean, double TrainSeconds, long Iterations, int SkippedSteps);
 
     public static Result Run(ClassificationDataset data, ClassifierOptions o, Action<string>? progress = null)
     {
@@ -88,8 +90,10 @@ public static class ClassifierRun
         var blocks = TestBlocks(data.Test, 1000);
         model.Eval();
         var prediction = PredictiveClassification.Evaluate(forward, posterior, blocks, data.Test.Labels, k, noisy is null ? 1 : o.TestSamples, new System.Random(o.Seed + 1));
+        var atMean = noisy is null ? null
+            : PredictiveClassification.Evaluate(forward, new PointMassPosterior(model.Parameters()), blocks, data.Test.Labels, k, 1, new System.Random(0));
         model.Train();
-        return new Result(prediction, seconds, iterations, noisy?.SkippedSteps ?? 0);
+        return new Result(prediction, atMean, seconds, iterations, noisy?.SkippedSteps ?? 0);
     }
 
     private static Tensor[] TestBlocks(LabeledData test, int rows)
