@@ -19,6 +19,7 @@ internal static class Program
         new EighBench(),
         new GpuBench(),
         new DataParallelBench(),
+        new BayesCostBench(),
     ];
 
     private static int Main(string[] args)

@@ -23,6 +23,8 @@ public sealed record RunOptions
     public double BbbInitialSigma { get; init; } = 1e-3;
     public int TestSamples { get; init; } = 100;
     public bool MiniBatchFisher { get; init; }
+    /// <summary>BBB: local reparameterisation (per-example pre-activation noise) instead of weight sampling.</summary>
+    public bool BbbLocal { get; init; }
     public int Seed { get; init; }
 }
 
@@ -55,7 +57,8 @@ public static class RegressionRun
             "noisy-adam" => new NoisyAdam(model.Parameters(), options, extrinsicDamping: o.ExtrinsicDamping,
                 layers: NoisyKfac.DiscoverLayers(forward, Tensor.Zeros(new Shape(1, d), DType.Float64)),
                 fisher: o.MiniBatchFisher ? FisherDiagonalEstimate.MiniBatchSquare : FisherDiagonalEstimate.PerExample),
-            "bbb" => new BayesByBackprop(model.Parameters(), options, o.BbbInitialSigma),
+            "bbb" => new BayesByBackprop(model.Parameters(), options, o.BbbInitialSigma,
+                localReparameterisation: o.BbbLocal ? NoisyKfac.DiscoverLayers(forward, Tensor.Zeros(new Shape(1, d), DType.Float64)) : null),
             "adam" => new PointEstimateAdam(model.Parameters(), options),
             _ => throw new ArgumentException($"--method: unknown '{o.Method}' (noisy-kfac | noisy-adam | bbb | adam)"),
         };
