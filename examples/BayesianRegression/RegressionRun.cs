@@ -41,7 +41,7 @@ public static class RegressionRun
     public static Result Run(Split split, RunOptions o, int splitIndex, Action<int, long, ElboEstimate>? elboLog)
     {
         int n = split.TrainY.Length, d = split.TrainX[0].Length;
-        int seed = HashCode.Combine(o.Seed, splitIndex);
+        int seed = StableSeed.Combine(o.Seed, splitIndex);
         var model = Mlp.Create([d, o.Hidden, 1], Activation.Relu, seed: seed, dtype: DType.Float64);
         Func<Tensor, Tensor> forward = model.Forward;
         var options = new VariationalOptions
