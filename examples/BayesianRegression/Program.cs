@@ -24,6 +24,8 @@ var testSamples = new Option<int>("--test-samples") { Description = "posterior s
 var miniBatchFisher = new Option<bool>("--minibatch-fisher") { Description = "noisy Adam: square of the mini-batch gradient instead of per-example squared gradients" };
 var bbbLocal = new Option<bool>("--bbb-local") { Description = "BBB: local reparameterisation (Kingma et al. 2015) instead of weight sampling" };
 var noiseLr = new Option<double?>("--noise-lr") { Description = "Adam step of the Gamma noise posterior, constant (the authors' code: 1e-3); default: --lr, decayed with it" };
+var identityFactors = new Option<bool>("--identity-factors") { Description = "noisy K-FAC: factors start at I with a plain EMA (the authors' code)" };
+var decayBeta = new Option<bool>("--decay-beta") { Description = "noisy K-FAC: beta / 10 with the rates at half time (the authors' code)" };
 var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 0 };
 var threads = new Option<int>("--threads") { Description = "CPU threads for the kernels (the network is tiny: 1 is fastest)", DefaultValueFactory = _ => 1 };
 var json = new Option<string?>("--json") { Description = "write the table here (a JSON array, one object per method)" };
@@ -33,7 +35,7 @@ var plotFrom = new Option<string[]>("--plot-from") { Description = "with --plot:
 var root = new RootCommand("Bayesian neural-network regression by noisy natural gradient on UCI data")
 {
     dataset, method, splits, epochs, particles, batch, lr, extDamping, beta, inverseInterval, bbbSigma, testSamples, miniBatchFisher, seed, threads, json, elboLogOption,
-    plot, plotFrom, bbbLocal, noiseLr,
+    plot, plotFrom, bbbLocal, noiseLr, identityFactors, decayBeta,
 };
 root.SetAction(parse =>
 {
@@ -74,6 +76,8 @@ root.SetAction(parse =>
             MiniBatchFisher = parse.GetValue(miniBatchFisher),
             BbbLocal = parse.GetValue(bbbLocal),
             NoiseLearningRate = parse.GetValue(noiseLr),
+            IdentityFactors = parse.GetValue(identityFactors),
+            DecayBeta = parse.GetValue(decayBeta),
             Seed = parse.GetValue(seed),
         };
         var rmse = new List<double>();

@@ -28,6 +28,10 @@ public sealed record RunOptions
     /// <summary>Adam step of the Gamma noise posterior, held constant (the authors' code: 1e-3, not decayed); null:
     /// <see cref="LearningRate"/>, decayed with it.</summary>
     public double? NoiseLearningRate { get; init; }
+    /// <summary>Noisy K-FAC: factors start at the identity with a plain EMA (the authors' code).</summary>
+    public bool IdentityFactors { get; init; }
+    /// <summary>Noisy K-FAC: beta / 10 with the learning rates at half time (the authors' code).</summary>
+    public bool DecayBeta { get; init; }
     public int Seed { get; init; }
 }
 
@@ -56,7 +60,8 @@ public static class RegressionRun
         VariationalOptimizer opt = o.Method switch
         {
             "noisy-kfac" => new NoisyKfac(NoisyKfac.DiscoverLayers(forward, Tensor.Zeros(new Shape(1, d), DType.Float64)), options,
-                statisticsDecay: 1 - o.StatisticsBeta, extrinsicDamping: o.ExtrinsicDamping, inverseInterval: o.InverseInterval),
+                statisticsDecay: 1 - o.StatisticsBeta, extrinsicDamping: o.ExtrinsicDamping, inverseInterval: o.InverseInterval,
+                identityInitialFactors: o.IdentityFactors),
             "noisy-adam" => new NoisyAdam(model.Parameters(), options, extrinsicDamping: o.ExtrinsicDamping,
                 layers: NoisyKfac.DiscoverLayers(forward, Tensor.Zeros(new Shape(1, d), DType.Float64)),
                 fisher: o.MiniBatchFisher ? FisherDiagonalEstimate.MiniBatchSquare : FisherDiagonalEstimate.PerExample),
@@ -76,7 +81,11 @@ public static class RegressionRun
         var clock = Stopwatch.StartNew();
         for (int epoch = 1; epoch <= o.Epochs; epoch++)
         {
-            if (epoch == o.Epochs / 2 + 1) SetLearningRate(opt, o.NoiseLearningRate is null ? noise : null, o.LearningRate / 10); // the authors' decay at half time
+            if (epoch == o.Epochs / 2 + 1)
+            {
+                SetLearningRate(opt, o.NoiseLearningRate is null ? noise : null, o.LearningRate / 10); // the authors' decay at half time
+                if (o.DecayBeta && opt is NoisyKfac nk) nk.StatisticsDecay = 1 - o.StatisticsBeta / 10;
+            }
             rng.Shuffle(order);
             double elboSum = 0, ellSum = 0;
             int batches = 0;
