@@ -210,6 +210,7 @@ public sealed class BayesByBackprop : VariationalOptimizer
     public (double[][] Mean, double[][] Rho) Gradient(Func<Tensor, Tensor> forward, Tensor inputs, Tensor targets, ILoss loss, double[][] noise)
     {
         ArgumentNullException.ThrowIfNull(noise);
+        if (_layerIndex is not null) throw new InvalidOperationException("this optimizer samples pre-activations (local reparameterisation): use GradientLocal");
         if (Options.Particles != 1) throw new InvalidOperationException($"Gradient uses one particle; this optimizer has {Options.Particles}");
         _fixedNoise = noise;
         _gradientOnly = true;
