@@ -20,6 +20,7 @@ internal static class Program
         new GpuBench(),
         new DataParallelBench(),
         new DistributedKfacBench(),
+        new BayesCostBench(),
     ];
 
     private static int Main(string[] args)

@@ -53,6 +53,7 @@ public sealed class Dense : Module
             throw new ShapeMismatchException($"Dense({InFeatures} -> {OutFeatures}): input has shape {input.Shape}, expected [batch, {InFeatures}]", nameof(input));
         var s = input.MatMul(_weight, transOther: true);
         if (_bias is not null) s += _bias;
+        if (Kfac.Bayes.DenseOutputHook.Current is { } hook) s = hook(Tag, input, s); // e.g. local reparameterisation's noise
         CurvatureRecorder.Current?.Record(Tag, input, s);
         return s;
     }

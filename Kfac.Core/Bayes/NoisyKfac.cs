@@ -34,8 +34,12 @@ public sealed class NoisyKfac : VariationalOptimizer
     private readonly int[] _firstParameter;
     private double _b;
 
+    /// <param name="identityInitialFactors">start A and S at the identity and average with a plain EMA (weight beta
+    /// from the first step), as the authors' regression code does (their factors start at I + 0.01 R R^T); the
+    /// identity then acts as extra damping for the first ~1/beta steps. False: zero factors and the debiased start
+    /// (the posterior is the prior until the first statistics).</param>
     public NoisyKfac(IReadOnlyList<DenseTag> layers, VariationalOptions options, double statisticsDecay = 0.999,
-        double momentum = 0.9, double extrinsicDamping = 0, int inverseInterval = 10)
+        double momentum = 0.9, double extrinsicDamping = 0, int inverseInterval = 10, bool identityInitialFactors = false)
         : base(ParametersOf(layers), options)
     {
         if (!(statisticsDecay >= 0 && statisticsDecay < 1)) throw new ArgumentOutOfRangeException(nameof(statisticsDecay), statisticsDecay, "must be in [0, 1)");
@@ -48,6 +52,8 @@ public sealed class NoisyKfac : VariationalOptimizer
         InverseInterval = inverseInterval;
         LearningRate = options.LearningRate;
         _blocks = layers.Select(t => new KroneckerFactoredBlock(t)).ToArray();
+        if (identityInitialFactors)
+            foreach (var block in _blocks) StartAtIdentity(block);
         _posterior = new MatrixVariatePosterior(layers, options.PriorVariance);
         foreach (var l in _posterior.Layers) l.SetIsotropic(options.PriorVariance);
         _fisherRng = new RandomStream((ulong)options.Seed ^ 0x5DEECE66DUL);
@@ -96,7 +102,33 @@ public sealed class NoisyKfac : VariationalOptimizer
 
     public override string Name => "noisy-kfac";
 
-    public double StatisticsDecay { get; }
+    /// <summary>1 - beta, the factors' EMA decay (settable: the authors decay beta with the learning rate).</summary>
+    public double StatisticsDecay
+    {
+        get => _statisticsDecay;
+        set
+        {
+            if (!(value >= 0 && value < 1)) throw new ArgumentOutOfRangeException(nameof(StatisticsDecay), value, "must be in [0, 1)");
+            _statisticsDecay = value;
+        }
+    }
+
+    private double _statisticsDecay;
+
+    /// <summary>A = I, S = I, and an update count past any debiasing so the EMA weight is beta from the first step.</summary>
+    private static void StartAtIdentity(KroneckerFactoredBlock block)
+    {
+        block.AllocateState();
+        foreach (var (name, t) in block.StateTensors())
+        {
+            if (name is not ("A" or "G")) continue;
+            int n = t.Shape[0];
+            var eye = new double[n * n];
+            for (int i = 0; i < n; i++) eye[i * n + i] = 1;
+            HostValues.Write(eye, t);
+        }
+        block.LoadStateScalars(new Dictionary<string, double> { ["update_count"] = 1 << 30, ["inverse_damping"] = double.NaN, ["pi"] = 1 });
+    }
 
     public double Momentum { get; }
 

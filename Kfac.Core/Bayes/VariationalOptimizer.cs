@@ -55,6 +55,10 @@ public abstract class VariationalOptimizer
     /// gradients, e.g. for per-example squared gradients).</summary>
     protected virtual bool CaptureLossGradients => false;
 
+    /// <summary>A hook on the dense layers' pre-activations for the forward pass of each particle (null: none), e.g.
+    /// local reparameterisation's per-example noise.</summary>
+    protected virtual Func<DenseTag, Tensor, Tensor, Tensor>? OutputHook => null;
+
     /// <summary>Writes the weights of the next forward pass into <paramref name="into"/> (by default a posterior sample).</summary>
     protected virtual void DrawSample(double[][] into) => Posterior.Sample(Rng, into);
 
@@ -91,10 +95,13 @@ public abstract class VariationalOptimizer
                 var recorder = Recorder;
                 Tensor output;
                 recorder?.Clear();
-                if (recorder is null) output = forward(inputs);
-                else
+                using (OutputHook is { } hook ? DenseOutputHook.Activate(hook) : default)
                 {
-                    using (recorder.Activate()) output = forward(inputs);
+                    if (recorder is null) output = forward(inputs);
+                    else
+                    {
+                        using (recorder.Activate()) output = forward(inputs);
+                    }
                 }
                 observeOutput?.Invoke(output);
                 var value = loss.Value(output, targets);

@@ -22,16 +22,33 @@ var inverseInterval = new Option<int>("--inverse-interval") { Description = "noi
 var bbbSigma = new Option<double>("--bbb-sigma") { Description = "BBB initial standard deviation", DefaultValueFactory = _ => 1e-3 };
 var testSamples = new Option<int>("--test-samples") { Description = "posterior samples for the test predictions", DefaultValueFactory = _ => 100 };
 var miniBatchFisher = new Option<bool>("--minibatch-fisher") { Description = "noisy Adam: square of the mini-batch gradient instead of per-example squared gradients" };
+var bbbLocal = new Option<bool>("--bbb-local") { Description = "BBB: local reparameterisation (Kingma et al. 2015) instead of weight sampling" };
+var noiseLr = new Option<double?>("--noise-lr") { Description = "Adam step of the Gamma noise posterior, constant (the authors' code: 1e-3); default: --lr, decayed with it" };
+var identityFactors = new Option<bool>("--identity-factors") { Description = "noisy K-FAC: factors start at I with a plain EMA (the authors' code)" };
+var decayBeta = new Option<bool>("--decay-beta") { Description = "noisy K-FAC: beta / 10 with the rates at half time (the authors' code)" };
 var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 0 };
 var threads = new Option<int>("--threads") { Description = "CPU threads for the kernels (the network is tiny: 1 is fastest)", DefaultValueFactory = _ => 1 };
 var json = new Option<string?>("--json") { Description = "write the table here (a JSON array, one object per method)" };
 var elboLogOption = new Option<string?>("--elbo-log") { Description = "JSON lines: the ELBO estimate per epoch of split 0, per method" };
+var plot = new Option<string?>("--plot") { Description = "PNG: the ELBO (and its two terms) against iterations for the methods run, split 0" };
+var plotFrom = new Option<string[]>("--plot-from") { Description = "with --plot: draw from these --elbo-log files instead of training", AllowMultipleArgumentsPerToken = true };
 var root = new RootCommand("Bayesian neural-network regression by noisy natural gradient on UCI data")
 {
     dataset, method, splits, epochs, particles, batch, lr, extDamping, beta, inverseInterval, bbbSigma, testSamples, miniBatchFisher, seed, threads, json, elboLogOption,
+    plot, plotFrom, bbbLocal, noiseLr, identityFactors, decayBeta,
 };
 root.SetAction(parse =>
 {
+    string? plotPath = parse.GetValue(plot);
+    if (plotPath is not null && !plotPath.EndsWith(".png", StringComparison.OrdinalIgnoreCase))
+        throw new ArgumentException($"--plot must name a .png file, got '{plotPath}'");
+    if (parse.GetValue(plotFrom) is { Length: > 0 } logs)
+    {
+        if (plotPath is null) throw new ArgumentException("--plot-from needs --plot FILE.png");
+        Kfac.Plot.ElboPlot.SavePng(plotPath, logs.SelectMany(Kfac.Plot.ElboPlot.ReadJsonLines).ToList());
+        Console.WriteLine($"plot: {plotPath} (from {string.Join(", ", logs)})");
+        return 0;
+    }
     Kfac.Cpu.CpuParallel.MaxThreads = parse.GetValue(threads);
     var data = UciData.Load(parse.GetValue(dataset)!);
     string m = parse.GetValue(method)!.ToLowerInvariant();
@@ -57,6 +74,10 @@ root.SetAction(parse =>
             BbbInitialSigma = parse.GetValue(bbbSigma),
             TestSamples = parse.GetValue(testSamples),
             MiniBatchFisher = parse.GetValue(miniBatchFisher),
+            BbbLocal = parse.GetValue(bbbLocal),
+            NoiseLearningRate = parse.GetValue(noiseLr),
+            IdentityFactors = parse.GetValue(identityFactors),
+            DecayBeta = parse.GetValue(decayBeta),
             Seed = parse.GetValue(seed),
         };
         var rmse = new List<double>();
@@ -68,7 +89,7 @@ root.SetAction(parse =>
         for (int s = 0; s < nSplits; s++)
         {
             var split = data.MakeSplit(o.Seed, s);
-            Action<int, long, Kfac.Bayes.ElboEstimate>? log = elboPath is null || s != 0 || name == "adam" ? null : (epoch, it, e) =>
+            Action<int, long, Kfac.Bayes.ElboEstimate>? log = (elboPath is null && plotPath is null) || s != 0 || name == "adam" ? null : (epoch, it, e) =>
                 elboLines.AppendLine(string.Create(CultureInfo.InvariantCulture,
                     $"{{\"dataset\":\"{data.Name}\",\"method\":\"{name}\",\"split\":{s},\"epoch\":{epoch},\"iteration\":{it},\"elbo\":{e.Value:R},\"expected_log_likelihood\":{e.ExpectedLogLikelihood:R},\"kl_weights\":{e.WeightKl:R},\"kl_noise\":{e.NoiseKl:R}}}"));
             var r = RegressionRun.Run(split, o, s, log);
@@ -99,6 +120,16 @@ root.SetAction(parse =>
     if (parse.GetValue(json) is { } path)
         AtomicFile.WriteAllText(path, JsonSerializer.Serialize(rows, new JsonSerializerOptions { WriteIndented = true }) + "\n");
     if (elboPath is not null) AtomicFile.WriteAllText(elboPath, elboLines.ToString());
+    if (plotPath is not null)
+    {
+        var points = elboLines.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => Kfac.Plot.ElboPlot.Parse(l)).ToList();
+        if (points.Count == 0) Console.WriteLine("plot: nothing to draw (the adam point estimate has no ELBO)");
+        else
+        {
+            Kfac.Plot.ElboPlot.SavePng(plotPath, points);
+            Console.WriteLine($"plot: {plotPath}");
+        }
+    }
     return 0;
 });
 return root.Parse(args).Invoke();

@@ -23,6 +23,15 @@ public sealed record RunOptions
     public double BbbInitialSigma { get; init; } = 1e-3;
     public int TestSamples { get; init; } = 100;
     public bool MiniBatchFisher { get; init; }
+    /// <summary>BBB: local reparameterisation (per-example pre-activation noise) instead of weight sampling.</summary>
+    public bool BbbLocal { get; init; }
+    /// <summary>Adam step of the Gamma noise posterior, held constant (the authors' code: 1e-3, not decayed); null:
+    /// <see cref="LearningRate"/>, decayed with it.</summary>
+    public double? NoiseLearningRate { get; init; }
+    /// <summary>Noisy K-FAC: factors start at the identity with a plain EMA (the authors' code).</summary>
+    public bool IdentityFactors { get; init; }
+    /// <summary>Noisy K-FAC: beta / 10 with the learning rates at half time (the authors' code).</summary>
+    public bool DecayBeta { get; init; }
     public int Seed { get; init; }
 }
 
@@ -36,7 +45,7 @@ public static class RegressionRun
     public static Result Run(Split split, RunOptions o, int splitIndex, Action<int, long, ElboEstimate>? elboLog)
     {
         int n = split.TrainY.Length, d = split.TrainX[0].Length;
-        int seed = HashCode.Combine(o.Seed, splitIndex);
+        int seed = StableSeed.Combine(o.Seed, splitIndex);
         var model = Mlp.Create([d, o.Hidden, 1], Activation.Relu, seed: seed, dtype: DType.Float64);
         Func<Tensor, Tensor> forward = model.Forward;
         var options = new VariationalOptions
@@ -51,15 +60,17 @@ public static class RegressionRun
         VariationalOptimizer opt = o.Method switch
         {
             "noisy-kfac" => new NoisyKfac(NoisyKfac.DiscoverLayers(forward, Tensor.Zeros(new Shape(1, d), DType.Float64)), options,
-                statisticsDecay: 1 - o.StatisticsBeta, extrinsicDamping: o.ExtrinsicDamping, inverseInterval: o.InverseInterval),
+                statisticsDecay: 1 - o.StatisticsBeta, extrinsicDamping: o.ExtrinsicDamping, inverseInterval: o.InverseInterval,
+                identityInitialFactors: o.IdentityFactors),
             "noisy-adam" => new NoisyAdam(model.Parameters(), options, extrinsicDamping: o.ExtrinsicDamping,
                 layers: NoisyKfac.DiscoverLayers(forward, Tensor.Zeros(new Shape(1, d), DType.Float64)),
                 fisher: o.MiniBatchFisher ? FisherDiagonalEstimate.MiniBatchSquare : FisherDiagonalEstimate.PerExample),
-            "bbb" => new BayesByBackprop(model.Parameters(), options, o.BbbInitialSigma),
+            "bbb" => new BayesByBackprop(model.Parameters(), options, o.BbbInitialSigma,
+                localReparameterisation: o.BbbLocal ? NoisyKfac.DiscoverLayers(forward, Tensor.Zeros(new Shape(1, d), DType.Float64)) : null),
             "adam" => new PointEstimateAdam(model.Parameters(), options),
             _ => throw new ArgumentException($"--method: unknown '{o.Method}' (noisy-kfac | noisy-adam | bbb | adam)"),
         };
-        var noise = new GammaNoise(6, 6, o.LearningRate);
+        var noise = new GammaNoise(6, 6, o.NoiseLearningRate ?? o.LearningRate);
         var rng = new Random(seed);
         var order = Enumerable.Range(0, n).ToArray();
         var xb = new double[o.BatchSize * d];
@@ -70,7 +81,11 @@ public static class RegressionRun
         var clock = Stopwatch.StartNew();
         for (int epoch = 1; epoch <= o.Epochs; epoch++)
         {
-            if (epoch == o.Epochs / 2 + 1) SetLearningRate(opt, noise, o.LearningRate / 10); // the authors' decay at half time
+            if (epoch == o.Epochs / 2 + 1)
+            {
+                SetLearningRate(opt, o.NoiseLearningRate is null ? noise : null, o.LearningRate / 10); // the authors' decay at half time
+                if (o.DecayBeta && opt is NoisyKfac nk) nk.StatisticsDecay = 1 - o.StatisticsBeta / 10;
+            }
             rng.Shuffle(order);
             double elboSum = 0, ellSum = 0;
             int batches = 0;
@@ -116,9 +131,9 @@ public static class RegressionRun
         return new Result(p.Rmse, p.LogLikelihood, seconds, iterations, finalElbo);
     }
 
-    private static void SetLearningRate(VariationalOptimizer opt, GammaNoise noise, double lr)
+    private static void SetLearningRate(VariationalOptimizer opt, GammaNoise? noise, double lr)
     {
-        noise.LearningRate = lr;
+        if (noise is not null) noise.LearningRate = lr;
         switch (opt)
         {
             case NoisyKfac k: k.LearningRate = lr; break;

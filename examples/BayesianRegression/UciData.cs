@@ -60,7 +60,7 @@ public sealed class UciData
     /// <summary>Split <paramref name="split"/> of the protocol: a permutation seeded by (seed, split), the first 90% train.</summary>
     public Split MakeSplit(int seed, int split, double trainFraction = 0.9)
     {
-        var rng = new Random(HashCode.Combine(seed, split, 0x5eed));
+        var rng = new Random(StableSeed.Combine(seed, split, 0x5eed));
         var order = Enumerable.Range(0, Rows).ToArray();
         rng.Shuffle(order);
         int nTrain = (int)Math.Round(trainFraction * Rows);
