@@ -16,6 +16,9 @@ namespace Kfac.Training.Distributed;
 /// </summary>
 public sealed class DistributedKfacStep : ITrainingStep
 {
+    /// <summary>Distributed K-FAC training of <paramref name="model"/> by <paramref name="optimizer"/> over
+    /// <paramref name="communicator"/>'s ranks (<paramref name="options"/>: statistics reduction, inverse placement;
+    /// null: the defaults). Rank 0's parameters are broadcast so that the replicas start identical.</summary>
     public DistributedKfacStep(Module model, KfacOptimizer optimizer, ICommunicator communicator, DistributedKfacOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -35,12 +38,16 @@ public sealed class DistributedKfacStep : ITrainingStep
         foreach (var p in optimizer.Parameters) communicator.Broadcast(p, root: 0);
     }
 
+    /// <summary>"kfac", as logged.</summary>
     public string OptimizerName => "kfac";
 
+    /// <summary>The model replica on this rank.</summary>
     public Module Model { get; }
 
+    /// <summary>The K-FAC optimizer, distributed over <see cref="Communicator"/>.</summary>
     public KfacOptimizer Optimizer { get; }
 
+    /// <summary>The ranks' communicator.</summary>
     public ICommunicator Communicator { get; }
 
     /// <summary>The last step's details (alpha, mu, rho, lambda, gamma): the same on every rank.</summary>
