@@ -171,7 +171,7 @@ public sealed partial class Tensor
         return t;
     }
 
-    /// <summary>A copy on <paramref name="device"/> with the same dtype (this tensor itself if it is already there).</summary>
+    /// <summary>A copy on <paramref name="device"/> with the same dtype (a clone when the tensor is already there).</summary>
     public Tensor To(Device device) => To(DType, device);
 
     private void CheckElementType<T>() where T : unmanaged
