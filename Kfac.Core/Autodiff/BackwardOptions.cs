@@ -1,5 +1,6 @@
 namespace Kfac.Autodiff;
 
+/// <summary>Options for one reverse-mode pass (<see cref="Kfac.Tensors.Tensor.Backward(BackwardOptions, Kfac.Tensors.Tensor?)"/>).</summary>
 public sealed record BackwardOptions
 {
     /// <summary>Keep the graph so Backward can run through it again (K-FAC backpropagates sampled targets

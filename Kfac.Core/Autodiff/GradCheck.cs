@@ -11,8 +11,13 @@ namespace Kfac.Autodiff;
 /// </summary>
 public static class GradCheck
 {
+    /// <summary>The largest errors found by a check.</summary>
+    /// <param name="MaxGradientError">Largest relative error of a reverse-mode gradient entry against central differences.</param>
+    /// <param name="MaxJvpError">Largest relative error of a forward-mode tangent (JVP) against central differences or eager forward mode.</param>
+    /// <param name="Detail">Human-readable description of where the largest errors occurred.</param>
     public sealed record Result(double MaxGradientError, double MaxJvpError, string Detail)
     {
+        /// <summary>True when both the gradient and the JVP errors are at most <paramref name="tolerance"/>.</summary>
         public bool Passed(double tolerance) => MaxGradientError <= tolerance && MaxJvpError <= tolerance;
     }
 

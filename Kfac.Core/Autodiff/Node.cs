@@ -10,6 +10,7 @@ public abstract class Node
 {
     private bool _released;
 
+    /// <summary>A node named <paramref name="name"/> for an op on <paramref name="inputs"/>.</summary>
     protected Node(string name, params Tensor[] inputs)
     {
         Name = name;
@@ -19,6 +20,7 @@ public abstract class Node
     /// <summary>The op's name, for error messages and graph dumps.</summary>
     public string Name { get; }
 
+    /// <summary>The op's input tensors; input i is the one whose gradient the backward rule writes to context.GradTarget(i).</summary>
     public IReadOnlyList<Tensor> Inputs { get; }
 
     internal void RunBackward(Tensor gradOutput, BackwardContext context)
@@ -44,5 +46,6 @@ public abstract class Node
     /// <summary>Forgets saved tensors after Backward (unless the graph is retained).</summary>
     internal void Release() => _released = true;
 
+    /// <summary>The op's <see cref="Name"/>.</summary>
     public override string ToString() => Name;
 }

@@ -108,6 +108,7 @@ public sealed class BayesByBackprop : VariationalOptimizer
     /// <summary>True when pre-activations are sampled per example (local reparameterisation).</summary>
     public bool LocalReparameterisation => _layerIndex is not null;
 
+    /// <summary>With local reparameterisation, samples each dense layer's pre-activation per example from its marginal under q (equation 6); null when the weights are sampled.</summary>
     protected override Func<DenseTag, Tensor, Tensor, Tensor>? OutputHook => _layerIndex is null ? null : SamplePreActivation;
 
     /// <summary>
@@ -188,17 +189,22 @@ public sealed class BayesByBackprop : VariationalOptimizer
         }
     }
 
+    /// <summary>The factorised Gaussian q with sigma = softplus(rho).</summary>
     public override IWeightPosterior Posterior => _posterior;
 
+    /// <summary>"bbb".</summary>
     public override string Name => "bbb";
 
+    /// <summary>Adam's step size on (mu, rho).</summary>
     public double LearningRate { get => _adam.LearningRate; set => _adam.LearningRate = value; }
 
     /// <summary>rho per parameter entry (sigma = softplus(rho)).</summary>
     public IReadOnlyList<double[]> Rho => _rho;
 
+    /// <summary>softplus(x) = log(1 + exp(x)), returning x itself above 30 (where they agree in double).</summary>
     public static double Softplus(double x) => x > 30 ? x : double.LogP1(Math.Exp(x));
 
+    /// <summary>The inverse of softplus: log(exp(y) - 1) for y &gt; 0, returning y itself above 30.</summary>
     public static double InverseSoftplus(double y) => y > 30 ? y : Math.Log(double.ExpM1(y));
 
     private static double Sigmoid(double x) => 1 / (1 + Math.Exp(-x));
@@ -234,6 +240,7 @@ public sealed class BayesByBackprop : VariationalOptimizer
         SyncVariance();
     }
 
+    /// <summary>w = mu + softplus(rho) eps with fresh eps ~ N(0, 1) (the mean itself under local reparameterisation).</summary>
     protected override void DrawSample(double[][] into)
     {
         ReadMean(into);
@@ -247,6 +254,7 @@ public sealed class BayesByBackprop : VariationalOptimizer
             }
     }
 
+    /// <summary>Accumulates the reparameterised sigma-gradient of this particle: dL/dw eps, or dL/dsigma = 2 sigma dL/dsigma^2 under local reparameterisation.</summary>
     protected override void OnParticle(Tensor output, ILoss loss, double[][] sample, double[][] gradient)
     {
         if (_layerIndex is not null)
@@ -263,6 +271,7 @@ public sealed class BayesByBackprop : VariationalOptimizer
             for (int j = 0; j < gradient[i].Length; j++) _rhoGrad[i][j] += gradient[i][j] * _eps[i][j];
     }
 
+    /// <summary>Forms dF/dmu and dF/drho of the class formula (likelihood part averaged over particles, KL in closed form) and, unless only gradients are wanted, takes one Adam step on (mu, rho).</summary>
     protected override void Update(double[][] meanGradient, double[][] meanSquaredGradient, double[][] meanSample)
     {
         double c = Options.KlWeight / Options.TrainingSetSize, eta = Options.PriorVariance, inv = 1.0 / Options.Particles;
@@ -303,6 +312,7 @@ public sealed class BayesByBackprop : VariationalOptimizer
         variance.Grad = null;
     }
 
+    /// <summary>Clears the per-step rho-gradient accumulators (and, under local reparameterisation, refreshes the variance leaves).</summary>
     protected override void BeginStep()
     {
         foreach (var g in _rhoGrad) Array.Clear(g);

@@ -27,6 +27,7 @@ public static class DenseOutputHook
     /// <summary>Restores the previous hook on dispose; the default value does nothing.</summary>
     public readonly struct Scope(Func<DenseTag, Tensor, Tensor, Tensor>? previous, bool active) : IDisposable
     {
+        /// <summary>Restores the previously installed hook (nothing for the default value).</summary>
         public void Dispose()
         {
             if (active) _current = previous;

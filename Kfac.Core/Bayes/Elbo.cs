@@ -4,6 +4,7 @@ namespace Kfac.Bayes;
 /// ELBO = E_q[log p(D | w, tau)] - KL(q(w) || p(w)) - KL(q(tau) || p(tau)).</summary>
 public readonly record struct ElboEstimate(double ExpectedLogLikelihood, double WeightKl, double NoiseKl)
 {
+    /// <summary>ELBO = ExpectedLogLikelihood - WeightKl - NoiseKl.</summary>
     public double Value => ExpectedLogLikelihood - WeightKl - NoiseKl;
 
     /// <summary>

@@ -12,6 +12,7 @@ public sealed class FactorizedGaussianPosterior : IWeightPosterior
 {
     private readonly double[][] _mean;
 
+    /// <summary>A posterior over <paramref name="parameters"/> with every variance set to <paramref name="initialVariance"/> (positive, finite) and prior N(0, <paramref name="priorVariance"/> I).</summary>
     public FactorizedGaussianPosterior(IReadOnlyList<Tensor> parameters, double priorVariance, double initialVariance)
     {
         ArgumentNullException.ThrowIfNull(parameters);
@@ -25,13 +26,16 @@ public sealed class FactorizedGaussianPosterior : IWeightPosterior
         _mean = HostValues.Like(Parameters);
     }
 
+    /// <inheritdoc/>
     public IReadOnlyList<Tensor> Parameters { get; }
 
+    /// <inheritdoc/>
     public double PriorVariance { get; }
 
     /// <summary>sigma^2 per parameter entry (same layout as the parameters); the owning optimizer keeps it current.</summary>
     public double[][] Variance { get; }
 
+    /// <summary>w_i = mu_i + sigma_i eps_i with eps_i ~ N(0, 1), mu read from the parameters.</summary>
     public void Sample(System.Random rng, double[][] into)
     {
         ArgumentNullException.ThrowIfNull(rng);
@@ -45,6 +49,8 @@ public sealed class FactorizedGaussianPosterior : IWeightPosterior
         }
     }
 
+    /// <summary>sum_i KL(N(mu_i, sigma_i^2)</summary>
+    /// N(0, eta)) = 1/2 sum_i (sigma_i^2/eta + mu_i^2/eta - 1 - log(sigma_i^2/eta)).
     public double KlToPrior()
     {
         double kl = 0;

@@ -15,6 +15,7 @@ public sealed class GammaNoise
     private readonly double[] _logParams = new double[2];
     private readonly double[] _grad = new double[2];
 
+    /// <summary>q(tau) initialised at the prior Gamma(<paramref name="priorShape"/>, <paramref name="priorRate"/>) (both positive); <paramref name="learningRate"/> is Adam's step on (log a, log b).</summary>
     public GammaNoise(double priorShape = 6, double priorRate = 6, double learningRate = 0.01)
     {
         Positive(priorShape, nameof(priorShape));
@@ -26,12 +27,16 @@ public sealed class GammaNoise
         _adam = new HostAdam([2], learningRate);
     }
 
+    /// <summary>a0, the prior's shape.</summary>
     public double PriorShape { get; }
 
+    /// <summary>b0, the prior's rate.</summary>
     public double PriorRate { get; }
 
+    /// <summary>a, the posterior's shape.</summary>
     public double Shape => Math.Exp(_logParams[0]);
 
+    /// <summary>b, the posterior's rate.</summary>
     public double Rate => Math.Exp(_logParams[1]);
 
     /// <summary>Adam's step size on (log a, log b).</summary>
@@ -56,6 +61,8 @@ public sealed class GammaNoise
     public double ExpectedLogLikelihood(double sumSquaredResiduals, int count) =>
         count * 0.5 * (ExpectedLogPrecision - Math.Log(2 * Math.PI)) - 0.5 * ExpectedPrecision * sumSquaredResiduals;
 
+    /// <summary>KL(Gamma(a, b)</summary>
+    /// Gamma(a0, b0)) by the closed form in the class remarks.
     public double KlToPrior() => Kl(Shape, Rate, PriorShape, PriorRate);
 
     /// <summary>KL(Gamma(a, b) || Gamma(a0, b0)), shape-rate parameterisation.</summary>
@@ -82,6 +89,7 @@ public sealed class GammaNoise
     /// <summary>tau ~ Gamma(a, b) (Marsaglia and Tsang 2000; shape &lt; 1 by the boost u^(1/a)).</summary>
     public double SamplePrecision(System.Random rng) => SampleGamma(rng, Shape) / Rate;
 
+    /// <summary>A draw from Gamma(<paramref name="shape"/>, 1) (Marsaglia and Tsang 2000; shape &lt; 1 via the u^(1/shape) boost).</summary>
     public static double SampleGamma(System.Random rng, double shape)
     {
         ArgumentNullException.ThrowIfNull(rng);

@@ -17,6 +17,7 @@ public sealed class MatrixVariateLayer
 {
     private readonly double[] _uHalf, _vHalf, _e, _t, _m;
 
+    /// <summary>The posterior of the dense layer <paramref name="tag"/>; no covariance until <see cref="SetFactors"/>.</summary>
     public MatrixVariateLayer(DenseTag tag)
     {
         Tag = tag ?? throw new ArgumentNullException(nameof(tag));
@@ -29,6 +30,7 @@ public sealed class MatrixVariateLayer
         _m = new double[Q * P];
     }
 
+    /// <summary>The dense layer this posterior covers.</summary>
     public DenseTag Tag { get; }
 
     /// <summary>Input dimension of the [W | b] matrix (columns), in + 1 with a bias.</summary>
@@ -40,14 +42,19 @@ public sealed class MatrixVariateLayer
     /// <summary>The scale c = lambda / N of the covariance.</summary>
     public double Scale { get; private set; } = double.NaN;
 
+    /// <summary>tr(U), U = (A + dA I)^-1 (P before any factors).</summary>
     public double TraceU { get; private set; }
 
+    /// <summary>log det U (0 before any factors).</summary>
     public double LogDetU { get; private set; }
 
+    /// <summary>tr(V), V = (S + dS I)^-1 (Q before any factors).</summary>
     public double TraceV { get; private set; }
 
+    /// <summary>log det V (0 before any factors).</summary>
     public double LogDetV { get; private set; }
 
+    /// <summary>True once <see cref="SetFactors"/> has set the covariance (<see cref="Scale"/> is not NaN).</summary>
     public bool HasCovariance => !double.IsNaN(Scale);
 
     /// <summary>

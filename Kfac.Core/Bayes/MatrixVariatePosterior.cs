@@ -8,6 +8,7 @@ namespace Kfac.Bayes;
 /// (W, b).</summary>
 public sealed class MatrixVariatePosterior : IWeightPosterior
 {
+    /// <summary>One <see cref="MatrixVariateLayer"/> per tag (at least one) with prior N(0, <paramref name="priorVariance"/> I).</summary>
     public MatrixVariatePosterior(IReadOnlyList<DenseTag> tags, double priorVariance)
     {
         ArgumentNullException.ThrowIfNull(tags);
@@ -18,12 +19,16 @@ public sealed class MatrixVariatePosterior : IWeightPosterior
         Parameters = tags.SelectMany(t => t.Parameters).ToArray();
     }
 
+    /// <summary>The per-layer posteriors, in tag order.</summary>
     public IReadOnlyList<MatrixVariateLayer> Layers { get; }
 
+    /// <inheritdoc/>
     public IReadOnlyList<Tensor> Parameters { get; }
 
+    /// <inheritdoc/>
     public double PriorVariance { get; }
 
+    /// <summary>Samples each layer independently: W = M + sqrt(c) V^(1/2) E U^(1/2).</summary>
     public void Sample(System.Random rng, double[][] into)
     {
         ArgumentNullException.ThrowIfNull(into);
@@ -36,5 +41,7 @@ public sealed class MatrixVariatePosterior : IWeightPosterior
         }
     }
 
+    /// <summary>Sum over layers of KL(MN(M, c U (x) V)</summary>
+    /// N(0, eta I)).
     public double KlToPrior() => Layers.Sum(l => l.KlToPrior(PriorVariance));
 }

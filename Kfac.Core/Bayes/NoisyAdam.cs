@@ -70,16 +70,22 @@ public sealed class NoisyAdam : VariationalOptimizer
         _fisherSum = HostValues.Like(Parameters);
     }
 
+    /// <summary>The factorised Gaussian with sigma^2 = (lambda/N) / (f + gamma_in).</summary>
     public override IWeightPosterior Posterior => _posterior;
 
+    /// <summary>"noisy-adam".</summary>
     public override string Name => "noisy-adam";
 
+    /// <summary>How the Fisher diagonal f is estimated.</summary>
     public FisherDiagonalEstimate Fisher { get; }
 
+    /// <summary>beta1, decay of the momentum m.</summary>
     public double Beta1 { get; }
 
+    /// <summary>beta2, decay of the Fisher diagonal f.</summary>
     public double Beta2 { get; }
 
+    /// <summary>gamma_ex, the extrinsic damping added to f + gamma_in in the mean update.</summary>
     public double ExtrinsicDamping { get; }
 
     /// <summary>alpha (schedules may change it between steps).</summary>
@@ -91,21 +97,26 @@ public sealed class NoisyAdam : VariationalOptimizer
     /// <summary>The running Fisher diagonal f, per parameter entry.</summary>
     public IReadOnlyList<double[]> FisherDiagonal => _f;
 
+    /// <inheritdoc/>
     protected override CurvatureRecorder? Recorder => _recorder;
 
+    /// <inheritdoc/>
     protected override bool CaptureLossGradients => true;
 
+    /// <summary>A posterior sample, or the mean when <see cref="NoiseEnabled"/> is false.</summary>
     protected override void DrawSample(double[][] into)
     {
         if (NoiseEnabled) base.DrawSample(into);
         else ReadMean(into);
     }
 
+    /// <inheritdoc/>
     protected override void BeginStep()
     {
         foreach (var a in _fisherSum) Array.Clear(a);
     }
 
+    /// <summary>With per-example estimation, adds this particle's (1/m) sum_i g_i^2 (a_i^2)^T (and g_i^2 for biases) to the Fisher sums; nothing otherwise.</summary>
     protected override void OnParticle(Tensor output, ILoss loss, double[][] sample, double[][] gradient)
     {
         if (_layers is null) return;
@@ -133,6 +144,7 @@ public sealed class NoisyAdam : VariationalOptimizer
         }
     }
 
+    /// <summary>Algorithm 1's update of m, f and mu, and the posterior variances (lambda/N) / (f + gamma_in).</summary>
     protected override void Update(double[][] meanGradient, double[][] meanSquaredGradient, double[][] meanSample)
     {
         double gIn = Options.IntrinsicDamping, c = Options.KlWeight / Options.TrainingSetSize;

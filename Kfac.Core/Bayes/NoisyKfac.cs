@@ -94,12 +94,16 @@ public sealed class NoisyKfac : VariationalOptimizer
         return tags;
     }
 
+    /// <summary>The matrix-variate Gaussian posterior (same object as <see cref="MatrixVariate"/>).</summary>
     public override IWeightPosterior Posterior => _posterior;
 
+    /// <summary>The per-layer matrix-variate posteriors.</summary>
     public MatrixVariatePosterior MatrixVariate => _posterior;
 
+    /// <summary>One K-FAC block per dense layer, holding A, S and their damped inverses.</summary>
     public IReadOnlyList<KroneckerFactoredBlock> Blocks => _blocks;
 
+    /// <summary>"noisy-kfac".</summary>
     public override string Name => "noisy-kfac";
 
     /// <summary>1 - beta, the factors' EMA decay (settable: the authors decay beta with the learning rate).</summary>
@@ -130,27 +134,35 @@ public sealed class NoisyKfac : VariationalOptimizer
         block.LoadStateScalars(new Dictionary<string, double> { ["update_count"] = 1 << 30, ["inverse_damping"] = double.NaN, ["pi"] = 1 });
     }
 
+    /// <summary>mu, the decay of the momentum m.</summary>
     public double Momentum { get; }
 
+    /// <summary>gamma_ex, added to gamma_in in the damping of the mean update.</summary>
     public double ExtrinsicDamping { get; }
 
+    /// <summary>Steps between refreshes of the inverses and the sampling square roots.</summary>
     public int InverseInterval { get; }
 
+    /// <summary>alpha, the step size of the mean update (schedules may change it between steps).</summary>
     public double LearningRate { get; set; }
 
+    /// <summary>False: evaluate at the mean instead of a sample (K-FAC's fixed-step update of the L2-regularised loss).</summary>
     public bool NoiseEnabled { get; set; } = true;
 
     /// <summary>gamma = gamma_in + gamma_ex, the damping of the mean update (the product's; each factor gets its sqrt).</summary>
     public double UpdateDamping => Options.IntrinsicDamping + ExtrinsicDamping;
 
+    /// <inheritdoc/>
     protected override CurvatureRecorder? Recorder => _recorder;
 
+    /// <summary>A posterior sample, or the mean when <see cref="NoiseEnabled"/> is false.</summary>
     protected override void DrawSample(double[][] into)
     {
         if (NoiseEnabled) base.DrawSample(into);
         else ReadMean(into);
     }
 
+    /// <summary>Runs the sampled-target backward pass at this particle and folds the captures into each block's A and S.</summary>
     protected override void OnParticle(Tensor output, ILoss loss, double[][] sample, double[][] gradient)
     {
         FisherTargets.Backpropagate(loss, output, FisherEstimation.Sampled, _fisherRng, _recorder, retainGraph: false);
@@ -163,6 +175,7 @@ public sealed class NoisyKfac : VariationalOptimizer
         }
     }
 
+    /// <summary>M += alpha (S + sqrt(gamma)/pi I)^-1 mhat (A + pi sqrt(gamma) I)^-1 per layer, refreshing inverses and square roots when due.</summary>
     protected override void Update(double[][] meanGradient, double[][] meanSquaredGradient, double[][] meanSample)
     {
         bool due = StepCount == 1 || StepCount % InverseInterval == 0 || _blocks.Any(b => !b.HasInverse);

@@ -13,6 +13,7 @@ public sealed class PointEstimateAdam : VariationalOptimizer
     private readonly double[][] _mean, _grad;
     private readonly HostAdam _adam;
 
+    /// <summary>Adam on <paramref name="parameters"/> with step size and weight decay taken from <paramref name="options"/>.</summary>
     public PointEstimateAdam(IReadOnlyList<Tensor> parameters, VariationalOptions options) : base(parameters, options)
     {
         if (options.Particles != 1) throw new ArgumentException($"a point estimate uses one particle, not {options.Particles}", nameof(options));
@@ -22,12 +23,16 @@ public sealed class PointEstimateAdam : VariationalOptimizer
         _adam = new HostAdam(Parameters.Select(p => p.Numel).ToArray(), options.LearningRate);
     }
 
+    /// <summary>The point mass at the current weights.</summary>
     public override IWeightPosterior Posterior => _posterior;
 
+    /// <summary>"adam".</summary>
     public override string Name => "adam";
 
+    /// <summary>Adam's step size.</summary>
     public double LearningRate { get => _adam.LearningRate; set => _adam.LearningRate = value; }
 
+    /// <summary>One Adam step along the mean gradient plus gamma_in w (the prior's L2 term).</summary>
     protected override void Update(double[][] meanGradient, double[][] meanSquaredGradient, double[][] meanSample)
     {
         double wd = Options.IntrinsicDamping;

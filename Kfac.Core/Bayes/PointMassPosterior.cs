@@ -9,6 +9,7 @@ namespace Kfac.Bayes;
 /// </summary>
 public sealed class PointMassPosterior : IWeightPosterior
 {
+    /// <summary>All mass at the current values of <paramref name="parameters"/>; <paramref name="priorVariance"/> is only reported.</summary>
     public PointMassPosterior(IReadOnlyList<Tensor> parameters, double priorVariance = 1)
     {
         ArgumentNullException.ThrowIfNull(parameters);
@@ -18,10 +19,13 @@ public sealed class PointMassPosterior : IWeightPosterior
         PriorVariance = priorVariance;
     }
 
+    /// <inheritdoc/>
     public IReadOnlyList<Tensor> Parameters { get; }
 
+    /// <inheritdoc/>
     public double PriorVariance { get; }
 
+    /// <summary>Writes the current weights (the only point of the distribution).</summary>
     public void Sample(System.Random rng, double[][] into)
     {
         ArgumentNullException.ThrowIfNull(into);
@@ -29,5 +33,6 @@ public sealed class PointMassPosterior : IWeightPosterior
         for (int i = 0; i < Parameters.Count; i++) HostValues.Read(Parameters[i], into[i]);
     }
 
+    /// <summary>Always +infinity: a point mass has infinite KL to a Gaussian.</summary>
     public double KlToPrior() => double.PositiveInfinity;
 }

@@ -31,6 +31,7 @@ public static class PredictiveMonteCarlo
         return max + Math.Log(sum / x.Length);
     }
 
+    /// <summary>Predictive distribution of a regression network over <paramref name="samples"/> draws of (w, tau) from <paramref name="posterior"/> and <paramref name="noise"/>, in the original target units (targets standardised by <paramref name="targetMean"/>, <paramref name="targetStd"/>).</summary>
     public static RegressionPrediction Regression(Func<Tensor, Tensor> forward, IWeightPosterior posterior, GammaNoise noise,
         Tensor inputs, ReadOnlySpan<double> targets, double targetMean, double targetStd, int samples, System.Random rng)
     {

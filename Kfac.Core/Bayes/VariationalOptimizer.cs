@@ -16,6 +16,7 @@ public abstract class VariationalOptimizer
     private readonly WeightSampler _sampler;
     private readonly double[][] _sample, _grad, _gradSum, _gradSquareSum, _sampleSum;
 
+    /// <summary>Validates <paramref name="options"/> and allocates the host buffers and sampler for <paramref name="parameters"/>.</summary>
     protected VariationalOptimizer(IReadOnlyList<Tensor> parameters, VariationalOptions options)
     {
         ArgumentNullException.ThrowIfNull(parameters);
@@ -32,17 +33,22 @@ public abstract class VariationalOptimizer
         Rng = new System.Random(options.Seed);
     }
 
+    /// <summary>The validated options.</summary>
     public VariationalOptions Options { get; }
 
+    /// <summary>The network parameters; their values are the posterior mean.</summary>
     public IReadOnlyList<Tensor> Parameters { get; }
 
+    /// <summary>The current variational posterior q.</summary>
     public abstract IWeightPosterior Posterior { get; }
 
+    /// <summary>A short identifier for logs ("noisy-kfac", "noisy-adam", "bbb", "adam").</summary>
     public abstract string Name { get; }
 
     /// <summary>Steps whose update was applied.</summary>
     public int StepCount { get; private set; }
 
+    /// <summary>Steps skipped because a loss or gradient was not finite.</summary>
     public int SkippedSteps { get; private set; }
 
     /// <summary>The host generator of the weight samples.</summary>
@@ -158,6 +164,7 @@ public abstract class VariationalOptimizer
         for (int i = 0; i < Parameters.Count; i++) HostValues.Read(Parameters[i], into[i]);
     }
 
+    /// <summary>Writes host values <paramref name="from"/> into the parameters (the new mean).</summary>
     protected void WriteMean(double[][] from)
     {
         for (int i = 0; i < Parameters.Count; i++) HostValues.Write(from[i], Parameters[i]);

@@ -7,21 +7,28 @@ namespace Kfac.Bayes;
 /// </summary>
 public sealed record VariationalOptions
 {
+    /// <summary>N, the number of training examples (required, &gt; 0).</summary>
     public required int TrainingSetSize { get; init; }
 
+    /// <summary>lambda, the KL weight (1 for the true ELBO; &gt; 0); default 1.</summary>
     public double KlWeight { get; init; } = 1;
 
+    /// <summary>eta, the prior variance of N(0, eta I); default 1.</summary>
     public double PriorVariance { get; init; } = 1;
 
+    /// <summary>alpha, the step size (&gt; 0); default 0.01.</summary>
     public double LearningRate { get; init; } = 0.01;
 
+    /// <summary>Weight samples per step (&gt;= 1); default 1.</summary>
     public int Particles { get; init; } = 1;
 
+    /// <summary>Seed of the host generator of the weight samples; default 0.</summary>
     public int Seed { get; init; }
 
     /// <summary>gamma_in = lambda / (N eta).</summary>
     public double IntrinsicDamping => KlWeight / (TrainingSetSize * PriorVariance);
 
+    /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the first field out of range.</summary>
     public void Validate()
     {
         if (TrainingSetSize <= 0) throw new ArgumentOutOfRangeException(nameof(TrainingSetSize), TrainingSetSize, "must be positive");

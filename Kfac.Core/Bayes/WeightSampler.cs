@@ -18,6 +18,7 @@ public sealed class WeightSampler
     private readonly Tensor[] _backup;
     private bool _applied;
 
+    /// <summary>A sampler for <paramref name="parameters"/> (at least one), with backup buffers allocated once.</summary>
     public WeightSampler(IReadOnlyList<Tensor> parameters)
     {
         ArgumentNullException.ThrowIfNull(parameters);
@@ -27,6 +28,7 @@ public sealed class WeightSampler
         _backup = Parameters.Select(Tensor.EmptyLike).ToArray();
     }
 
+    /// <summary>The parameters samples are written into.</summary>
     public IReadOnlyList<Tensor> Parameters { get; }
 
     /// <summary>True while a sample is in the parameters.</summary>
@@ -62,6 +64,7 @@ public sealed class WeightSampler
     /// <summary>Restores the mean on dispose (idempotent).</summary>
     public readonly struct Scope(WeightSampler owner) : IDisposable
     {
+        /// <summary>Copies the saved mean back into the parameters (once).</summary>
         public void Dispose() => owner.Restore();
     }
 }

@@ -12,9 +12,11 @@ namespace Kfac.Cpu;
 /// </summary>
 public static unsafe class Covariance
 {
+    /// <summary>Float32 C (n x n) = beta C + alpha X^T X for X m x n row-major (rows are examples), both triangles written.</summary>
     public static void Ssyrk(int m, int n, float alpha, ReadOnlySpan<float> x, int ldx, float beta, Span<float> c, int ldc,
         int maxThreads = 0) => Run(m, n, alpha, x, ldx, beta, c, ldc, maxThreads, transposed: false, mirror: true);
 
+    /// <summary>Float64 C (n x n) = beta C + alpha X^T X for X m x n row-major (rows are examples), both triangles written.</summary>
     public static void Dsyrk(int m, int n, double alpha, ReadOnlySpan<double> x, int ldx, double beta, Span<double> c, int ldc,
         int maxThreads = 0) => Run(m, n, alpha, x, ldx, beta, c, ldc, maxThreads, transposed: false, mirror: true);
 
@@ -27,6 +29,7 @@ public static unsafe class Covariance
     public static void SsyrkTransposed(int n, int k, float alpha, ReadOnlySpan<float> x, int ldx, float beta, Span<float> c, int ldc,
         int maxThreads = 0) => Run(k, n, alpha, x, ldx, beta, c, ldc, maxThreads, transposed: true, mirror: true);
 
+    /// <summary>Float64 C (n x n) = beta C + alpha X X^T for X n x k row-major (columns are examples), row stride ldx.</summary>
     public static void DsyrkTransposed(int n, int k, double alpha, ReadOnlySpan<double> x, int ldx, double beta, Span<double> c, int ldc,
         int maxThreads = 0) => Run(k, n, alpha, x, ldx, beta, c, ldc, maxThreads, transposed: true, mirror: true);
 

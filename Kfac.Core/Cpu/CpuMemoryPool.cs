@@ -14,8 +14,10 @@ public static class CpuMemoryPool
     private static readonly Lock Gate = new();
     private static long _pooledBytes;
 
+    /// <summary>Upper bound on the bytes the pool keeps for reuse (default 8 GiB); returned arrays beyond it are left to the GC.</summary>
     public static long MaxPooledBytes { get; set; } = 8L << 30;
 
+    /// <summary>Bytes currently held in the pool (free arrays waiting for reuse), read under the pool's lock.</summary>
     public static long PooledBytes
     {
         get { lock (Gate) return _pooledBytes; }

@@ -11,6 +11,7 @@ namespace Kfac.Cpu;
 /// </summary>
 public interface IRangeBody
 {
+    /// <summary>Processes indices [<paramref name="start"/>, <paramref name="end"/>) of the loop; may run concurrently with other sub-ranges.</summary>
     void Invoke(int start, int end);
 }
 

@@ -15,11 +15,13 @@ public sealed class CpuStorage : Storage
         _array = CpuMemoryPool.Rent(dtype, length);
     }
 
+    /// <inheritdoc/>
     public override Device Device { get; }
 
     /// <summary>The elements as T (must match the dtype; checked by the caller).</summary>
     public Span<T> Span<T>() where T : unmanaged =>
         MemoryMarshal.CreateSpan(ref MemoryMarshal.GetArrayDataReference((T[])_array), Length);
 
+    /// <summary>Returns the array to <see cref="CpuMemoryPool"/> when the last tensor viewing it is disposed.</summary>
     protected override void Release() => CpuMemoryPool.Return(DType, _array);
 }

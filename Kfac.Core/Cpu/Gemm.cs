@@ -16,11 +16,13 @@ namespace Kfac.Cpu;
 /// </summary>
 public static unsafe class Gemm
 {
+    /// <summary>Float32 C = alpha op(A) op(B) + beta C (see the class remarks for the stride and beta conventions).</summary>
     public static void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha,
         ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc,
         int maxThreads = 0) =>
         Run(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, maxThreads);
 
+    /// <summary>Float64 C = alpha op(A) op(B) + beta C (see the class remarks for the stride and beta conventions).</summary>
     public static void Dgemm(bool transA, bool transB, int m, int n, int k, double alpha,
         ReadOnlySpan<double> a, int lda, ReadOnlySpan<double> b, int ldb, double beta, Span<double> c, int ldc,
         int maxThreads = 0) =>

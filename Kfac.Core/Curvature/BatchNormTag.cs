@@ -11,21 +11,28 @@ namespace Kfac.Curvature;
 /// </summary>
 public sealed class BatchNormTag(Func<Tensor> scale, Func<Tensor> shift, int channels) : LayerTag, IPerExampleGradients
 {
+    /// <summary>gamma, the per-channel scale parameter [C] (read through the layer, so a replaced tensor is seen).</summary>
     public Tensor Scale => scale();
 
+    /// <summary>beta, the per-channel shift parameter [C].</summary>
     public Tensor Shift => shift();
 
+    /// <summary>C, the number of normalised channels.</summary>
     public int Channels { get; } = channels;
 
+    /// <inheritdoc/>
     public int ParameterCount => 2 * Channels;
 
     /// <summary>Full (default) or diagonal Fisher block.</summary>
     public ParameterBlockKind BlockKind { get; set; } = ParameterBlockKind.Full;
 
+    /// <summary>[Scale, Shift]: the per-example gradient columns are the C scale entries, then the C shift entries.</summary>
     public override IReadOnlyList<Tensor> Parameters => [Scale, Shift];
 
+    /// <summary>"BatchNorm(C)".</summary>
     public override string Description => $"BatchNorm({Channels})";
 
+    /// <summary>Writes u_i = m [sum_{h,w} xhat dy per channel ; sum_{h,w} dy per channel] into row i of <paramref name="result"/> ([m, 2C]); throws <see cref="ShapeMismatchException"/> for mismatched shapes.</summary>
     public void PerExampleGradients(LayerCapture capture, Tensor outputGradient, Tensor result)
     {
         ArgumentNullException.ThrowIfNull(capture);

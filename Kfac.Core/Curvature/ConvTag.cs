@@ -11,20 +11,28 @@ namespace Kfac.Curvature;
 public sealed class ConvTag(Func<Tensor> weight, Func<Tensor?> bias, int inChannels, int outChannels,
     (int H, int W) kernel, (int H, int W) stride, (int H, int W) padding) : LayerTag
 {
+    /// <summary>W, the kernel [Cout, Cin, kh, kw].</summary>
     public Tensor Weight => weight();
 
+    /// <summary>b, the bias [Cout], or null when the layer has none.</summary>
     public Tensor? Bias => bias();
 
+    /// <summary>Cin, input channels.</summary>
     public int InChannels { get; } = inChannels;
 
+    /// <summary>Cout, output channels.</summary>
     public int OutChannels { get; } = outChannels;
 
+    /// <summary>(kh, kw), the kernel size.</summary>
     public (int H, int W) Kernel { get; } = kernel;
 
+    /// <summary>(sh, sw), the stride.</summary>
     public (int H, int W) Stride { get; } = stride;
 
+    /// <summary>(ph, pw), the zero padding on each side.</summary>
     public (int H, int W) Padding { get; } = padding;
 
+    /// <summary>Whether the layer has a bias (the homogeneous coordinate 1 in abar_t).</summary>
     public bool HasBias => Bias is not null;
 
     /// <summary>Cin kh kw, the length of a patch.</summary>
@@ -33,8 +41,10 @@ public sealed class ConvTag(Func<Tensor> weight, Func<Tensor?> bias, int inChann
     /// <summary>Dimension of the input factor: the patch plus the homogeneous coordinate when there is a bias.</summary>
     public int InputDim => PatchSize + (HasBias ? 1 : 0);
 
+    /// <summary>[W] or [W, b].</summary>
     public override IReadOnlyList<Tensor> Parameters => Bias is { } b ? [Weight, b] : [Weight];
 
+    /// <summary>"Conv2d(Cin -> Cout, kh x kw, ...)" for logs.</summary>
     public override string Description =>
         $"Conv2d({InChannels} -> {OutChannels}, kernel {Kernel.H}x{Kernel.W}, stride {Stride.H}x{Stride.W}, padding {Padding.H}x{Padding.W})";
 

@@ -14,6 +14,7 @@ public abstract class CurvatureBlock
 {
     private const int MaxDampingRetries = 6;
 
+    /// <summary>A block over the parameters of <paramref name="tags"/> (at least one; in capture order).</summary>
     protected CurvatureBlock(IReadOnlyList<LayerTag> tags)
     {
         ArgumentNullException.ThrowIfNull(tags);
@@ -21,6 +22,7 @@ public abstract class CurvatureBlock
         Tags = tags;
     }
 
+    /// <summary>The layer tags this block covers, in the order their captures must be passed to <see cref="UpdateStatistics"/>.</summary>
     public IReadOnlyList<LayerTag> Tags { get; }
 
     /// <summary>The parameters covered, in the order vectors passed to <see cref="MultiplyByDampedPower"/> use.</summary>
@@ -35,8 +37,10 @@ public abstract class CurvatureBlock
     /// <summary>How many times the last refresh had to raise the damping to get a positive-definite factor.</summary>
     public int LastRefreshRetries { get; private set; }
 
+    /// <summary>True once <see cref="RefreshInverse"/> has succeeded (<see cref="InverseDamping"/> is not NaN).</summary>
     public bool HasInverse => !double.IsNaN(InverseDamping);
 
+    /// <summary>A readable name of the block and its layers, for logs and error messages.</summary>
     public abstract string Description { get; }
 
     /// <summary>
@@ -250,10 +254,13 @@ public abstract class CurvatureBlock
     /// <summary>Whether the block can apply damped powers other than +-1 (eigenbasis damping can).</summary>
     protected virtual bool SupportsPower(double power) => false;
 
+    /// <summary>Folds one batch's captures into the statistics: S = eps S + (1 - eps) S_batch for each factor.</summary>
     protected abstract void AccumulateStatistics(IReadOnlyList<LayerCapture> captures, double eps);
 
+    /// <summary>Computes the cached damped inverse for damping strength <paramref name="gamma"/> (gamma^2 on the block); may throw <see cref="NotPositiveDefiniteException"/>, which makes <see cref="RefreshInverse"/> retry with more damping.</summary>
     protected abstract void ComputeInverse(double gamma);
 
+    /// <summary>result = scale (block + damping)^power vector; arguments already checked by <see cref="MultiplyByDampedPower"/>.</summary>
     protected abstract void ApplyDampedPower(IReadOnlyList<Tensor> vector, IReadOnlyList<Tensor> result, double power, double scale);
 
     /// <summary>The block's persistent state (factors, cached inverses) by name, for checkpoints.</summary>
@@ -266,11 +273,13 @@ public abstract class CurvatureBlock
         yield return ("inverse_damping", InverseDamping);
     }
 
+    /// <summary>Restores the scalars written by <see cref="StateScalars"/> (update_count, inverse_damping) from a checkpoint.</summary>
     public virtual void LoadStateScalars(IReadOnlyDictionary<string, double> scalars)
     {
         UpdateCount = (int)scalars["update_count"];
         InverseDamping = scalars["inverse_damping"];
     }
 
+    /// <summary>The block's <see cref="Description"/>.</summary>
     public override string ToString() => Description;
 }

@@ -14,11 +14,13 @@ public sealed record FisherApproximationQuality(
     double BlockDiagonalInverseError,
     double BlockTridiagonalInverseError)
 {
+    /// <summary>The four errors and the size and damping in one line, for logs.</summary>
     public override string ToString() =>
         FormattableString.Invariant($"P = {ParameterCount}, damping gamma^2 = {Damping:G3}: |F_hat - F|/|F|: block-diagonal {BlockDiagonalError:F4}, block-tridiagonal {BlockTridiagonalError:F4}; ") +
         FormattableString.Invariant($"|F_hat^-1 - (F + gamma^2 I)^-1| / |(F + gamma^2 I)^-1|: block-diagonal {BlockDiagonalInverseError:F4}, block-tridiagonal {BlockTridiagonalInverseError:F4}");
 }
 
+/// <summary>Compares K-FAC's block-diagonal and block-tridiagonal approximations with the exact Fisher of a small network (see <see cref="FisherApproximationQuality"/>).</summary>
 public static class CurvatureDiagnostics
 {
     /// <summary>
@@ -102,6 +104,7 @@ public static class CurvatureDiagnostics
 
     private static Tensor[] Split(double[] v, IReadOnlyList<Tensor> like) => ExactCurvature.Unflatten(v, like);
 
+    /// <summary>||actual - expected||_F / ||expected||_F over flat arrays of equal length.</summary>
     public static double RelativeError(double[] actual, double[] expected)
     {
         double num = 0, den = 0;

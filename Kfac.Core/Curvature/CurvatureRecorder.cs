@@ -24,11 +24,13 @@ public sealed class CurvatureRecorder
     /// <summary>The recorder active on this thread, if any (layers consult it in Forward).</summary>
     public static CurvatureRecorder? Current => _current;
 
+    /// <summary>The captures of the current batch, in forward order.</summary>
     public IReadOnlyList<LayerCapture> Captures => _captures;
 
     /// <summary>While true, backward passes append each recorded layer's output gradient to its capture.</summary>
     public bool CapturingGradients { get; set; }
 
+    /// <summary>Makes this recorder current on this thread until the returned handle is disposed (which restores the previous one).</summary>
     public Activation Activate()
     {
         var previous = _current;
@@ -52,8 +54,10 @@ public sealed class CurvatureRecorder
             });
     }
 
+    /// <summary>Returned by <see cref="Activate"/>; disposing it makes the previously current recorder current again.</summary>
     public readonly struct Activation(CurvatureRecorder? previous) : IDisposable
     {
+        /// <summary>Restores the recorder that was current before <see cref="Activate"/>.</summary>
         public void Dispose() => _current = previous;
     }
 }

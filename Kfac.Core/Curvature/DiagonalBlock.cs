@@ -12,6 +12,7 @@ public sealed class DiagonalBlock : CurvatureBlock
     private readonly IPerExampleGradients _source;
     private readonly Tensor _d, _inverse, _ones;
 
+    /// <summary>A diagonal block for a tag that provides per-example gradients (<see cref="IPerExampleGradients"/>).</summary>
     public DiagonalBlock(LayerTag tag) : base([tag])
     {
         _tag = tag;
@@ -24,6 +25,7 @@ public sealed class DiagonalBlock : CurvatureBlock
         _ones = Tensor.Ones(new Shape(p), like.DType, like.Device);
     }
 
+    /// <summary>"Diagonal " and the tag's description.</summary>
     public override string Description => $"Diagonal {_tag.Description}";
 
     /// <summary>The diagonal of the Fisher block (EMA), [P].</summary>
@@ -33,6 +35,7 @@ public sealed class DiagonalBlock : CurvatureBlock
 
     private static BroadcastLayout Elementwise(int n) => new(1, n, 1, BroadcastSide.None);
 
+    /// <summary>d = eps d + (1 - eps) (1/m) sum_i u_i^2 over the batch's per-example gradients.</summary>
     protected override void AccumulateStatistics(IReadOnlyList<LayerCapture> captures, double eps)
     {
         var c = captures[0];
@@ -51,10 +54,13 @@ public sealed class DiagonalBlock : CurvatureBlock
         backend.Axpby((1 - eps) / m, batch, eps, _d);
     }
 
+    /// <inheritdoc/>
     protected override bool CanKeepInverse => true;
 
+    /// <inheritdoc/>
     protected override IReadOnlyList<Tensor> InverseTensors => [_inverse];
 
+    /// <summary>inverse = 1 / (d + gamma^2), elementwise.</summary>
     protected override void ComputeInverse(double gamma)
     {
         var backend = _d.Backend;
@@ -70,6 +76,7 @@ public sealed class DiagonalBlock : CurvatureBlock
         backend.Binary(BinaryOp.Div, _ones, damped, _inverse, Elementwise(P), false);
     }
 
+    /// <summary>result = scale (d + gamma^2)^power * vector, elementwise.</summary>
     protected override void ApplyDampedPower(IReadOnlyList<Tensor> vector, IReadOnlyList<Tensor> result, double power, double scale)
     {
         var backend = _d.Backend;
@@ -86,8 +93,10 @@ public sealed class DiagonalBlock : CurvatureBlock
         FlatParameters.Unpack(v, result);
     }
 
+    /// <summary>[d].</summary>
     public override IEnumerable<Tensor> StatisticsTensors() => [_d];
 
+    /// <inheritdoc/>
     public override IEnumerable<(string Name, Tensor Value)> StateTensors()
     {
         yield return ("D", _d);

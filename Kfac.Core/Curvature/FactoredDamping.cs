@@ -9,6 +9,7 @@ namespace Kfac.Curvature;
 /// </summary>
 public static class FactoredDamping
 {
+    /// <summary>pi = sqrt((traceA / dimA) / (traceG / dimG)), or 1 when either trace is 0 (section 6.3).</summary>
     public static double Pi(double traceA, int dimA, double traceG, int dimG)
     {
         double a = traceA / dimA, g = traceG / dimG;

@@ -14,6 +14,7 @@ namespace Kfac.Curvature;
 /// </summary>
 public static class FisherTargets
 {
+    /// <summary>Runs the extra backward pass(es) for <paramref name="estimation"/> from <paramref name="output"/> with the recorder capturing gradients (nothing for Empirical); <paramref name="rng"/> draws the sampled targets.</summary>
     public static void Backpropagate(ILoss loss, Tensor output, FisherEstimation estimation, Kfac.Sampling.RandomStream rng, CurvatureRecorder recorder, bool retainGraph)
     {
         ArgumentNullException.ThrowIfNull(loss);

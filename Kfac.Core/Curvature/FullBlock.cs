@@ -17,6 +17,7 @@ public sealed class FullBlock : CurvatureBlock
     private readonly IPerExampleGradients _source;
     private readonly Tensor _f, _inverse;
 
+    /// <summary>A full P x P block for a tag that provides per-example gradients (<see cref="IPerExampleGradients"/>).</summary>
     public FullBlock(LayerTag tag) : base([tag])
     {
         _tag = tag;
@@ -28,6 +29,7 @@ public sealed class FullBlock : CurvatureBlock
         _inverse = Tensor.Zeros(new Shape(p, p), like.DType, like.Device);
     }
 
+    /// <summary>"Full " and the tag's description.</summary>
     public override string Description => $"Full {_tag.Description}";
 
     /// <summary>The Fisher block F (EMA), [P, P], in the flat parameter order.</summary>
@@ -38,6 +40,7 @@ public sealed class FullBlock : CurvatureBlock
 
     private int P => _source.ParameterCount;
 
+    /// <summary>F = eps F + (1 - eps) (1/m) sum_i u_i u_i^T over the batch's per-example gradients.</summary>
     protected override void AccumulateStatistics(IReadOnlyList<LayerCapture> captures, double eps)
     {
         var c = captures[0];
@@ -52,17 +55,22 @@ public sealed class FullBlock : CurvatureBlock
         }
     }
 
+    /// <inheritdoc/>
     protected override bool CanKeepInverse => true;
 
+    /// <inheritdoc/>
     protected override IReadOnlyList<Tensor> InverseTensors => [_inverse];
 
+    /// <summary>inverse = (F + gamma^2 I)^-1 (guarded SPD inverse).</summary>
     protected override void ComputeInverse(double gamma) => _f.Backend.SpdInverse(_f, P, gamma * gamma, _inverse);
 
+    /// <summary>P^3 flops for the P x P inverse.</summary>
     public override double InverseCost => (double)P * P * P;
 
     /// <summary>One SPD inverse into the block's own buffer.</summary>
     public override bool RefreshIsThreadSafe => true;
 
+    /// <summary>result = scale (F + gamma^2 I)^power vector (power 1 or -1).</summary>
     protected override void ApplyDampedPower(IReadOnlyList<Tensor> vector, IReadOnlyList<Tensor> result, double power, double scale)
     {
         var backend = _f.Backend;
@@ -79,8 +87,10 @@ public sealed class FullBlock : CurvatureBlock
         FlatParameters.Unpack(r, result);
     }
 
+    /// <summary>[F].</summary>
     public override IEnumerable<Tensor> StatisticsTensors() => [_f];
 
+    /// <inheritdoc/>
     public override IEnumerable<(string Name, Tensor Value)> StateTensors()
     {
         yield return ("F", _f);

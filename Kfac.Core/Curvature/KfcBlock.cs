@@ -36,6 +36,7 @@ public sealed class KfcBlock : CurvatureBlock
     private readonly Tensor _a, _g, _aInverse, _gInverse;
     private EigenbasisFactors? _eigen;
 
+    /// <summary>A KFC block for the convolution <paramref name="tag"/>, with A, G and their inverses allocated on the weight's device and dtype.</summary>
     public KfcBlock(ConvTag tag, DampingStyle damping = DampingStyle.FactoredTikhonov) : base([tag])
     {
         _tag = tag;
@@ -48,8 +49,10 @@ public sealed class KfcBlock : CurvatureBlock
         _gInverse = Tensor.Zeros(new Shape(DOut, DOut), like.DType, like.Device);
     }
 
+    /// <summary>How the block is damped: factored Tikhonov (default) or in the factors' eigenbasis.</summary>
     public DampingStyle Damping { get; }
 
+    /// <summary>"KFC " and the tag's description (plus the eigenbasis note).</summary>
     public override string Description => $"KFC {_tag.Description}" + (Damping == DampingStyle.Eigenbasis ? " (eigenbasis damping)" : "");
 
     /// <summary>Ahat = E over examples and locations of abar_t abar_t^T (EMA).</summary>
@@ -74,6 +77,7 @@ public sealed class KfcBlock : CurvatureBlock
 
     private int DOut => _tag.OutChannels;
 
+    /// <summary>Ahat = EMA of (1/(mT)) sum_i sum_t abar_t abar_t^T (eq. 23) and Ghat = EMA of (1/(mT)) sum_i sum_t g_t g_t^T (eq. 24); T is taken from this batch.</summary>
     protected override void AccumulateStatistics(IReadOnlyList<LayerCapture> captures, double eps)
     {
         var c = captures[0];
@@ -101,6 +105,7 @@ public sealed class KfcBlock : CurvatureBlock
         Locations = t;
     }
 
+    /// <summary>Factored Tikhonov on the product's factors: (T Ahat + pi gamma I)^-1 and (Ghat + gamma/pi I)^-1; eigenbasis damping: the eigendecompositions of the factors.</summary>
     protected override void ComputeInverse(double gamma)
     {
         var backend = _a.Backend;
@@ -120,23 +125,29 @@ public sealed class KfcBlock : CurvatureBlock
         Pi = pi;
     }
 
+    /// <inheritdoc/>
     protected override bool CanKeepInverse => true;
 
+    /// <summary>dIn^3 + dOut^3 flops: one SPD inverse per factor.</summary>
     public override double InverseCost => (double)DIn * DIn * DIn + (double)DOut * DOut * DOut;
 
     /// <summary>As for the dense block: two SPD inverses into the block's own buffers, unless eigenbasis damping.</summary>
     public override bool RefreshIsThreadSafe => Damping != DampingStyle.Eigenbasis;
 
+    /// <inheritdoc/>
     protected override IReadOnlyList<Tensor> InverseTensors => Damping == DampingStyle.Eigenbasis ? [] : [_aInverse, _gInverse];
 
+    /// <inheritdoc/>
     protected override object? InverseState
     {
         get => (Pi, _eigen);
         set => (Pi, _eigen) = ((double, EigenbasisFactors?))value!;
     }
 
+    /// <summary>Any power with eigenbasis damping; only 1 and -1 with factored damping.</summary>
     protected override bool SupportsPower(double power) => Damping == DampingStyle.Eigenbasis;
 
+    /// <summary>result = scale (Ghat + gamma/pi I)^power V (T Ahat + pi gamma I)^power on V = [W as (Cout, Cin kh kw) | b] (or the exact damped power in the eigenbasis).</summary>
     protected override void ApplyDampedPower(IReadOnlyList<Tensor> vector, IReadOnlyList<Tensor> result, double power, double scale)
     {
         var backend = _a.Backend;
@@ -168,8 +179,10 @@ public sealed class KfcBlock : CurvatureBlock
         WeightBiasMatrix.MultiplyKronecker(left, right, vector, result, DOut, _tag.PatchSize, scale);
     }
 
+    /// <summary>[A, G].</summary>
     public override IEnumerable<Tensor> StatisticsTensors() => [_a, _g];
 
+    /// <inheritdoc/>
     public override IEnumerable<(string Name, Tensor Value)> StateTensors()
     {
         yield return ("A", _a);
@@ -178,6 +191,7 @@ public sealed class KfcBlock : CurvatureBlock
         yield return ("G_inv", _gInverse);
     }
 
+    /// <inheritdoc/>
     public override IEnumerable<(string Name, double Value)> StateScalars()
     {
         foreach (var s in base.StateScalars()) yield return s;
@@ -185,6 +199,7 @@ public sealed class KfcBlock : CurvatureBlock
         yield return ("locations", Locations);
     }
 
+    /// <inheritdoc/>
     public override void LoadStateScalars(IReadOnlyDictionary<string, double> scalars)
     {
         base.LoadStateScalars(scalars);

@@ -15,14 +15,17 @@ public sealed class KroneckerFactoredBlock : CurvatureBlock
     private Tensor? _a, _g, _aInverse, _gInverse;
     private EigenbasisFactors? _eigen;
 
+    /// <summary>A K-FAC block for the dense layer <paramref name="tag"/> with the given damping style.</summary>
     public KroneckerFactoredBlock(DenseTag tag, DampingStyle damping = DampingStyle.FactoredTikhonov) : base([tag])
     {
         _tag = tag;
         Damping = damping;
     }
 
+    /// <summary>How the block is damped: factored Tikhonov (default) or in the factors' eigenbasis.</summary>
     public DampingStyle Damping { get; }
 
+    /// <summary>"KroneckerFactored " and the tag's description (plus the eigenbasis note).</summary>
     public override string Description => $"KroneckerFactored {_tag.Description}" + (Damping == DampingStyle.Eigenbasis ? " (eigenbasis damping)" : "");
 
     /// <summary>E[abar abar^T], [in + 1, in + 1] (or [in, in] without bias).</summary>
@@ -31,8 +34,10 @@ public sealed class KroneckerFactoredBlock : CurvatureBlock
     /// <summary>E[g g^T], [out, out].</summary>
     public Tensor? OutputFactor => _g;
 
+    /// <summary>(A + pi gamma I)^-1 after a factored-damping refresh, else null.</summary>
     public Tensor? InputFactorInverse => _aInverse;
 
+    /// <summary>(G + gamma / pi I)^-1 after a factored-damping refresh, else null.</summary>
     public Tensor? OutputFactorInverse => _gInverse;
 
     /// <summary>The pi of the last refresh.</summary>
@@ -42,6 +47,7 @@ public sealed class KroneckerFactoredBlock : CurvatureBlock
 
     private int DOut => _tag.OutFeatures;
 
+    /// <summary>A = EMA of E[abar abar^T] and G = EMA of E[g g^T], g = m dL/ds per example (Martens and Grosse 2015, section 3).</summary>
     protected override void AccumulateStatistics(IReadOnlyList<LayerCapture> captures, double eps)
     {
         var c = captures[0];
@@ -81,6 +87,7 @@ public sealed class KroneckerFactoredBlock : CurvatureBlock
         _gInverse = Tensor.Zeros(new Shape(DOut, DOut), like.DType, like.Device);
     }
 
+    /// <summary>Factored Tikhonov: A^-1 = (A + pi gamma I)^-1 and G^-1 = (G + gamma/pi I)^-1 (section 6.3); eigenbasis damping: the eigendecompositions of A and G.</summary>
     protected override void ComputeInverse(double gamma)
     {
         if (Damping == DampingStyle.Eigenbasis)
@@ -95,25 +102,31 @@ public sealed class KroneckerFactoredBlock : CurvatureBlock
         Pi = pi;
     }
 
+    /// <inheritdoc/>
     protected override bool CanKeepInverse => true;
 
+    /// <summary>dIn^3 + dOut^3 flops: one SPD inverse per factor.</summary>
     public override double InverseCost => (double)DIn * DIn * DIn + (double)DOut * DOut * DOut;
 
     /// <summary>Factored damping refreshes with two SPD inverses into the block's own buffers; the eigenbasis
     /// option allocates its decomposition, so it refreshes on the calling thread.</summary>
     public override bool RefreshIsThreadSafe => Damping != DampingStyle.Eigenbasis;
 
+    /// <inheritdoc/>
     protected override IReadOnlyList<Tensor> InverseTensors =>
         Damping == DampingStyle.Eigenbasis || _aInverse is null ? [] : [_aInverse, _gInverse!];
 
+    /// <inheritdoc/>
     protected override object? InverseState
     {
         get => (Pi, _eigen);
         set => (Pi, _eigen) = ((double, EigenbasisFactors?))value!;
     }
 
+    /// <summary>Any power with eigenbasis damping; only 1 and -1 with factored damping.</summary>
     protected override bool SupportsPower(double power) => Damping == DampingStyle.Eigenbasis;
 
+    /// <summary>result = scale G^power V A^power on the [out, dIn] parameter matrix V = [DW | Db] (damped factors, or the damped eigenbasis).</summary>
     protected override void ApplyDampedPower(IReadOnlyList<Tensor> vector, IReadOnlyList<Tensor> result, double power, double scale)
     {
         if (Damping == DampingStyle.Eigenbasis)
@@ -143,8 +156,10 @@ public sealed class KroneckerFactoredBlock : CurvatureBlock
         WeightBiasMatrix.MultiplyKronecker(left, right, vector, result, DOut, _tag.InFeatures, scale);
     }
 
+    /// <summary>[A, G] (none before the first update).</summary>
     public override IEnumerable<Tensor> StatisticsTensors() => _a is null ? [] : [_a, _g!];
 
+    /// <inheritdoc/>
     public override IEnumerable<(string Name, Tensor Value)> StateTensors()
     {
         if (_a is null) yield break;
@@ -154,12 +169,14 @@ public sealed class KroneckerFactoredBlock : CurvatureBlock
         yield return ("G_inv", _gInverse!);
     }
 
+    /// <inheritdoc/>
     public override IEnumerable<(string Name, double Value)> StateScalars()
     {
         foreach (var s in base.StateScalars()) yield return s;
         yield return ("pi", Pi);
     }
 
+    /// <inheritdoc/>
     public override void LoadStateScalars(IReadOnlyDictionary<string, double> scalars)
     {
         base.LoadStateScalars(scalars);

@@ -12,14 +12,19 @@ public sealed class LayerCapture(LayerTag tag, Tensor input, Tensor output)
 {
     private readonly List<Tensor> _outputGradients = [];
 
+    /// <summary>The layer that was recorded.</summary>
     public LayerTag Tag { get; } = tag;
 
+    /// <summary>The layer's input activations (batch first; for batch norm the normalised input).</summary>
     public Tensor Input { get; } = input;
 
+    /// <summary>The layer's output (pre-activation s).</summary>
     public Tensor Output { get; } = output;
 
+    /// <summary>m, the batch size (first dimension of the input).</summary>
     public int BatchSize => Input.Shape[0];
 
+    /// <summary>dLoss/dOutput of the batch-mean loss, one per backward pass made while gradients were captured.</summary>
     public IReadOnlyList<Tensor> OutputGradients => _outputGradients;
 
     internal void AddOutputGradient(Tensor gradient) => _outputGradients.Add(gradient);

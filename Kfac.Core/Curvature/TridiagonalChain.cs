@@ -24,6 +24,7 @@ public sealed class TridiagonalChain : CurvatureBlock
     private Tensor[]? _snapshot;       // the statistics the cached inverse was built from
     private Inverse? _inverse;
 
+    /// <summary>A chain over consecutive dense layers (layer i+1's in-features equal layer i's out-features, else <see cref="ArgumentException"/>).</summary>
     public TridiagonalChain(IReadOnlyList<DenseTag> layers) : base(layers.Cast<LayerTag>().ToList())
     {
         _layers = layers.ToArray();
@@ -33,8 +34,10 @@ public sealed class TridiagonalChain : CurvatureBlock
                     $"a tridiagonal chain needs consecutive layers: {_layers[i]} outputs {_layers[i].OutFeatures} features but {_layers[i + 1]} takes {_layers[i + 1].InFeatures}", nameof(layers));
     }
 
+    /// <summary>"TridiagonalChain[...]" with the layers' descriptions.</summary>
     public override string Description => $"TridiagonalChain[{string.Join(", ", _layers.Select(l => l.Description))}]";
 
+    /// <summary>l, the number of layers in the chain.</summary>
     public int LayerCount => _layers.Length;
 
     private int DIn(int i) => _layers[i].InputDim;
@@ -44,6 +47,7 @@ public sealed class TridiagonalChain : CurvatureBlock
     /// <summary>Diagonal input factor of layer i (E[abar_{i-1} abar_{i-1}^T]).</summary>
     public Tensor InputFactor(int i) => _a![i];
 
+    /// <summary>Diagonal output factor of layer i (E[g_i g_i^T]).</summary>
     public Tensor OutputFactor(int i) => _g![i];
 
     /// <summary>Cross factor E[abar_{i-1} abar_i^T] between layers i and i+1.</summary>
@@ -52,6 +56,7 @@ public sealed class TridiagonalChain : CurvatureBlock
     /// <summary>Cross factor E[g_i g_{i+1}^T] between layers i and i+1.</summary>
     public Tensor OutputCrossFactor(int i) => _gCross![i];
 
+    /// <summary>EMAs of the diagonal factors Abar_{i-1,i-1}, G_{i,i} and the cross factors Abar_{i-1,i}, G_{i,i+1}.</summary>
     protected override void AccumulateStatistics(IReadOnlyList<LayerCapture> captures, double eps)
     {
         var like = _layers[0].Weight;
@@ -186,6 +191,7 @@ public sealed class TridiagonalChain : CurvatureBlock
         return HostMatrix.Transpose(pt, n, r);
     }
 
+    /// <summary>result = scale F_hat^-1 vector (power -1, via Xi^T Lambda Xi) or scale F_hat vector (power 1).</summary>
     protected override void ApplyDampedPower(IReadOnlyList<Tensor> vector, IReadOnlyList<Tensor> result, double power, double scale)
     {
         var inv = _inverse!;
@@ -336,6 +342,7 @@ public sealed class TridiagonalChain : CurvatureBlock
     public override IEnumerable<Tensor> StatisticsTensors() =>
         _a is null ? [] : _a.Concat(_g!).Concat(_aCross!).Concat(_gCross!);
 
+    /// <inheritdoc/>
     public override IEnumerable<(string Name, Tensor Value)> StateTensors()
     {
         if (_a is null) yield break;
@@ -361,6 +368,7 @@ public sealed class TridiagonalChain : CurvatureBlock
         EnsureSnapshot();
     }
 
+    /// <summary>Rebuilds the host-side inverse from the loaded snapshot at the loaded damping, if the checkpoint had one.</summary>
     public override void AfterStateLoaded()
     {
         if (HasInverse) BuildInverse(InverseDamping);

@@ -23,6 +23,7 @@ public sealed class GradientAllReducer
     private readonly ICommunicator _communicator;
     private readonly Bucket[] _buckets;
 
+    /// <summary>Buckets the gradients of <paramref name="parameters"/> (reverse order, at most <paramref name="bucketBytes"/> per bucket, one dtype per bucket) for all-reduce over <paramref name="communicator"/>.</summary>
     public GradientAllReducer(ICommunicator communicator, IEnumerable<Tensor> parameters, int bucketBytes = DefaultBucketBytes)
     {
         ArgumentNullException.ThrowIfNull(communicator);
@@ -58,8 +59,10 @@ public sealed class GradientAllReducer
         _buckets = [.. buckets];
     }
 
+    /// <summary>The parameters whose gradients are reduced.</summary>
     public IReadOnlyList<Tensor> Parameters { get; }
 
+    /// <summary>Maximum bytes of one bucket (one all-reduce message); default <see cref="DefaultBucketBytes"/>.</summary>
     public int BucketBytes { get; }
 
     /// <summary>Number of all-reduce calls per reduction.</summary>

@@ -80,10 +80,13 @@ public sealed unsafe class MpiCommunicator : ICommunicator
         }
     }
 
+    /// <inheritdoc/>
     public int Rank { get; }
 
+    /// <inheritdoc/>
     public int Size { get; }
 
+    /// <inheritdoc/>
     public string Description { get; }
 
     /// <summary>"Open MPI" or "MPICH".</summary>
@@ -98,8 +101,10 @@ public sealed unsafe class MpiCommunicator : ICommunicator
     /// <summary>The thread level MPI provided (when this object initialized it).</summary>
     public int ThreadLevel { get; } = -1;
 
+    /// <summary>How long one collective may wait before it fails instead of hanging (default 120 s, or KFAC_MPI_TIMEOUT_SECONDS).</summary>
     public TimeSpan CollectiveTimeout { get; }
 
+    /// <inheritdoc/>
     public void AllReduce<T>(Span<T> data, ReduceOperation operation) where T : unmanaged
     {
         CommunicatorChecks.ReducibleType<T>("AllReduce");
@@ -129,6 +134,7 @@ public sealed unsafe class MpiCommunicator : ICommunicator
         }
     }
 
+    /// <inheritdoc/>
     public void Broadcast<T>(Span<T> data, int root) where T : unmanaged
     {
         CommunicatorChecks.Root(root, Size, "Broadcast");
@@ -154,6 +160,7 @@ public sealed unsafe class MpiCommunicator : ICommunicator
         }
     }
 
+    /// <inheritdoc/>
     public void AllGather<T>(ReadOnlySpan<T> send, Span<T> receive) where T : unmanaged
     {
         CommunicatorChecks.GatherLengths(send.Length, receive.Length, Size, "AllGather");
@@ -176,6 +183,7 @@ public sealed unsafe class MpiCommunicator : ICommunicator
         }
     }
 
+    /// <inheritdoc/>
     public void Barrier()
     {
         lock (_gate)

@@ -15,6 +15,7 @@ public sealed class PackedTensors
     private readonly Tensor[] _tensors;
     private readonly Part[] _parts;
 
+    /// <summary>Packs <paramref name="tensors"/> (float32 or float64 only, else <see cref="ArgumentException"/>) into one host buffer per dtype.</summary>
     public PackedTensors(IEnumerable<Tensor> tensors)
     {
         ArgumentNullException.ThrowIfNull(tensors);
@@ -26,6 +27,7 @@ public sealed class PackedTensors
             .Select(d => Part.Create(_tensors, d)).Where(p => p is not null).Select(p => p!).ToArray();
     }
 
+    /// <summary>The packed tensors, in the order given.</summary>
     public IReadOnlyList<Tensor> Tensors => _tensors;
 
     /// <summary>Total elements (the message size in elements).</summary>

@@ -19,6 +19,8 @@ namespace Kfac.Linalg;
 /// </summary>
 public static class GuardedSpdInverse
 {
+    /// <summary>Writes (sym(A) + damping I)^-1 of the n x n float matrix <paramref name="a"/> into <paramref name="inverse"/>, falling back to float64 when float32 fails (steps 1-5 above).</summary>
+    /// <returns>The precision used and whether the fallback ran.</returns>
     public static SpdInverseInfo Invert(ReadOnlySpan<float> a, int n, Span<float> inverse, double damping = 0, int maxThreads = 0)
     {
         Validate(a.Length, inverse.Length, n, damping);
@@ -91,6 +93,8 @@ public static class GuardedSpdInverse
         }
     }
 
+    /// <summary>Writes (sym(A) + damping I)^-1 of the n x n double matrix <paramref name="a"/> into <paramref name="inverse"/> (steps 1, 2, 3 and 5 above; there is no wider fallback).</summary>
+    /// <returns>The precision used (always double) and the damping added.</returns>
     public static SpdInverseInfo Invert(ReadOnlySpan<double> a, int n, Span<double> inverse, double damping = 0, int maxThreads = 0)
     {
         Validate(a.Length, inverse.Length, n, damping);

@@ -8,5 +8,6 @@ namespace Kfac.Linalg;
 /// </summary>
 public abstract class LinalgException : ArithmeticException
 {
+    /// <summary>A failure with <paramref name="message"/> and an optional <paramref name="inner"/> cause.</summary>
     protected LinalgException(string message, Exception? inner = null) : base(message, inner) { }
 }

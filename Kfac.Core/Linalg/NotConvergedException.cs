@@ -4,5 +4,6 @@ namespace Kfac.Linalg;
 /// iteration limit. Practically unreachable for finite input; kept as a typed failure rather than a hang.</summary>
 public sealed class NotConvergedException : LinalgException
 {
+    /// <summary>An iteration-limit failure described by <paramref name="message"/>.</summary>
     public NotConvergedException(string message) : base(message) { }
 }

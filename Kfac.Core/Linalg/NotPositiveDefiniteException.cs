@@ -16,6 +16,7 @@ public sealed class NotPositiveDefiniteException : LinalgException
     /// <summary>The failing pivot value (before the square root), as double.</summary>
     public double PivotValue { get; }
 
+    /// <summary>Reports that pivot <paramref name="pivotIndex"/> of an n x n matrix (n = <paramref name="matrixSize"/>) was <paramref name="pivotValue"/>, not strictly positive and finite, with optional extra <paramref name="detail"/>.</summary>
     public NotPositiveDefiniteException(int matrixSize, int pivotIndex, double pivotValue, string? detail = null,
         Exception? inner = null)
         : base(Describe(matrixSize, pivotIndex, pivotValue, detail), inner)

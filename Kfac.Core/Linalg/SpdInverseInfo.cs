@@ -3,7 +3,9 @@ namespace Kfac.Linalg;
 /// <summary>The floating-point precision a factorisation ran in.</summary>
 public enum FactorPrecision
 {
+    /// <summary>IEEE float32.</summary>
     Single,
+    /// <summary>IEEE float64.</summary>
     Double,
 }
 

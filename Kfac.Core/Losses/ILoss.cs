@@ -13,6 +13,7 @@ namespace Kfac.Losses;
 /// </summary>
 public interface ILoss
 {
+    /// <summary>A short snake_case identifier for logs and checkpoints (e.g. "softmax_cross_entropy").</summary>
     string Name { get; }
 
     /// <summary>

@@ -10,17 +10,20 @@ namespace Kfac.Losses;
 /// </summary>
 public sealed class SigmoidCrossEntropy : ILoss
 {
+    /// <summary>"sigmoid_cross_entropy".</summary>
     public string Name => "sigmoid_cross_entropy";
 
     /// <summary>0: the loss is -log of a probability (or a squared distance without the Gaussian\'s constant).</summary>
     public double LowerBound => 0;
 
+    /// <summary>Mean over the batch of sum_j softplus(z_j) - t_j z_j (= -log p(t | z) for Bernoulli outputs).</summary>
     public Tensor Value(Tensor output, Tensor target)
     {
         LossChecks.OutputAndTarget(Name, output, target);
         return (output.Softplus() - target * output).Sum() / output.Shape[0];
     }
 
+    /// <summary>dL_i/dz_i = sigmoid(z_i) - t_i per example.</summary>
     public Tensor OutputGradient(Tensor output, Tensor target)
     {
         LossChecks.OutputAndTarget(Name, output, target);
@@ -28,6 +31,7 @@ public sealed class SigmoidCrossEntropy : ILoss
         return output.Sigmoid() - target;
     }
 
+    /// <summary>Bernoulli targets: y_j = 1 with probability sigmoid(z_j), else 0.</summary>
     public Tensor Sample(Tensor output, RandomStream rng)
     {
         LossChecks.Output(Name, output);
@@ -41,6 +45,7 @@ public sealed class SigmoidCrossEntropy : ILoss
         return t;
     }
 
+    /// <summary>F_R v = p (1 - p) v elementwise, p = sigmoid(z).</summary>
     public Tensor FisherProduct(Tensor output, Tensor v)
     {
         LossChecks.Output(Name, output);
@@ -50,6 +55,7 @@ public sealed class SigmoidCrossEntropy : ILoss
         return (p - p.Square()) * v;
     }
 
+    /// <summary>The d columns B_j of F_R^(1/2) = diag(sqrt(p (1 - p))): B_j is zero except column j, which holds sqrt(p_ij (1 - p_ij)); sum_j B_j B_j^T = F_R per example.</summary>
     public IReadOnlyList<Tensor> FisherSquareRootColumns(Tensor output)
     {
         LossChecks.Output(Name, output);

@@ -10,17 +10,20 @@ namespace Kfac.Losses;
 /// </summary>
 public sealed class SoftmaxCrossEntropy : ILoss
 {
+    /// <summary>"softmax_cross_entropy".</summary>
     public string Name => "softmax_cross_entropy";
 
     /// <summary>0: the loss is -log of a probability (or a squared distance without the Gaussian\'s constant).</summary>
     public double LowerBound => 0;
 
+    /// <summary>Mean over the batch of -sum_c t_c log softmax(z)_c.</summary>
     public Tensor Value(Tensor output, Tensor target)
     {
         LossChecks.OutputAndTarget(Name, output, target);
         return -(target * output.LogSoftmax()).Sum() / output.Shape[0];
     }
 
+    /// <summary>dL_i/dz_i = softmax(z_i) - t_i per example.</summary>
     public Tensor OutputGradient(Tensor output, Tensor target)
     {
         LossChecks.OutputAndTarget(Name, output, target);
@@ -28,12 +31,14 @@ public sealed class SoftmaxCrossEntropy : ILoss
         return Probabilities(output) - target;
     }
 
+    /// <summary>softmax(z) per row, computed as exp(log_softmax(z)) without recording a graph.</summary>
     public static Tensor Probabilities(Tensor output)
     {
         using var noGrad = GradMode.Disable();
         return output.LogSoftmax().Exp();
     }
 
+    /// <summary>One-hot targets drawn per row from Categorical(softmax(z)) by the inverse CDF of one uniform per row.</summary>
     public Tensor Sample(Tensor output, RandomStream rng)
     {
         LossChecks.Output(Name, output);
@@ -47,6 +52,7 @@ public sealed class SoftmaxCrossEntropy : ILoss
         return t;
     }
 
+    /// <summary>F_R v = diag(p) v - p (p . v) per row, p = softmax(z).</summary>
     public Tensor FisherProduct(Tensor output, Tensor v)
     {
         LossChecks.Output(Name, output);
@@ -57,6 +63,7 @@ public sealed class SoftmaxCrossEntropy : ILoss
         return pv - p * pv.Sum(1, keepDim: true); // diag(p) v - p (p . v)
     }
 
+    /// <summary>The k columns sqrt(p_j) (e_j - p) of the square root of F_R = diag(p) - p p^T, one tensor per class j.</summary>
     public IReadOnlyList<Tensor> FisherSquareRootColumns(Tensor output)
     {
         LossChecks.Output(Name, output);

@@ -15,6 +15,7 @@ public sealed class SquaredError : ILoss
     /// <summary>Unit variance: L = ||t - z||^2 / 2.</summary>
     public SquaredError() : this(1) { }
 
+    /// <summary>Gaussian outputs with variance sigma^2 = <paramref name="variance"/> (positive and finite, else <see cref="ArgumentOutOfRangeException"/>).</summary>
     public SquaredError(double variance)
     {
         if (!(variance > 0) || double.IsInfinity(variance))
@@ -22,19 +23,23 @@ public sealed class SquaredError : ILoss
         Variance = variance;
     }
 
+    /// <summary>sigma^2, the variance of the Gaussian predictive distribution; F_R = I / sigma^2.</summary>
     public double Variance { get; }
 
+    /// <summary>"squared_error".</summary>
     public string Name => "squared_error";
 
     /// <summary>0: the loss is -log of a probability (or a squared distance without the Gaussian\'s constant).</summary>
     public double LowerBound => 0;
 
+    /// <summary>Mean over the batch of ||t - z||^2 / (2 sigma^2).</summary>
     public Tensor Value(Tensor output, Tensor target)
     {
         LossChecks.OutputAndTarget(Name, output, target);
         return (output - target).Square().Sum() / (2 * Variance * output.Shape[0]);
     }
 
+    /// <summary>dL_i/dz_i = (z_i - t_i) / sigma^2 per example.</summary>
     public Tensor OutputGradient(Tensor output, Tensor target)
     {
         LossChecks.OutputAndTarget(Name, output, target);
@@ -42,6 +47,7 @@ public sealed class SquaredError : ILoss
         return (output - target) / Variance;
     }
 
+    /// <summary>Targets y = z + sigma eps with eps ~ N(0, I) from the counter-based stream.</summary>
     public Tensor Sample(Tensor output, RandomStream rng)
     {
         LossChecks.Output(Name, output);
@@ -52,6 +58,7 @@ public sealed class SquaredError : ILoss
         return output + noise * Math.Sqrt(Variance); // y ~ N(z, sigma^2 I)
     }
 
+    /// <summary>F_R v = v / sigma^2.</summary>
     public Tensor FisherProduct(Tensor output, Tensor v)
     {
         LossChecks.Output(Name, output);
@@ -60,6 +67,7 @@ public sealed class SquaredError : ILoss
         return v / Variance;
     }
 
+    /// <summary>The d columns of F_R^(1/2) = I / sigma: column j is e_j / sigma in every row.</summary>
     public IReadOnlyList<Tensor> FisherSquareRootColumns(Tensor output)
     {
         LossChecks.Output(Name, output);

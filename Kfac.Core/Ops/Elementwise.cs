@@ -9,12 +9,16 @@ namespace Kfac.Ops;
 /// </summary>
 public static class ElementwiseOps
 {
+    /// <summary>c = a + b elementwise; one operand may broadcast (row, column, per-channel or scalar).</summary>
     public static Tensor Add(Tensor a, Tensor b) => Binary(BinaryOp.Add, "Add", a, b);
 
+    /// <summary>c = a - b elementwise, with the same broadcasting as <see cref="Add"/>.</summary>
     public static Tensor Sub(Tensor a, Tensor b) => Binary(BinaryOp.Sub, "Sub", a, b);
 
+    /// <summary>c = a * b elementwise (Hadamard), with the same broadcasting as <see cref="Add"/>.</summary>
     public static Tensor Mul(Tensor a, Tensor b) => Binary(BinaryOp.Mul, "Mul", a, b);
 
+    /// <summary>c = a / b elementwise, with the same broadcasting as <see cref="Add"/>.</summary>
     public static Tensor Div(Tensor a, Tensor b) => Binary(BinaryOp.Div, "Div", a, b);
 
     private static Tensor Binary(BinaryOp op, string name, Tensor a, Tensor b)

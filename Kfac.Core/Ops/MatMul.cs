@@ -9,6 +9,7 @@ namespace Kfac.Ops;
 /// </summary>
 public static class MatMulOp
 {
+    /// <summary>C = op(a) op(b) for 2-D tensors, where op transposes when <paramref name="transA"/> / <paramref name="transB"/> is set; throws <see cref="ShapeMismatchException"/> if the inner dimensions differ.</summary>
     public static Tensor MatMul(Tensor a, Tensor b, bool transA = false, bool transB = false)
     {
         OpChecks.Compatible("MatMul", a, nameof(a), b, nameof(b));

@@ -6,8 +6,10 @@ namespace Kfac.Ops;
 /// <summary>Sum and mean over one axis or over everything. Backward broadcasts the gradient back.</summary>
 public static class Reductions
 {
+    /// <summary>Sum over <paramref name="axis"/> (negative counts from the end); the axis is removed, or kept with size 1 when <paramref name="keepDim"/>.</summary>
     public static Tensor Sum(Tensor x, int axis, bool keepDim = false) => ReduceAxis("Sum", x, axis, keepDim, 1);
 
+    /// <summary>Mean over <paramref name="axis"/> (negative counts from the end); throws if that axis is empty.</summary>
     public static Tensor Mean(Tensor x, int axis, bool keepDim = false)
     {
         OpChecks.NotNull(x, "Mean", nameof(x));

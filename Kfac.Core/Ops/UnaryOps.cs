@@ -9,26 +9,34 @@ namespace Kfac.Ops;
 /// </summary>
 public static class UnaryOps
 {
+    /// <summary>y = -x.</summary>
     public static Tensor Neg(Tensor x) => Apply(UnaryOp.Neg, x);
 
+    /// <summary>y = exp(x); derivative y.</summary>
     public static Tensor Exp(Tensor x) => Apply(UnaryOp.Exp, x);
 
+    /// <summary>y = log(x); derivative 1/x.</summary>
     public static Tensor Log(Tensor x) => Apply(UnaryOp.Log, x);
 
+    /// <summary>y = tanh(x); derivative 1 - y^2.</summary>
     public static Tensor Tanh(Tensor x) => Apply(UnaryOp.Tanh, x);
 
     /// <summary>The logistic function 1 / (1 + exp(-x)).</summary>
     public static Tensor Sigmoid(Tensor x) => Apply(UnaryOp.Sigmoid, x);
 
+    /// <summary>y = max(x, 0); derivative 1 where x &gt; 0, else 0.</summary>
     public static Tensor Relu(Tensor x) => Apply(UnaryOp.Relu, x);
 
     /// <summary>log(1 + exp(x)), stable for large |x|.</summary>
     public static Tensor Softplus(Tensor x) => Apply(UnaryOp.Softplus, x);
 
+    /// <summary>y = x^2; derivative 2x.</summary>
     public static Tensor Square(Tensor x) => Apply(UnaryOp.Square, x);
 
+    /// <summary>y = sqrt(x); derivative 1 / (2y).</summary>
     public static Tensor Sqrt(Tensor x) => Apply(UnaryOp.Sqrt, x);
 
+    /// <summary>y = f(x) for the pointwise function <paramref name="op"/>, propagating the forward-mode tangent and recording the reverse-mode node when needed.</summary>
     public static Tensor Apply(UnaryOp op, Tensor x)
     {
         OpChecks.NotNull(x, op.ToString(), nameof(x));

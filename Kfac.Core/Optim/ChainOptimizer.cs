@@ -12,9 +12,11 @@ namespace Kfac.Optim;
 /// </summary>
 public sealed class ChainOptimizer : Optimizer<OptimizerOptions>
 {
+    /// <summary>An optimizer over one group of <paramref name="parameters"/> whose links come from <paramref name="chain"/>.</summary>
     public ChainOptimizer(IEnumerable<Tensor> parameters, OptimizerOptions options, Func<OptimizerOptions, IGradientTransform[]> chain)
         : this(options, chain, new ParameterGroupSpec<OptimizerOptions>(parameters)) { }
 
+    /// <summary>An optimizer over parameter groups; <paramref name="chain"/> is called once per group with the group's resolved options.</summary>
     public ChainOptimizer(OptimizerOptions defaults, Func<OptimizerOptions, IGradientTransform[]> chain, params IEnumerable<ParameterGroupSpec<OptimizerOptions>> groups)
         : base(defaults, groups, chain) { }
 }

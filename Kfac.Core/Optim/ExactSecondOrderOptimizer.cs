@@ -30,6 +30,7 @@ public sealed class ExactSecondOrderOptimizer
 {
     private readonly Tensor[] _parameters;
 
+    /// <summary>Exact <paramref name="kind"/> steps on float64 <paramref name="parameters"/> (else <see cref="ArgumentException"/>) with damping &gt;= 0 and learning rate &gt; 0.</summary>
     public ExactSecondOrderOptimizer(IReadOnlyList<Tensor> parameters, ILoss loss, CurvatureKind kind, double damping = 1e-4, double learningRate = 1)
     {
         ArgumentNullException.ThrowIfNull(parameters);
@@ -46,12 +47,16 @@ public sealed class ExactSecondOrderOptimizer
         LearningRate = learningRate;
     }
 
+    /// <summary>The loss whose curvature and gradient are used.</summary>
     public ILoss Loss { get; }
 
+    /// <summary>Which exact curvature matrix M the step inverts.</summary>
     public CurvatureKind Kind { get; }
 
+    /// <summary>The minimum damping added to M (raised further for an indefinite Hessian).</summary>
     public double Damping { get; }
 
+    /// <summary>lr in theta &lt;- theta - lr (M + damping I)^-1 g (default 1, the full Newton-type step).</summary>
     public double LearningRate { get; }
 
     /// <summary>The step direction -(M + damping I)^-1 g at the current parameters, flattened (no update).</summary>
@@ -81,6 +86,7 @@ public sealed class ExactSecondOrderOptimizer
         return (direction, new ExactStepResult(loss, d, min, Math.Sqrt(g.Sum(v => v * v))));
     }
 
+    /// <summary>Computes <see cref="Direction"/> on the batch (<paramref name="x"/>, <paramref name="targets"/>) and adds lr times it to the parameters; returns what the step did.</summary>
     public ExactStepResult Step(Func<Tensor, Tensor> forward, Tensor x, Tensor targets)
     {
         var (direction, info) = Direction(forward, x, targets);

@@ -52,8 +52,10 @@ public sealed class UpdateContext
     /// <summary>The 1-based index of the step in progress (the optimizer's completed steps + 1).</summary>
     public long Step { get; private set; }
 
+    /// <summary>The group being stepped; throws <see cref="InvalidOperationException"/> outside a step.</summary>
     public ParameterGroup Group => _group ?? throw new InvalidOperationException("no step in progress");
 
+    /// <summary>The optimizer's state (global tensors and scalars, per-parameter buffers).</summary>
     public OptimizerState State { get; }
 
     /// <summary>The group's learning rate for this step (after its schedule, if any).</summary>
@@ -66,6 +68,7 @@ public sealed class UpdateContext
     /// <summary>Positions (within the group) of the parameters that have a gradient this step; the others are skipped.</summary>
     public ReadOnlySpan<int> Active => _active.AsSpan(0, _activeCount);
 
+    /// <summary>The parameter at <paramref name="position"/> within the group.</summary>
     public Tensor Parameter(int position) => Group.Params[position];
 
     /// <summary>The parameter's gradient (read-only by convention; links transform <see cref="Update"/>).</summary>
@@ -78,6 +81,7 @@ public sealed class UpdateContext
     /// device: valid only while the caller works on this one parameter.</summary>
     public Tensor Scratch(int position) => Group.ScratchBuffers[position];
 
+    /// <summary>The per-parameter state (buffers, update count) at <paramref name="position"/> within the group.</summary>
     public ParameterState ParameterState(int position) => Group.States[position];
 
     internal void Begin(ParameterGroup group, long step)

@@ -91,8 +91,10 @@ public abstract class Optimizer : IDisposable
         }
     }
 
+    /// <summary>The parameter groups, in the order given (index = <see cref="ParameterGroup.Index"/>).</summary>
     public IReadOnlyList<ParameterGroup> Groups => _groups;
 
+    /// <summary>Global state shared by the links (step count, tensors, scalars) and the per-parameter states.</summary>
     public OptimizerState State { get; }
 
     /// <summary>The learning rate of group 0; setting it sets every group's (a schedule, if attached,
@@ -333,6 +335,7 @@ public abstract class Optimizer : IDisposable
             foreach (var link in g.Chain) link.OnStateImported(g, State);
     }
 
+    /// <summary>Returns the update and scratch buffers and the state's tensors to the pool (idempotent).</summary>
     public void Dispose()
     {
         if (_disposed) return;
@@ -374,12 +377,14 @@ public abstract class Optimizer : IDisposable
 /// </summary>
 public abstract class Optimizer<TOptions> : Optimizer where TOptions : OptimizerOptions
 {
+    /// <summary>Resolves each group's options from <paramref name="defaults"/> and builds its links with <paramref name="chain"/>.</summary>
     protected Optimizer(TOptions defaults, IEnumerable<ParameterGroupSpec<TOptions>> groups, Func<TOptions, IGradientTransform[]> chain)
         : base(Resolve(defaults, groups), o => chain((TOptions)o))
     {
         Defaults = defaults;
     }
 
+    /// <summary>The options groups start from (before their overrides).</summary>
     public TOptions Defaults { get; }
 
     /// <summary>The resolved options of group <paramref name="group"/>.</summary>

@@ -35,6 +35,7 @@ public sealed record SgdOptions : OptimizerOptions
     /// <summary>L2 penalty coefficient: added to the gradient before momentum (coupled weight decay).</summary>
     public double WeightDecay { get; init; }
 
+    /// <inheritdoc/>
     public override void Validate()
     {
         base.Validate();
@@ -54,10 +55,13 @@ public sealed record SgdOptions : OptimizerOptions
 /// </summary>
 public sealed record AdamOptions : OptimizerOptions
 {
+    /// <summary>b1, decay of the first-moment average m, in [0, 1); default 0.9.</summary>
     public double Beta1 { get; init; } = 0.9;
 
+    /// <summary>b2, decay of the second-moment average v, in [0, 1); default 0.999.</summary>
     public double Beta2 { get; init; } = 0.999;
 
+    /// <summary>eps added to sqrt(v-hat) in the denominator, &gt;= 0; default 1e-8.</summary>
     public double Epsilon { get; init; } = 1e-8;
 
     /// <summary>L2 coefficient, or the decoupled decay rate when <see cref="DecoupledWeightDecay"/> is set.</summary>
@@ -67,6 +71,7 @@ public sealed record AdamOptions : OptimizerOptions
     /// instead of adding WeightDecay * p to the gradient (L2, which Adam's scaling then distorts).</summary>
     public bool DecoupledWeightDecay { get; init; }
 
+    /// <inheritdoc/>
     public override void Validate()
     {
         base.Validate();
@@ -84,20 +89,25 @@ public sealed record AdamOptions : OptimizerOptions
 /// </summary>
 public sealed record RmsPropOptions : OptimizerOptions
 {
+    /// <summary>RMSProp's defaults; the learning rate defaults to 1e-2 as in PyTorch.</summary>
     public RmsPropOptions() => LearningRate = 1e-2;
 
     /// <summary>Smoothing constant of the squared-gradient average, in [0, 1).</summary>
     public double Alpha { get; init; } = 0.99;
 
+    /// <summary>eps added to the root-mean-square in the denominator, &gt;= 0; default 1e-8.</summary>
     public double Epsilon { get; init; } = 1e-8;
 
+    /// <summary>Momentum coefficient applied after the RMS scaling, in [0, 1); default 0 (none).</summary>
     public double Momentum { get; init; }
 
     /// <summary>Normalise by an estimate of the gradient's variance (s - a^2) instead of its second moment.</summary>
     public bool Centered { get; init; }
 
+    /// <summary>L2 coefficient added to the gradient before the RMS scaling; default 0.</summary>
     public double WeightDecay { get; init; }
 
+    /// <inheritdoc/>
     public override void Validate()
     {
         base.Validate();
@@ -111,21 +121,25 @@ public sealed record RmsPropOptions : OptimizerOptions
 /// <summary>The range checks behind every options record's Validate (NaN and infinities always fail).</summary>
 public static class OptionCheck
 {
+    /// <summary>Throws unless <paramref name="value"/> is finite and &gt;= 0; the message names <paramref name="owner"/>'s type and <paramref name="field"/>.</summary>
     public static void NonNegative(object owner, double value, string field)
     {
         if (!(value >= 0) || double.IsInfinity(value)) Fail(owner, value, field, "must be finite and >= 0");
     }
 
+    /// <summary>Throws unless <paramref name="value"/> is finite and &gt; 0.</summary>
     public static void Positive(object owner, double value, string field)
     {
         if (!(value > 0) || double.IsInfinity(value)) Fail(owner, value, field, "must be finite and > 0");
     }
 
+    /// <summary>Throws unless <paramref name="value"/> is in [0, 1).</summary>
     public static void InHalfOpenUnit(object owner, double value, string field)
     {
         if (!(value >= 0 && value < 1)) Fail(owner, value, field, "must be in [0, 1)");
     }
 
+    /// <summary>Throws unless <paramref name="value"/> is in [0, 1].</summary>
     public static void InClosedUnit(object owner, double value, string field)
     {
         if (!(value >= 0 && value <= 1)) Fail(owner, value, field, "must be in [0, 1]");

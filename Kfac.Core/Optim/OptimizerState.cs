@@ -113,11 +113,13 @@ public sealed class ParameterState
         Position = position;
     }
 
+    /// <summary>The parameter this state belongs to.</summary>
     public Tensor Parameter { get; }
 
     /// <summary>Position across all groups (the N in the exported keys "param.N.*").</summary>
     public int FlatIndex { get; }
 
+    /// <summary>Index of the parameter's group.</summary>
     public int Group { get; }
 
     /// <summary>Position within the group.</summary>
@@ -128,6 +130,7 @@ public sealed class ParameterState
     /// are skipped by a step and do not count it.</summary>
     public long Step { get; internal set; }
 
+    /// <summary>The per-parameter buffers by name (e.g. "momentum_buffer", "exp_avg").</summary>
     public IReadOnlyDictionary<string, Tensor> Buffers => _buffers;
 
     /// <summary>The buffer called <paramref name="name"/>.</summary>

@@ -34,10 +34,13 @@ public sealed class ParameterGroup
         for (int i = 0; i < parameters.Length; i++) _positions.Add(parameters[i], i);
     }
 
+    /// <summary>Position of this group in <see cref="Optimizer.Groups"/>.</summary>
     public int Index { get; }
 
+    /// <summary>The group's parameters, in order.</summary>
     public IReadOnlyList<Tensor> Parameters => Params;
 
+    /// <summary>Number of parameters in the group.</summary>
     public int Count => Params.Length;
 
     /// <summary>The validated options of this group (the defaults with the group's override applied).</summary>

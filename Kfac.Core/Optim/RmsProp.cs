@@ -6,12 +6,15 @@ namespace Kfac.Optim;
 /// Chain: AddWeightDecay -> ScaleByRms -> Momentum.</summary>
 public sealed class RmsProp : Optimizer<RmsPropOptions>
 {
+    /// <summary>RMSProp over one group of <paramref name="parameters"/> with <paramref name="options"/>.</summary>
     public RmsProp(IEnumerable<Tensor> parameters, RmsPropOptions options)
         : this(options, new ParameterGroupSpec<RmsPropOptions>(parameters)) { }
 
+    /// <summary>RMSProp over parameter groups; each group's options start from <paramref name="defaults"/>.</summary>
     public RmsProp(RmsPropOptions defaults, params IEnumerable<ParameterGroupSpec<RmsPropOptions>> groups)
         : base(defaults, groups, Chain) { }
 
+    /// <summary>The chain for <paramref name="o"/>: AddWeightDecay (if any) -> ScaleByRms -> Momentum (if any).</summary>
     public static IGradientTransform[] Chain(RmsPropOptions o)
     {
         var links = new List<IGradientTransform>(3);

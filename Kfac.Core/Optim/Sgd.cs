@@ -6,9 +6,11 @@ namespace Kfac.Optim;
 /// Chain: AddWeightDecay -> Momentum.</summary>
 public sealed class Sgd : Optimizer<SgdOptions>
 {
+    /// <summary>SGD over one group of <paramref name="parameters"/> with <paramref name="options"/>.</summary>
     public Sgd(IEnumerable<Tensor> parameters, SgdOptions options)
         : this(options, new ParameterGroupSpec<SgdOptions>(parameters)) { }
 
+    /// <summary>SGD over parameter groups; each group's options start from <paramref name="defaults"/>.</summary>
     public Sgd(SgdOptions defaults, params IEnumerable<ParameterGroupSpec<SgdOptions>> groups)
         : base(defaults, groups, Chain) { }
 

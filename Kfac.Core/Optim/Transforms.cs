@@ -18,12 +18,15 @@ internal static class Elementwise
 /// </summary>
 public sealed class AddWeightDecay(double coefficient) : IGradientTransform
 {
+    /// <summary>The decay coefficient (finite, &gt;= 0); 0 makes the link a no-op.</summary>
     public double Coefficient { get; } = coefficient >= 0 && !double.IsInfinity(coefficient)
         ? coefficient
         : throw new ArgumentOutOfRangeException(nameof(coefficient), coefficient, "weight decay must be finite and >= 0");
 
+    /// <summary>Nothing to allocate: the link is stateless.</summary>
     public void Init(ParameterGroup group, OptimizerState state) { }
 
+    /// <summary>update += Coefficient * parameter for the active parameters.</summary>
     public void Apply(UpdateContext context)
     {
         if (Coefficient == 0) return;
@@ -43,9 +46,11 @@ public sealed class AddWeightDecay(double coefficient) : IGradientTransform
 /// </summary>
 public sealed class Momentum : IGradientTransform
 {
+    /// <summary>The per-parameter buffer name, as in PyTorch's SGD state.</summary>
     public const string BufferName = "momentum_buffer";
     private Tensor[] _buffers = [];
 
+    /// <summary>Momentum mu = <paramref name="momentum"/> in [0, 1), <paramref name="dampening"/> in [0, 1], Nesterov form only with mu &gt; 0 and no dampening.</summary>
     public Momentum(double momentum, double dampening = 0, bool nesterov = false)
     {
         OptionCheck.InHalfOpenUnit(nameof(Momentum), momentum, nameof(momentum));
@@ -57,18 +62,23 @@ public sealed class Momentum : IGradientTransform
         Nesterov = nesterov;
     }
 
+    /// <summary>mu, the momentum coefficient.</summary>
     public double Coefficient { get; }
 
+    /// <summary>Fraction of the new update withheld from the buffer (not on a parameter's first update).</summary>
     public double Dampening { get; }
 
+    /// <summary>Whether the update is d + mu buf (Nesterov) instead of buf.</summary>
     public bool Nesterov { get; }
 
+    /// <summary>Adds a "momentum_buffer" per parameter.</summary>
     public void Init(ParameterGroup group, OptimizerState state)
     {
         _buffers = new Tensor[group.Count];
         for (int i = 0; i < group.Count; i++) _buffers[i] = group.State(i).AddBuffer(BufferName);
     }
 
+    /// <summary>Updates each buffer and replaces the update by buf (or d + mu buf).</summary>
     public void Apply(UpdateContext context)
     {
         foreach (int i in context.Active)
@@ -95,6 +105,7 @@ public sealed class ScaleByAdam : IGradientTransform
     private Tensor[] _m = [];
     private Tensor[] _v = [];
 
+    /// <summary>Adam scaling with b1 = <paramref name="beta1"/>, b2 = <paramref name="beta2"/> (both in [0, 1)) and eps = <paramref name="epsilon"/> &gt;= 0.</summary>
     public ScaleByAdam(double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-8)
     {
         OptionCheck.InHalfOpenUnit(nameof(ScaleByAdam), beta1, nameof(beta1));
@@ -105,12 +116,16 @@ public sealed class ScaleByAdam : IGradientTransform
         Epsilon = epsilon;
     }
 
+    /// <summary>b1, decay of the first moment m.</summary>
     public double Beta1 { get; }
 
+    /// <summary>b2, decay of the second moment v.</summary>
     public double Beta2 { get; }
 
+    /// <summary>eps, added to the bias-corrected sqrt(v).</summary>
     public double Epsilon { get; }
 
+    /// <summary>Adds "exp_avg" (m) and "exp_avg_sq" (v) per parameter.</summary>
     public void Init(ParameterGroup group, OptimizerState state)
     {
         _m = new Tensor[group.Count];
@@ -122,6 +137,7 @@ public sealed class ScaleByAdam : IGradientTransform
         }
     }
 
+    /// <summary>Updates m and v and replaces the update by the bias-corrected m-hat / (sqrt(v-hat) + eps).</summary>
     public void Apply(UpdateContext context)
     {
         foreach (int i in context.Active)
@@ -153,6 +169,7 @@ public sealed class ScaleByRms : IGradientTransform
     private Tensor[] _square = [];
     private Tensor[] _mean = [];
 
+    /// <summary>RMS scaling with smoothing <paramref name="alpha"/> in [0, 1), eps = <paramref name="epsilon"/> &gt;= 0, optionally centered.</summary>
     public ScaleByRms(double alpha = 0.99, double epsilon = 1e-8, bool centered = false)
     {
         OptionCheck.InHalfOpenUnit(nameof(ScaleByRms), alpha, nameof(alpha));
@@ -162,12 +179,16 @@ public sealed class ScaleByRms : IGradientTransform
         Centered = centered;
     }
 
+    /// <summary>Smoothing constant of the averages.</summary>
     public double Alpha { get; }
 
+    /// <summary>eps, added to the root in the denominator.</summary>
     public double Epsilon { get; }
 
+    /// <summary>Whether the denominator uses the variance estimate s - a^2.</summary>
     public bool Centered { get; }
 
+    /// <summary>Adds "square_avg" (and "grad_avg" when centered) per parameter.</summary>
     public void Init(ParameterGroup group, OptimizerState state)
     {
         _square = new Tensor[group.Count];
@@ -179,6 +200,7 @@ public sealed class ScaleByRms : IGradientTransform
         }
     }
 
+    /// <summary>Updates the averages and replaces the update by d / (sqrt(s [- a^2]) + eps).</summary>
     public void Apply(UpdateContext context)
     {
         foreach (int i in context.Active)

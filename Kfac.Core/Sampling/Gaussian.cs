@@ -3,6 +3,7 @@ namespace Kfac.Sampling;
 /// <summary>Standard normal samples by the Marsaglia polar method (exact, no tables).</summary>
 public static class Gaussian
 {
+    /// <summary>One N(0, 1) draw from <paramref name="rng"/> (Marsaglia polar method: rejection sampling in the unit disc).</summary>
     public static double Sample(System.Random rng)
     {
         ArgumentNullException.ThrowIfNull(rng);

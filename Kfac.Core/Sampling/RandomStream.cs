@@ -9,14 +9,17 @@ namespace Kfac.Sampling;
 /// </summary>
 public sealed class RandomStream
 {
+    /// <summary>2^64 / phi, the Weyl-sequence increment of SplitMix64.</summary>
     public const ulong Golden = 0x9E3779B97F4A7C15UL;
 
+    /// <summary>A stream for <paramref name="seed"/> whose next draw has counter <paramref name="offset"/>.</summary>
     public RandomStream(ulong seed, ulong offset = 0)
     {
         Seed = seed;
         Offset = offset;
     }
 
+    /// <summary>The seed the stream's key is derived from.</summary>
     public ulong Seed { get; }
 
     /// <summary>The counter of the next draw.</summary>
@@ -37,8 +40,10 @@ public sealed class RandomStream
     /// <summary>The 64 random bits of draw <paramref name="counter"/> under <paramref name="key"/>.</summary>
     public static ulong Bits(ulong key, ulong counter) => Mix(key + (counter + 1) * Golden);
 
+    /// <summary>U[0, 1) float from the top 24 bits of draw <paramref name="counter"/>.</summary>
     public static float UniformSingle(ulong key, ulong counter) => (Bits(key, counter) >> 40) * (1.0f / (1 << 24));
 
+    /// <summary>U[0, 1) double from the top 53 bits of draw <paramref name="counter"/>.</summary>
     public static double UniformDouble(ulong key, ulong counter) => (Bits(key, counter) >> 11) * (1.0 / (1UL << 53));
 
     /// <summary>N(0, 1) from draws 2i and 2i + 1 (Box-Muller, cosine branch).</summary>

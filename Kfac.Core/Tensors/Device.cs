@@ -1,8 +1,11 @@
 namespace Kfac.Tensors;
 
+/// <summary>The kind of hardware (or emulator) a <see cref="Device"/> computes on.</summary>
 public enum DeviceKind
 {
+    /// <summary>The host CPU, with the built-in CPU backend.</summary>
     Cpu,
+    /// <summary>An NVIDIA GPU through ILGPU's CUDA accelerator (needs Kfac.Gpu).</summary>
     Cuda,
     /// <summary>ILGPU's CPU accelerator: runs GPU kernels on the CPU, for correctness tests.</summary>
     IlgpuCpu,
@@ -26,12 +29,16 @@ public sealed class Device
         Index = index;
     }
 
+    /// <summary>The host CPU device (always present, index 0).</summary>
     public static Device Cpu { get; } = CreateCpu();
 
+    /// <summary>Which kind of hardware this device is.</summary>
     public DeviceKind Kind { get; }
 
+    /// <summary>The device's ordinal among devices of its <see cref="Kind"/> (0 for the CPU).</summary>
     public int Index { get; }
 
+    /// <summary>The backend that computes on this device; throws <see cref="InvalidOperationException"/> if none is registered.</summary>
     public IBackend Backend => _backend ?? throw new InvalidOperationException($"device {this} has no backend");
 
     /// <summary>The i-th CUDA device. Throws <see cref="DeviceUnavailableException"/> when Kfac.Gpu is not
@@ -95,6 +102,7 @@ public sealed class Device
         return d;
     }
 
+    /// <inheritdoc/>
     public override string ToString() => Kind switch
     {
         DeviceKind.Cpu => "cpu",

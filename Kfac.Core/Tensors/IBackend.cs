@@ -3,23 +3,36 @@ namespace Kfac.Tensors;
 /// <summary>Pointwise functions y = f(x) the autodiff knows (see <see cref="IBackend.Unary"/>).</summary>
 public enum UnaryOp
 {
+    /// <summary>y = -x.</summary>
     Neg,
+    /// <summary>y = exp(x).</summary>
     Exp,
+    /// <summary>y = log(x) (natural log; x must be positive).</summary>
     Log,
+    /// <summary>y = tanh(x).</summary>
     Tanh,
+    /// <summary>y = 1 / (1 + exp(-x)), the logistic sigmoid.</summary>
     Sigmoid,
+    /// <summary>y = max(x, 0).</summary>
     Relu,
     /// <summary>softplus(x) = log(1 + exp(x)), computed stably as max(x, 0) + log1p(exp(-|x|)).</summary>
     Softplus,
+    /// <summary>y = x^2.</summary>
     Square,
+    /// <summary>y = sqrt(x).</summary>
     Sqrt,
 }
 
+/// <summary>Elementwise binary functions c = f(a, b) (with the broadcasts of <see cref="BroadcastLayout"/>).</summary>
 public enum BinaryOp
 {
+    /// <summary>c = a + b.</summary>
     Add,
+    /// <summary>c = a - b.</summary>
     Sub,
+    /// <summary>c = a * b (elementwise, Hadamard).</summary>
     Mul,
+    /// <summary>c = a / b (elementwise).</summary>
     Div,
 }
 
@@ -31,9 +44,11 @@ public enum BinaryOp
 /// </summary>
 public readonly record struct BroadcastLayout(int Outer, int Mid, int Inner, BroadcastSide Side)
 {
+    /// <summary>Elements of the full-size operand and of the result: Outer * Mid * Inner.</summary>
     public int Total => Outer * Mid * Inner;
 }
 
+/// <summary>Which operand of a binary op, if any, is broadcast (see <see cref="BroadcastLayout"/>).</summary>
 public enum BroadcastSide
 {
     /// <summary>Both operands have the full shape.</summary>
@@ -52,15 +67,19 @@ public enum BroadcastSide
 /// </summary>
 public interface IBackend
 {
+    /// <summary>The device whose tensors this backend computes on.</summary>
     Device Device { get; }
 
     /// <summary>A buffer of <paramref name="length"/> elements, contents unspecified (pooled).</summary>
     Storage Allocate(DType dtype, int length);
 
+    /// <summary>Copies <paramref name="source"/> from host memory into <paramref name="destination"/> starting at element <paramref name="offset"/>.</summary>
     void Upload<T>(ReadOnlySpan<T> source, Storage destination, int offset) where T : unmanaged;
 
+    /// <summary>Copies elements of <paramref name="source"/> from element <paramref name="offset"/> into host memory <paramref name="destination"/> (its length is the count).</summary>
     void Download<T>(Storage source, int offset, Span<T> destination) where T : unmanaged;
 
+    /// <summary>Sets every element of <paramref name="x"/> to <paramref name="value"/> (rounded to x's dtype).</summary>
     void Fill(Tensor x, double value);
 
     /// <summary>y = x (same number of elements).</summary>
@@ -87,6 +106,7 @@ public interface IBackend
     /// </summary>
     IDisposable HoldConstant(IReadOnlyList<Tensor> tensors) => NoHold.Instance;
 
+    /// <summary>y = f(x) elementwise for the pointwise function <paramref name="op"/>; x and y have the same number of elements.</summary>
     void Unary(UnaryOp op, Tensor x, Tensor y);
 
     /// <summary>dx (+)= dy * f'(x), where the derivative may be computed from x or from y = f(x).

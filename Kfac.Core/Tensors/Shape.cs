@@ -10,6 +10,7 @@ public readonly struct Shape : IEquatable<Shape>, IReadOnlyList<int>
 {
     private readonly int[]? _dims;
 
+    /// <summary>A shape with the given dimensions (copied). Throws <see cref="ArgumentOutOfRangeException"/> if a dimension is negative or the element count exceeds int.MaxValue.</summary>
     public Shape(params int[] dims)
     {
         ArgumentNullException.ThrowIfNull(dims);
@@ -25,10 +26,13 @@ public readonly struct Shape : IEquatable<Shape>, IReadOnlyList<int>
         _dims = (int[])dims.Clone();
     }
 
+    /// <summary>The rank-0 shape [] of a scalar (one element).</summary>
     public static Shape Scalar => new([]);
 
+    /// <summary>Number of dimensions (0 for a scalar).</summary>
     public int Rank => _dims?.Length ?? 0;
 
+    /// <summary>Same as <see cref="Rank"/> (the <see cref="IReadOnlyCollection{T}"/> count of dimensions).</summary>
     public int Count => Rank;
 
     /// <summary>Number of elements (product of the dimensions; 1 for a scalar).</summary>
@@ -72,8 +76,10 @@ public readonly struct Shape : IEquatable<Shape>, IReadOnlyList<int>
         return p;
     }
 
+    /// <summary>A fresh copy of the dimensions, outermost first.</summary>
     public int[] ToArray() => _dims is null ? [] : (int[])_dims.Clone();
 
+    /// <summary>This shape with dimension <paramref name="axis"/> (negative counts from the end) replaced by <paramref name="size"/>.</summary>
     public Shape With(int axis, int size)
     {
         var d = ToArray();
@@ -81,6 +87,7 @@ public readonly struct Shape : IEquatable<Shape>, IReadOnlyList<int>
         return new Shape(d);
     }
 
+    /// <summary>True when both shapes have the same rank and the same dimensions.</summary>
     public bool Equals(Shape other)
     {
         if (Rank != other.Rank) return false;
@@ -89,8 +96,10 @@ public readonly struct Shape : IEquatable<Shape>, IReadOnlyList<int>
         return true;
     }
 
+    /// <inheritdoc/>
     public override bool Equals(object? obj) => obj is Shape s && Equals(s);
 
+    /// <inheritdoc/>
     public override int GetHashCode()
     {
         var h = new HashCode();
@@ -98,14 +107,18 @@ public readonly struct Shape : IEquatable<Shape>, IReadOnlyList<int>
         return h.ToHashCode();
     }
 
+    /// <summary>True when the shapes have the same dimensions.</summary>
     public static bool operator ==(Shape a, Shape b) => a.Equals(b);
 
+    /// <summary>True when the shapes differ in rank or in some dimension.</summary>
     public static bool operator !=(Shape a, Shape b) => !a.Equals(b);
 
+    /// <summary>The dimensions as "[d0, d1, ...]" ("[]" for a scalar).</summary>
     public override string ToString() => Format(_dims ?? []);
 
     private static string Format(int[] dims) => "[" + string.Join(", ", dims) + "]";
 
+    /// <summary>Enumerates the dimensions, outermost first.</summary>
     public IEnumerator<int> GetEnumerator()
     {
         for (int i = 0; i < Rank; i++) yield return _dims![i];
@@ -113,5 +126,6 @@ public readonly struct Shape : IEquatable<Shape>, IReadOnlyList<int>
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 
+    /// <summary>Converts an array of dimensions to a shape (same checks as the constructor).</summary>
     public static implicit operator Shape(int[] dims) => new(dims);
 }

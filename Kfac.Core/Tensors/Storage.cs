@@ -9,16 +9,20 @@ public abstract class Storage
 {
     private int _references;
 
+    /// <summary>A storage of <paramref name="length"/> elements of <paramref name="dtype"/>; derived classes own the memory.</summary>
     protected Storage(DType dtype, int length)
     {
         DType = dtype;
         Length = length;
     }
 
+    /// <summary>Element type of the buffer.</summary>
     public DType DType { get; }
 
+    /// <summary>Number of elements in the buffer (not bytes).</summary>
     public int Length { get; }
 
+    /// <summary>The device whose memory holds the buffer.</summary>
     public abstract Device Device { get; }
 
     internal bool IsReleased { get; private set; }

@@ -12,10 +12,13 @@ public sealed partial class Tensor
         return new Tensor(d.Backend.Allocate(dtype, shape.Numel), shape);
     }
 
+    /// <summary>A tensor of <paramref name="shape"/> filled with 0 (on the CPU unless <paramref name="device"/> is given).</summary>
     public static Tensor Zeros(Shape shape, DType dtype = DType.Float32, Device? device = null) => Full(shape, 0, dtype, device);
 
+    /// <summary>A tensor of <paramref name="shape"/> filled with 1.</summary>
     public static Tensor Ones(Shape shape, DType dtype = DType.Float32, Device? device = null) => Full(shape, 1, dtype, device);
 
+    /// <summary>A tensor of <paramref name="shape"/> with every element equal to <paramref name="value"/> (rounded to <paramref name="dtype"/>).</summary>
     public static Tensor Full(Shape shape, double value, DType dtype = DType.Float32, Device? device = null)
     {
         var t = Empty(shape, dtype, device);
@@ -36,6 +39,7 @@ public sealed partial class Tensor
         return t;
     }
 
+    /// <summary>A tensor holding a copy of <paramref name="data"/> (row-major) with the given dimensions; the dtype follows T (float or double).</summary>
     public static Tensor FromArray<T>(T[] data, params int[] shape) where T : unmanaged => FromArray<T>(data, new Shape(shape));
 
     /// <summary>Like <see cref="FromArray{T}(ReadOnlySpan{T}, Shape, Device?)"/> but converting to <paramref name="dtype"/>.</summary>
@@ -63,8 +67,10 @@ public sealed partial class Tensor
         return FromDoubles(d, shape, dtype, device);
     }
 
+    /// <summary>An uninitialized tensor with the shape, dtype and device of <paramref name="x"/>.</summary>
     public static Tensor EmptyLike(Tensor x) => Empty(x.Shape, x.DType, x.Device);
 
+    /// <summary>A zero tensor with the shape, dtype and device of <paramref name="x"/>.</summary>
     public static Tensor ZerosLike(Tensor x) => Zeros(x.Shape, x.DType, x.Device);
 
     /// <summary>Copies the elements to a new host array of T (T must match the dtype).</summary>
@@ -165,6 +171,7 @@ public sealed partial class Tensor
         return t;
     }
 
+    /// <summary>A copy on <paramref name="device"/> with the same dtype (a clone when the tensor is already there).</summary>
     public Tensor To(Device device) => To(DType, device);
 
     private void CheckElementType<T>() where T : unmanaged

@@ -26,16 +26,22 @@ public sealed partial class Tensor : IDisposable
         TensorScope.Register(this);
     }
 
+    /// <summary>The dimensions, outermost first (row-major).</summary>
     public Shape Shape { get; }
 
+    /// <summary>Number of elements (product of the dimensions).</summary>
     public int Numel => Shape.Numel;
 
+    /// <summary>Number of dimensions (0 for a scalar).</summary>
     public int Rank => Shape.Rank;
 
+    /// <summary>Element type of the storage.</summary>
     public DType DType => Storage.DType;
 
+    /// <summary>Device whose memory holds the elements.</summary>
     public Device Device => Storage.Device;
 
+    /// <summary>The backend that computes on this tensor's device.</summary>
     public IBackend Backend => Storage.Device.Backend;
 
     /// <summary>An optional name (parameters carry theirs; error messages use it).</summary>
@@ -44,11 +50,13 @@ public sealed partial class Tensor : IDisposable
     internal Storage Storage => _storage ?? throw new ObjectDisposedException(
         $"tensor {Describe()}", "the tensor was disposed (its TensorScope ended?); call MoveToOuterScope() or Detach().Keep() to keep a result");
 
+    /// <summary>True after <see cref="Dispose"/> (the storage reference was released).</summary>
     public bool IsDisposed => _storage is null;
 
     /// <summary>The node that produced this tensor (null for leaves and for results computed without grad).</summary>
     public Node? GradFn { get; internal set; }
 
+    /// <summary>True for tensors no op produced (parameters, inputs, detached tensors): <see cref="GradFn"/> is null.</summary>
     public bool IsLeaf => GradFn is null;
 
     /// <summary>Whether gradients flow to this tensor. Settable on leaves only (parameters).</summary>
@@ -117,6 +125,7 @@ public sealed partial class Tensor : IDisposable
     public void Backward(Tensor? gradOutput = null, bool retainGraph = false) =>
         BackwardEngine.Run(this, gradOutput, new BackwardOptions { RetainGraph = retainGraph });
 
+    /// <summary>Runs reverse-mode autodiff from this tensor with the given <paramref name="options"/>; <paramref name="gradOutput"/> defaults to 1 for a scalar.</summary>
     public void Backward(BackwardOptions options, Tensor? gradOutput = null) => BackwardEngine.Run(this, gradOutput, options);
 
     /// <summary>A new leaf sharing this tensor's storage, cut from the graph and without a tangent.</summary>
@@ -129,6 +138,7 @@ public sealed partial class Tensor : IDisposable
         return this;
     }
 
+    /// <summary>Releases this tensor's reference to its storage (idempotent); the storage returns to the pool when no tensor views it.</summary>
     public void Dispose()
     {
         if (_storage is null) return;
@@ -139,5 +149,6 @@ public sealed partial class Tensor : IDisposable
 
     internal string Describe() => (Name is null ? "" : $"'{Name}' ") + $"{Shape}";
 
+    /// <summary>"Tensor name shape dtype device" (or "disposed"), for debugging.</summary>
     public override string ToString() => $"Tensor{(Name is null ? "" : " " + Name)} {Shape} {DType.ToString().ToLowerInvariant()} {(IsDisposed ? "disposed" : Device.ToString())}";
 }

@@ -65,6 +65,7 @@ public sealed class TensorScope : IDisposable
         }
     }
 
+    /// <summary>Disposes every tensor registered in this scope and makes the parent scope current; scopes must end in reverse order of creation.</summary>
     public void Dispose()
     {
         if (!_active) return;
@@ -78,12 +79,14 @@ public sealed class TensorScope : IDisposable
         _free!.Push(this);
     }
 
+    /// <summary>The handle returned by <see cref="Suspend"/>; disposing it restores the scope that was current.</summary>
     public readonly struct SuspendedScope : IDisposable
     {
         private readonly TensorScope? _saved;
 
         internal SuspendedScope(TensorScope? saved) => _saved = saved;
 
+        /// <summary>Makes the suspended scope current again.</summary>
         public void Dispose() => _current = _saved;
     }
 }

@@ -12,8 +12,10 @@ public readonly record struct WindowGeometry(
     int Batch, int Channels, int Height, int Width,
     int KernelH, int KernelW, int StrideH, int StrideW, int PadH, int PadW)
 {
+    /// <summary>Rows of window positions: (Height + 2 PadH - KernelH) / StrideH + 1 (floor).</summary>
     public int OutHeight => (Height + 2 * PadH - KernelH) / StrideH + 1;
 
+    /// <summary>Columns of window positions: (Width + 2 PadW - KernelW) / StrideW + 1 (floor).</summary>
     public int OutWidth => (Width + 2 * PadW - KernelW) / StrideW + 1;
 
     /// <summary>T, the number of window positions per image (output locations of a convolution).</summary>
@@ -25,6 +27,7 @@ public readonly record struct WindowGeometry(
     /// <summary>Rows of im2col: Batch * Locations.</summary>
     public int PatchCount => Batch * Locations;
 
+    /// <summary>Elements of the input, Batch * Channels * Height * Width.</summary>
     public int InputNumel => Batch * Channels * Height * Width;
 
     /// <summary>The geometry of a window over <paramref name="input"/> ([N, C, H, W]); checks everything and
@@ -54,6 +57,7 @@ public readonly record struct WindowGeometry(
                 $"{op}: input {inputShape} padded by ({PadH}, {PadW}) is smaller than the {KernelH}x{KernelW} kernel", "input");
     }
 
+    /// <summary>"[N, C, H, W] kernel KhxKw stride (sh, sw) padding (ph, pw) -> OHxOW", for messages.</summary>
     public override string ToString() =>
         $"[{Batch}, {Channels}, {Height}, {Width}] kernel {KernelH}x{KernelW} stride ({StrideH}, {StrideW}) padding ({PadH}, {PadW}) -> {OutHeight}x{OutWidth}";
 }

@@ -32,6 +32,7 @@ public enum InversePlacement
 /// <summary>Options of distributed K-FAC (see <see cref="KfacOptimizer.Distribute"/>).</summary>
 public sealed record DistributedKfacOptions
 {
+    /// <summary>When the factor statistics are all-reduced; default <see cref="StatisticsReduction.Eager"/>.</summary>
     public StatisticsReduction Statistics { get; init; } = StatisticsReduction.Eager;
 
     /// <summary>Default: broadcast the preconditioned gradients, which also divides the preconditioning among the owners
@@ -46,13 +47,16 @@ public sealed class KfacCommunication
     /// <summary>Mini-batch losses (the step's, the reduction ratio's) and the quadratic model's scalars.</summary>
     public double Scalars { get; internal set; }
 
+    /// <summary>All-reduces of the parameter gradients.</summary>
     public double Gradients { get; internal set; }
 
+    /// <summary>All-reduces of the factor statistics.</summary>
     public double Statistics { get; internal set; }
 
     /// <summary>Broadcasts of inverses (or of preconditioned gradients), with the refresh-failure agreement.</summary>
     public double Broadcasts { get; internal set; }
 
+    /// <summary>Scalars + Gradients + Statistics + Broadcasts, in seconds.</summary>
     public double Total => Scalars + Gradients + Statistics + Broadcasts;
 
     /// <summary>Elements all-reduced for the statistics so far (the message volume that eager and lazy trade).</summary>
@@ -61,6 +65,7 @@ public sealed class KfacCommunication
     /// <summary>Elements broadcast (inverses or preconditioned gradients) so far.</summary>
     public long BroadcastElements { get; internal set; }
 
+    /// <summary>Sets every time and element count back to 0.</summary>
     public void Reset()
     {
         Scalars = Gradients = Statistics = Broadcasts = 0;

@@ -48,6 +48,7 @@ public sealed partial class KfacOptimizer
     /// <summary>The communicator the optimizer reduces through (null until <see cref="Distribute"/>).</summary>
     public ICommunicator? Communicator => _communicator;
 
+    /// <summary>The distributed options given to <see cref="Distribute"/> (the defaults before it is called).</summary>
     public DistributedKfacOptions DistributedOptions => _distributedOptions;
 
     /// <summary>Seconds spent in collectives, by kind (all zero on one process).</summary>

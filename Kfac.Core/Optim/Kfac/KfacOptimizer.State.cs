@@ -11,6 +11,7 @@ namespace Kfac.Optim.Kfac;
 /// </summary>
 public sealed partial class KfacOptimizer
 {
+    /// <summary>The "format" metadata value of K-FAC state dicts; <see cref="ImportState(OptimizerStateDict)"/> rejects any other.</summary>
     public const string StateFormat = "kfac.kfac/1";
 
     private (Dictionary<string, Tensor> Tensors, Dictionary<string, string> Metadata)? _pendingImport;
@@ -57,6 +58,7 @@ public sealed partial class KfacOptimizer
         return new OptimizerStateDict(tensors, meta);
     }
 
+    /// <summary>Restores state exported by ExportState (same parameters and block layout): factors, inverses, lambda, gamma, momentum, step counter and sampling offset.</summary>
     public void ImportState(OptimizerStateDict state)
     {
         ArgumentNullException.ThrowIfNull(state);

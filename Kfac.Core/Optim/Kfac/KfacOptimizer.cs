@@ -49,6 +49,7 @@ public sealed partial class KfacOptimizer
     /// |theta|^2 before and after it (for the L2 part of h).</summary>
     private sealed record PendingRho(double ModelChange, double SquaredNormBefore, double SquaredNormAfter);
 
+    /// <summary>K-FAC over <paramref name="parameters"/> (leaves with RequiresGrad, at least one) for <paramref name="loss"/>; <paramref name="options"/> defaults to <see cref="KfacOptions"/>' defaults and is validated here.</summary>
     public KfacOptimizer(IReadOnlyList<Tensor> parameters, ILoss loss, KfacOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(parameters);
@@ -69,10 +70,13 @@ public sealed partial class KfacOptimizer
         Gamma = Options.StartGamma;
     }
 
+    /// <summary>The validated settings.</summary>
     public KfacOptions Options { get; }
 
+    /// <summary>The loss whose predictive distribution defines the Fisher (sampled targets, output Fisher products).</summary>
     public ILoss Loss { get; }
 
+    /// <summary>The optimized parameters, in the order given.</summary>
     public IReadOnlyList<Tensor> Parameters => _parameters;
 
     /// <summary>The curvature blocks (created on the first step from the layers the forward pass records).</summary>

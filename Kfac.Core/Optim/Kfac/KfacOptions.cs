@@ -2,6 +2,7 @@ using Kfac.Curvature;
 
 namespace Kfac.Optim.Kfac;
 
+/// <summary>How the Fisher's blocks are coupled across layers (Martens &amp; Grosse 2015, section 4).</summary>
 public enum CurvatureStructure
 {
     /// <summary>One Kronecker-factored block per layer (section 4.2).</summary>
@@ -56,8 +57,10 @@ public sealed record KfacOptions
     /// <summary>Initial Levenberg-Marquardt damping lambda (the paper uses 150 for the autoencoders).</summary>
     public double InitialLambda { get; init; } = 150;
 
+    /// <summary>Lower clamp of lambda; default 1e-8.</summary>
     public double MinLambda { get; init; } = 1e-8;
 
+    /// <summary>Upper clamp of lambda; default 1e8.</summary>
     public double MaxLambda { get; init; } = 1e8;
 
     /// <summary>L2 regularisation coefficient eta: h(theta) = loss + eta/2 |theta|^2 (paper: 1e-5).</summary>
@@ -66,8 +69,10 @@ public sealed record KfacOptions
     /// <summary>Initial per-factor damping gamma for the Search and Fixed rules; null means sqrt(lambda + eta) (section 6.6).</summary>
     public double? InitialGamma { get; init; }
 
+    /// <summary>Lower clamp of gamma; default 1e-8.</summary>
     public double MinGamma { get; init; } = 1e-8;
 
+    /// <summary>Upper clamp of gamma; default 1e8.</summary>
     public double MaxGamma { get; init; } = 1e8;
 
     /// <summary>Cap on the EMA weight of the old statistics: eps = min(1 - 1/k, Decay).</summary>
@@ -85,6 +90,7 @@ public sealed record KfacOptions
     /// <summary>T2: re-choose gamma among {omega2 gamma, gamma, gamma / omega2} every this many steps.</summary>
     public int GammaInterval { get; init; } = 20;
 
+    /// <summary>Adapt lambda by the Levenberg-Marquardt rule every <see cref="LambdaInterval"/> steps; default true (false keeps <see cref="InitialLambda"/>).</summary>
     public bool AdaptLambda { get; init; } = true;
 
     /// <summary>Which batch rho is measured on (default: the same batch, as the paper; docs/kfac.md says why NextBatch is not the default).</summary>
@@ -112,10 +118,13 @@ public sealed record KfacOptions
     /// 1/omega2): a rejection is strong evidence that the damping is too weak.</summary>
     public double RejectionLambdaFactor { get; init; } = 4;
 
+    /// <summary>How the G statistics are estimated: sampled targets (default, the true Fisher), exact square-root columns, or the empirical Fisher.</summary>
     public FisherEstimation Estimation { get; init; } = FisherEstimation.Sampled;
 
+    /// <summary>Block-diagonal (default) or block-tridiagonal inverse.</summary>
     public CurvatureStructure Structure { get; init; } = CurvatureStructure.BlockDiagonal;
 
+    /// <summary>How the step size is chosen; default the quadratic model's (alpha, mu) of section 7.</summary>
     public StepSizeRule StepSize { get; init; } = StepSizeRule.QuadraticModel;
 
     /// <summary>Factored Tikhonov (default) or exact damping in the factors' eigenbases (block-diagonal only).</summary>
@@ -158,6 +167,7 @@ public sealed record KfacOptions
     /// <summary>omega2 = sqrt(19/20)^T2, the gamma adjustment factor (section 6.6).</summary>
     public double Omega2 => Math.Pow(Math.Sqrt(19.0 / 20.0), GammaInterval);
 
+    /// <summary>The gamma of the first step: <see cref="InitialGamma"/>, or sqrt(InitialLambda + L2) when null.</summary>
     public double StartGamma => InitialGamma ?? Math.Sqrt(InitialLambda + L2);
 
     /// <summary>gamma tied to lambda: sqrt(lambda + eta), clamped to [MinGamma, MaxGamma].</summary>

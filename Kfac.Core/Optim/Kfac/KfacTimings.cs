@@ -7,17 +7,22 @@ public sealed class KfacTimings
 {
     private readonly double[] _seconds = new double[Enum.GetValues<KfacPhase>().Length];
 
+    /// <summary>Seconds spent in <paramref name="phase"/> so far.</summary>
     public double this[KfacPhase phase] => _seconds[(int)phase];
 
+    /// <summary>Seconds over all phases.</summary>
     public double Total => _seconds.Sum();
 
+    /// <summary>Sets every phase back to 0.</summary>
     public void Reset() => Array.Clear(_seconds);
 
     internal void Add(KfacPhase phase, long startTimestamp) => _seconds[(int)phase] += Stopwatch.GetElapsedTime(startTimestamp).TotalSeconds;
 
+    /// <summary>Every phase with its seconds, in enum order.</summary>
     public IEnumerable<(KfacPhase Phase, double Seconds)> All() => Enum.GetValues<KfacPhase>().Select(p => (p, _seconds[(int)p]));
 }
 
+/// <summary>The phases of a K-FAC step that <see cref="KfacTimings"/> times.</summary>
 public enum KfacPhase
 {
     /// <summary>The forward pass and loss on the mini-batch.</summary>

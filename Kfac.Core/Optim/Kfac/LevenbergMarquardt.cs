@@ -8,9 +8,11 @@ namespace Kfac.Optim.Kfac;
 /// </summary>
 public static class LevenbergMarquardt
 {
+    /// <summary>rho = (hAfter - hBefore) / modelChange, or NaN unless the model predicted a decrease (modelChange &lt; 0).</summary>
     public static double Rho(double hBefore, double hAfter, double modelChange) =>
         modelChange < 0 ? (hAfter - hBefore) / modelChange : double.NaN;
 
+    /// <summary>The next lambda: omega1 lambda if rho &gt; 3/4, lambda / omega1 if rho &lt; 1/4 or NaN, else lambda; clamped to [min, max].</summary>
     public static double Adjust(double lambda, double rho, double omega1, double min, double max)
     {
         double next = rho > 0.75 ? omega1 * lambda

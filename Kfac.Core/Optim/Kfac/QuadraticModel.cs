@@ -20,8 +20,10 @@ public static class QuadraticModel
     /// used (then alpha = mu = 0 and the step must be rejected, never silently skipped).</summary>
     public readonly record struct Solution(double Alpha, double Mu, double Value)
     {
+        /// <summary>Why the model cannot be used (non-finite or non-positive-definite terms), or null for a usable solution.</summary>
         public string? Failure { get; init; }
 
+        /// <summary>A failed solution (alpha = mu = value = 0) with reason <paramref name="why"/>.</summary>
         public static Solution Failed(string why) => new(0, 0, 0) { Failure = why };
     }
 
