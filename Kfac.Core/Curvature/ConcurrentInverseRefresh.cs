@@ -51,7 +51,9 @@ public static class ConcurrentInverseRefresh
     private static bool RunsConcurrently(CurvatureBlock block) =>
         block.RefreshIsThreadSafe && block.Parameters.All(p => p.Device.Kind == DeviceKind.Cpu);
 
-    private static LinalgException? TryRefresh(CurvatureBlock block, double gamma)
+    /// <summary>Refreshes <paramref name="block"/>'s inverse at damping <paramref name="gamma"/>; returns the linear-algebra
+    /// failure instead of throwing it (the caller decides: retry with more damping, keep the old inverse).</summary>
+    internal static LinalgException? TryRefresh(CurvatureBlock block, double gamma)
     {
         try
         {

@@ -67,7 +67,7 @@ public sealed partial class KfacOptimizer
             foreach (var (src, dst) in blocks[b].StatisticsTensors().Zip(shadow.StatisticsTensors())) src.Backend.Copy(src, dst);
             shadow.LoadStateScalars(blocks[b].StateScalars().ToDictionary(s => s.Name, s => s.Value));
             if (RefreshesInBackground(shadow)) background.Add((b, shadow));
-            else if (TryRefresh(shadow, gamma) is { } e) failed.Add((b, e));
+            else if (ConcurrentInverseRefresh.TryRefresh(shadow, gamma) is { } e) failed.Add((b, e));
         }
         if (inPlace.Count > 0)
         {
@@ -85,25 +85,12 @@ public sealed partial class KfacOptimizer
         _pendingRefresh = Task.Run(() =>
         {
             foreach (var (b, shadow) in work)
-                if (TryRefresh(shadow, gamma) is { } e) failed.Add((b, e));
+                if (ConcurrentInverseRefresh.TryRefresh(shadow, gamma) is { } e) failed.Add((b, e));
             return failed;
         });
         _pendingRefreshStep = k;
         _pendingInstallStep = k + Options.InverseStaleness;
         Timings.Add(KfacPhase.Inverses, t0);
-    }
-
-    private static LinalgException? TryRefresh(CurvatureBlock block, double gamma)
-    {
-        try
-        {
-            block.RefreshInverse(gamma);
-            return null;
-        }
-        catch (LinalgException e)
-        {
-            return e;
-        }
     }
 
     /// <summary>A block of the same layer and damping style with its state allocated, to refresh in the background.</summary>
