@@ -54,5 +54,44 @@ public static class ExampleMain
         };
     }
 
+    /// <summary>Throws a <see cref="UsageException"/> with <paramref name="message"/> (which names the option and
+    /// the value) unless <paramref name="ok"/>: the examples' one-line option checks, run before any work.</summary>
+    public static void Require(bool ok, string message)
+    {
+        if (!ok) throw new UsageException(message);
+    }
+
+    /// <summary>Checks that <paramref name="value"/> of <paramref name="option"/> is at least 1.</summary>
+    public static void RequirePositive(string option, long value) => Require(value > 0, $"{option} must be positive; got {value}");
+
+    /// <summary>Checks that <paramref name="value"/> of <paramref name="option"/> is a finite number &gt; 0 (a
+    /// learning rate, a standard deviation); null (the option left out) passes.</summary>
+    public static void RequireFinitePositive(string option, double? value) =>
+        Require(value is null || (double.IsFinite(value.Value) && value > 0), $"{option} must be a finite positive number; got {value}");
+
+    /// <summary>Checks that <paramref name="value"/> of <paramref name="option"/> is a fraction in (0, 1].</summary>
+    public static void RequireFraction(string option, double value) => Require(value is > 0 and <= 1, $"{option} must be in (0, 1]; got {value}");
+
+    /// <summary>Splits a comma-separated <paramref name="option"/> value ("all" gives <paramref name="known"/>) and
+    /// checks every name against <paramref name="known"/>, so that a typo fails before the first method runs.</summary>
+    public static string[] NamesFrom(string option, string value, string[] known)
+    {
+        ArgumentNullException.ThrowIfNull(known);
+        string lower = (value ?? "").Trim().ToLowerInvariant();
+        var names = lower == "all" ? known : lower.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        Require(names.Length > 0, $"{option} needs at least one of {string.Join(", ", known)} or all; got '{value}'");
+        foreach (var n in names)
+            Require(Array.IndexOf(known, n) >= 0, $"{option}: unknown '{n}'; known: {string.Join(", ", known)} or all");
+        return names;
+    }
+
+    /// <summary>Checks that <paramref name="path"/> of <paramref name="option"/> names a .png file the run can write.</summary>
+    public static void RequirePngPath(string option, string? path)
+    {
+        if (path is null) return;
+        Require(path.EndsWith(".png", StringComparison.OrdinalIgnoreCase), $"{option} must name a .png file; got '{path}'");
+        OptionRules.WritableFile(option, path);
+    }
+
     private static string OneLine(string message) => message.ReplaceLineEndings(" ").Trim();
 }

@@ -19,5 +19,8 @@ public static class Environments
         _ => throw new ArgumentException($"unknown environment '{id}'; known: {string.Join(", ", Ids)}", nameof(id)),
     };
 
+    /// <summary>Whether <see cref="Create"/> knows <paramref name="id"/> (the ids and the MinAtar short names).</summary>
+    public static bool IsKnown(string id) => Array.IndexOf(Ids, id) >= 0 || id is "Breakout" or "SpaceInvaders";
+
     public static bool IsMinAtar(Env env) => env is MinAtarEnvironment;
 }

@@ -1,3 +1,4 @@
+using Kfac.Examples;
 using Kfac.Data;
 using Kfac.Tensors;
 
@@ -11,9 +12,18 @@ internal static class TabularData
     public static (LabeledData Train, LabeledData Test) Load(string path, string? label, double testFraction, int seed)
     {
         if (!(testFraction > 0 && testFraction < 1))
-            throw new ArgumentOutOfRangeException(nameof(testFraction), testFraction, "--test-fraction must be in (0, 1)");
+            throw new UsageException($"--test-fraction must be in (0, 1); got {testFraction}");
         var table = CsvTable.Read(path);
-        int labelColumn = label is null ? table.ColumnCount - 1 : table.ColumnIndex(label);
+        int labelColumn;
+        try
+        {
+            labelColumn = label is null ? table.ColumnCount - 1 : table.ColumnIndex(label);
+        }
+        catch (Exception e) when (e is KeyNotFoundException or InvalidOperationException)
+        {
+            // No such column, or two columns of that name: the user's --label does not pick one column.
+            throw new UsageException($"--label {label}: {e.Message}", e);
+        }
         int rows = table.RowCount, inputs = table.ColumnCount - 1;
         if (rows < 2) throw new InvalidDataException($"{path}: {rows} rows; need at least 2 to split into training and test sets");
         double[] classValues = table.Column(labelColumn).Distinct().Order().ToArray();

@@ -1,0 +1,53 @@
+using Kfac.Examples.BayesianRegression;
+using NUnit.Framework;
+using static Kfac.Tests.Reliability.ExampleEntryRunner;
+
+namespace Kfac.Tests.Reliability;
+
+/// <summary>examples/BayesianRegression's entry code (<see cref="BayesianRegressionCommand"/> through ExampleMain):
+/// bad options, files and plot requests are one line "error: ..." with exit code 2, before any training.</summary>
+[NonParallelizable]
+public class BayesianRegressionEntryTests
+{
+    [TestCase("--epochs 0", "--epochs must be positive; got 0")]
+    [TestCase("--splits -2", "--splits must be positive; got -2")]
+    [TestCase("--particles 0", "--particles must be positive; got 0")]
+    [TestCase("--batch-size 0", "--batch-size")]
+    [TestCase("--lr -0.01", "--lr must be a finite positive number")]
+    [TestCase("--lr NaN", "--lr")]
+    [TestCase("--noise-lr 0", "--noise-lr")]
+    [TestCase("--beta 1.5", "--beta must be in (0, 1]")]
+    [TestCase("--ext-damping -1", "--ext-damping")]
+    [TestCase("--method noisy-kfac,sgd", "--method: unknown 'sgd'")]
+    [TestCase("--dataset {dir}/missing.csv", "missing.csv")]
+    [TestCase("--plot {dir}/elbo.svg", "--plot must name a .png file")]
+    [TestCase("--plot-from {dir}/elbo.jsonl", "--plot-from needs --plot")]
+    [TestCase("--plot {dir}/elbo.png --plot-from {dir}/missing.jsonl", "missing.jsonl")]
+    [TestCase("--json {dir}/no-such-dir/table.json", "--json")]
+    [TestCase("--no-such-option", "--no-such-option")]
+    public void UserErrorIsOneLineWithExitCode2(string arguments, string expected)
+    {
+        using var dir = ReliabilityFixture.TempDir();
+        AssertUserError(Run(BayesianRegressionCommand.Create(), arguments, dir.Path), expected);
+    }
+
+    [Test]
+    public void CsvWithABadCellNamesTheFileLineAndColumn()
+    {
+        using var dir = ReliabilityFixture.TempDir();
+        var rows = Enumerable.Range(0, 12).Select(i => $"{i},{2 * i}").ToList();
+        rows[5] = "5,ten";
+        File.WriteAllLines(Path.Combine(dir.Path, "bad.csv"), ["x,y", .. rows]);
+        AssertUserError(Run(BayesianRegressionCommand.Create(), "--dataset {dir}/bad.csv --splits 1 --epochs 1", dir.Path), "bad.csv' line 7, column 2");
+    }
+
+    [Test]
+    public void ARejectedRunLeavesAnExistingElboLogIntact()
+    {
+        using var dir = ReliabilityFixture.TempDir();
+        string log = Path.Combine(dir.Path, "elbo.jsonl");
+        File.WriteAllText(log, "kept\n");
+        AssertUserError(Run(BayesianRegressionCommand.Create(), "--epochs 0 --elbo-log {dir}/elbo.jsonl", dir.Path), "--epochs");
+        Assert.That(File.ReadAllText(log), Is.EqualTo("kept\n"));
+    }
+}
