@@ -37,6 +37,23 @@ public class TrainingCurvesTests
         return path;
     }
 
+    /// <summary>A log counted in another unit (the reinforcement-learning logs' env_steps) is drawn against it, and the
+    /// counter itself is not taken for a metric.</summary>
+    [Test]
+    public void AnotherStepKeyIsTheXAxis()
+    {
+        using var dir = new TempDirectory();
+        string path = dir.File("rl.jsonl");
+        using (var log = MetricsLog.Open(path, append: false))
+            for (int i = 1; i <= 6; i++)
+                log.Write(new MetricsRecord { { "env_steps", i * 1000 }, { "seconds", i * 0.5 }, { "mean_return", 10.0 * i } });
+        var runs = new[] { RunLog.Read(path, "a2c") };
+        var (panels, _) = TrainingCurves.Layout(runs, new PlotOptions { StepKey = "env_steps", VersusSeconds = false });
+        Assert.That(panels.Select(p => (p.Metric, p.X)), Is.EqualTo(new[] { ("mean_return", "env_steps") }));
+        var (_, _, parsed) = PlotCommand.Parse(["--out", dir.File("rl.png"), "--step-key", "env_steps", path]);
+        Assert.That(parsed.StepKey, Is.EqualTo("env_steps"));
+    }
+
     [Test]
     public void WritesAPngOfTheGridSizeWithEveryRunDrawn()
     {

@@ -7,7 +7,7 @@ public static class PlotCommand
 {
     /// <summary>Usage text.</summary>
     public const string Usage =
-        "usage: kfac-plot --out FILE.png [--metric NAME]... [--steps-only | --seconds-only] [--kfac | --no-kfac] " +
+        "usage: kfac-plot --out FILE.png [--metric NAME]... [--steps-only | --seconds-only] [--step-key KEY (default step)] [--kfac | --no-kfac] " +
         "[--log-y | --linear-y] [--title TEXT] [--size WxH (per panel)] LOG.jsonl[=LABEL]...";
 
     /// <summary>Reads the arguments and the logs they name.</summary>
@@ -26,6 +26,7 @@ public static class PlotCommand
                 case "--out": output = Value(); break;
                 case "--metric": metrics.Add(Value()); break;
                 case "--steps-only": options = options with { VersusSeconds = false }; break;
+                case "--step-key": options = options with { StepKey = Value() }; break;
                 case "--seconds-only": options = options with { VersusSteps = false }; break;
                 case "--kfac": options = options with { KfacPanels = true }; break;
                 case "--no-kfac": options = options with { KfacPanels = false }; break;

@@ -8,6 +8,10 @@ public sealed record PlotOptions
     /// <see cref="TrainingCurves.KnownMetrics"/> that some run has (or, if none, every other numeric key).</summary>
     public IReadOnlyList<string>? Metrics { get; init; }
 
+    /// <summary>The log key counted as "steps" on the x axis: "step" (optimizer steps, the examples' logs) or another
+    /// counter such as "env_steps" (the reinforcement-learning logs).</summary>
+    public string StepKey { get; init; } = "step";
+
     /// <summary>Draw each metric against the step count.</summary>
     public bool VersusSteps { get; init; } = true;
 

@@ -32,12 +32,12 @@ public static class TrainingCurves
         if (!options.VersusSteps && !options.VersusSeconds)
             throw new ArgumentException("draw against steps, seconds or both", nameof(options));
         var xs = new List<string>();
-        if (options.VersusSteps) xs.Add("step");
+        if (options.VersusSteps) xs.Add(options.StepKey);
         if (options.VersusSeconds) xs.Add("seconds");
         var metrics = options.Metrics?.ToList() ?? KnownMetrics.Where(m => runs.Any(r => r.Has(m))).ToList();
         if (options.Metrics is null && metrics.Count == 0)
             metrics = runs.SelectMany(r => r.Records.SelectMany(rec => rec.Keys)).Distinct()
-                .Where(k => !NotMetrics.Contains(k) && runs.Any(r => r.Has(k))).ToList();
+                .Where(k => !NotMetrics.Contains(k) && k != options.StepKey && runs.Any(r => r.Has(k))).ToList();
         foreach (var m in metrics)
             if (!runs.Any(r => r.Has(m)))
                 throw new ArgumentException($"no run has the metric '{m}' (runs: {string.Join(", ", runs.Select(r => r.Source))}; " +
@@ -51,7 +51,7 @@ public static class TrainingCurves
         bool kfac = options.KfacPanels ?? runs.Any(r => r.Has("lambda"));
         if (kfac)
             foreach (var q in KfacQuantities)
-                panels.Add(new Panel(q, "step", q is "lambda" or "gamma" && AllPositive(runs, q)));
+                panels.Add(new Panel(q, options.StepKey, q is "lambda" or "gamma" && AllPositive(runs, q)));
         if (panels.Count == 0) throw new ArgumentException("nothing to draw: no metric and no K-FAC quantities", nameof(options));
         return (panels, xs.Count == 1 && kfac ? 2 : xs.Count);
     }
