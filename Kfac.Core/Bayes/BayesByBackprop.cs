@@ -144,17 +144,13 @@ public sealed class BayesByBackprop : VariationalOptimizer
             throw new ArgumentException($"{preActivationNoise.Length} noise buffers for {_zeta.Length} layers", nameof(preActivationNoise));
         if (Options.Particles != 1) throw new InvalidOperationException($"GradientLocal uses one particle; this optimizer has {Options.Particles}");
         _fixedZeta = preActivationNoise;
-        _gradientOnly = true;
         try
         {
-            var r = Step(forward, inputs, targets, loss);
-            if (!r.Applied) throw new InvalidOperationException("the loss or gradient is not finite at this point");
-            return (_muGrad.Select(a => a.ToArray()).ToArray(), _rhoGrad.Select(a => a.ToArray()).ToArray());
+            return GradientOnly(forward, inputs, targets, loss);
         }
         finally
         {
             _fixedZeta = null;
-            _gradientOnly = false;
         }
     }
 
@@ -219,6 +215,20 @@ public sealed class BayesByBackprop : VariationalOptimizer
         if (_layerIndex is not null) throw new InvalidOperationException("this optimizer samples pre-activations (local reparameterisation): use GradientLocal");
         if (Options.Particles != 1) throw new InvalidOperationException($"Gradient uses one particle; this optimizer has {Options.Particles}");
         _fixedNoise = noise;
+        try
+        {
+            return GradientOnly(forward, inputs, targets, loss);
+        }
+        finally
+        {
+            _fixedNoise = null;
+        }
+    }
+
+    /// <summary>One step that computes the gradients of F (with whatever noise is fixed) and changes no state; copies of
+    /// the mean and rho gradients.</summary>
+    private (double[][] Mean, double[][] Rho) GradientOnly(Func<Tensor, Tensor> forward, Tensor inputs, Tensor targets, ILoss loss)
+    {
         _gradientOnly = true;
         try
         {
@@ -228,7 +238,6 @@ public sealed class BayesByBackprop : VariationalOptimizer
         }
         finally
         {
-            _fixedNoise = null;
             _gradientOnly = false;
         }
     }

@@ -86,14 +86,10 @@ public sealed class DataParallelStep : ITrainingStep
     /// before the update, or NaN when the step was skipped.</summary>
     public double Step(Tensor inputs, Tensor targets)
     {
-        ArgumentNullException.ThrowIfNull(inputs);
-        ArgumentNullException.ThrowIfNull(targets);
+        var shard = BatchShard.OfBatch(inputs, targets, Communicator);
         int batch = inputs.Shape[0];
-        if (targets.Shape[0] != batch)
-            throw new ArgumentException($"inputs have {batch} examples (shape {inputs.Shape}) but targets have shape {targets.Shape}", nameof(targets));
-        var shard = BatchShard.Of(batch, Communicator.Rank, Communicator.Size);
-        var x = Rows(inputs, shard);
-        var t = Rows(targets, shard);
+        var x = shard.Rows(inputs);
+        var t = shard.Rows(targets);
         double weight = shard.Weight(batch);
         double communication = 0;
 
@@ -138,16 +134,5 @@ public sealed class DataParallelStep : ITrainingStep
     {
         LastCommunicationSeconds = communication;
         TotalCommunicationSeconds += communication;
-    }
-
-    /// <summary>Rows [Start, Start + Count) of a contiguous [B, ...] tensor: the tensor itself on one rank,
-    /// else a copy in the current scope (so the Trainer's scope returns it to the pool).</summary>
-    private Tensor Rows(Tensor all, BatchShard shard)
-    {
-        if (shard.Count == all.Shape[0]) return all;
-        int rowSize = all.Shape.Product(1, all.Rank);
-        var part = Tensor.Empty(all.Shape.With(0, shard.Count), all.DType, all.Device);
-        all.Backend.CopyBlock(all, shard.Start * rowSize, shard.Count * rowSize, part, 0, shard.Count * rowSize, 1, shard.Count * rowSize);
-        return part;
     }
 }

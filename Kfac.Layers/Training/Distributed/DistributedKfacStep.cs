@@ -58,24 +58,9 @@ public sealed class DistributedKfacStep : ITrainingStep
     /// step was rejected.</summary>
     public double Step(Tensor inputs, Tensor targets)
     {
-        ArgumentNullException.ThrowIfNull(inputs);
-        ArgumentNullException.ThrowIfNull(targets);
+        var shard = BatchShard.OfBatch(inputs, targets, Communicator);
         int batch = inputs.Shape[0];
-        if (targets.Shape[0] != batch)
-            throw new ArgumentException($"inputs have {batch} examples (shape {inputs.Shape}) but targets have shape {targets.Shape}", nameof(targets));
-        var shard = BatchShard.Of(batch, Communicator.Rank, Communicator.Size);
-        Last = Optimizer.StepOnShard(Model.Forward, Rows(inputs, shard), Rows(targets, shard), shard, batch);
+        Last = Optimizer.StepOnShard(Model.Forward, shard.Rows(inputs), shard.Rows(targets), shard, batch);
         return Last.Rejected ? double.NaN : Last.Loss;
-    }
-
-    /// <summary>Rows [Start, Start + Count) of a contiguous [B, ...] tensor: the tensor itself on one rank, else a copy
-    /// in the current scope.</summary>
-    private static Tensor Rows(Tensor all, BatchShard shard)
-    {
-        if (shard.Count == all.Shape[0]) return all;
-        int rowSize = all.Shape.Product(1, all.Rank);
-        var part = Tensor.Empty(all.Shape.With(0, shard.Count), all.DType, all.Device);
-        all.Backend.CopyBlock(all, shard.Start * rowSize, shard.Count * rowSize, part, 0, shard.Count * rowSize, 1, shard.Count * rowSize);
-        return part;
     }
 }
