@@ -93,6 +93,54 @@ public class KfacGuardTests
     }
 
     [Test]
+    public void ShrinkingAnImplausibleStepSetsTheModelDecreaseToTheFractionOfTheHeadroom()
+    {
+        var t = new QuadraticModel.Terms(2, 0.3, 1, 1.5, 0.2, 0.8, -1.2, 0.4);
+        const double c = 0.5;
+        var s = QuadraticModel.Solve(t, c, useMomentum: true);
+        double headroom = -0.2 * s.Value; // the minimiser predicts five times what h can fall
+        var shorter = QuadraticModel.ShrinkToPlausible(s, headroom, 0.5);
+        Assert.That(shorter.Failure, Is.Null);
+        // The ray formula M(t) = V (2t - t^2) agrees with the model evaluated directly at the shortened (alpha, mu).
+        Assert.That(QuadraticModel.Value(t, c, shorter.Alpha, shorter.Mu), Is.EqualTo(shorter.Value).Within(1e-14));
+        Assert.That(shorter.Value, Is.EqualTo(-0.5 * headroom).Within(1e-14));
+        Assert.That(shorter.Alpha / s.Alpha, Is.EqualTo(shorter.Mu / s.Mu).Within(1e-14), "same ray");
+        Assert.That(shorter.Alpha / s.Alpha, Is.InRange(0.0, 1.0));
+        Assert.That(QuadraticModel.Implausible(shorter, headroom), Is.Null);
+        // Nothing to shorten when the headroom is gone; a failed solve stays failed.
+        Assert.That(QuadraticModel.ShrinkToPlausible(s, 0, 0.5).Failure, Does.Contain("cannot shrink"));
+        Assert.That(QuadraticModel.ShrinkToPlausible(QuadraticModel.Solution.Failed("boom"), 1, 0.5).Failure, Is.EqualTo("boom"));
+    }
+
+    [Test]
+    public void WithShrinkAnImpossiblePredictionTakesAShorterStepAndRaisesLambdaOnce()
+    {
+        var (x, t) = Data(64, 1);
+        var net = Net(2);
+        var loss = new BoundedLoss(0);
+        var options = new KfacOptions { InitialLambda = 1, ImplausibleStep = ImplausibleStepRule.Shrink, LambdaInterval = 3 }; // step 2 is not judged
+        var kfac = new KfacOptimizer(net.Parameters(), loss, options);
+        using (TensorScope.Begin()) Assert.That(kfac.Step(net.Forward, x, t).Rejected, Is.False);
+        double lambda = kfac.Lambda;
+        var before = Weights(net);
+        double current;
+        using (TensorScope.Begin()) current = loss.Value(net.Forward(x), t).Item();
+        double headroom = 1e-4;
+        loss.Bound = current - headroom;
+        KfacStepResult r;
+        using (TensorScope.Begin()) r = kfac.Step(net.Forward, x, t);
+        Assert.That(r.Rejected, Is.False);
+        Assert.That(r.Shrunk, Is.True);
+        Assert.That(kfac.ShrunkSteps, Is.EqualTo(1));
+        // The headroom is h's: the objective (loss plus the L2 term) above the loss's bound.
+        double objectiveHeadroom = r.Objective - loss.Bound;
+        Assert.That(objectiveHeadroom, Is.GreaterThanOrEqualTo(headroom));
+        Assert.That(r.ModelChange, Is.EqualTo(-options.PlausibleDecreaseFraction * objectiveHeadroom).Within(1e-9 * objectiveHeadroom));
+        Assert.That(kfac.Lambda, Is.EqualTo(lambda / options.Omega1).Within(1e-12 * lambda));
+        Assert.That(Weights(net), Is.Not.EqualTo(before), "the shortened step was taken");
+    }
+
+    [Test]
     public void ALossThatGrowsPastTheLimitUndoesTheLastUpdateOnce()
     {
         var (x, t) = Data(64, 3);

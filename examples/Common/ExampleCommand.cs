@@ -42,6 +42,7 @@ public sealed class ExampleCommand
     private readonly Option<string> _distributed = new("--distributed") { Description = "none | mpi (data-parallel over the ranks of mpirun -np N; first-order optimizers)", DefaultValueFactory = _ => "none" };
 
     private readonly Option<GammaRule> _gammaRule;
+    private readonly Option<ImplausibleStepRule> _implausibleStep;
 
     /// <summary>The command line of an example whose K-FAC defaults are <paramref name="kfacDefaults"/> (the one
     /// source of every K-FAC default; null means <see cref="KfacOptions"/>' own). The default mini-batch is
@@ -66,10 +67,11 @@ public sealed class ExampleCommand
         _klClip = new("--kl-clip") { Description = "K-FAC with --step-size KlClipping: bound on the predicted KL change per step", DefaultValueFactory = _ => k.KlClip };
         _statsInterval = new("--stats-interval") { Description = "K-FAC: update curvature statistics every T_stats steps", DefaultValueFactory = _ => k.StatisticsInterval };
         _gammaRule = new("--gamma-rule") { Description = "K-FAC: TiedToLambda (gamma = sqrt(lambda + eta)) | Search (section 6.6) | Fixed", DefaultValueFactory = _ => k.GammaRule };
+        _implausibleStep = new("--implausible-step") { Description = "K-FAC: Reject | Shrink a step whose quadratic model predicts a decrease larger than the loss can fall", DefaultValueFactory = _ => k.ImplausibleStep };
         Root = new RootCommand(description)
         {
             _optimizer, _data, _dataDir, _batch, _epochs, _seconds, _steps, _lr, _momentum, _seed, _log, _checkpoint, _resume,
-            _threads, _device, _logEvery, _evalEverySteps, _evalEveryEpochs, _lambda, _l2, _structure, _estimation, _stepSize, _statsFraction, _quadFraction, _inverseInterval, _statsInterval, _klClip, _minLambda, _gammaRule,
+            _threads, _device, _logEvery, _evalEverySteps, _evalEveryEpochs, _lambda, _l2, _structure, _estimation, _stepSize, _statsFraction, _quadFraction, _inverseInterval, _statsInterval, _klClip, _minLambda, _gammaRule, _implausibleStep,
             _exportOnnx, _plot, _distributed,
         };
     }
@@ -111,6 +113,7 @@ public sealed class ExampleCommand
             KlClip = r.GetValue(_klClip),
             MinLambda = r.GetValue(_minLambda),
             GammaRule = r.GetValue(_gammaRule),
+            ImplausibleStep = r.GetValue(_implausibleStep),
             ExportOnnx = r.GetValue(_exportOnnx),
             Plot = r.GetValue(_plot),
             Distributed = r.GetValue(_distributed)!.ToLowerInvariant(),

@@ -36,6 +36,7 @@ public static class Optimizers
                 KlClip = s.KlClip,
                 MinLambda = s.MinLambda,
                 GammaRule = s.GammaRule,
+                ImplausibleStep = s.ImplausibleStep,
                 Seed = (ulong)s.Seed + 1,
             })),
             _ => throw new UsageException($"--optimizer must be sgd, momentum, nesterov, adam or kfac; got '{s.Optimizer}'"),

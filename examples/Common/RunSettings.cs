@@ -50,6 +50,9 @@ public sealed record RunSettings
     /// <summary>K-FAC rule for the preconditioner damping gamma.</summary>
     public GammaRule GammaRule { get; init; } = KfacDefaults.GammaRule;
 
+    /// <summary>K-FAC: reject or shrink a step whose quadratic model predicts an impossible decrease.</summary>
+    public ImplausibleStepRule ImplausibleStep { get; init; } = KfacDefaults.ImplausibleStep;
+
     /// <summary>ONNX file to export the trained model to (null: no export).</summary>
     public string? ExportOnnx { get; init; }
 

@@ -97,6 +97,10 @@ public sealed partial class KfacOptimizer
     /// <summary>Steps rejected so far (each one left or put the weights back as they were before it and raised lambda).</summary>
     public long Rejections { get; private set; }
 
+    /// <summary>Steps whose implausible quadratic-model step was shortened instead of rejected
+    /// (<see cref="ImplausibleStepRule.Shrink"/>) since this optimizer was created (not part of its state).</summary>
+    public long ShrunkSteps { get; private set; }
+
     /// <summary>
     /// One K-FAC iteration on the mini-batch (inputs, targets): statistics, inverse refresh, gamma and lambda
     /// adaptation on their schedules, and the update. Run it inside a TensorScope so temporaries are pooled.
@@ -254,8 +258,18 @@ public sealed partial class KfacOptimizer
         }
         // The model's answer is checked before anything moves: a failed 2x2 solve, or a predicted decrease larger than
         // the objective can fall (h >= the loss's lower bound), rejects the step instead of taking or skipping it.
+        // With ImplausibleStepRule.Shrink a usable but overreaching solution is shortened along its ray instead.
+        bool shrunk = false;
         if (o.StepSize == StepSizeRule.QuadraticModel && QuadraticModel.Implausible(solution, objective - Loss.LowerBound) is { } implausible)
-            return Reject(loss, objective, implausible, rollback: false);
+        {
+            if (o.ImplausibleStep != ImplausibleStepRule.Shrink
+                || QuadraticModel.ShrinkToPlausible(solution, objective - Loss.LowerBound, o.PlausibleDecreaseFraction) is not { Failure: null } shorter)
+                return Reject(loss, objective, implausible, rollback: false);
+            solution = shorter;
+            shrunk = true;
+            ShrunkSteps++;
+            Lambda = Math.Clamp(Lambda / o.Omega1, o.MinLambda, o.MaxLambda);
+        }
 
         // delta = alpha Delta + mu delta0, formed in place over delta0 (which it replaces as the next step's
         // previous update; a rejection clears it anyway), theta saved to the backup and theta += delta: one fused
@@ -299,7 +313,7 @@ public sealed partial class KfacOptimizer
         return new KfacStepResult
         {
             Loss = loss, Objective = objective, Alpha = solution.Alpha, Mu = solution.Mu, ModelChange = solution.Value,
-            Rho = rho, Lambda = Lambda, Gamma = Gamma, Rejections = Rejections,
+            Rho = rho, Lambda = Lambda, Gamma = Gamma, Rejections = Rejections, Shrunk = shrunk,
         };
     }
 

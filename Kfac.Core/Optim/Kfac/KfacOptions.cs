@@ -118,6 +118,14 @@ public sealed record KfacOptions
     /// 1/omega2): a rejection is strong evidence that the damping is too weak.</summary>
     public double RejectionLambdaFactor { get; init; } = 4;
 
+    /// <summary>What a step whose quadratic model predicts an impossible decrease does: reject it (default) or shrink it
+    /// to a plausible one (<see cref="ImplausibleStepRule"/>).</summary>
+    public ImplausibleStepRule ImplausibleStep { get; init; } = ImplausibleStepRule.Reject;
+
+    /// <summary>With <see cref="ImplausibleStepRule.Shrink"/>: the fraction of the headroom h(theta) - inf h that the
+    /// shortened step's model decrease is set to.</summary>
+    public double PlausibleDecreaseFraction { get; init; } = 0.5;
+
     /// <summary>How the G statistics are estimated: sampled targets (default, the true Fisher), exact square-root columns, or the empirical Fisher.</summary>
     public FisherEstimation Estimation { get; init; } = FisherEstimation.Sampled;
 
@@ -188,6 +196,8 @@ public sealed record KfacOptions
         if (!(BatchLossSpikeLimit > 1)) Fail(nameof(BatchLossSpikeLimit), BatchLossSpikeLimit, "must be above 1 (infinity turns the guard off)");
         if (!(LossGrowthLimit > 1)) Fail(nameof(LossGrowthLimit), LossGrowthLimit, "must be above 1 (infinity turns the guard off)");
         if (!(RejectionLambdaFactor >= 1) || double.IsInfinity(RejectionLambdaFactor)) Fail(nameof(RejectionLambdaFactor), RejectionLambdaFactor, "must be finite and >= 1");
+        if (!Enum.IsDefined(ImplausibleStep)) Fail(nameof(ImplausibleStep), ImplausibleStep, "unknown implausible-step rule");
+        if (!(PlausibleDecreaseFraction > 0 && PlausibleDecreaseFraction < 1)) Fail(nameof(PlausibleDecreaseFraction), PlausibleDecreaseFraction, "must be in (0, 1)");
         if (!Enum.IsDefined(RhoEvaluation)) Fail(nameof(RhoEvaluation), RhoEvaluation, "unknown rho evaluation");
         if (!Enum.IsDefined(GammaRule)) Fail(nameof(GammaRule), GammaRule, "unknown gamma rule");
         if (!(Decay >= 0 && Decay < 1)) Fail(nameof(Decay), Decay, "must be in [0, 1)");

@@ -34,6 +34,10 @@ public sealed record KfacStepResult
     /// <summary>Why the step was rejected, or null when it was not.</summary>
     public string? RejectionReason { get; init; }
 
+    /// <summary>True when the quadratic model's step was implausible and was shortened instead of rejected
+    /// (<see cref="ImplausibleStepRule.Shrink"/>).</summary>
+    public bool Shrunk { get; init; }
+
     /// <summary>Steps rejected since the start of training (this one included).</summary>
     public long Rejections { get; init; }
 }

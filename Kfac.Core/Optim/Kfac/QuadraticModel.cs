@@ -69,6 +69,24 @@ public static class QuadraticModel
             ? $"the quadratic model predicts a decrease of {-s.Value:G4}, more than the objective can fall ({headroom:G4}; alpha {s.Alpha:G4}, mu {s.Mu:G4})"
             : null);
 
+    /// <summary>
+    /// The implausible minimiser <paramref name="s"/> shortened along its own ray to a plausible step. Because s is the
+    /// model's minimiser on its plane, it is also the minimiser on the ray t -> t (alpha Delta + mu delta0), where
+    /// M(t) = V (2t - t^2) with V = M(1) &lt; 0. Setting M(t) = -f H (H = <paramref name="headroom"/>, f =
+    /// <paramref name="fraction"/>, so -f H &gt; V) gives 2t - t^2 = r = f H / (-V) in (0, 1), t = 1 - sqrt(1 - r).
+    /// Returns a failed solution when s failed, is not a descent step, or the headroom is not positive.
+    /// </summary>
+    public static Solution ShrinkToPlausible(in Solution s, double headroom, double fraction)
+    {
+        if (s.Failure is not null) return s;
+        if (!(s.Value < 0) || !(headroom > 0) || !(fraction > 0 && fraction < 1))
+            return Solution.Failed($"cannot shrink the step (M {s.Value:G4}, headroom {headroom:G4}, fraction {fraction})");
+        double r = fraction * headroom / -s.Value;
+        if (r >= 1) return s; // already plausible at the requested fraction
+        double t = r / (1 + Math.Sqrt(1 - r)); // = 1 - sqrt(1 - r) without cancellation for small r
+        return Checked(new Solution(t * s.Alpha, t * s.Mu, s.Value * (2 * t - t * t)));
+    }
+
     private static Solution Checked(Solution s) =>
         double.IsFinite(s.Alpha) && double.IsFinite(s.Mu) && double.IsFinite(s.Value) ? s
         : Solution.Failed($"non-finite solution (alpha {s.Alpha}, mu {s.Mu}, M {s.Value})");
