@@ -31,6 +31,8 @@ public class OptionRejectionTests
     [TestCase("--inverse-interval 0", "--inverse-interval")]
     [TestCase("--stats-interval -1", "--stats-interval")]
     [TestCase("--kl-clip 0", "--kl-clip")]
+    [TestCase("--validation 1", "--validation")]
+    [TestCase("--validation -0.1", "--validation")]
     [TestCase("--optimizer rmsprop", "--optimizer")]
     [TestCase("--data mnist", "--data")]
     [TestCase("--distributed slurm", "--distributed")]

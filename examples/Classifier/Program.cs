@@ -17,7 +17,7 @@ command.Root.SetAction(parse =>
 {
     var s = command.Read(parse);
     if (s.Threads > 0) Kfac.Cpu.CpuParallel.MaxThreads = s.Threads;
-    var data = Datasets.Load(s.Data, s.DataDir);
+    var data = Datasets.LoadForRun(s);
     var model = Mlp.Create([784, 1000, 500, 10], Activation.Relu, seed: s.Seed);
     var loss = new SoftmaxCrossEntropy();
     var step = Optimizers.Create(s, model, loss, defaultLearningRate: s.Optimizer == "adam" ? 1e-3 : 0.05);
@@ -25,7 +25,7 @@ command.Root.SetAction(parse =>
     Console.WriteLine($"model: {model.ParameterCount()} parameters; optimizer {s.Optimizer}; batch {s.BatchSize}");
     var summary = ExampleRunner.Run(s, model, step, loader, b => SoftmaxOps.OneHot(b.Labels!, data.Train.ClassCount),
         () => ClassifierEvaluation.Evaluate(model, loss, data.Test));
-    Console.WriteLine($"finished: {summary.Steps} steps, {summary.Seconds:F1} s training, test_accuracy {summary.LastEvaluation?["test_accuracy"]:F4}");
+    Console.WriteLine($"finished: {summary.Steps} steps, {summary.Seconds:F1} s training, {Datasets.EvaluationSet(s)}_accuracy {summary.LastEvaluation?[Datasets.EvaluationSet(s) + "_accuracy"]:F4}");
     return 0;
 });
 return ExampleMain.Invoke(command.Root, args);

@@ -39,6 +39,7 @@ public sealed class ExampleCommand
     private readonly Option<int> _statsInterval;
     private readonly Option<string?> _exportOnnx = new("--export-onnx") { Description = "after training, write the model (evaluation mode) to this ONNX file (opset 17)" };
     private readonly Option<string?> _plot = new("--plot") { Description = "after training, draw the --log file's curves to this PNG (tools/Kfac.Plot)" };
+    private readonly Option<double> _validation = new("--validation") { Description = "hold out this fraction of the training set (stratified, fixed split) and evaluate on it instead of the test set: for tuning, so the test set is never consulted (metrics validation_*)", DefaultValueFactory = _ => 0.0 };
     private readonly Option<string> _distributed = new("--distributed") { Description = "none | mpi (data-parallel over the ranks of mpirun -np N; first-order optimizers)", DefaultValueFactory = _ => "none" };
 
     private readonly Option<GammaRule> _gammaRule;
@@ -72,7 +73,7 @@ public sealed class ExampleCommand
         {
             _optimizer, _data, _dataDir, _batch, _epochs, _seconds, _steps, _lr, _momentum, _seed, _log, _checkpoint, _resume,
             _threads, _device, _logEvery, _evalEverySteps, _evalEveryEpochs, _lambda, _l2, _structure, _estimation, _stepSize, _statsFraction, _quadFraction, _inverseInterval, _statsInterval, _klClip, _minLambda, _gammaRule, _implausibleStep,
-            _exportOnnx, _plot, _distributed,
+            _exportOnnx, _plot, _distributed, _validation,
         };
     }
 
@@ -117,6 +118,7 @@ public sealed class ExampleCommand
             ExportOnnx = r.GetValue(_exportOnnx),
             Plot = r.GetValue(_plot),
             Distributed = r.GetValue(_distributed)!.ToLowerInvariant(),
+            ValidationFraction = r.GetValue(_validation),
         });
     }
 }

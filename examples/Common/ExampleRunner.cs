@@ -65,7 +65,7 @@ public static class ExampleRunner
             },
             Evaluate = () =>
             {
-                var metrics = evaluate();
+                var metrics = Datasets.Relabel(s, evaluate());
                 if (step is KfacStep { Last: { } r })
                     metrics = new Dictionary<string, double>(metrics) { ["lambda"] = r.Lambda, ["gamma"] = r.Gamma, ["alpha"] = r.Alpha, ["mu"] = r.Mu, ["rejected_steps"] = r.Rejections, ["rho"] = r.Rho, ["model_change"] = r.ModelChange, ["step_rejected"] = r.Rejected ? 1 : 0 };
                 if (s.Checkpoint is not null) Save(communicator, s.Checkpoint, model, step, trainer!.Position);

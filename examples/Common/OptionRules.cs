@@ -21,6 +21,7 @@ public static partial class OptionRules
             throw new UsageException($"--device must be cpu, cuda or cuda:N; got '{s.Device}'");
         if (s.Device != "cpu")
             throw new UsageException($"--device {s.Device}: the examples train on the CPU only (the GPU backend, Kfac.Gpu, is used from the library API); use --device cpu");
+        Require(s.ValidationFraction is >= 0 and < 1, $"--validation must be a fraction in [0, 1); got {s.ValidationFraction}");
         Require(s.BatchSize > 0, $"--batch-size must be positive; got {s.BatchSize}");
         Require(s.Epochs is null or > 0, $"--epochs must be positive; got {s.Epochs}");
         Require(s.Steps is null or > 0, $"--steps must be positive; got {s.Steps}");

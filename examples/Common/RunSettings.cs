@@ -59,6 +59,9 @@ public sealed record RunSettings
     /// <summary>PNG file for the training curves of <see cref="Log"/> (null: no plot).</summary>
     public string? Plot { get; init; }
 
+    /// <summary>Fraction of the training set held out for validation (0: none, evaluate on the test set).</summary>
+    public double ValidationFraction { get; init; }
+
     /// <summary>none | mpi (data-parallel over mpirun's ranks; see DistributedSetup).</summary>
     public string Distributed { get; init; } = "none";
 }

@@ -28,7 +28,7 @@ command.Root.SetAction(parse =>
 {
     var s = command.Read(parse);
     if (s.Threads > 0) Kfac.Cpu.CpuParallel.MaxThreads = s.Threads;
-    var data = Datasets.Load(s.Data, s.DataDir);
+    var data = Datasets.LoadForRun(s);
     bool batchNorm = parse.GetValue(batchNormOption);
     var model = ConvNet.Create(batchNorm, seed: s.Seed, hidden: parse.GetValue(hiddenOption));
     var loss = new SoftmaxCrossEntropy();
@@ -37,7 +37,7 @@ command.Root.SetAction(parse =>
     Console.WriteLine($"model: {model.ParameterCount()} parameters{(batchNorm ? ", batch norm" : "")}; optimizer {s.Optimizer}; batch {s.BatchSize}");
     var summary = ExampleRunner.Run(s, model, step, loader, b => SoftmaxOps.OneHot(b.Labels!, data.Train.ClassCount),
         () => new Dictionary<string, double> { ["test_accuracy"] = Accuracy(model, data.Test) });
-    Console.WriteLine($"finished: {summary.Steps} steps, {summary.Seconds:F1} s training, test_accuracy {summary.LastEvaluation?["test_accuracy"]:F4}");
+    Console.WriteLine($"finished: {summary.Steps} steps, {summary.Seconds:F1} s training, {Datasets.EvaluationSet(s)}_accuracy {summary.LastEvaluation?[Datasets.EvaluationSet(s) + "_accuracy"]:F4}");
     if (parse.GetValue(diagnosticsOption)) PrintSpatialCorrelation(model, loss, data.Train, s.BatchSize, s.Seed);
     return 0;
 });
