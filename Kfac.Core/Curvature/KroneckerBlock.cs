@@ -101,6 +101,17 @@ public abstract class KroneckerBlock : CurvatureBlock
         _gInverse = Tensor.Zeros(new Shape(dOut, dOut), like.DType, like.Device);
     }
 
+    /// <summary>After a checkpoint import: with eigenbasis damping the decomposition is not saved (it is an object, not
+    /// state tensors), so the loaded block drops its inverse (<see cref="CurvatureBlock.HasInverse"/> false) and the
+    /// optimizer refreshes it before preconditioning, instead of claiming an inverse it cannot apply. With factored
+    /// damping the saved A_inv, G_inv and pi are the inverse.</summary>
+    public sealed override void AfterStateLoaded()
+    {
+        if (Damping != DampingStyle.Eigenbasis) return;
+        _eigen = null;
+        InverseDamping = double.NaN;
+    }
+
     /// <summary>Factored Tikhonov on the product's factors: (s A + pi gamma I)^-1 = (1/s) (A + (pi gamma / s) I)^-1 and
     /// (G + gamma/pi I)^-1 (section 6.3); eigenbasis damping: the eigendecompositions of s A and G.</summary>
     protected sealed override void ComputeInverse(double gamma)
