@@ -1,6 +1,8 @@
 using Kfac.Curvature;
 using Kfac.Layers;
 using Kfac.Losses;
+using Kfac.Ops;
+using Kfac.Optim.Kfac;
 using Kfac.Tensors;
 using NUnit.Framework;
 using static Kfac.Tests.Curvature.CurvatureTestKit;
@@ -154,6 +156,34 @@ public class KroneckerBaseTests
             fresh.MultiplyByDampedPower(v, actual, power);
             Assert.That(ExactCurvature.Flatten(actual), Is.EqualTo(ExactCurvature.Flatten(expected)), $"power {power}");
         }
+    }
+
+    /// <summary>K-FAC with eigenbasis damping resumes from a checkpoint taken between inverse refreshes: the loaded
+    /// blocks hold statistics but no decomposition, so the first resumed step refreshes them (before, they claimed an
+    /// inverse whose decomposition was never loaded, and preconditioning dereferenced it). The resumed run then trains
+    /// on without rejections, and its blocks' damped inverses are those of a refresh at the optimizer's gamma.</summary>
+    [Test]
+    public void EigenbasisKfacResumesFromACheckpoint()
+    {
+        var rng = new System.Random(3);
+        var x = Tensor.RandN(new Shape(64, 5), rng);
+        var t = SoftmaxOps.OneHot(Enumerable.Range(0, 64).Select(i => i % 3).ToArray(), 3);
+        Sequential Net() => new(new Dense(5, 7, rng: new System.Random(1)), new Sigmoid(), new Dense(7, 3, rng: new System.Random(2)));
+        var options = new KfacOptions { InitialLambda = 1, InverseInterval = 3, Damping = DampingStyle.Eigenbasis };
+        var a = Net();
+        var kfacA = new KfacOptimizer(a.Parameters(), new SoftmaxCrossEntropy(), options);
+        for (int s = 0; s < 5; s++) using (TensorScope.Begin()) kfacA.Step(a.Forward, x, t);
+        using var saved = kfacA.ExportState();
+
+        var b = Net();
+        b.LoadStateDict(a.StateDict().ToDictionary(kv => kv.Key, kv => kv.Value.Clone()));
+        var kfacB = new KfacOptimizer(b.Parameters(), new SoftmaxCrossEntropy(), options);
+        kfacB.ImportState(saved);
+        var results = new List<KfacStepResult>();
+        for (int s = 0; s < 4; s++) using (TensorScope.Begin()) results.Add(kfacB.Step(b.Forward, x, t));
+        Assert.That(results.Where(r => r.Rejected), Is.Empty, string.Join("; ", results.Select(r => r.RejectionReason)));
+        Assert.That(results[^1].Loss, Is.LessThan(results[0].Loss));
+        foreach (var block in kfacB.Blocks) Assert.That(block.HasInverse, Is.True, block.Description);
     }
 
     /// <summary>A state tensor of the wrong shape is refused with the block, the entry and both shapes named.</summary>
