@@ -98,8 +98,7 @@ public sealed partial class KfacOptimizer
     {
         var shadow = block.Tags[0].CreateBlock(block switch
         {
-            KroneckerFactoredBlock kb => kb.Damping,
-            KfcBlock kc => kc.Damping,
+            KroneckerBlock k => k.Damping,
             _ => DampingStyle.FactoredTikhonov,
         });
         if (shadow.Tags.Count != block.Tags.Count || shadow.GetType() != block.GetType())

@@ -132,19 +132,15 @@ public sealed partial class KfacOptimizer
         }
         for (int b = 0; b < _blocks.Count; b++)
         {
-            var block = _blocks[b];
-            block.AllocateState();
-            block.StateReplaced();
-            foreach (var (name, value) in block.StateTensors())
-            {
-                string key = $"kfac.block.{b}.{name}";
-                Check(pending.Tensors, key, value.Shape);
-                CopyInto(pending.Tensors[key], value);
-            }
-            var scalars = block.StateScalars().Select(s => s.Name)
-                .ToDictionary(n => n, n => ParseDouble(pending.Metadata, $"kfac.block.{b}.{n}"));
-            block.LoadStateScalars(scalars);
-            block.AfterStateLoaded();
+            // Every block kind loads its own state through the CurvatureBlock contract (no switch on block types).
+            string prefix = $"kfac.block.{b}.";
+            _blocks[b].LoadState(
+                (name, shape) =>
+                {
+                    Check(pending.Tensors, prefix + name, shape);
+                    return pending.Tensors[prefix + name];
+                },
+                name => ParseDouble(pending.Metadata, prefix + name));
         }
         foreach (var t in pending.Tensors.Values) t.Dispose();
         // A block with statistics but no inverse (a checkpoint written by rank 0 of a distributed run that broadcast

@@ -227,6 +227,33 @@ public abstract class CurvatureBlock
     /// <summary>Called before the block's state tensors are overwritten from outside (a checkpoint import).</summary>
     internal void StateReplaced() => ReleaseInverseHold();
 
+    /// <summary>
+    /// Loads checkpointed state into this block through its own contract, whatever its kind: allocates the state
+    /// (<see cref="AllocateState"/>), releases any held inverse, copies each tensor <see cref="StateTensors"/> names from
+    /// <paramref name="tensor"/>(name, expected shape) (converted to the block's dtype and device), restores the scalars
+    /// <see cref="StateScalars"/> names from <paramref name="scalar"/>(name), and rebuilds what is derived
+    /// (<see cref="AfterStateLoaded"/>). The export side is <see cref="StateTensors"/> and <see cref="StateScalars"/>.
+    /// A source tensor of another shape is refused with a <see cref="ShapeMismatchException"/> naming the entry.
+    /// </summary>
+    public void LoadState(Func<string, Shape, Tensor> tensor, Func<string, double> scalar)
+    {
+        ArgumentNullException.ThrowIfNull(tensor);
+        ArgumentNullException.ThrowIfNull(scalar);
+        AllocateState();
+        StateReplaced();
+        foreach (var (name, value) in StateTensors())
+        {
+            var source = tensor(name, value.Shape);
+            if (source.Shape != value.Shape)
+                throw new ShapeMismatchException($"{Description}: state tensor '{name}' has shape {source.Shape} but the block's has shape {value.Shape}", nameof(tensor));
+            if (source.DType == value.DType && source.Device == value.Device) value.CopyFrom(source);
+            else
+                using (TensorScope.Begin()) value.CopyFrom(source.To(value.DType, value.Device));
+        }
+        LoadStateScalars(StateScalars().Select(s => s.Name).ToDictionary(n => n, scalar));
+        AfterStateLoaded();
+    }
+
     /// <summary>Creates the state tensors that <see cref="StateTensors"/> lists, for blocks that otherwise allocate them
     /// on their first statistics, so a checkpoint can be loaded into a fresh block. Default: nothing to do.</summary>
     public virtual void AllocateState() { }

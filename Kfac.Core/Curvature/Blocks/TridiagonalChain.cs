@@ -64,16 +64,9 @@ public sealed class TridiagonalChain : CurvatureBlock
         var backend = like.Backend;
         int l = _layers.Length;
         var xbar = new Tensor[l];
+        // The diagonal factors are the dense block's statistics, computed by the same code.
         for (int i = 0; i < l; i++)
-        {
-            var c = captures[i];
-            int m = c.BatchSize;
-            xbar[i] = KroneckerFactoredBlock.Homogeneous(c.Input, _layers[i].HasBias);
-            backend.Syrk(xbar[i], m, DIn(i), (1 - eps) / m, eps, _a![i]);
-            var grads = c.OutputGradients;
-            for (int j = 0; j < grads.Count; j++)
-                backend.Syrk(grads[j], m, DOut(i), (1 - eps) * m, j == 0 ? eps : 1, _g![i]);
-        }
+            xbar[i] = DenseFactorStatistics.Accumulate(_layers[i], captures[i], eps, _a![i], _g![i]);
         for (int i = 0; i + 1 < l; i++)
         {
             int m = captures[i].BatchSize;
