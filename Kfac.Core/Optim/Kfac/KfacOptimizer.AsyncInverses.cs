@@ -109,12 +109,12 @@ public sealed partial class KfacOptimizer
         return shadow;
     }
 
-    /// <summary>At the start of step <paramref name="k"/>: installs the pending refresh if it is due (waiting for it).
+    /// <summary>At the start of step k0 + S, when the plan says so: installs the pending refresh (waiting for it).
     /// A failed block (agreed on by every rank) has its statistics reset and the LinalgException rejects the step, as
     /// after a failed synchronous refresh.</summary>
-    private void InstallDueRefresh(int k)
+    private void InstallBackgroundRefresh()
     {
-        if (_pendingRefresh is null || k < _pendingInstallStep) return;
+        if (_pendingRefresh is null) throw new InvalidOperationException($"step {_currentStep}'s plan installs a background refresh but none is pending");
         long t0 = Stopwatch.GetTimestamp();
         var failedHere = _pendingRefresh.GetAwaiter().GetResult();
         _pendingRefresh = null;
