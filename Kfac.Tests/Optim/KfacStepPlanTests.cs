@@ -201,9 +201,9 @@ public class KfacStepPlanTests
         Assert.That((plan.CollectsStatistics, plan.Refresh, plan.RecordMainPass), Is.EqualTo((false, InverseRefresh.None, true)));
         var found = plan.OnceLayersKnown(o, inversesStale: true);
         Assert.That((found.CollectsStatistics, found.Refresh), Is.EqualTo((false, InverseRefresh.Synchronous)), "the statistics decision is executed already");
-        Assert.That(plan.OnceLayersKnown(o, inversesStale: false), Is.SameAs(plan));
+        Assert.That(plan.OnceLayersKnown(o, inversesStale: false), Is.EqualTo(plan));
         var known = KfacStepPlan.For(8, o, resumed with { LayersKnown = true }, 16);
-        Assert.That(known.OnceLayersKnown(o, inversesStale: true), Is.SameAs(known), "only the step that creates the blocks imports into them");
+        Assert.That(known.OnceLayersKnown(o, inversesStale: true), Is.EqualTo(known), "only the step that creates the blocks imports into them");
         var tied = KfacStepPlan.For(11, o, resumed, 16).OnceLayersKnown(o, true);
         Assert.That((tied.Refresh, tied.TieGammaToLambda), Is.EqualTo((InverseRefresh.Synchronous, true)), "a due background refresh becomes a synchronous repair");
     }
@@ -286,7 +286,7 @@ public class KfacStepPlanTests
             int sourceBefore = kfac.InverseSourceStep;
             long updatesBefore = kfac.Blocks.Count == 0 ? 0 : kfac.Blocks[0].UpdateCount;
             var r = kfac.Step(model.Forward, x, t);
-            var p = kfac.LastPlan!;
+            var p = kfac.LastPlan!.Value;
             plans.Add(p);
             string at = $"step {k}: {p}";
             Assert.That(r.Rejected, Is.False, at);

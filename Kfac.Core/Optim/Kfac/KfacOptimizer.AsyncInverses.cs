@@ -7,10 +7,12 @@ using Kfac.Tensors;
 namespace Kfac.Optim.Kfac;
 
 /// <summary>
-/// Asynchronous inverses (<see cref="KfacOptions.InverseStaleness"/>): a scheduled refresh at step k0 copies the
+/// Asynchronous inverses (<see cref="KfacOptions.InverseStaleness"/>): a refresh that the step's plan sends to the
+/// background (<see cref="InverseRefresh.Background"/>: a scheduled one after the first, not a repair) at step k0 copies the
 /// statistics of the blocks this rank computes into shadow blocks (same layer, same damping style) and refreshes the
 /// shadows on a background task; the live blocks keep their inverses until the start of step k0 + S, when the shadows'
-/// inverse buffers and scalars are copied in (and, distributed with broadcast inverses, broadcast by their owners).
+/// inverse buffers and scalars are copied in (<see cref="KfacStepPlan.InstallBackgroundRefresh"/>; distributed with
+/// broadcast inverses, broadcast by their owners).
 /// Blocks whose inverse is not in buffers, or whose refresh is not thread-safe, refresh synchronously at k0. Any
 /// synchronous refresh in between (a gamma trial, a rejection) waits for the task and discards its result, since its
 /// own inverses are newer.

@@ -85,7 +85,7 @@ public readonly record struct KfacScheduleState(
 /// <item>lambda judged (rho) at k = T1, 2 T1, ..., on the same batch or on the next step's batch.</item>
 /// </list>
 /// </summary>
-public sealed record KfacStepPlan
+public readonly record struct KfacStepPlan
 {
     /// <summary>k, the step's index (1-based; a rejected step that did not update is retried with the same k).</summary>
     public required int Step { get; init; }
