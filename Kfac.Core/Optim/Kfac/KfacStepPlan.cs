@@ -130,7 +130,7 @@ public readonly record struct KfacStepPlan
     public bool CollectsStatistics => Statistics != StatisticsSource.None;
 
     /// <summary>Whether this step runs the section-6.6 gamma trials.</summary>
-    public bool SearchesGamma => GammaTrials.Count > 0;
+    public bool SearchesGamma => GammaTrials is { Count: > 0 };
 
     /// <summary>The plan of step <paramref name="k"/> on a batch of <paramref name="batchRows"/> rows (this rank's shard
     /// when distributed).</summary>
