@@ -7,10 +7,12 @@ using Kfac.Tensors;
 namespace Kfac.Optim.Kfac;
 
 /// <summary>
-/// Asynchronous inverses (<see cref="KfacOptions.InverseStaleness"/>): a scheduled refresh at step k0 copies the
+/// Asynchronous inverses (<see cref="KfacOptions.InverseStaleness"/>): a refresh that the step's plan sends to the
+/// background (<see cref="InverseRefresh.Background"/>: a scheduled one after the first, not a repair) at step k0 copies the
 /// statistics of the blocks this rank computes into shadow blocks (same layer, same damping style) and refreshes the
 /// shadows on a background task; the live blocks keep their inverses until the start of step k0 + S, when the shadows'
-/// inverse buffers and scalars are copied in (and, distributed with broadcast inverses, broadcast by their owners).
+/// inverse buffers and scalars are copied in (<see cref="KfacStepPlan.InstallBackgroundRefresh"/>; distributed with
+/// broadcast inverses, broadcast by their owners).
 /// Blocks whose inverse is not in buffers, or whose refresh is not thread-safe, refresh synchronously at k0. Any
 /// synchronous refresh in between (a gamma trial, a rejection) waits for the task and discards its result, since its
 /// own inverses are newer.
@@ -108,12 +110,12 @@ public sealed partial class KfacOptimizer
         return shadow;
     }
 
-    /// <summary>At the start of step <paramref name="k"/>: installs the pending refresh if it is due (waiting for it).
+    /// <summary>At the start of step k0 + S, when the plan says so: installs the pending refresh (waiting for it).
     /// A failed block (agreed on by every rank) has its statistics reset and the LinalgException rejects the step, as
     /// after a failed synchronous refresh.</summary>
-    private void InstallDueRefresh(int k)
+    private void InstallBackgroundRefresh()
     {
-        if (_pendingRefresh is null || k < _pendingInstallStep) return;
+        if (_pendingRefresh is null) throw new InvalidOperationException($"step {_currentStep}'s plan installs a background refresh but none is pending");
         long t0 = Stopwatch.GetTimestamp();
         var failedHere = _pendingRefresh.GetAwaiter().GetResult();
         _pendingRefresh = null;

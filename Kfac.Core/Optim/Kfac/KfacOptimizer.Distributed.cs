@@ -28,6 +28,9 @@ namespace Kfac.Optim.Kfac;
 /// counters a single process would give it (the rank skips the counters of the rows before its own). The statistics
 /// and quadratic-model row subsets (fractions below 1) are each shard's leading rows: the union over ranks is a
 /// subset of the (shuffled) batch of the same size up to rounding, but not the single process's leading rows.
+/// A rank's step is the single-process <see cref="Step"/> on its shard: every rank makes the same
+/// <see cref="KfacStepPlan"/> (its inputs, k, the options and the schedule state, are the same on every rank; only the
+/// row counts are the shard's) and runs the same phases, whose reductions are the hooks above.
 /// </summary>
 public sealed partial class KfacOptimizer
 {
