@@ -201,55 +201,6 @@ public sealed partial class KfacOptimizer
         }
     }
 
-    /// <summary>
-    /// Section 6.6: every T2 steps try gamma in {omega2 gamma, gamma / omega2, gamma} (current last, so keeping
-    /// it needs no recomputation), each with fresh inverses, and keep the one whose update has the lowest
-    /// quadratic-model value M(delta).
-    /// </summary>
-    private QuadraticModel.Solution ChooseGamma(QuadraticSample sample)
-    {
-        var o = Options;
-        double w = o.Omega2;
-        double[] candidates =
-        [
-            Math.Clamp(Gamma * w, o.MinGamma, o.MaxGamma),
-            Math.Clamp(Gamma / w, o.MinGamma, o.MaxGamma),
-            Gamma,
-        ];
-        double bestGamma = Gamma, bestValue = double.PositiveInfinity;
-        QuadraticModel.Solution best = default, last = default;
-        bool bestKept = false;
-        var previous = PreviousTermsFor(sample); // outside the trials' scopes: J delta0 serves all three
-        for (int c = 0; c < candidates.Length; c++)
-        {
-            double g = candidates[c];
-            using var candidateScope = TensorScope.Begin(); // each trial's temporaries go back to the pool
-            RefreshInverses(g);
-            ComputeDirection();
-            last = ChooseStep(sample, previous);
-            if (last.Value < bestValue)
-            {
-                bestValue = last.Value;
-                bestGamma = g;
-                best = last;
-                // Keep this trial's inverses and Delta aside unless it is the last trial (whose state stays current),
-                // so the winner needs no fourth refresh.
-                if (c < candidates.Length - 1) bestKept = KeepTrial();
-            }
-        }
-        if (bestGamma != candidates[^1])
-        {
-            if (bestKept) RestoreTrial();
-            else
-            {
-                RefreshInverses(bestGamma);
-                ComputeDirection();
-            }
-        }
-        Gamma = bestGamma;
-        return bestValue < double.PositiveInfinity ? best : last;
-    }
-
     /// <summary>Copies the current inverses (every block) and Delta aside; false when some block cannot keep its inverse.</summary>
     private bool KeepTrial()
     {
