@@ -63,12 +63,17 @@ public class ExampleDeviceTests
 
     [TestCase("sgd")]
     [TestCase("momentum")]
+    [TestCase("nesterov")]
     [TestCase("adam")]
     [TestCase("kfac")]
-    public void TwoStepsOnIlgpuCpuMatchTheCpu(string optimizer)
+    [TestCase("kfac", "--structure", "BlockTridiagonal")]
+    [TestCase("kfac", "--estimation", "Exact", "--gamma-rule", "Search")]
+    [TestCase("kfac", "--step-size", "KlClipping", "--stats-fraction", "0.5")]
+    public void TwoStepsOnIlgpuCpuMatchTheCpu(string optimizer, params string[] options)
     {
-        var cpu = RunMiniature("--optimizer", optimizer, "--steps", "2", "--log-every", "1000");
-        var gpu = RunMiniature("--optimizer", optimizer, "--steps", "2", "--log-every", "1000", "--device", "ilgpu-cpu");
+        string[] common = ["--optimizer", optimizer, "--steps", "2", "--log-every", "1000", .. options];
+        var cpu = RunMiniature(common);
+        var gpu = RunMiniature([.. common, "--device", "ilgpu-cpu"]);
         Assert.That(cpu.ExitCode, Is.EqualTo(0), cpu.Error);
         Assert.That(gpu.ExitCode, Is.EqualTo(0), gpu.Error);
         Assert.That(gpu.ParameterDevice, Is.SameAs(Device.IlgpuCpu()), "the model lives on the ILGPU device");
