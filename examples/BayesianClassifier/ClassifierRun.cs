@@ -49,8 +49,9 @@ public static class ClassifierRun
         switch (o.Method)
         {
             case "noisy-kfac":
+                var variational = new VariationalOptions { TrainingSetSize = n, KlWeight = o.KlWeight, Particles = 1, Seed = o.Seed };
                 noisy = new NoisyKfac(NoisyKfac.DiscoverLayers(forward, Tensor.Zeros(new Shape(1, inputs))),
-                    new VariationalOptions { TrainingSetSize = n, KlWeight = o.KlWeight, LearningRate = o.LearningRate ?? 1e-2, Particles = 1, Seed = o.Seed },
+                    variational with { LearningRate = o.LearningRate ?? variational.LearningRate },
                     statisticsDecay: 1 - o.StatisticsBeta, extrinsicDamping: o.ExtrinsicDamping, inverseInterval: o.InverseInterval);
                 break;
             case "kfac":

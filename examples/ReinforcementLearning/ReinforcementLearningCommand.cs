@@ -18,6 +18,9 @@ namespace Kfac.Examples.ReinforcementLearning;
 /// </summary>
 public static class ReinforcementLearningCommand
 {
+    /// <summary>ACKTR's defaults (the options record's own; the flags given replace single fields).</summary>
+    private static readonly AcktrOptions AcktrDefaults = new();
+
     /// <summary>The algorithms --algo accepts.</summary>
     public static readonly string[] Algorithms = ["a2c", "ppo", "acktr"];
 
@@ -138,13 +141,13 @@ public static class ReinforcementLearningCommand
             {
                 "a2c" => new A2c(net, vec, a2cOptions, s),
                 "ppo" => new Ppo(net, vec, ppoOptions, s),
-                "acktr" => new Acktr(net, vec, new AcktrOptions
+                "acktr" => new Acktr(net, vec, AcktrDefaults with
                 {
-                    StepsPerEnv = parse.GetValue(nSteps) ?? 20,
+                    StepsPerEnv = parse.GetValue(nSteps) ?? AcktrDefaults.StepsPerEnv,
                     InverseInterval = parse.GetValue(inverseInterval),
-                    Gamma = parse.GetValue(gamma) ?? 0.99,
-                    LearningRate = parse.GetValue(lr) ?? 0.25,
-                    EntropyCoefficient = parse.GetValue(entCoef) ?? 0.01,
+                    Gamma = parse.GetValue(gamma) ?? AcktrDefaults.Gamma,
+                    LearningRate = parse.GetValue(lr) ?? AcktrDefaults.LearningRate,
+                    EntropyCoefficient = parse.GetValue(entCoef) ?? AcktrDefaults.EntropyCoefficient,
                 }, s),
                 var a => throw new InvalidOperationException($"--algo '{a}' passed Validate"),
             });
