@@ -84,6 +84,29 @@ public class ExampleDeviceTests
     }
 
     [Test]
+    public void ACheckpointWrittenOnIlgpuCpuResumes()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), $"kfac-device-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(dir);
+        try
+        {
+            string checkpoint = Path.Combine(dir, "run.safetensors");
+            foreach (var optimizer in new[] { "adam", "kfac" })
+            {
+                var first = RunMiniature("--optimizer", optimizer, "--steps", "2", "--device", "ilgpu-cpu", "--checkpoint", checkpoint);
+                Assert.That(first.ExitCode, Is.EqualTo(0), first.Error);
+                var resumed = RunMiniature("--optimizer", optimizer, "--steps", "3", "--device", "ilgpu-cpu", "--resume", checkpoint);
+                Assert.That(resumed.ExitCode, Is.EqualTo(0), resumed.Error);
+                Assert.That(double.IsFinite(resumed.TrainLoss), $"{optimizer}: the resumed step trained");
+            }
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Test]
     public void CudaWithoutAGpuIsOneErrorLineNamingWhatWasLookedFor()
     {
         if (GpuDevices.CudaDeviceCount > 0) Assert.Ignore("a CUDA device is present: nothing to refuse");

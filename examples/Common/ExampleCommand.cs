@@ -44,7 +44,7 @@ public sealed class ExampleCommand
     private readonly Option<int> _statsInterval;
     private readonly Option<string?> _exportOnnx = new("--export-onnx") { Description = "after training, write the model (evaluation mode) to this ONNX file (opset 17)" };
     private readonly Option<string?> _plot = new("--plot") { Description = "after training, draw the --log file's curves to this PNG (tools/Kfac.Plot)" };
-    private readonly Option<string> _distributed = new("--distributed") { Description = "none | mpi (data-parallel over the ranks of mpirun -np N; first-order optimizers)", DefaultValueFactory = _ => "none" };
+    private readonly Option<string> _distributed = new("--distributed") { Description = "none | mpi (data-parallel over the ranks of mpirun -np N; every optimizer, on the CPU)", DefaultValueFactory = _ => "none" };
 
     private readonly Option<GammaRule> _gammaRule;
 

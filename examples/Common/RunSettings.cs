@@ -12,6 +12,7 @@ public sealed record RunSettings
 
     /// <summary>The optimizer's name (<see cref="OptimizerChoice.Name"/>).</summary>
     public string Optimizer => Choice.Name;
+
     public string Data { get; init; } = "embedded";
     public string? DataDir { get; init; }
     public int BatchSize { get; init; }
@@ -34,6 +35,7 @@ public sealed record RunSettings
     /// <summary>The device opened for <see cref="Device"/> (by <see cref="OptionRules.Validate"/>): models, batches
     /// and evaluations live there.</summary>
     public Kfac.Tensors.Device ComputeDevice { get; init; } = Kfac.Tensors.Device.Cpu;
+
     public double LogEverySeconds { get; init; } = 5;
 
     /// <summary>Also evaluate and log every N steps (null: by seconds only).</summary>
@@ -41,6 +43,7 @@ public sealed record RunSettings
 
     /// <summary>Also evaluate and log at the end of every N epochs (null: by seconds only).</summary>
     public int? EvaluateEveryEpochs { get; init; }
+
     /// <summary>ONNX file to export the trained model to (null: no export).</summary>
     public string? ExportOnnx { get; init; }
 
