@@ -83,6 +83,20 @@ public class ExampleDeviceTests
         Assert.That(gpu.TestAccuracy, Is.EqualTo(cpu.TestAccuracy), $"{optimizer}: evaluation on the device");
     }
 
+    /// <summary>Where a CUDA GPU exists (ignored elsewhere): the same 2 steps on cuda equal the CPU's.</summary>
+    [TestCase("adam")]
+    [TestCase("kfac")]
+    public void TwoStepsOnCudaMatchTheCpu(string optimizer)
+    {
+        if (GpuDevices.CudaDeviceCount == 0) Assert.Ignore("no CUDA GPU on this machine");
+        string[] common = ["--optimizer", optimizer, "--steps", "2", "--log-every", "1000"];
+        var cpu = RunMiniature(common);
+        var gpu = RunMiniature([.. common, "--device", "cuda"]);
+        Assert.That(gpu.ExitCode, Is.EqualTo(0), gpu.Error);
+        Assert.That(gpu.ParameterDevice, Is.SameAs(Device.Cuda()));
+        Assert.That(gpu.TrainLoss, Is.EqualTo(cpu.TrainLoss).Within(1e-4 * cpu.TrainLoss), $"{optimizer}: mean loss of the 2 steps");
+    }
+
     [Test]
     public void ACheckpointWrittenOnIlgpuCpuResumes()
     {
