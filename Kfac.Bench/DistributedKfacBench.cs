@@ -6,6 +6,7 @@ using Kfac.Layers.Models;
 using Kfac.Losses;
 using Kfac.Optim.Kfac;
 using Kfac.Tensors;
+using Kfac.Training;
 using Kfac.Training.Distributed;
 
 namespace Kfac.Bench;
@@ -66,8 +67,10 @@ internal sealed class DistributedKfacBench : IBenchCommand
         var rng = new Random(2);
         Tensor x;
         using (TensorScope.Suspend()) x = Tensor.Rand(new Shape(batch, 784), rng);
-        var kfac = new KfacOptimizer(model.Parameters(), new SigmoidCrossEntropy(), new KfacOptions { InverseInterval = inverseInterval });
-        var step = new DistributedKfacStep(model, kfac, communicator, options);
+        // The one factory: with a communicator, K-FAC's step is DistributedKfacStep.
+        var step = (DistributedKfacStep)TrainingSteps.Create(model, new SigmoidCrossEntropy(),
+            new OptimizerChoice { Name = OptimizerNames.Kfac, Kfac = new KfacOptions { InverseInterval = inverseInterval } }, communicator, options);
+        var kfac = step.Optimizer;
 
         double total = 0;
         var c = kfac.Communication;

@@ -207,13 +207,12 @@ internal sealed class GpuBench : IBenchCommand
     private static void Step(bool json, Dictionary<string, object> common, IlgpuBackend backend, Sizes sizes, string optimizer,
         Module model, ILoss loss, Tensor x, Tensor targets, Dictionary<string, object> fields)
     {
-        var ps = model.Parameters();
-        ITrainingStep step = optimizer == "sgd"
-            ? new FirstOrderStep(model, loss, new Sgd(ps, new SgdOptions { LearningRate = 1e-3 }), "sgd")
-            : new KfacStep(model, new KfacOptimizer(ps, loss, new KfacOptions
-            {
-                InverseInterval = sizes.InverseInterval, LambdaInterval = sizes.LambdaInterval, GammaInterval = sizes.GammaInterval,
-            }));
+        var step = TrainingSteps.Create(model, loss, new OptimizerChoice
+        {
+            Name = optimizer,
+            Sgd = new SgdOptions { LearningRate = 1e-3 },
+            Kfac = new KfacOptions { InverseInterval = sizes.InverseInterval, LambdaInterval = sizes.LambdaInterval, GammaInterval = sizes.GammaInterval },
+        });
         // K-FAC is timed over a whole inverse period, so the amortised time includes one refresh; the warm-up runs
         // every periodic phase once (inverse, lambda and gamma adaptation), so the pool has seen every buffer size.
         bool kfac = optimizer == "kfac";

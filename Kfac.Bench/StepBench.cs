@@ -210,24 +210,26 @@ internal sealed class StepBench : IBenchCommand
         }
     }
 
+    /// <summary>The step of <paramref name="optimizer"/> (any of <see cref="OptimizerNames.Known"/>) from the one factory; the
+    /// step time does not depend on the rates, which are small so that the timed steps stay finite.</summary>
     private static ITrainingStep CreateStep(string optimizer, Module model, ILoss loss, BenchArgs args)
     {
-        var ps = model.Parameters();
-        return optimizer switch
+        var defaults = new KfacOptions();
+        var choice = new OptimizerChoice
         {
-            "sgd" => new FirstOrderStep(model, loss, new Sgd(ps, new SgdOptions { LearningRate = 1e-3 }), "sgd"),
-            "momentum" => new FirstOrderStep(model, loss, new Sgd(ps, new SgdOptions { LearningRate = 1e-3, Momentum = 0.9 }), "momentum"),
-            "adam" => new FirstOrderStep(model, loss, new Adam(ps, new AdamOptions { LearningRate = 1e-4 }), "adam"),
-            "kfac" => new KfacStep(model, new KfacOptimizer(ps, loss, new KfacOptions
+            Name = optimizer,
+            Sgd = new SgdOptions { LearningRate = 1e-3, Momentum = 0.9 },
+            Adam = new AdamOptions { LearningRate = 1e-4 },
+            Kfac = defaults with
             {
-                StatisticsFraction = args.Double("stats-fraction", 1),
-                QuadraticModelFraction = args.Double("quad-fraction", 1),
-                InverseInterval = args.Int("inverse-interval", 20),
-                StatisticsInterval = args.Int("stats-interval", 1),
+                StatisticsFraction = args.Double("stats-fraction", defaults.StatisticsFraction),
+                QuadraticModelFraction = args.Double("quad-fraction", defaults.QuadraticModelFraction),
+                InverseInterval = args.Int("inverse-interval", defaults.InverseInterval),
+                StatisticsInterval = args.Int("stats-interval", defaults.StatisticsInterval),
                 Structure = args.Flag("tridiagonal") ? CurvatureStructure.BlockTridiagonal : CurvatureStructure.BlockDiagonal,
-            })),
-            _ => throw new ArgumentException($"--optimizer must be sgd, momentum, adam or kfac, got '{optimizer}'"),
+            },
         };
+        return TrainingSteps.Create(model, loss, choice);
     }
 
     /// <summary>Median time of the step's GEMMs alone: for each dense layer (in -> out) at this batch,

@@ -48,4 +48,16 @@ public sealed class FirstOrderStep(Module model, ILoss loss, Optimizer optimizer
         Optimizer.Step();
         return l;
     }
+
+    /// <inheritdoc/>
+    public OptimizerStateDict ExportState() => Optimizer.ExportState();
+
+    /// <inheritdoc/>
+    public void ImportState(OptimizerStateDict state) => Optimizer.ImportState(state);
+
+    /// <inheritdoc/>
+    public double? LearningRate => Optimizer.LearningRate;
+
+    /// <inheritdoc/>
+    public void SetLearningRate(double learningRate) => Optimizer.LearningRate = learningRate;
 }

@@ -36,7 +36,7 @@ public class ExampleMainTests
             var train = new LabeledData(examples == x.Shape[0] ? x : Tensor.Zeros(new Shape(examples, 4)), labels[..examples], 2);
             var model = Mlp.Create([4, 6, 2], Activation.Relu, seed: s.Seed);
             var loss = new SoftmaxCrossEntropy();
-            var step = Optimizers.Create(s, model, loss, defaultLearningRate: 0.05);
+            var step = Optimizers.Create(s, model, loss);
             using var loader = new DataLoader(train, s.BatchSize, shuffle: true, seed: s.Seed, dropLast: true);
             ExampleRunner.Run(s, model, step, loader, b => SoftmaxOps.OneHot(b.Labels!, 2), () => new Dictionary<string, double> { ["score"] = 1 });
             return 0;

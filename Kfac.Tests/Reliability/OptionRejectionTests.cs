@@ -36,7 +36,7 @@ public class OptionRejectionTests
     [TestCase("--optimizer rmsprop", "--optimizer")]
     [TestCase("--data mnist", "--data")]
     [TestCase("--distributed slurm", "--distributed")]
-    [TestCase("--device cuda", "--device cuda")]
+    [TestCase("--device cuda:99", "--device cuda:99")]
     [TestCase("--device tpu", "--device")]
     [TestCase("--checkpoint {missing}/run.safetensors", "--checkpoint")]
     [TestCase("--checkpoint {dir}", "is a directory")]

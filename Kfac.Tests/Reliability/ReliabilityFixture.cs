@@ -34,18 +34,9 @@ internal static class ReliabilityFixture
         _ => throw new ArgumentException(optimizer),
     };
 
-    public static OptimizerStateDict Export(ITrainingStep step) => step switch
-    {
-        FirstOrderStep f => f.Optimizer.ExportState(),
-        KfacStep k => k.Optimizer.ExportState(),
-        _ => throw new ArgumentException(step.GetType().Name),
-    };
+    public static OptimizerStateDict Export(ITrainingStep step) => step.ExportState();
 
-    public static void Import(ITrainingStep step, OptimizerStateDict state)
-    {
-        if (step is FirstOrderStep f) f.Optimizer.ImportState(state);
-        else ((KfacStep)step).Optimizer.ImportState(state);
-    }
+    public static void Import(ITrainingStep step, OptimizerStateDict state) => step.ImportState(state);
 
     /// <summary>A fresh temporary directory, removed by disposing the result.</summary>
     public static TempDirectory TempDir() => new();

@@ -13,7 +13,7 @@ public class ValidationSplitTests
         var settings = new RunSettings { Data = "embedded", ValidationFraction = 0.1 };
         var full = Datasets.Load("embedded", null);
         var a = Datasets.LoadForRun(settings);
-        var b = Datasets.LoadForRun(settings with { Seed = 7, Optimizer = "adam" });
+        var b = Datasets.LoadForRun(settings with { Seed = 7, Choice = new Kfac.Training.OptimizerChoice { Name = "adam" } });
         Assert.That(a.Train.Count + a.Test.Count, Is.EqualTo(full.Train.Count));
         Assert.That(a.Test.Count, Is.EqualTo(full.Train.Count / 10).Within(full.ClassCount));
         // Every class keeps its share (stratified), and the split does not depend on the run's seed or optimizer.

@@ -10,21 +10,19 @@ using Kfac.Tensors;
 // 784-1000-500-250-30 encoder, mirrored decoder, logistic units, linear code, Bernoulli loss.
 // train_error is the paper's figure: squared reconstruction error per example summed over pixels,
 // on a fixed subset of (up to) 10000 training images.
-// K-FAC's statistics and quadratic model on a quarter of each batch (as in the paper): the same iterations to a
-// given error as the whole batch and about two thirds of the time per step (docs/BENCHMARKS.md, Damping defaults).
-var command = new ExampleCommand("Deep autoencoder (Martens & Grosse 2015) on Fashion-MNIST", defaultBatch: 1000,
-    kfacDefaults: new Kfac.Optim.Kfac.KfacOptions { StatisticsFraction = 0.25, QuadraticModelFraction = 0.25 });
+// Defaults are the best measured (ExampleDefaults.Autoencoder, from docs/BENCHMARKS.md, Damping defaults).
+var command = new ExampleCommand("Deep autoencoder (Martens & Grosse 2015) on Fashion-MNIST", ExampleDefaults.Autoencoder);
 command.Root.SetAction(parse =>
 {
     var s = command.Read(parse);
     if (s.Threads > 0) Kfac.Cpu.CpuParallel.MaxThreads = s.Threads;
     var data = Datasets.Load(s.Data, s.DataDir);
-    var model = DeepAutoencoder.Create(seed: s.Seed);
+    var model = DeepAutoencoder.Create(seed: s.Seed, device: s.ComputeDevice);
     var loss = new SigmoidCrossEntropy();
-    var step = Optimizers.Create(s, model, loss, defaultLearningRate: s.Optimizer == "adam" ? 1e-3 : 0.003); // tuned (BENCHMARKS: Adam 1e-3, momentum 0.9 at 0.003)
-    using var loader = new DataLoader(data.Train, s.BatchSize, shuffle: true, seed: s.Seed);
-    var errorSubset = Subset(data.Train.Inputs, 10000);
-    Console.WriteLine($"model: {model.ParameterCount()} parameters; optimizer {s.Optimizer}; batch {s.BatchSize}");
+    var step = Optimizers.Create(s, model, loss);
+    using var loader = new DataLoader(data.Train, s.BatchSize, shuffle: true, seed: s.Seed, device: s.ComputeDevice);
+    var errorSubset = Subset(data.Train.Inputs, 10000, s.ComputeDevice);
+    Console.WriteLine($"model: {model.ParameterCount()} parameters; optimizer {s.Optimizer}; batch {s.BatchSize}; device {s.ComputeDevice}");
     var summary = ExampleRunner.Run(s, model, step, loader, b => b.Inputs,
         () => new Dictionary<string, double> { ["train_error"] = ReconstructionError(model, errorSubset) });
     Console.WriteLine($"finished: {summary.Steps} steps, {summary.Seconds:F1} s training, train_error {summary.LastEvaluation?["train_error"]:F3}");
@@ -32,14 +30,17 @@ command.Root.SetAction(parse =>
 });
 return ExampleMain.Invoke(command.Root, args);
 
-// The first n rows (the training set is in file order, so this subset is fixed).
-static Tensor Subset(Tensor x, int n)
+// The first n rows (the training set is in file order, so this subset is fixed), on the training device.
+static Tensor Subset(Tensor x, int n, Device device)
 {
     int rows = Math.Min(n, x.Shape[0]);
     using var outside = TensorScope.Suspend();
     var y = Tensor.Empty(new Shape(rows, x.Shape[1]), x.DType, x.Device);
     x.Backend.CopyBlock(x, 0, 0, y, 0, 0, 1, y.Numel);
-    return y;
+    if (device.Equals(y.Device)) return y;
+    var moved = y.To(device);
+    y.Dispose();
+    return moved;
 }
 
 // Mean over examples of sum over pixels of (sigmoid(output) - input)^2, in batches of 1000.

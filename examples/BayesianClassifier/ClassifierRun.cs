@@ -49,17 +49,18 @@ public static class ClassifierRun
         switch (o.Method)
         {
             case "noisy-kfac":
+                var variational = new VariationalOptions { TrainingSetSize = n, KlWeight = o.KlWeight, Particles = 1, Seed = o.Seed };
                 noisy = new NoisyKfac(NoisyKfac.DiscoverLayers(forward, Tensor.Zeros(new Shape(1, inputs))),
-                    new VariationalOptions { TrainingSetSize = n, KlWeight = o.KlWeight, LearningRate = o.LearningRate ?? 1e-2, Particles = 1, Seed = o.Seed },
+                    variational with { LearningRate = o.LearningRate ?? variational.LearningRate },
                     statisticsDecay: 1 - o.StatisticsBeta, extrinsicDamping: o.ExtrinsicDamping, inverseInterval: o.InverseInterval);
                 break;
             case "kfac":
-                // the Classifier example's K-FAC (docs/BENCHMARKS.md, damping defaults: lambda 1, T3 = 5)
-                point = new KfacStep(model, new KfacOptimizer(model.Parameters(), loss,
-                    new KfacOptions { InitialLambda = 1, InverseInterval = 5, Seed = (ulong)o.Seed + 1 }));
+                // the Classifier example's K-FAC (ExampleDefaults.Classifier: lambda 1, T3 = 5)
+                point = TrainingSteps.Create(model, loss, new OptimizerChoice { Name = OptimizerNames.Kfac, Kfac = ExampleDefaults.Classifier.Kfac with { Seed = (ulong)o.Seed + 1 } });
                 break;
             case "adam":
-                point = new FirstOrderStep(model, loss, new Adam(model.Parameters(), new AdamOptions { LearningRate = o.LearningRate ?? 1e-3 }), "adam");
+                var adam = ExampleDefaults.Classifier.Adam;
+                point = TrainingSteps.Create(model, loss, new OptimizerChoice { Name = OptimizerNames.Adam, Adam = adam with { LearningRate = o.LearningRate ?? adam.LearningRate } });
                 break;
             default:
                 throw new ArgumentException($"--method: unknown '{o.Method}' (noisy-kfac | kfac | adam)");

@@ -7,7 +7,8 @@ using Kfac.Tensors;
 
 namespace Kfac.Examples;
 
-/// <summary>Test accuracy and mean test loss of a classifier that outputs logits, in evaluation mode.</summary>
+/// <summary>Test accuracy and mean test loss of a classifier that outputs logits, in evaluation mode, on the device
+/// the model's parameters live on.</summary>
 public static class ClassifierEvaluation
 {
     public static Dictionary<string, double> Evaluate(Module model, ILoss loss, LabeledData test)
@@ -16,13 +17,14 @@ public static class ClassifierEvaluation
         model.Eval();
         int correct = 0;
         double lossSum = 0;
-        using var loader = DataLoader.InOrder(test, Math.Min(1000, test.Count));
+        var device = ExampleDevices.Of(model);
+        using var loader = DataLoader.InOrder(test, Math.Min(1000, test.Count), device);
         foreach (var batch in loader.Epoch())
         {
             using var scope = TensorScope.Begin();
             var logits = model.Forward(batch.Inputs);
             var labels = batch.Labels!;
-            lossSum += loss.Value(logits, SoftmaxOps.OneHot(labels, test.ClassCount)).Item() * batch.Count;
+            lossSum += loss.Value(logits, SoftmaxOps.OneHot(labels, test.ClassCount, device: device)).Item() * batch.Count;
             var z = logits.ToArray<float>();
             int k = test.ClassCount;
             for (int i = 0; i < batch.Count; i++)

@@ -1,7 +1,4 @@
 using Kfac.Distributed;
-using Kfac.Layers;
-using Kfac.Losses;
-using Kfac.Training;
 using Kfac.Training.Distributed;
 
 namespace Kfac.Examples;
@@ -42,19 +39,5 @@ public static class DistributedSetup
         {
             throw new UsageException($"--distributed mpi: the MPI library could not be loaded ({e.Message.ReplaceLineEndings(" ")}); install Open MPI or MPICH and start the example with mpirun -np N", e);
         }
-    }
-
-    /// <summary>The data-parallel form of a first-order or K-FAC step (or the step itself on one process). Distributed
-    /// K-FAC runs with eager statistics and broadcast preconditioned gradients (<see cref="Kfac.Optim.Kfac.DistributedKfacOptions"/>).</summary>
-    public static ITrainingStep Wrap(ITrainingStep step, Module model, ILoss loss, RunSettings s)
-    {
-        var communicator = Communicator(s);
-        if (s.Distributed == "none") return step;
-        return step switch
-        {
-            FirstOrderStep f => new DataParallelStep(model, loss, f.Optimizer, f.OptimizerName, communicator),
-            KfacStep k => new DistributedKfacStep(model, k.Optimizer, communicator),
-            _ => throw new UsageException($"--distributed {s.Distributed} does not support {step.OptimizerName}"),
-        };
     }
 }

@@ -1,28 +1,33 @@
 using System.CommandLine;
+using System.Globalization;
 using Kfac.Curvature;
 using Kfac.Optim.Kfac;
+using Kfac.Training;
 
 namespace Kfac.Examples;
 
-/// <summary>Builds the examples' command line (System.CommandLine) and reads it into <see cref="RunSettings"/>.</summary>
+/// <summary>Builds the examples' command line (System.CommandLine) and reads it into <see cref="RunSettings"/>. Every
+/// default shown in --help and used when a flag is absent comes from the example's <see cref="ExampleDefaults"/> (the
+/// options records); a flag given replaces exactly the field it names, whether written <c>--lambda 5</c> or
+/// <c>--lambda=5</c>.</summary>
 public sealed class ExampleCommand
 {
-    private readonly Option<string> _optimizer = new("--optimizer") { Description = "sgd | momentum | adam | kfac", DefaultValueFactory = _ => "kfac" };
+    private readonly Option<string> _optimizer = new("--optimizer") { Description = "sgd | momentum | nesterov | adam | kfac", DefaultValueFactory = _ => OptimizerNames.Kfac };
     private readonly Option<string> _data = new("--data") { Description = "embedded (shipped subset) | fashion-mnist (Debian package or --data-dir)", DefaultValueFactory = _ => "embedded" };
     private readonly Option<string?> _dataDir = new("--data-dir") { Description = "directory with the Fashion-MNIST IDX files" };
     private readonly Option<int?> _batch;
-    private readonly int _defaultBatch, _kfacBatch;
+    private readonly ExampleDefaults _defaults;
     private readonly Option<int?> _epochs = new("--epochs") { Description = "training budget in epochs" };
     private readonly Option<double?> _seconds = new("--seconds") { Description = "training budget in seconds of training time" };
     private readonly Option<long?> _steps = new("--steps") { Description = "training budget in optimizer steps" };
-    private readonly Option<double?> _lr = new("--lr") { Description = "learning rate (first-order optimizers; K-FAC with --step-size fixed|kl)" };
-    private readonly Option<double> _momentum = new("--momentum") { Description = "momentum (momentum SGD; K-FAC fixed/kl step sizes)", DefaultValueFactory = _ => 0.9 };
+    private readonly Option<double?> _lr;
+    private readonly Option<double?> _momentum;
     private readonly Option<int> _seed = new("--seed") { Description = "random seed (initialisation, shuffling, sampling)", DefaultValueFactory = _ => 0 };
     private readonly Option<string?> _log = new("--log") { Description = "metrics log file (one JSON object per line)" };
     private readonly Option<string?> _checkpoint = new("--checkpoint") { Description = "save model + optimizer state here (safetensors) at every log record and at the end" };
     private readonly Option<string?> _resume = new("--resume") { Description = "continue from this checkpoint" };
     private readonly Option<int> _threads = new("--threads") { Description = "CPU threads for the kernels (0 = all cores)", DefaultValueFactory = _ => 0 };
-    private readonly Option<string> _device = new("--device") { Description = "cpu | cuda | cuda:N", DefaultValueFactory = _ => "cpu" };
+    private readonly Option<string> _device = new("--device") { Description = "cpu | cuda | cuda:N (CUDA GPU, ILGPU backend) | ilgpu-cpu (the GPU kernels on ILGPU's CPU accelerator: slow, for testing)", DefaultValueFactory = _ => "cpu" };
     private readonly Option<double> _logEvery = new("--log-every") { Description = "seconds of training between evaluations/log records", DefaultValueFactory = _ => 5 };
     private readonly Option<long?> _evalEverySteps = new("--eval-every-steps") { Description = "also evaluate/log (and checkpoint) every N steps" };
     private readonly Option<int?> _evalEveryEpochs = new("--eval-every-epochs") { Description = "also evaluate/log (and checkpoint) at the end of every N epochs" };
@@ -39,23 +44,37 @@ public sealed class ExampleCommand
     private readonly Option<int> _statsInterval;
     private readonly Option<string?> _exportOnnx = new("--export-onnx") { Description = "after training, write the model (evaluation mode) to this ONNX file (opset 17)" };
     private readonly Option<string?> _plot = new("--plot") { Description = "after training, draw the --log file's curves to this PNG (tools/Kfac.Plot)" };
-    private readonly Option<double> _validation = new("--validation") { Description = "hold out this fraction of the training set (stratified, fixed split) and evaluate on it instead of the test set: for tuning, so the test set is never consulted (metrics validation_*)", DefaultValueFactory = _ => 0.0 };
-    private readonly Option<string> _distributed = new("--distributed") { Description = "none | mpi (data-parallel over the ranks of mpirun -np N; first-order optimizers)", DefaultValueFactory = _ => "none" };
+    private readonly Option<string> _distributed = new("--distributed") { Description = "none | mpi (data-parallel over the ranks of mpirun -np N; every optimizer, on the CPU)", DefaultValueFactory = _ => "none" };
 
     private readonly Option<GammaRule> _gammaRule;
     private readonly Option<ImplausibleStepRule> _implausibleStep;
+    private readonly Option<double> _validation = new("--validation") { Description = "hold out this fraction of the training set (stratified, fixed split) and evaluate on it instead of the test set: for tuning, so the test set is never consulted (metrics validation_*)", DefaultValueFactory = _ => 0.0 };
 
-    /// <summary>The command line of an example whose K-FAC defaults are <paramref name="kfacDefaults"/> (the one
-    /// source of every K-FAC default; null means <see cref="KfacOptions"/>' own). The default mini-batch is
-    /// <paramref name="defaultBatch"/> for the first-order optimizers and <paramref name="kfacBatch"/> (when
-    /// given) for K-FAC: each optimizer gets the batch size measured best for it.</summary>
+    /// <summary>The command line of an example with the first-order batch <paramref name="defaultBatch"/>, K-FAC's options
+    /// <paramref name="kfacDefaults"/> (null: <see cref="KfacOptions"/>' own) and K-FAC batch <paramref name="kfacBatch"/>
+    /// (null: <paramref name="defaultBatch"/>); the other optimizers' options are <see cref="ExampleDefaults"/>' own.</summary>
     public ExampleCommand(string description, int defaultBatch, KfacOptions? kfacDefaults = null, int? kfacBatch = null)
+        : this(description, new ExampleDefaults { Batch = defaultBatch, KfacBatch = kfacBatch, Kfac = kfacDefaults ?? new KfacOptions() })
     {
-        var k = kfacDefaults ?? new KfacOptions();
-        _defaultBatch = defaultBatch;
-        _kfacBatch = kfacBatch ?? defaultBatch;
-        string batchDefault = _kfacBatch == defaultBatch ? $"{defaultBatch}" : $"{_kfacBatch} for kfac, {defaultBatch} otherwise";
+    }
+
+    /// <summary>The command line of an example whose every default is <paramref name="defaults"/> (the one source:
+    /// --help shows these values and <see cref="Read"/> starts from them). Each optimizer gets the batch size and
+    /// options measured best for it.</summary>
+    public ExampleCommand(string description, ExampleDefaults defaults)
+    {
+        ArgumentNullException.ThrowIfNull(defaults);
+        _defaults = defaults;
+        var k = defaults.Kfac;
+        string batchDefault = defaults.BatchFor(OptimizerNames.Kfac) == defaults.Batch ? $"{defaults.Batch}" : $"{defaults.KfacBatch} for kfac, {defaults.Batch} otherwise";
         _batch = new("--batch-size") { Description = $"mini-batch size [default: {batchDefault}]" };
+        _lr = new("--lr")
+        {
+            Description = $"learning rate [default: {Number(defaults.Sgd.LearningRate)} for sgd, momentum and nesterov, {Number(defaults.Adam.LearningRate)} for adam, " +
+                $"{Number(k.LearningRate)} for kfac with --step-size FixedLearningRate|KlClipping]",
+        };
+        string momentumDefault = defaults.Sgd.Momentum == k.Momentum ? Number(k.Momentum) : $"{Number(defaults.Sgd.Momentum)} for momentum and nesterov, {Number(k.Momentum)} for kfac";
+        _momentum = new("--momentum") { Description = $"momentum (momentum and nesterov SGD; K-FAC's FixedLearningRate/KlClipping step sizes) [default: {momentumDefault}]" };
         _lambda = new("--lambda") { Description = "K-FAC: initial Levenberg-Marquardt damping", DefaultValueFactory = _ => k.InitialLambda };
         _l2 = new("--l2") { Description = "K-FAC: L2 coefficient eta", DefaultValueFactory = _ => k.L2 };
         _structure = new("--structure") { Description = "K-FAC: BlockDiagonal | BlockTridiagonal", DefaultValueFactory = _ => k.Structure };
@@ -79,46 +98,66 @@ public sealed class ExampleCommand
 
     public RootCommand Root { get; }
 
+    /// <summary>The settings of parse result <paramref name="r"/>: the example's defaults with every flag given applied,
+    /// checked by <see cref="OptionRules.Validate"/> (a <see cref="UsageException"/> naming the option otherwise).</summary>
     public RunSettings Read(ParseResult r)
     {
+        ArgumentNullException.ThrowIfNull(r);
         string optimizer = r.GetValue(_optimizer)!.ToLowerInvariant();
+        double? lr = r.GetValue(_lr), momentum = r.GetValue(_momentum);
+        int seed = r.GetValue(_seed);
+        var d = _defaults;
+        var choice = new OptimizerChoice
+        {
+            Name = optimizer,
+            Sgd = d.Sgd with { LearningRate = lr ?? d.Sgd.LearningRate, Momentum = momentum ?? d.Sgd.Momentum },
+            Adam = d.Adam with { LearningRate = lr ?? d.Adam.LearningRate },
+            Kfac = d.Kfac with
+            {
+                InitialLambda = r.GetValue(_lambda),
+                L2 = r.GetValue(_l2),
+                Structure = r.GetValue(_structure),
+                Estimation = r.GetValue(_estimation),
+                StepSize = r.GetValue(_stepSize),
+                LearningRate = lr ?? d.Kfac.LearningRate,
+                Momentum = momentum ?? d.Kfac.Momentum,
+                StatisticsFraction = r.GetValue(_statsFraction),
+                QuadraticModelFraction = r.GetValue(_quadFraction),
+                InverseInterval = r.GetValue(_inverseInterval),
+                StatisticsInterval = r.GetValue(_statsInterval),
+                KlClip = r.GetValue(_klClip),
+                MinLambda = r.GetValue(_minLambda),
+                GammaRule = r.GetValue(_gammaRule),
+                ImplausibleStep = r.GetValue(_implausibleStep),
+                // K-FAC's Fisher sampling follows --seed (seed 0 gives KfacOptions' own seed, 1).
+                Seed = (ulong)seed + 1,
+            },
+        };
         return OptionRules.Validate(new()
         {
-            Optimizer = optimizer,
+            Choice = choice,
             Data = r.GetValue(_data)!.ToLowerInvariant(),
             DataDir = r.GetValue(_dataDir),
-            BatchSize = r.GetValue(_batch) ?? (optimizer == "kfac" ? _kfacBatch : _defaultBatch),
+            BatchSize = r.GetValue(_batch) ?? d.BatchFor(optimizer),
             Epochs = r.GetValue(_epochs),
             Seconds = r.GetValue(_seconds),
             Steps = r.GetValue(_steps),
-            LearningRate = r.GetValue(_lr),
-            Momentum = r.GetValue(_momentum),
-            Seed = r.GetValue(_seed),
+            LearningRate = lr,
+            Seed = seed,
             Log = r.GetValue(_log),
             Checkpoint = r.GetValue(_checkpoint),
             Resume = r.GetValue(_resume),
             Threads = r.GetValue(_threads),
-            Device = r.GetValue(_device)!,
+            Device = r.GetValue(_device)!.ToLowerInvariant(),
             LogEverySeconds = r.GetValue(_logEvery),
             EvaluateEverySteps = r.GetValue(_evalEverySteps),
             EvaluateEveryEpochs = r.GetValue(_evalEveryEpochs),
-            Lambda = r.GetValue(_lambda),
-            L2 = r.GetValue(_l2),
-            Structure = r.GetValue(_structure),
-            Estimation = r.GetValue(_estimation),
-            StepSize = r.GetValue(_stepSize),
-            StatisticsFraction = r.GetValue(_statsFraction),
-            QuadraticModelFraction = r.GetValue(_quadFraction),
-            InverseInterval = r.GetValue(_inverseInterval),
-            StatisticsInterval = r.GetValue(_statsInterval),
-            KlClip = r.GetValue(_klClip),
-            MinLambda = r.GetValue(_minLambda),
-            GammaRule = r.GetValue(_gammaRule),
-            ImplausibleStep = r.GetValue(_implausibleStep),
             ExportOnnx = r.GetValue(_exportOnnx),
             Plot = r.GetValue(_plot),
             Distributed = r.GetValue(_distributed)!.ToLowerInvariant(),
             ValidationFraction = r.GetValue(_validation),
         });
     }
+
+    private static string Number(double value) => value.ToString("G", CultureInfo.InvariantCulture);
 }

@@ -23,13 +23,16 @@ public static class ExampleRunner
         var start = new TrainingPosition(0, 0, 0, loader.Seed, loader.BatchSize);
         if (s.Resume is not null)
         {
-            start = Checkpoint.Restore(s.Resume, model, state => Optimizers.ImportState(step, state), step.OptimizerName);
+            start = Checkpoint.Restore(s.Resume, model, step.ImportState, step.OptimizerName);
             CheckPositionFits(s.Resume, start, loader);
             Console.WriteLine($"resumed from {s.Resume} at step {start.Step}, epoch {start.Epoch}, batch {start.Batch}");
             // An explicit --lr wins over the checkpoint's (first-order optimizers store it; K-FAC's options are
             // configuration and always come from the command line).
-            if (s.LearningRate is { } lr && Optimizers.SetLearningRate(step, lr) is { } previous && previous != lr)
-                Console.WriteLine($"learning rate {lr} from --lr (the checkpoint had {previous})");
+            if (s.LearningRate is { } lr && step.LearningRate is { } previous)
+            {
+                step.SetLearningRate(lr);
+                if (previous != lr) Console.WriteLine($"learning rate {lr} from --lr (the checkpoint had {previous})");
+            }
         }
         // Distributed: every rank trains; rank 0 alone logs and shows progress, checkpoints are written by rank 0
         // (collectively, see DistributedCheckpoint), and the ranks agree on the clock so that they stop, evaluate
@@ -98,6 +101,6 @@ public static class ExampleRunner
     {
         var metadata = position.ToMetadata();
         metadata["optimizer"] = step.OptimizerName;
-        DistributedCheckpoint.Save(communicator, path, model, () => Optimizers.ExportState(step), metadata);
+        DistributedCheckpoint.Save(communicator, path, model, step.ExportState, metadata);
     }
 }

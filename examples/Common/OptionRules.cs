@@ -15,12 +15,12 @@ public static partial class OptionRules
     {
         ArgumentNullException.ThrowIfNull(s);
         OneOf("--optimizer", s.Optimizer, "sgd", "momentum", "nesterov", "adam", "kfac");
+        var k = s.Choice.Kfac;
         OneOf("--data", s.Data, "embedded", "fashion-mnist");
         OneOf("--distributed", s.Distributed, "none", "mpi");
         if (!DevicePattern().IsMatch(s.Device))
-            throw new UsageException($"--device must be cpu, cuda or cuda:N; got '{s.Device}'");
-        if (s.Device != "cpu")
-            throw new UsageException($"--device {s.Device}: the examples train on the CPU only (the GPU backend, Kfac.Gpu, is used from the library API); use --device cpu");
+            throw new UsageException($"--device must be {ExampleDevices.Accepted}; got '{s.Device}'");
+        Require(s.Device == "cpu" || s.Distributed == "none", $"--distributed {s.Distributed} trains on the CPU only (the ranks exchange host memory); got --device {s.Device}");
         Require(s.ValidationFraction is >= 0 and < 1, $"--validation must be a fraction in [0, 1); got {s.ValidationFraction}");
         Require(s.BatchSize > 0, $"--batch-size must be positive; got {s.BatchSize}");
         Require(s.Epochs is null or > 0, $"--epochs must be positive; got {s.Epochs}");
@@ -31,16 +31,17 @@ public static partial class OptionRules
         Require(s.EvaluateEverySteps is null or > 0, $"--eval-every-steps must be positive; got {s.EvaluateEverySteps}");
         Require(s.EvaluateEveryEpochs is null or > 0, $"--eval-every-epochs must be positive; got {s.EvaluateEveryEpochs}");
         Require(s.LearningRate is null || (double.IsFinite(s.LearningRate.Value) && s.LearningRate > 0), $"--lr must be a finite positive number; got {s.LearningRate}");
-        Require(double.IsFinite(s.Momentum) && s.Momentum >= 0 && s.Momentum < 1, $"--momentum must be in [0, 1); got {s.Momentum}");
-        Require(double.IsFinite(s.Lambda) && s.Lambda > 0, $"--lambda must be a finite positive number; got {s.Lambda}");
-        Require(double.IsFinite(s.MinLambda) && s.MinLambda > 0, $"--min-lambda must be a finite positive number; got {s.MinLambda}");
-        Require(s.Lambda >= s.MinLambda, $"--lambda {s.Lambda} is below --min-lambda {s.MinLambda}: the damping starts above its lower bound");
-        Require(double.IsFinite(s.L2) && s.L2 >= 0, $"--l2 must be a finite number >= 0; got {s.L2}");
-        Require(s.StatisticsFraction is > 0 and <= 1, $"--stats-fraction must be in (0, 1]; got {s.StatisticsFraction}");
-        Require(s.QuadraticModelFraction is > 0 and <= 1, $"--quad-fraction must be in (0, 1]; got {s.QuadraticModelFraction}");
-        Require(s.InverseInterval > 0, $"--inverse-interval must be positive; got {s.InverseInterval}");
-        Require(s.StatisticsInterval > 0, $"--stats-interval must be positive; got {s.StatisticsInterval}");
-        Require(double.IsFinite(s.KlClip) && s.KlClip > 0, $"--kl-clip must be a finite positive number; got {s.KlClip}");
+        foreach (double momentum in new[] { s.Choice.Sgd.Momentum, k.Momentum })
+            Require(double.IsFinite(momentum) && momentum >= 0 && momentum < 1, $"--momentum must be in [0, 1); got {momentum}");
+        Require(double.IsFinite(k.InitialLambda) && k.InitialLambda > 0, $"--lambda must be a finite positive number; got {k.InitialLambda}");
+        Require(double.IsFinite(k.MinLambda) && k.MinLambda > 0, $"--min-lambda must be a finite positive number; got {k.MinLambda}");
+        Require(k.InitialLambda >= k.MinLambda, $"--lambda {k.InitialLambda} is below --min-lambda {k.MinLambda}: the damping starts above its lower bound");
+        Require(double.IsFinite(k.L2) && k.L2 >= 0, $"--l2 must be a finite number >= 0; got {k.L2}");
+        Require(k.StatisticsFraction is > 0 and <= 1, $"--stats-fraction must be in (0, 1]; got {k.StatisticsFraction}");
+        Require(k.QuadraticModelFraction is > 0 and <= 1, $"--quad-fraction must be in (0, 1]; got {k.QuadraticModelFraction}");
+        Require(k.InverseInterval > 0, $"--inverse-interval must be positive; got {k.InverseInterval}");
+        Require(k.StatisticsInterval > 0, $"--stats-interval must be positive; got {k.StatisticsInterval}");
+        Require(double.IsFinite(k.KlClip) && k.KlClip > 0, $"--kl-clip must be a finite positive number; got {k.KlClip}");
         if (s.Resume is not null && !File.Exists(s.Resume))
             throw new UsageException(Directory.Exists(s.Resume) ? $"--resume {s.Resume} is a directory, not a checkpoint file" : $"--resume {s.Resume}: the file does not exist");
         WritableFile("--checkpoint", s.Checkpoint);
@@ -49,12 +50,23 @@ public static partial class OptionRules
         WritableFile("--plot", s.Plot);
         try
         {
-            return RunOutputs.Validate(s);
+            RunOutputs.Validate(s);
         }
         catch (ArgumentException e)
         {
             throw new UsageException(e.Message, e);
         }
+        try
+        {
+            // What the rules above do not cover (every field of the options records, e.g. Nesterov's needs).
+            s.Choice.Validate();
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException($"{s.Optimizer} options: {e.Message.ReplaceLineEndings(" ")}", e);
+        }
+        // Last: opening a GPU loads the driver and compiles the kernels, worth doing only for a valid command line.
+        return s with { ComputeDevice = ExampleDevices.Open(s.Device) };
     }
 
     /// <summary>A file the run will write: its directory must exist and be writable, and it must not be a
@@ -92,6 +104,6 @@ public static partial class OptionRules
         if (!ok) throw new UsageException(message);
     }
 
-    [GeneratedRegex("^(cpu|cuda|gpu|cuda:[0-9]+)$")]
+    [GeneratedRegex("^(cpu|cuda|gpu|cuda:[0-9]+|ilgpu-cpu|ilgpu-cpu:[0-9]+)$")]
     private static partial Regex DevicePattern();
 }

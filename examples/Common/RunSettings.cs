@@ -1,29 +1,41 @@
-using Kfac.Curvature;
-using Kfac.Optim.Kfac;
+using Kfac.Training;
 
 namespace Kfac.Examples;
 
-/// <summary>The command-line settings shared by the examples.</summary>
+/// <summary>The command-line settings shared by the examples. The optimizers' options are not copied here field by
+/// field: <see cref="Choice"/> holds the options records themselves (the example's <see cref="ExampleDefaults"/> with
+/// the flags given applied), which is what <see cref="TrainingSteps.Create"/> builds the step from.</summary>
 public sealed record RunSettings
 {
-    /// <summary>The K-FAC defaults the settings below start from (one source: the options record).</summary>
-    private static readonly KfacOptions KfacDefaults = new();
+    /// <summary>The optimizer to train with and the options of each optimizer the example offers.</summary>
+    public OptimizerChoice Choice { get; init; } = new();
 
-    public string Optimizer { get; init; } = "kfac";
+    /// <summary>The optimizer's name (<see cref="OptimizerChoice.Name"/>).</summary>
+    public string Optimizer => Choice.Name;
+
     public string Data { get; init; } = "embedded";
     public string? DataDir { get; init; }
     public int BatchSize { get; init; }
     public int? Epochs { get; init; }
     public double? Seconds { get; init; }
     public long? Steps { get; init; }
+
+    /// <summary>The --lr given on the command line (null: the options records' rate); on --resume it replaces a
+    /// first-order optimizer's checkpointed rate.</summary>
     public double? LearningRate { get; init; }
-    public double Momentum { get; init; } = 0.9;
     public int Seed { get; init; }
     public string? Log { get; init; }
     public string? Checkpoint { get; init; }
     public string? Resume { get; init; }
     public int Threads { get; init; }
+
+    /// <summary>The --device text (cpu, cuda, cuda:N, ilgpu-cpu).</summary>
     public string Device { get; init; } = "cpu";
+
+    /// <summary>The device opened for <see cref="Device"/> (by <see cref="OptionRules.Validate"/>): models, batches
+    /// and evaluations live there.</summary>
+    public Kfac.Tensors.Device ComputeDevice { get; init; } = Kfac.Tensors.Device.Cpu;
+
     public double LogEverySeconds { get; init; } = 5;
 
     /// <summary>Also evaluate and log every N steps (null: by seconds only).</summary>
@@ -31,27 +43,6 @@ public sealed record RunSettings
 
     /// <summary>Also evaluate and log at the end of every N epochs (null: by seconds only).</summary>
     public int? EvaluateEveryEpochs { get; init; }
-    public double Lambda { get; init; } = KfacDefaults.InitialLambda;
-    public double L2 { get; init; } = KfacDefaults.L2;
-    public CurvatureStructure Structure { get; init; } = KfacDefaults.Structure;
-    public FisherEstimation Estimation { get; init; } = KfacDefaults.Estimation;
-    public StepSizeRule StepSize { get; init; } = KfacDefaults.StepSize;
-    public double StatisticsFraction { get; init; } = KfacDefaults.StatisticsFraction;
-    public double QuadraticModelFraction { get; init; } = KfacDefaults.QuadraticModelFraction;
-    public int InverseInterval { get; init; } = KfacDefaults.InverseInterval;
-    public int StatisticsInterval { get; init; } = KfacDefaults.StatisticsInterval;
-
-    /// <summary>K-FAC KL clipping bound (with StepSize KlClipping).</summary>
-    public double KlClip { get; init; } = KfacDefaults.KlClip;
-
-    /// <summary>K-FAC lower bound on lambda.</summary>
-    public double MinLambda { get; init; } = KfacDefaults.MinLambda;
-
-    /// <summary>K-FAC rule for the preconditioner damping gamma.</summary>
-    public GammaRule GammaRule { get; init; } = KfacDefaults.GammaRule;
-
-    /// <summary>K-FAC: reject or shrink a step whose quadratic model predicts an impossible decrease.</summary>
-    public ImplausibleStepRule ImplausibleStep { get; init; } = KfacDefaults.ImplausibleStep;
 
     /// <summary>ONNX file to export the trained model to (null: no export).</summary>
     public string? ExportOnnx { get; init; }

@@ -24,7 +24,7 @@ Sequential Build() => new(
 var model = Build();
 
 var loss = new SoftmaxCrossEntropy();
-var step = new KfacStep(model, new KfacOptimizer(model.Parameters(), loss, new KfacOptions { InitialLambda = 1, InverseInterval = 10 }));
+var step = (KfacStep)TrainingSteps.Create(model, loss, new OptimizerChoice { Name = "kfac", Kfac = new KfacOptions { InitialLambda = 1, InverseInterval = 10 } }); // K-FAC's step: Last has lambda
 using var loader = new DataLoader(split.Train, batchSize: 100, shuffle: true, seed: 0, dropLast: true);
 for (int epoch = 1; epoch <= 6; epoch++)
 {

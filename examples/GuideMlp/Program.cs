@@ -19,7 +19,7 @@ var model = Mlp.Create([all.Inputs.Shape[1], 64, 64, all.ClassCount], Activation
 
 // K-FAC: the loss defines the Fisher; lambda 1 suits classifiers (the default 150 is the autoencoder's).
 var loss = new SoftmaxCrossEntropy();
-var step = new KfacStep(model, new KfacOptimizer(model.Parameters(), loss, new KfacOptions { InitialLambda = 1 }));
+var step = TrainingSteps.Create(model, loss, new OptimizerChoice { Name = "kfac", Kfac = new KfacOptions { InitialLambda = 1 } });
 using var loader = new DataLoader(train, batchSize: 128, shuffle: true, seed: 0);
 for (int epoch = 1; epoch <= 15; epoch++)
 {

@@ -18,6 +18,9 @@ namespace Kfac.Examples.ReinforcementLearning;
 /// </summary>
 public static class ReinforcementLearningCommand
 {
+    /// <summary>ACKTR's defaults (the options record's own; the flags given replace single fields).</summary>
+    private static readonly AcktrOptions AcktrDefaults = new();
+
     /// <summary>The algorithms --algo accepts.</summary>
     public static readonly string[] Algorithms = ["a2c", "ppo", "acktr"];
 
@@ -46,8 +49,8 @@ public static class ReinforcementLearningCommand
         var lr = new Option<double?>("--lr") { Description = "override: learning rate" };
         var entCoef = new Option<double?>("--ent-coef") { Description = "override: entropy coefficient" };
         var updateTiming = new Option<int?>("--update-timing") { Description = "time N updates of A2C and of ACKTR on the same network and batch (--envs x --n-steps, default 20) and print the ratio" };
-        var klClip = new Option<double?>("--kl-clip") { Description = "ACKTR: trust-region bound delta on the predicted KL change per update (baselines: 0.001)" };
-        var damping = new Option<double?>("--damping") { Description = "ACKTR: damping added to the products of the factors' eigenvalues (baselines: 0.01)" };
+        var klClip = new Option<double?>("--kl-clip") { Description = $"ACKTR: trust-region bound delta on the predicted KL change per update [default: {AcktrDefaults.KlClip}]" };
+        var damping = new Option<double?>("--damping") { Description = $"ACKTR: damping added to the products of the factors' eigenvalues [default: {AcktrDefaults.Damping}]" };
         var inverseInterval = new Option<int>("--inverse-interval") { Description = "ACKTR: recompute the factors' eigendecompositions every N updates (baselines: every update, asynchronously; PyTorch port: 10)", DefaultValueFactory = _ => 1 };
         var runnerSpeed = new Option<double?>("--runner-speed") { Description = "measure the vectorised runner alone: random actions for this many seconds, print env steps per second" };
 
@@ -140,15 +143,15 @@ public static class ReinforcementLearningCommand
             {
                 "a2c" => new A2c(net, vec, a2cOptions, s),
                 "ppo" => new Ppo(net, vec, ppoOptions, s),
-                "acktr" => new Acktr(net, vec, new AcktrOptions
+                "acktr" => new Acktr(net, vec, AcktrDefaults with
                 {
-                    StepsPerEnv = parse.GetValue(nSteps) ?? 20,
+                    StepsPerEnv = parse.GetValue(nSteps) ?? AcktrDefaults.StepsPerEnv,
                     InverseInterval = parse.GetValue(inverseInterval),
-                    KlClip = parse.GetValue(klClip) ?? new AcktrOptions().KlClip,
-                    Damping = parse.GetValue(damping) ?? new AcktrOptions().Damping,
-                    Gamma = parse.GetValue(gamma) ?? 0.99,
-                    LearningRate = parse.GetValue(lr) ?? 0.25,
-                    EntropyCoefficient = parse.GetValue(entCoef) ?? 0.01,
+                    KlClip = parse.GetValue(klClip) ?? AcktrDefaults.KlClip,
+                    Damping = parse.GetValue(damping) ?? AcktrDefaults.Damping,
+                    Gamma = parse.GetValue(gamma) ?? AcktrDefaults.Gamma,
+                    LearningRate = parse.GetValue(lr) ?? AcktrDefaults.LearningRate,
+                    EntropyCoefficient = parse.GetValue(entCoef) ?? AcktrDefaults.EntropyCoefficient,
                 }, s),
                 var a => throw new InvalidOperationException($"--algo '{a}' passed Validate"),
             });
@@ -209,9 +212,9 @@ public static class ReinforcementLearningCommand
             ExampleMain.RequirePositive("--episodes", parse.GetValue(episodes));
             ExampleMain.RequirePositive("--log-every", parse.GetValue(logEvery));
             ExampleMain.RequirePositive("--inverse-interval", parse.GetValue(inverseInterval));
-            ExampleMain.Require(parse.GetValue(threads) >= 0, $"--threads must be 0 (one thread) or a positive count; got {parse.GetValue(threads)}");
             if (parse.GetValue(klClip) is double kl) ExampleMain.Require(double.IsFinite(kl) && kl > 0, $"--kl-clip must be a finite positive number; got {kl}");
             if (parse.GetValue(damping) is double dmp) ExampleMain.Require(double.IsFinite(dmp) && dmp > 0, $"--damping must be a finite positive number; got {dmp}");
+            ExampleMain.Require(parse.GetValue(threads) >= 0, $"--threads must be 0 (one thread) or a positive count; got {parse.GetValue(threads)}");
             if (parse.GetValue(nSteps) is int n) ExampleMain.RequirePositive("--n-steps", n);
             if (parse.GetValue(batchSize) is int b) ExampleMain.RequirePositive("--batch-size", b);
             if (parse.GetValue(epochs) is int e) ExampleMain.RequirePositive("--epochs", e);

@@ -24,7 +24,7 @@ public static class TabularCommand
         var hiddenOption = new Option<string>("--hidden") { Description = "hidden layer widths, comma-separated", DefaultValueFactory = _ => "64,64" };
         var activationOption = new Option<Activation>("--activation") { Description = "hidden activation: Tanh | Relu | Sigmoid", DefaultValueFactory = _ => Activation.Tanh };
         var testFractionOption = new Option<double>("--test-fraction") { Description = "fraction of the rows held out for testing", DefaultValueFactory = _ => 0.2 };
-        var command = new ExampleCommand("MLP classifier on a CSV table", defaultBatch: 128, kfacDefaults: new Kfac.Optim.Kfac.KfacOptions { InitialLambda = 1 });
+        var command = new ExampleCommand("MLP classifier on a CSV table", ExampleDefaults.Tabular);
         foreach (var o in new Option[] { csvOption, labelOption, hiddenOption, activationOption, testFractionOption }) command.Root.Add(o);
         command.Root.SetAction(parse =>
         {
@@ -35,12 +35,12 @@ public static class TabularCommand
             var (train, test) = TabularData.Load(parse.GetValue(csvOption)!, parse.GetValue(labelOption), testFraction, s.Seed);
             int[] hidden = parse.GetValue(hiddenOption)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
                 .Select(w => int.TryParse(w, out int n) && n > 0 ? n : throw new UsageException($"--hidden must be positive widths separated by commas; got '{parse.GetValue(hiddenOption)}'")).ToArray();
-            var model = Mlp.Create([train.Inputs.Shape[1], .. hidden, train.ClassCount], parse.GetValue(activationOption), seed: s.Seed);
+            var model = Mlp.Create([train.Inputs.Shape[1], .. hidden, train.ClassCount], parse.GetValue(activationOption), seed: s.Seed, device: s.ComputeDevice);
             var loss = new SoftmaxCrossEntropy();
-            var step = Optimizers.Create(s, model, loss, defaultLearningRate: s.Optimizer == "adam" ? 1e-3 : 0.05);
-            using var loader = new DataLoader(train, Math.Min(s.BatchSize, train.Count), shuffle: true, seed: s.Seed);
+            var step = Optimizers.Create(s, model, loss);
+            using var loader = new DataLoader(train, Math.Min(s.BatchSize, train.Count), shuffle: true, seed: s.Seed, device: s.ComputeDevice);
             Console.WriteLine($"data: train {train}, test {test}; model: {model.ParameterCount()} parameters; optimizer {s.Optimizer}; batch {s.BatchSize}");
-            var summary = ExampleRunner.Run(s, model, step, loader, b => SoftmaxOps.OneHot(b.Labels!, train.ClassCount),
+            var summary = ExampleRunner.Run(s, model, step, loader, b => SoftmaxOps.OneHot(b.Labels!, train.ClassCount, device: s.ComputeDevice),
                 () => ClassifierEvaluation.Evaluate(model, loss, test));
             Console.WriteLine($"finished: {summary.Steps} steps, {summary.Seconds:F1} s training, train_loss {summary.LastTrainLoss:G4}, test_accuracy {summary.LastEvaluation?["test_accuracy"]:F4}");
             return 0;

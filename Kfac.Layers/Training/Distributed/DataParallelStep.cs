@@ -135,4 +135,16 @@ public sealed class DataParallelStep : ITrainingStep
         LastCommunicationSeconds = communication;
         TotalCommunicationSeconds += communication;
     }
+
+    /// <inheritdoc/>
+    public OptimizerStateDict ExportState() => Optimizer.ExportState();
+
+    /// <inheritdoc/>
+    public void ImportState(OptimizerStateDict state) => Optimizer.ImportState(state);
+
+    /// <inheritdoc/>
+    public double? LearningRate => Optimizer.LearningRate;
+
+    /// <inheritdoc/>
+    public void SetLearningRate(double learningRate) => Optimizer.LearningRate = learningRate;
 }

@@ -1,3 +1,4 @@
+using Kfac.Optim;
 using Kfac.Distributed;
 using Kfac.Layers;
 using Kfac.Optim.Kfac;
@@ -63,4 +64,18 @@ public sealed class DistributedKfacStep : ITrainingStep
         Last = Optimizer.StepOnShard(Model.Forward, shard.Rows(inputs), shard.Rows(targets), shard, batch);
         return Last.Rejected ? double.NaN : Last.Loss;
     }
+
+    /// <inheritdoc/>
+    public OptimizerStateDict ExportState() => Optimizer.ExportState();
+
+    /// <inheritdoc/>
+    public void ImportState(OptimizerStateDict state) => Optimizer.ImportState(state);
+
+    /// <summary>Null: K-FAC's learning rate (<see cref="KfacOptions.LearningRate"/>, used by the fixed and KL-clipped
+    /// step sizes) is configuration, never restored from a checkpoint.</summary>
+    public double? LearningRate => null;
+
+    /// <summary>Throws <see cref="NotSupportedException"/>: K-FAC's learning rate is an option (<see cref="KfacOptions.LearningRate"/>); build the step with it.</summary>
+    public void SetLearningRate(double learningRate) =>
+        throw new NotSupportedException($"K-FAC's learning rate is configuration (KfacOptions.LearningRate = {Optimizer.Options.LearningRate}); build the step with the rate wanted instead of setting {learningRate}");
 }

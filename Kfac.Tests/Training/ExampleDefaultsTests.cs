@@ -1,0 +1,125 @@
+using System.CommandLine;
+using Kfac.Examples;
+using Kfac.Layers.Models;
+using Kfac.Losses;
+using Kfac.Optim;
+using Kfac.Optim.Kfac;
+using Kfac.Training;
+using NUnit.Framework;
+
+namespace Kfac.Tests.Training;
+
+/// <summary>
+/// What each example trains with when no flag is given: the optimizer's options record as the step built by the
+/// examples' code path (<see cref="ExampleCommand"/> -> <see cref="Optimizers.Create"/> -> <see cref="TrainingSteps.Create"/>)
+/// holds it, and the batch size, pinned field by field (records compare every field), so that moving a default
+/// cannot change an example's training silently. The expected values are the examples' measured defaults
+/// (docs/BENCHMARKS.md), written out here independently of <see cref="ExampleDefaults"/>.
+/// </summary>
+public class ExampleDefaultsTests
+{
+    private static readonly KfacOptions KfacSeeded = new() { Seed = 1 }; // --seed 0 gives K-FAC seed 1
+
+    private static IEnumerable<TestCaseData> Pinned()
+    {
+        object[][] rows =
+        [
+            // ConvNet: first-order at batch 128, momentum SGD lr 0.03, Adam 1e-3; KFC at batch 256, stats/quad 1/4, lambda0 1 >= 0.01.
+            ["ConvNet", "sgd", 128, new SgdOptions { LearningRate = 0.03 }],
+            ["ConvNet", "momentum", 128, new SgdOptions { LearningRate = 0.03, Momentum = 0.9 }],
+            ["ConvNet", "nesterov", 128, new SgdOptions { LearningRate = 0.03, Momentum = 0.9, Nesterov = true }],
+            ["ConvNet", "adam", 128, new AdamOptions { LearningRate = 1e-3 }],
+            ["ConvNet", "kfac", 256, KfacSeeded with { InitialLambda = 1, StatisticsFraction = 0.25, QuadraticModelFraction = 0.25, MinLambda = 0.01, GammaRule = GammaRule.Search, ImplausibleStep = ImplausibleStepRule.Shrink }],
+            // Autoencoder: batch 1000, momentum SGD lr 0.003, Adam 1e-3, K-FAC stats/quad 1/4 (lambda0 150).
+            ["Autoencoder", "sgd", 1000, new SgdOptions { LearningRate = 0.003 }],
+            ["Autoencoder", "momentum", 1000, new SgdOptions { LearningRate = 0.003, Momentum = 0.9 }],
+            ["Autoencoder", "adam", 1000, new AdamOptions { LearningRate = 1e-3 }],
+            ["Autoencoder", "kfac", 1000, KfacSeeded with { StatisticsFraction = 0.25, QuadraticModelFraction = 0.25 }],
+            // Classifier: first-order at batch 100 (SGD 0.05, Adam 1e-3); K-FAC at batch 200, lambda0 1, T3 = 5.
+            ["Classifier", "sgd", 100, new SgdOptions { LearningRate = 0.05 }],
+            ["Classifier", "momentum", 100, new SgdOptions { LearningRate = 0.05, Momentum = 0.9 }],
+            ["Classifier", "adam", 100, new AdamOptions { LearningRate = 1e-3 }],
+            ["Classifier", "kfac", 200, KfacSeeded with { InitialLambda = 1, InverseInterval = 5 }],
+            // Tabular: batch 128, SGD 0.05, Adam 1e-3, K-FAC lambda0 1.
+            ["Tabular", "momentum", 128, new SgdOptions { LearningRate = 0.05, Momentum = 0.9 }],
+            ["Tabular", "adam", 128, new AdamOptions { LearningRate = 1e-3 }],
+            ["Tabular", "kfac", 128, KfacSeeded with { InitialLambda = 1 }],
+        ];
+        foreach (var r in rows) yield return new TestCaseData(r).SetArgDisplayNames((string)r[0], (string)r[1]);
+    }
+
+    private static ExampleDefaults Of(string example) => example switch
+    {
+        "ConvNet" => ExampleDefaults.ConvNet,
+        "Autoencoder" => ExampleDefaults.Autoencoder,
+        "Classifier" => ExampleDefaults.Classifier,
+        "Tabular" => ExampleDefaults.Tabular,
+        _ => throw new ArgumentException(example),
+    };
+
+    private static RunSettings Read(string example, params string[] args)
+    {
+        var command = new ExampleCommand(example, Of(example));
+        var parse = command.Root.Parse(args);
+        Assert.That(parse.Errors, Is.Empty, string.Join(" ", args));
+        return command.Read(parse);
+    }
+
+    /// <summary>The options record the step was built with.</summary>
+    private static object BuiltOptions(ITrainingStep step) => step switch
+    {
+        KfacStep k => k.Optimizer.Options,
+        FirstOrderStep { Optimizer: Sgd sgd } => sgd.Defaults,
+        FirstOrderStep { Optimizer: Adam adam } => adam.Defaults,
+        _ => throw new ArgumentException(step.GetType().Name),
+    };
+
+    [TestCaseSource(nameof(Pinned))]
+    public void WithNoFlagsTheExampleBuildsItsMeasuredDefaults(string example, string optimizer, int batch, object expected)
+    {
+        var s = Read(example, "--optimizer", optimizer);
+        var step = Optimizers.Create(s, Mlp.Create([4, 5, 3], seed: 0), new SoftmaxCrossEntropy());
+        Assert.That(step.OptimizerName, Is.EqualTo(optimizer));
+        Assert.That(BuiltOptions(step), Is.EqualTo(expected), $"{example} --optimizer {optimizer}");
+        Assert.That(s.BatchSize, Is.EqualTo(batch), $"{example} --optimizer {optimizer}: batch size");
+        Assert.That(s.ComputeDevice, Is.SameAs(Kfac.Tensors.Device.Cpu));
+    }
+
+    [TestCase("ConvNet")]
+    [TestCase("Classifier")]
+    public void WithoutOptimizerFlagTheExampleTrainsKfac(string example) => Assert.That(Read(example).Optimizer, Is.EqualTo("kfac"));
+
+    [TestCase("--lambda=5")]
+    [TestCase("--lambda", "5")]
+    public void LambdaTakesEffectInEitherSpelling(params string[] flag)
+    {
+        // ConvNet's own lambda0 is 1: the flag replaces exactly that field, every other default stays.
+        var s = Read("ConvNet", flag);
+        Assert.That(s.Choice.Kfac, Is.EqualTo(KfacSeeded with { InitialLambda = 5, StatisticsFraction = 0.25, QuadraticModelFraction = 0.25, MinLambda = 0.01, GammaRule = GammaRule.Search, ImplausibleStep = ImplausibleStepRule.Shrink }));
+    }
+
+    [Test]
+    public void LrAndMomentumReachEveryOptimizersRecord()
+    {
+        var s = Read("Autoencoder", "--lr=0.2", "--momentum", "0.5", "--seed", "4");
+        Assert.That(s.Choice.Sgd, Is.EqualTo(new SgdOptions { LearningRate = 0.2, Momentum = 0.5 }));
+        Assert.That(s.Choice.Adam, Is.EqualTo(new AdamOptions { LearningRate = 0.2 }));
+        Assert.That(s.Choice.Kfac, Is.EqualTo(new KfacOptions { LearningRate = 0.2, Momentum = 0.5, Seed = 5, StatisticsFraction = 0.25, QuadraticModelFraction = 0.25 }));
+        Assert.That(s.LearningRate, Is.EqualTo(0.2), "kept for --resume");
+    }
+
+    [Test]
+    public void HelpShowsTheDefaultsFromTheRecords()
+    {
+        var command = new ExampleCommand("ConvNet", ExampleDefaults.ConvNet);
+        var output = new StringWriter();
+        int code = command.Root.Parse(["--help"]).Invoke(new InvocationConfiguration { Output = output });
+        string help = output.ToString();
+        Assert.That(code, Is.EqualTo(0));
+        Assert.That(help, Does.Contain("[default: 256 for kfac, 128 otherwise]"));
+        Assert.That(help, Does.Contain("[default: 0.03 for sgd, momentum and nesterov, 0.001 for adam, 0.25 for kfac"));
+        Assert.That(help, Does.Contain("[default: 0.9]"), "momentum");
+        Assert.That(System.Text.RegularExpressions.Regex.IsMatch(help, @"--min-lambda <min-lambda>\s+K-FAC: lower bound on the Levenberg-Marquardt damping \[default: 0\.01\]"), help);
+        Assert.That(System.Text.RegularExpressions.Regex.IsMatch(help, @"--stats-fraction <stats-fraction>\s+K-FAC: fraction of the batch for curvature statistics \[default: 0\.25\]"), help);
+    }
+}
