@@ -34,6 +34,14 @@ public sealed record AcktrOptions
     public double Damping { get; init; } = 0.01;
 
     public int InverseInterval { get; init; } = 1;
+
+    /// <summary>
+    /// S: 0 computes the eigendecompositions at the update they are due, on the learner's thread; S &gt; 0 computes a
+    /// refresh due at update k0 on a background thread from a snapshot of the factors at k0 and installs it at update
+    /// k0 + S exactly (waiting if needed), so results do not depend on timing (baselines computes them asynchronously
+    /// off the critical path; <see cref="ActorCriticCurvature"/>). Must be below <see cref="InverseInterval"/>.
+    /// </summary>
+    public int InverseStaleness { get; init; }
     public int ColdUpdates { get; init; } = 10;
     public double ColdLearningRate { get; init; } = 0.01;
     public double MaxGradNorm { get; init; } = 0.5;
@@ -42,6 +50,9 @@ public sealed record AcktrOptions
     {
         if (StepsPerEnv < 1) throw new ArgumentOutOfRangeException(nameof(StepsPerEnv), StepsPerEnv, "must be positive");
         if (InverseInterval < 1) throw new ArgumentOutOfRangeException(nameof(InverseInterval), InverseInterval, "must be positive");
+        if (InverseStaleness < 0 || (InverseStaleness > 0 && InverseStaleness >= InverseInterval))
+            throw new ArgumentOutOfRangeException(nameof(InverseStaleness), InverseStaleness,
+                $"must be 0 (synchronous) or in 1 .. InverseInterval - 1 = {InverseInterval - 1} (InverseInterval = {InverseInterval})");
         if (ColdUpdates < 0) throw new ArgumentOutOfRangeException(nameof(ColdUpdates), ColdUpdates, "must be >= 0");
         OptionCheck.InClosedUnit(this, Gamma, nameof(Gamma));
         OptionCheck.NonNegative(this, EntropyCoefficient, nameof(EntropyCoefficient));
