@@ -21,6 +21,7 @@ public sealed partial class ActorCriticCurvature
     private CurvatureBlock[]? _computing;
     private Task<bool[]>? _pending;
     private int _pendingSource, _pendingInstall;
+    private Tensor[][]? _warmVectors, _warmResults; // zeros and scratch per block, used by the background task only
 
     /// <summary>S: updates between a background refresh's statistics and its installation (0: synchronous).</summary>
     public int InverseStaleness { get; }
@@ -54,13 +55,14 @@ public sealed partial class ActorCriticCurvature
         if (!(damping > 0)) throw new ArgumentOutOfRangeException(nameof(damping), damping, "must be positive");
         DiscardPendingRefresh();
         var shadows = _computing ??= CreateShadows();
+        var (zeros, scratch) = (_warmVectors!, _warmResults!);
         for (int b = 0; b < _blocks.Count; b++) Snapshot(_blocks[b], shadows[b]);
-        if (!Ready) return Install(RefreshShadows(shadows, damping), update);
+        if (!Ready) return Install(RefreshShadows(shadows, damping, zeros, scratch), update);
         var hook = BackgroundRefreshStarting;
         _pending = Task.Run(() =>
         {
             hook?.Invoke();
-            return RefreshShadows(shadows, damping);
+            return RefreshShadows(shadows, damping, zeros, scratch);
         });
         _pendingSource = update;
         _pendingInstall = update + InverseStaleness;
@@ -113,6 +115,8 @@ public sealed partial class ActorCriticCurvature
             };
             shadows[b].AllocateState();
         }
+        _warmVectors ??= _parameters.Select(ps => ps.Select(Tensor.ZerosLike).ToArray()).ToArray();
+        _warmResults ??= _parameters.Select(ps => ps.Select(Tensor.ZerosLike).ToArray()).ToArray();
         return shadows;
     }
 
@@ -128,9 +132,10 @@ public sealed partial class ActorCriticCurvature
         shadow.LoadStateScalars(scalars);
     }
 
-    /// <summary>Eigendecomposes every shadow (eigenbasis damping adds gamma^2 = damping to the eigenvalue products);
-    /// returns which failed.</summary>
-    private static bool[] RefreshShadows(CurvatureBlock[] shadows, double damping)
+    /// <summary>Eigendecomposes every shadow (eigenbasis damping adds gamma^2 = damping to the eigenvalue products)
+    /// and applies its inverse once to zeros, so that the table (lambda_G lambda_A^T + damping)^-1 the products use is
+    /// built here, off the learner's thread, rather than at the first preconditioning; returns which failed.</summary>
+    private static bool[] RefreshShadows(CurvatureBlock[] shadows, double damping, Tensor[][] zeros, Tensor[][] scratch)
     {
         var failed = new bool[shadows.Length];
         for (int b = 0; b < shadows.Length; b++)
@@ -138,6 +143,8 @@ public sealed partial class ActorCriticCurvature
             try
             {
                 shadows[b].RefreshInverse(Math.Sqrt(damping));
+                using var scope = TensorScope.Begin();
+                shadows[b].MultiplyByDampedPower(zeros[b], scratch[b], -1);
             }
             catch (Kfac.Linalg.LinalgException)
             {
