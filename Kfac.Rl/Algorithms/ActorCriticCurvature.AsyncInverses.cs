@@ -19,7 +19,7 @@ public sealed partial class ActorCriticCurvature
 {
     private CurvatureBlock[]? _installed;
     private CurvatureBlock[]? _computing;
-    private Task<bool[]>? _pending;
+    private Task<(bool[] Failed, double Seconds)>? _pending;
     private int _pendingSource, _pendingInstall;
     private Tensor[][]? _warmVectors, _warmResults; // zeros and scratch per block, used by the background task only
 
@@ -29,6 +29,13 @@ public sealed partial class ActorCriticCurvature
     /// <summary>The update whose statistics the installed inverses were computed from (-1 before the first;
     /// staleness S &gt; 0 only).</summary>
     public int InverseSourceUpdate { get; private set; } = -1;
+
+    /// <summary>Wall-clock seconds the installed background refreshes took on their thread (not the learner's), and how
+    /// many there were: what the learner no longer waits for, unless it had to at k0 + S.</summary>
+    public double BackgroundRefreshSeconds { get; private set; }
+
+    /// <summary>Background refreshes installed so far.</summary>
+    public int BackgroundRefreshes { get; private set; }
 
     /// <summary>The update whose statistics a background refresh is decomposing, or null when none is pending.</summary>
     public int? PendingRefreshUpdate => _pending is null ? null : _pendingSource;
@@ -61,8 +68,10 @@ public sealed partial class ActorCriticCurvature
         var hook = BackgroundRefreshStarting;
         _pending = Task.Run(() =>
         {
+            long start = System.Diagnostics.Stopwatch.GetTimestamp();
             hook?.Invoke();
-            return RefreshShadows(shadows, damping, zeros, scratch);
+            var failed = RefreshShadows(shadows, damping, zeros, scratch);
+            return (failed, System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds);
         });
         _pendingSource = update;
         _pendingInstall = update + InverseStaleness;
@@ -74,8 +83,10 @@ public sealed partial class ActorCriticCurvature
     public bool InstallDueRefresh(int update)
     {
         if (_pending is null || update < _pendingInstall) return true;
-        var failed = _pending.GetAwaiter().GetResult();
+        var (failed, seconds) = _pending.GetAwaiter().GetResult();
         _pending = null;
+        BackgroundRefreshSeconds += seconds;
+        BackgroundRefreshes++;
         return Install(failed, _pendingSource);
     }
 

@@ -49,7 +49,7 @@ public static class ReinforcementLearningCommand
         var klClip = new Option<double?>("--kl-clip") { Description = "ACKTR: trust-region bound delta on the predicted KL change per update (baselines: 0.001)" };
         var damping = new Option<double?>("--damping") { Description = "ACKTR: damping added to the products of the factors' eigenvalues (baselines: 0.01)" };
         var inverseInterval = new Option<int>("--inverse-interval") { Description = "ACKTR: recompute the factors' eigendecompositions every N updates (baselines: every update, asynchronously; PyTorch port: 10)", DefaultValueFactory = _ => new AcktrOptions().InverseInterval };
-        var inverseStaleness = new Option<int>("--inverse-staleness") { Description = "ACKTR: compute each refresh's eigendecompositions on a background thread and install them S updates later, exactly (0: synchronous; must be below --inverse-interval)", DefaultValueFactory = _ => new AcktrOptions().InverseStaleness };
+        var inverseStaleness = new Option<int?>("--inverse-staleness") { Description = "ACKTR: compute each refresh's eigendecompositions on a background thread and install them S updates later, exactly (0: synchronous; must be below --inverse-interval; default: --inverse-interval - 1)" };
         var runnerSpeed = new Option<double?>("--runner-speed") { Description = "measure the vectorised runner alone: random actions for this many seconds, print env steps per second" };
 
         var root = new RootCommand("A2C / PPO on gymnasium classic control and MinAtar (Kfac.Rl)")
@@ -103,7 +103,7 @@ public static class ReinforcementLearningCommand
             {
                 int steps = parse.GetValue(nSteps) ?? 20;
                 var a2c = Checked(() => new A2c(MakePolicy(), vec, new A2cOptions { StepsPerEnv = steps }, s));
-                int interval = parse.GetValue(inverseInterval), staleness = parse.GetValue(inverseStaleness);
+                int interval = parse.GetValue(inverseInterval), staleness = Staleness(parse);
                 var acktr = Checked(() => new Acktr(MakePolicy(), new VectorEnvironment(_ => Environments.Create(envId), count),
                     new AcktrOptions { StepsPerEnv = steps, ColdUpdates = 0, InverseInterval = interval, InverseStaleness = staleness }, s));
                 long perUpdate = (long)count * steps;
@@ -111,6 +111,8 @@ public static class ReinforcementLearningCommand
                 acktr.Learn(perUpdate * 10);
                 double a0 = a2c.UpdateSeconds, k0 = acktr.UpdateSeconds;
                 acktr.Timings.Reset();
+                double bg0 = acktr.Curvature.BackgroundRefreshSeconds;
+                int bgCount0 = acktr.Curvature.BackgroundRefreshes;
                 // Interleaved in chunks of 10 updates, so a change in the machine's load hits both alike.
                 for (int done = 0; done < timedUpdates; done += 10)
                 {
@@ -123,6 +125,9 @@ public static class ReinforcementLearningCommand
                     $"{envId}, batch {count} envs x {steps} steps = {perUpdate}: A2C {a2cMs:F3} ms/update, ACKTR {acktrMs:F3} ms/update (inverses every {interval} updates, staleness {staleness}), ratio {acktrMs / a2cMs:F2}"));
                 Console.WriteLine("ACKTR ms/update by phase: " + string.Join(", ", acktr.Timings.All().Select(p =>
                     string.Create(CultureInfo.InvariantCulture, $"{p.Phase} {p.Seconds / timedUpdates * 1e3:F3}"))));
+                if (acktr.Curvature.BackgroundRefreshes > bgCount0)
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"background eigendecompositions: {acktr.Curvature.BackgroundRefreshes - bgCount0} installed, {(acktr.Curvature.BackgroundRefreshSeconds - bg0) / (acktr.Curvature.BackgroundRefreshes - bgCount0) * 1e3:F3} ms each on their thread"));
                 return 0;
             }
             var net = MakePolicy();
@@ -155,7 +160,7 @@ public static class ReinforcementLearningCommand
                 {
                     StepsPerEnv = parse.GetValue(nSteps) ?? 20,
                     InverseInterval = parse.GetValue(inverseInterval),
-                    InverseStaleness = parse.GetValue(inverseStaleness),
+                    InverseStaleness = Staleness(parse),
                     KlClip = parse.GetValue(klClip) ?? new AcktrOptions().KlClip,
                     Damping = parse.GetValue(damping) ?? new AcktrOptions().Damping,
                     Gamma = parse.GetValue(gamma) ?? 0.99,
@@ -207,6 +212,9 @@ public static class ReinforcementLearningCommand
 
         return root;
 
+        // --inverse-staleness defaults to as stale as the interval allows: every refresh in the background.
+        int Staleness(ParseResult p) => p.GetValue(inverseStaleness) ?? p.GetValue(inverseInterval) - 1;
+
         // Every option, before any work: one UsageException naming the option and the value.
         void Validate(ParseResult parse)
         {
@@ -221,7 +229,7 @@ public static class ReinforcementLearningCommand
             ExampleMain.RequirePositive("--episodes", parse.GetValue(episodes));
             ExampleMain.RequirePositive("--log-every", parse.GetValue(logEvery));
             ExampleMain.RequirePositive("--inverse-interval", parse.GetValue(inverseInterval));
-            int stale = parse.GetValue(inverseStaleness);
+            int stale = Staleness(parse);
             ExampleMain.Require(stale == 0 || (stale > 0 && stale < parse.GetValue(inverseInterval)),
                 $"--inverse-staleness must be 0 (synchronous) or in 1 .. --inverse-interval - 1 = {parse.GetValue(inverseInterval) - 1}; got {stale}");
             ExampleMain.Require(parse.GetValue(threads) >= 0, $"--threads must be 0 (one thread) or a positive count; got {parse.GetValue(threads)}");
