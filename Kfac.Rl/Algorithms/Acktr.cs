@@ -28,7 +28,7 @@ public sealed class Acktr : OnPolicyLearner
         Options.Validate();
         using var outside = TensorScope.Suspend();
         _optimizer = new Sgd(policy.Parameters(), new SgdOptions { LearningRate = Options.ColdLearningRate * (1 - Options.Momentum), Momentum = Options.Momentum });
-        _curvature = new ActorCriticCurvature(policy, Options.InverseStaleness);
+        _curvature = new ActorCriticCurvature(policy, Options.EffectiveInverseStaleness);
         _fisherRng = new System.Random(seed + 104_729);
     }
 
@@ -53,7 +53,7 @@ public sealed class Acktr : OnPolicyLearner
     private bool RefreshInverses(int k, ref long t)
     {
         bool due = k % Options.InverseInterval == 0;
-        if (Options.InverseStaleness == 0)
+        if (Options.EffectiveInverseStaleness == 0)
         {
             bool ok = !due || _curvature.RefreshInverses(Options.Damping);
             t = Timings.Add(AcktrPhase.Inverses, t);

@@ -41,9 +41,14 @@ public sealed record AcktrOptions
     /// S: 0 computes the eigendecompositions at the update they are due, on the learner's thread; S &gt; 0 computes a
     /// refresh due at update k0 on a background thread from a snapshot of the factors at k0 and installs it at update
     /// k0 + S exactly (waiting if needed), so results do not depend on timing (baselines computes them asynchronously
-    /// off the critical path; <see cref="ActorCriticCurvature"/>). Must be below <see cref="InverseInterval"/>.
+    /// off the critical path; <see cref="ActorCriticCurvature"/>). Must be below <see cref="InverseInterval"/>;
+    /// null (the default) means <see cref="InverseInterval"/> - 1: every refresh in the background, as stale as the
+    /// interval allows (9 with the default interval 10; 0, synchronous, with interval 1).
     /// </summary>
-    public int InverseStaleness { get; init; } = 9;
+    public int? InverseStaleness { get; init; }
+
+    /// <summary>The staleness in effect: <see cref="InverseStaleness"/>, or <see cref="InverseInterval"/> - 1 when null.</summary>
+    public int EffectiveInverseStaleness => InverseStaleness ?? InverseInterval - 1;
     public int ColdUpdates { get; init; } = 10;
     public double ColdLearningRate { get; init; } = 0.01;
     public double MaxGradNorm { get; init; } = 0.5;
@@ -52,7 +57,7 @@ public sealed record AcktrOptions
     {
         if (StepsPerEnv < 1) throw new ArgumentOutOfRangeException(nameof(StepsPerEnv), StepsPerEnv, "must be positive");
         if (InverseInterval < 1) throw new ArgumentOutOfRangeException(nameof(InverseInterval), InverseInterval, "must be positive");
-        if (InverseStaleness < 0 || (InverseStaleness > 0 && InverseStaleness >= InverseInterval))
+        if (InverseStaleness is int stale && (stale < 0 || (stale > 0 && stale >= InverseInterval)))
             throw new ArgumentOutOfRangeException(nameof(InverseStaleness), InverseStaleness,
                 $"must be 0 (synchronous) or in 1 .. InverseInterval - 1 = {InverseInterval - 1} (InverseInterval = {InverseInterval})");
         if (ColdUpdates < 0) throw new ArgumentOutOfRangeException(nameof(ColdUpdates), ColdUpdates, "must be >= 0");

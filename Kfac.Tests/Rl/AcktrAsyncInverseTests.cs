@@ -105,6 +105,11 @@ public class AcktrAsyncInverseTests
         Assert.Throws<ArgumentOutOfRangeException>(() => new AcktrOptions { InverseStaleness = -1 }.Validate());
         Assert.Throws<ArgumentOutOfRangeException>(() => new AcktrOptions { InverseInterval = 1, InverseStaleness = 1 }.Validate());
         Assert.DoesNotThrow(() => new AcktrOptions { InverseInterval = 3, InverseStaleness = 2 }.Validate());
+        // Unset staleness follows the interval: as stale as it allows, synchronous at interval 1.
+        Assert.That(new AcktrOptions().EffectiveInverseStaleness, Is.EqualTo(9));
+        var everyUpdate = new AcktrOptions { InverseInterval = 1 };
+        Assert.DoesNotThrow(everyUpdate.Validate);
+        Assert.That(everyUpdate.EffectiveInverseStaleness, Is.EqualTo(0));
         var policy = ActorCritic.Mlp([4], ActionSpace.Discrete(2), seed: 1);
         Assert.Throws<ArgumentOutOfRangeException>(() => new ActorCriticCurvature(policy, inverseStaleness: -2));
         Assert.Throws<InvalidOperationException>(() => new ActorCriticCurvature(policy).ScheduleRefresh(0.01, 0), "S = 0 has no background refresh");
