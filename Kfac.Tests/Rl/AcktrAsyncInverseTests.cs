@@ -97,6 +97,32 @@ public class AcktrAsyncInverseTests
     }
 
     [Test]
+    public void AFailedBackgroundRefreshResetsTheStatisticsAtItsInstallation()
+    {
+        // Linear heads on 2 inputs; a NaN observation makes every factor non-finite, so no eigendecomposition exists.
+        var policy = new ActorCritic(new Kfac.Layers.Sequential(), new Kfac.Layers.Sequential(), 2, ActionSpace.Discrete(2), [2], 8);
+        var curvature = new ActorCriticCurvature(policy, inverseStaleness: 1);
+        double[] actions = [0, 1];
+        void Fold(float[] obs)
+        {
+            using var scope = Kfac.Tensors.TensorScope.Begin();
+            var (logProb, _, value) = curvature.Record(() => PolicyEvaluation.Evaluate(policy, obs, actions, 2));
+            curvature.UpdateStatistics(logProb, value, 1.0, 0.99, new System.Random(1));
+        }
+        Fold([1f, 0.2f, 0.5f, -0.5f]);
+        Assert.That(curvature.ScheduleRefresh(0.01, 0), Is.True, "the first refresh is synchronous and succeeds");
+        Assert.That(curvature.Ready && curvature.InverseSourceUpdate == 0 && curvature.PendingRefreshUpdate is null, Is.True);
+        Fold([1f, float.NaN, 0.5f, 0.5f]);
+        Assert.That(curvature.ScheduleRefresh(0.01, 1), Is.True, "scheduled in the background: nothing known to fail yet");
+        Assert.That(curvature.PendingRefreshUpdate, Is.EqualTo(1));
+        Assert.That(curvature.InstallDueRefresh(1), Is.True, "not due before update 1 + S = 2");
+        Assert.That(curvature.Ready, Is.True, "update 1 still preconditions with update 0's inverses");
+        Assert.That(curvature.InstallDueRefresh(2), Is.False, "the failure shows at the installation");
+        Assert.That(curvature.Ready, Is.False);
+        Assert.That(curvature.Blocks.All(b => b.UpdateCount == 0), Is.True, "live statistics discarded");
+    }
+
+    [Test]
     public void StalenessMustBeBelowTheInverseInterval()
     {
         var e = Assert.Throws<ArgumentOutOfRangeException>(() => new AcktrOptions { InverseInterval = 3, InverseStaleness = 3 }.Validate());
