@@ -28,7 +28,7 @@ public sealed class Acktr : OnPolicyLearner
         Options.Validate();
         using var outside = TensorScope.Suspend();
         _optimizer = new Sgd(policy.Parameters(), new SgdOptions { LearningRate = Options.ColdLearningRate * (1 - Options.Momentum), Momentum = Options.Momentum });
-        _curvature = new ActorCriticCurvature(policy);
+        _curvature = new ActorCriticCurvature(policy, Options.EffectiveInverseStaleness);
         _fisherRng = new System.Random(seed + 104_729);
     }
 
@@ -38,12 +38,38 @@ public sealed class Acktr : OnPolicyLearner
 
     public override Optimizer Optimizer => _optimizer;
 
+    /// <summary>Seconds per phase of the updates so far (<see cref="AcktrPhase"/>).</summary>
+    public AcktrTimings Timings { get; } = new();
+
     /// <summary>The trust-region scale nu of the last K-FAC update (NaN during the cold updates).</summary>
     public double LastScale { get; private set; } = double.NaN;
+
+    /// <summary>
+    /// The eigendecompositions of K-FAC update <paramref name="k"/> (counted from the first after the cold ones):
+    /// due every <c>InverseInterval</c> updates. S = 0: recomputed here, in place. S &gt; 0: a refresh due at k0 + S is
+    /// installed first (waiting for it), then a refresh due now is scheduled in the background (or computed here when
+    /// nothing usable is installed). False when a block failed: the step is skipped.
+    /// </summary>
+    private bool RefreshInverses(int k, ref long t)
+    {
+        bool due = k % Options.InverseInterval == 0;
+        if (Options.EffectiveInverseStaleness == 0)
+        {
+            bool ok = !due || _curvature.RefreshInverses(Options.Damping);
+            t = Timings.Add(AcktrPhase.Inverses, t);
+            return ok;
+        }
+        bool installed = _curvature.InstallDueRefresh(k);
+        t = Timings.Add(AcktrPhase.InverseWait, t);
+        bool scheduled = !(due || !_curvature.Ready) || _curvature.ScheduleRefresh(Options.Damping, k);
+        t = Timings.Add(AcktrPhase.Inverses, t);
+        return installed && scheduled;
+    }
 
     protected override UpdateInfo Update()
     {
         var b = Buffer;
+        long t = System.Diagnostics.Stopwatch.GetTimestamp();
         Advantages.Gae(b.Rewards, b.Values, b.Terminated, b.Truncated, b.FinalValues, b.LastValues, b.Steps, b.Envs,
             Options.Gamma, 1.0, b.Advantages, b.Returns);
         double lr = Options.LearningRate * (Options.LinearLearningRate ? 1 - Progress : 1);
@@ -52,13 +78,18 @@ public sealed class Acktr : OnPolicyLearner
         _optimizer.ZeroGrad();
         int n = b.Size;
         var (logProb, entropy, value) = _curvature.Record(() => PolicyEvaluation.Evaluate(Policy, b.Observations, b.Actions, n));
-        _curvature.UpdateStatistics(logProb, value, Options.ValueFisherCoefficient, Options.StatsDecay, _fisherRng);
+        t = Timings.Add(AcktrPhase.Forward, t);
+        _curvature.BackwardFisherLoss(logProb, value, Options.ValueFisherCoefficient, _fisherRng);
+        t = Timings.Add(AcktrPhase.FisherBackward, t);
+        _curvature.FoldStatistics(Options.StatsDecay);
+        t = Timings.Add(AcktrPhase.Statistics, t);
         var advantages = Tensor.FromDoubles(b.Advantages, new Shape(n), logProb.DType, logProb.Device);
         var returns = Tensor.FromDoubles(b.Returns, new Shape(n), value.DType, value.Device);
         var policyLoss = -(advantages * logProb).Mean();
         var valueLoss = (value - returns).Square().Mean();
         var loss = policyLoss - entropy * Options.EntropyCoefficient + valueLoss * Options.ValueCoefficient;
         loss.Backward();
+        t = Timings.Add(AcktrPhase.Backward, t);
 
         int skipped = 0;
         double norm = double.NaN, stepLr;
@@ -78,9 +109,11 @@ public sealed class Acktr : OnPolicyLearner
         }
         else
         {
-            bool refreshed = (Updates - Options.ColdUpdates) % Options.InverseInterval != 0 || _curvature.RefreshInverses(Options.Damping);
+            int k = (int)(Updates - Options.ColdUpdates);
+            bool refreshed = RefreshInverses(k, ref t);
             norm = _optimizer.ClipGradientNorm(double.MaxValue); // the raw gradient's norm (nothing is scaled)
             double gDelta = refreshed && _curvature.Ready ? _curvature.Precondition() : double.NaN;
+            t = Timings.Add(AcktrPhase.Precondition, t);
             if (!double.IsFinite(gDelta) || !_optimizer.GradientsAreFinite())
             {
                 skipped = 1;
@@ -97,6 +130,7 @@ public sealed class Acktr : OnPolicyLearner
                 _optimizer.Step();
             }
         }
+        Timings.Add(AcktrPhase.Update, t);
         return new UpdateInfo
         {
             PolicyLoss = policyLoss.Item(), ValueLoss = valueLoss.Item(), Entropy = entropy.Item(),

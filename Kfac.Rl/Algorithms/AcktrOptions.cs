@@ -8,8 +8,10 @@ namespace Kfac.Rl.Algorithms;
 /// nsteps 20, gamma 0.99, ent_coef 0.01, vf_coef 0.5, vf_fisher_coef 1, lr 0.25 decaying linearly to 0,
 /// momentum 0.9 (step lr (1 - 0.9)), kfac_clip delta = 0.001, stats decay 0.99, damping 0.01 added to the
 /// products of the factors' eigenvalues, 10 cold updates of momentum SGD with global-norm clipping 0.5 while
-/// the statistics accumulate (cold lr 0.01, baselines' kfac.py default), inverses every update (baselines
-/// refreshes them asynchronously every step; the PyTorch port every 10).
+/// the statistics accumulate (cold lr 0.01, baselines' kfac.py default). Inverses: baselines refreshes them
+/// asynchronously, off the critical path, as often as its queue manages; the PyTorch port synchronously every 10
+/// updates. Ours default to every 10 updates in the background, installed 9 updates later (deterministic
+/// staleness; docs/notes/h26-acktr.md has the measurements that chose it).
 /// </summary>
 public sealed record AcktrOptions
 {
@@ -33,7 +35,20 @@ public sealed record AcktrOptions
     /// <summary>Added to the products lambda_A lambda_G of the factors' eigenvalues ((A (x) G + damping I)^-1).</summary>
     public double Damping { get; init; } = 0.01;
 
-    public int InverseInterval { get; init; } = 1;
+    public int InverseInterval { get; init; } = 10;
+
+    /// <summary>
+    /// S: 0 computes the eigendecompositions at the update they are due, on the learner's thread; S &gt; 0 computes a
+    /// refresh due at update k0 on a background thread from a snapshot of the factors at k0 and installs it at update
+    /// k0 + S exactly (waiting if needed), so results do not depend on timing (baselines computes them asynchronously
+    /// off the critical path; <see cref="ActorCriticCurvature"/>). Must be below <see cref="InverseInterval"/>;
+    /// null (the default) means <see cref="InverseInterval"/> - 1: every refresh in the background, as stale as the
+    /// interval allows (9 with the default interval 10; 0, synchronous, with interval 1).
+    /// </summary>
+    public int? InverseStaleness { get; init; }
+
+    /// <summary>The staleness in effect: <see cref="InverseStaleness"/>, or <see cref="InverseInterval"/> - 1 when null.</summary>
+    public int EffectiveInverseStaleness => InverseStaleness ?? InverseInterval - 1;
     public int ColdUpdates { get; init; } = 10;
     public double ColdLearningRate { get; init; } = 0.01;
     public double MaxGradNorm { get; init; } = 0.5;
@@ -42,6 +57,9 @@ public sealed record AcktrOptions
     {
         if (StepsPerEnv < 1) throw new ArgumentOutOfRangeException(nameof(StepsPerEnv), StepsPerEnv, "must be positive");
         if (InverseInterval < 1) throw new ArgumentOutOfRangeException(nameof(InverseInterval), InverseInterval, "must be positive");
+        if (InverseStaleness is int stale && (stale < 0 || (stale > 0 && stale >= InverseInterval)))
+            throw new ArgumentOutOfRangeException(nameof(InverseStaleness), InverseStaleness,
+                $"must be 0 (synchronous) or in 1 .. InverseInterval - 1 = {InverseInterval - 1} (InverseInterval = {InverseInterval})");
         if (ColdUpdates < 0) throw new ArgumentOutOfRangeException(nameof(ColdUpdates), ColdUpdates, "must be >= 0");
         OptionCheck.InClosedUnit(this, Gamma, nameof(Gamma));
         OptionCheck.NonNegative(this, EntropyCoefficient, nameof(EntropyCoefficient));

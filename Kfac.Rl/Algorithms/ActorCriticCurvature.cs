@@ -18,17 +18,25 @@ namespace Kfac.Rl.Algorithms;
 /// <see cref="DampingStyle.Eigenbasis"/>, (A (x) G + damping I)^-1, baselines' "epsilon added to the products of
 /// the eigenvalues". Parameters outside any block (the Gaussian policy's log-std) are not preconditioned.
 /// </summary>
-public sealed class ActorCriticCurvature
+public sealed partial class ActorCriticCurvature
 {
     private readonly ActorCritic _policy;
     private readonly CurvatureRecorder _recorder = new();
     private readonly List<CurvatureBlock> _blocks = [];
+    private readonly List<Tensor[]> _parameters = [];
     private readonly List<Tensor[]> _results = [];
+    private readonly List<Tensor[]> _gradients = [];
+    private readonly List<LayerCapture[]> _captureLists = [];
     private readonly List<Tensor> _uncovered = [];
 
-    public ActorCriticCurvature(ActorCritic policy)
+    /// <summary>The curvature of <paramref name="policy"/>; <paramref name="inverseStaleness"/> S &gt; 0 computes the
+    /// eigendecompositions in the background (<see cref="ScheduleRefresh"/>), 0 refreshes them in place
+    /// (<see cref="RefreshInverses"/>).</summary>
+    public ActorCriticCurvature(ActorCritic policy, int inverseStaleness = 0)
     {
         _policy = policy ?? throw new ArgumentNullException(nameof(policy));
+        if (inverseStaleness < 0) throw new ArgumentOutOfRangeException(nameof(inverseStaleness), inverseStaleness, "must be >= 0 (0: synchronous eigendecompositions)");
+        InverseStaleness = inverseStaleness;
     }
 
     public IReadOnlyList<CurvatureBlock> Blocks => _blocks;
@@ -49,6 +57,13 @@ public sealed class ActorCriticCurvature
     /// the training loss) and folds the captured statistics into the blocks' moving averages.</summary>
     public void UpdateStatistics(Tensor logProb, Tensor value, double valueFisherCoefficient, double decay, System.Random rng)
     {
+        BackwardFisherLoss(logProb, value, valueFisherCoefficient, rng);
+        FoldStatistics(decay);
+    }
+
+    /// <summary>The Fisher loss's backward pass with the recorder capturing the layers' output gradients.</summary>
+    public void BackwardFisherLoss(Tensor logProb, Tensor value, double valueFisherCoefficient, System.Random rng)
+    {
         ArgumentNullException.ThrowIfNull(logProb);
         ArgumentNullException.ThrowIfNull(value);
         ArgumentNullException.ThrowIfNull(rng);
@@ -64,11 +79,21 @@ public sealed class ActorCriticCurvature
             fisherLoss.Backward(new BackwardOptions { AccumulateLeafGradients = false, RetainGraph = true });
         }
         finally { _recorder.CapturingGradients = false; }
+    }
+
+    /// <summary>Folds the captures of the last <see cref="BackwardFisherLoss"/> into the blocks' moving averages
+    /// (discovering the blocks on the first call).</summary>
+    public void FoldStatistics(double decay)
+    {
         if (_blocks.Count == 0) DiscoverBlocks();
         var captures = _recorder.Captures;
         if (captures.Count != _blocks.Count)
             throw new InvalidOperationException($"the forward pass recorded {captures.Count} layers, the curvature has {_blocks.Count} blocks");
-        for (int i = 0; i < _blocks.Count; i++) _blocks[i].UpdateStatistics([captures[i]], decay);
+        for (int i = 0; i < _blocks.Count; i++)
+        {
+            _captureLists[i][0] = captures[i];
+            _blocks[i].UpdateStatistics(_captureLists[i], decay);
+        }
     }
 
     private void DiscoverBlocks()
@@ -86,7 +111,10 @@ public sealed class ActorCriticCurvature
             foreach (var p in block.Parameters)
                 if (!covered.Add(p)) throw new InvalidOperationException($"parameter {p} is recorded by two layers (a layer used twice in one pass)");
             _blocks.Add(block);
+            _parameters.Add(block.Parameters.ToArray());
             _results.Add(block.Parameters.Select(Tensor.ZerosLike).ToArray());
+            _gradients.Add(new Tensor[block.Parameters.Count]);
+            _captureLists.Add(new LayerCapture[1]);
         }
         foreach (var p in _policy.Parameters())
             if (!covered.Contains(p)) _uncovered.Add(p);
@@ -114,21 +142,33 @@ public sealed class ActorCriticCurvature
         return ok;
     }
 
-    /// <summary>True when every block has a usable inverse.</summary>
-    public bool Ready => _blocks.Count > 0 && _blocks.All(b => b.HasInverse);
+    /// <summary>True when every block has a usable inverse: the live blocks' (staleness 0) or the installed
+    /// background ones' (<see cref="InverseBlocks"/>).</summary>
+    public bool Ready
+    {
+        get
+        {
+            var blocks = InverseBlocks;
+            if (blocks.Count == 0) return false;
+            foreach (var b in blocks) if (!b.HasInverse) return false;
+            return true;
+        }
+    }
 
     /// <summary>Replaces each gradient by Delta = (F + damping)^-1 g (blocks) or g (uncovered parameters) and
-    /// returns g^T Delta (computed before the replacement).</summary>
+    /// returns g^T Delta (computed before the replacement). The inverses are those of <see cref="InverseBlocks"/>.</summary>
     public double Precondition()
     {
         double dot = 0;
-        for (int i = 0; i < _blocks.Count; i++)
+        var inverses = InverseBlocks;
+        for (int i = 0; i < inverses.Count; i++)
         {
-            var ps = _blocks[i].Parameters;
-            var grads = ps.Select(p => p.Grad ?? throw new InvalidOperationException($"parameter {p} has no gradient")).ToArray();
+            var ps = _parameters[i];
+            var grads = _gradients[i];
+            for (int j = 0; j < ps.Length; j++) grads[j] = ps[j].Grad ?? throw new InvalidOperationException($"parameter {ps[j]} has no gradient");
             var result = _results[i];
-            _blocks[i].MultiplyByDampedPower(grads, result, -1);
-            for (int j = 0; j < ps.Count; j++)
+            inverses[i].MultiplyByDampedPower(grads, result, -1);
+            for (int j = 0; j < ps.Length; j++)
             {
                 dot += grads[j].Backend.Dot(grads[j], result[j]);
                 grads[j].Backend.Copy(result[j], grads[j]);

@@ -182,13 +182,16 @@ public class AcktrTests
         }
     }
 
-    [Test]
-    public void AcktrLearnsCartPoleAndBuildsOneBlockPerLayer()
+    [TestCase(1, 0, 40_000, TestName = "AcktrLearnsCartPoleAndBuildsOneBlockPerLayer(synchronous inverses every update)")]
+    [TestCase(10, 9, 60_000, TestName = "AcktrLearnsCartPoleAndBuildsOneBlockPerLayer(defaults: every 10, in the background)")]
+    public void AcktrLearnsCartPoleAndBuildsOneBlockPerLayer(int inverseInterval, int inverseStaleness, int steps)
     {
         var env = new VectorEnvironment(_ => new CartPole(), 16);
         var policy = ActorCritic.Mlp([4], env.ActionSpace, seed: 1);
-        var acktr = new Acktr(policy, env, seed: 1);
-        acktr.Learn(40_000);
+        var options = new AcktrOptions { InverseInterval = inverseInterval, InverseStaleness = inverseStaleness };
+        var acktr = new Acktr(policy, env, options, seed: 1);
+        acktr.Learn(steps);
+        TestContext.Out.WriteLine($"mean return after {steps} steps: {env.Episodes.MeanReturn()}");
         Assert.That(acktr.Curvature.Blocks, Has.Count.EqualTo(6), "3 Dense layers in each of actor and critic");
         Assert.That(acktr.Curvature.Uncovered, Is.Empty);
         Assert.That(acktr.LastScale, Is.InRange(0.0, 1.0));

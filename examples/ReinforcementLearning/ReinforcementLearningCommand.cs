@@ -51,13 +51,14 @@ public static class ReinforcementLearningCommand
         var updateTiming = new Option<int?>("--update-timing") { Description = "time N updates of A2C and of ACKTR on the same network and batch (--envs x --n-steps, default 20) and print the ratio" };
         var klClip = new Option<double?>("--kl-clip") { Description = $"ACKTR: trust-region bound delta on the predicted KL change per update [default: {AcktrDefaults.KlClip}]" };
         var damping = new Option<double?>("--damping") { Description = $"ACKTR: damping added to the products of the factors' eigenvalues [default: {AcktrDefaults.Damping}]" };
-        var inverseInterval = new Option<int>("--inverse-interval") { Description = "ACKTR: recompute the factors' eigendecompositions every N updates (baselines: every update, asynchronously; PyTorch port: 10)", DefaultValueFactory = _ => 1 };
+        var inverseInterval = new Option<int>("--inverse-interval") { Description = "ACKTR: recompute the factors' eigendecompositions every N updates (baselines: every update, asynchronously; PyTorch port: 10)", DefaultValueFactory = _ => AcktrDefaults.InverseInterval };
+        var inverseStaleness = new Option<int?>("--inverse-staleness") { Description = "ACKTR: compute each refresh's eigendecompositions on a background thread and install them S updates later, exactly (0: synchronous; must be below --inverse-interval; default: --inverse-interval - 1)" };
         var runnerSpeed = new Option<double?>("--runner-speed") { Description = "measure the vectorised runner alone: random actions for this many seconds, print env steps per second" };
 
         var root = new RootCommand("A2C / PPO on gymnasium classic control and MinAtar (Kfac.Rl)")
         {
             env, algo, timesteps, envs, seed, log, checkpoint, evaluate, episodes, hyper, shared, stopAt, logEvery, threads,
-            nSteps, batchSize, epochs, gamma, gaeLambda, lr, entCoef, runnerSpeed, updateTiming, inverseInterval, klClip, damping,
+            nSteps, batchSize, epochs, gamma, gaeLambda, lr, entCoef, runnerSpeed, updateTiming, inverseInterval, inverseStaleness, klClip, damping,
         };
         root.SetAction(parse =>
         {
@@ -105,16 +106,31 @@ public static class ReinforcementLearningCommand
             {
                 int steps = parse.GetValue(nSteps) ?? 20;
                 var a2c = Checked(() => new A2c(MakePolicy(), vec, new A2cOptions { StepsPerEnv = steps }, s));
-                var acktr = Checked(() => new Acktr(MakePolicy(), new VectorEnvironment(_ => Environments.Create(envId), count), new AcktrOptions { StepsPerEnv = steps, ColdUpdates = 0, InverseInterval = parse.GetValue(inverseInterval) }, s));
+                int interval = parse.GetValue(inverseInterval), staleness = Staleness(parse);
+                var acktr = Checked(() => new Acktr(MakePolicy(), new VectorEnvironment(_ => Environments.Create(envId), count),
+                    new AcktrOptions { StepsPerEnv = steps, ColdUpdates = 0, InverseInterval = interval, InverseStaleness = staleness }, s));
                 long perUpdate = (long)count * steps;
                 a2c.Learn(perUpdate * 10);   // warm-up (JIT, buffers)
                 acktr.Learn(perUpdate * 10);
                 double a0 = a2c.UpdateSeconds, k0 = acktr.UpdateSeconds;
-                a2c.Learn(perUpdate * timedUpdates);
-                acktr.Learn(perUpdate * timedUpdates);
+                acktr.Timings.Reset();
+                double bg0 = acktr.Curvature.BackgroundRefreshSeconds;
+                int bgCount0 = acktr.Curvature.BackgroundRefreshes;
+                // Interleaved in chunks of 10 updates, so a change in the machine's load hits both alike.
+                for (int done = 0; done < timedUpdates; done += 10)
+                {
+                    int chunk = Math.Min(10, timedUpdates - done);
+                    a2c.Learn(perUpdate * chunk);
+                    acktr.Learn(perUpdate * chunk);
+                }
                 double a2cMs = (a2c.UpdateSeconds - a0) / timedUpdates * 1e3, acktrMs = (acktr.UpdateSeconds - k0) / timedUpdates * 1e3;
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{envId}, batch {count} envs x {steps} steps = {perUpdate}: A2C {a2cMs:F3} ms/update, ACKTR {acktrMs:F3} ms/update (inverses every {parse.GetValue(inverseInterval)} updates), ratio {acktrMs / a2cMs:F2}"));
+                    $"{envId}, batch {count} envs x {steps} steps = {perUpdate}: A2C {a2cMs:F3} ms/update, ACKTR {acktrMs:F3} ms/update (inverses every {interval} updates, staleness {staleness}), ratio {acktrMs / a2cMs:F2}"));
+                Console.WriteLine("ACKTR ms/update by phase: " + string.Join(", ", acktr.Timings.All().Select(p =>
+                    string.Create(CultureInfo.InvariantCulture, $"{p.Phase} {p.Seconds / timedUpdates * 1e3:F3}"))));
+                if (acktr.Curvature.BackgroundRefreshes > bgCount0)
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"background eigendecompositions: {acktr.Curvature.BackgroundRefreshes - bgCount0} installed, {(acktr.Curvature.BackgroundRefreshSeconds - bg0) / (acktr.Curvature.BackgroundRefreshes - bgCount0) * 1e3:F3} ms each on their thread"));
                 return 0;
             }
             var net = MakePolicy();
@@ -147,6 +163,7 @@ public static class ReinforcementLearningCommand
                 {
                     StepsPerEnv = parse.GetValue(nSteps) ?? AcktrDefaults.StepsPerEnv,
                     InverseInterval = parse.GetValue(inverseInterval),
+                    InverseStaleness = Staleness(parse),
                     KlClip = parse.GetValue(klClip) ?? AcktrDefaults.KlClip,
                     Damping = parse.GetValue(damping) ?? AcktrDefaults.Damping,
                     Gamma = parse.GetValue(gamma) ?? AcktrDefaults.Gamma,
@@ -198,6 +215,9 @@ public static class ReinforcementLearningCommand
 
         return root;
 
+        // --inverse-staleness defaults to as stale as the interval allows: every refresh in the background.
+        int Staleness(ParseResult p) => p.GetValue(inverseStaleness) ?? p.GetValue(inverseInterval) - 1;
+
         // Every option, before any work: one UsageException naming the option and the value.
         void Validate(ParseResult parse)
         {
@@ -212,6 +232,9 @@ public static class ReinforcementLearningCommand
             ExampleMain.RequirePositive("--episodes", parse.GetValue(episodes));
             ExampleMain.RequirePositive("--log-every", parse.GetValue(logEvery));
             ExampleMain.RequirePositive("--inverse-interval", parse.GetValue(inverseInterval));
+            int stale = Staleness(parse);
+            ExampleMain.Require(stale == 0 || (stale > 0 && stale < parse.GetValue(inverseInterval)),
+                $"--inverse-staleness must be 0 (synchronous) or in 1 .. --inverse-interval - 1 = {parse.GetValue(inverseInterval) - 1}; got {stale}");
             if (parse.GetValue(klClip) is double kl) ExampleMain.Require(double.IsFinite(kl) && kl > 0, $"--kl-clip must be a finite positive number; got {kl}");
             if (parse.GetValue(damping) is double dmp) ExampleMain.Require(double.IsFinite(dmp) && dmp > 0, $"--damping must be a finite positive number; got {dmp}");
             ExampleMain.Require(parse.GetValue(threads) >= 0, $"--threads must be 0 (one thread) or a positive count; got {parse.GetValue(threads)}");
