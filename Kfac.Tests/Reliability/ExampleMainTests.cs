@@ -19,14 +19,9 @@ namespace Kfac.Tests.Reliability;
 [NonParallelizable]
 public class ExampleMainTests
 {
-    private const int TimeLimitSeconds = 60;
-
-    private sealed record Outcome(int ExitCode, string Out, string Error);
-
     /// <summary>Runs the miniature example with <paramref name="arguments"/> ({dir} is a temporary directory).</summary>
-    private static Outcome Run(string arguments, string dir, int examples = ReliabilityFixture.ExampleCount, Action? bug = null)
+    private static ExampleEntryRunner.Outcome Run(string arguments, string dir, int examples = ReliabilityFixture.ExampleCount, Action? bug = null)
     {
-        var args = arguments.Replace("{dir}", dir).Split(' ', StringSplitOptions.RemoveEmptyEntries);
         var command = new ExampleCommand("miniature example", defaultBatch: ReliabilityFixture.BatchSize);
         command.Root.SetAction(parse =>
         {
@@ -41,30 +36,7 @@ public class ExampleMainTests
             ExampleRunner.Run(s, model, step, loader, b => SoftmaxOps.OneHot(b.Labels!, 2), () => new Dictionary<string, double> { ["score"] = 1 });
             return 0;
         });
-        var (oldOut, oldError) = (Console.Out, Console.Error);
-        var (stdout, stderr) = (new StringWriter(), new StringWriter());
-        Console.SetOut(stdout);
-        Console.SetError(stderr);
-        try
-        {
-            var run = Task.Run(() => ExampleMain.Invoke(command.Root, args));
-            Assert.That(Task.WaitAny([run], TimeSpan.FromSeconds(TimeLimitSeconds)), Is.EqualTo(0), $"'{arguments}' finished within {TimeLimitSeconds} s (no hang)");
-            return new Outcome(run.Result, stdout.ToString(), stderr.ToString());
-        }
-        finally
-        {
-            Console.SetOut(oldOut);
-            Console.SetError(oldError);
-        }
-    }
-
-    private static void AssertUserError(Outcome o, string expected)
-    {
-        Assert.That(o.ExitCode, Is.EqualTo(ExampleMain.UserErrorExitCode), o.Out + o.Error);
-        var lines = o.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.That(lines, Has.Length.EqualTo(1), "exactly one line on stderr: " + o.Error);
-        Assert.That(lines[0], Does.StartWith("error: ").And.Contain(expected));
-        Assert.That(o.Error, Does.Not.Contain("   at "), "no stack trace");
+        return ExampleEntryRunner.Run(command.Root, arguments, dir);
     }
 
     [TestCase("--threads -3", "--threads")]
@@ -79,7 +51,7 @@ public class ExampleMainTests
     public void UserErrorIsOneLineWithExitCode2(string arguments, string expected)
     {
         using var dir = ReliabilityFixture.TempDir();
-        AssertUserError(Run(arguments, dir.Path), expected);
+        ExampleEntryRunner.AssertUserError(Run(arguments, dir.Path), expected);
     }
 
     [TestCase("--steps 2")]
@@ -88,7 +60,7 @@ public class ExampleMainTests
     public void ZeroTrainingExamplesFailFast(string budget)
     {
         using var dir = ReliabilityFixture.TempDir();
-        AssertUserError(Run(budget, dir.Path, examples: 0), "0 training examples");
+        ExampleEntryRunner.AssertUserError(Run(budget, dir.Path, examples: 0), "0 training examples");
     }
 
     [Test]
@@ -97,9 +69,9 @@ public class ExampleMainTests
         using var dir = ReliabilityFixture.TempDir();
         string log = Path.Combine(dir.Path, "existing.jsonl");
         File.WriteAllText(log, "{\"step\":1}\n");
-        AssertUserError(Run("--seconds 0 --log {dir}/existing.jsonl", dir.Path), "--seconds");
-        AssertUserError(Run("--batch-size 41 --steps 2 --log {dir}/existing.jsonl", dir.Path), "no training batches");
-        AssertUserError(Run("--resume {dir}/none.safetensors --log {dir}/existing.jsonl", dir.Path), "--resume");
+        ExampleEntryRunner.AssertUserError(Run("--seconds 0 --log {dir}/existing.jsonl", dir.Path), "--seconds");
+        ExampleEntryRunner.AssertUserError(Run("--batch-size 41 --steps 2 --log {dir}/existing.jsonl", dir.Path), "no training batches");
+        ExampleEntryRunner.AssertUserError(Run("--resume {dir}/none.safetensors --log {dir}/existing.jsonl", dir.Path), "--resume");
         Assert.That(File.ReadAllText(log), Is.EqualTo("{\"step\":1}\n"));
     }
 
@@ -116,7 +88,7 @@ public class ExampleMainTests
         tensors[key] = Tensor.FromArray<float>(poisoned, tensors[key].Shape);
         SafeTensors.Save(ckpt, tensors, meta);
         var bytes = File.ReadAllBytes(ckpt);
-        AssertUserError(Run("--optimizer adam --steps 6 --resume {dir}/run.safetensors --checkpoint {dir}/run.safetensors", dir.Path), $"tensor '{key}'");
+        ExampleEntryRunner.AssertUserError(Run("--optimizer adam --steps 6 --resume {dir}/run.safetensors --checkpoint {dir}/run.safetensors", dir.Path), $"tensor '{key}'");
         Assert.That(File.ReadAllBytes(ckpt), Is.EqualTo(bytes), "the refused checkpoint is not overwritten");
     }
 
