@@ -25,7 +25,7 @@ internal sealed class StepBench : IBenchCommand
 {
     public string Name => "step";
 
-    public string Description => "ms per training step: --model autoencoder|mlp|convnet|convnet-features [--batchnorm] --optimizer sgd|momentum|adam|kfac --batch N --steps N [--threads N] [--baseline sgd --rounds R: interleaved rounds, ratio per round; --baseline-process: the baseline in a child process]; --no-operand-cache: pack held weights and inverses in every product (measures the cache)";
+    public string Description => "ms per training step: --model autoencoder|mlp|convnet|convnet-features [--batchnorm] --optimizer sgd|momentum|adam|kfac --batch N --steps N [--threads N] [--baseline sgd --rounds R: interleaved rounds, ratio per round; --baseline-batch N: the baseline at its own batch (ratio per step and per example); --baseline-process: the baseline in a child process]; K-FAC: --stats-fraction --quad-fraction --inverse-interval --stats-interval --tridiagonal --lambda --min-lambda --gamma-rule tied|search|fixed --implausible-step reject|shrink; --no-operand-cache: pack held weights and inverses in every product (measures the cache)";
 
     public int Run(BenchArgs args)
     {
@@ -70,19 +70,22 @@ internal sealed class StepBench : IBenchCommand
         // optimizer's (each round one full period of the main one), so load on this shared machine hits both alike.
         string? baselineName = args.String("baseline", null);
         int rounds = args.Int("rounds", 5);
+        int baselineBatch = args.Int("baseline-batch", batch);
+        if (baselineBatch < 1) throw new ArgumentException($"--baseline-batch must be at least 1, got {baselineBatch}");
         bool separateProcess = args.Flag("baseline-process");
         ITrainingStep? baseline = null;
+        Tensor? baseX = null, baseT = null;
         using var baselineProcess = baselineName is not null && separateProcess
-            ? new BaselineProcess(BaselineArguments(modelName, baselineName, batch, warmup, threads, args.Flag("batchnorm")))
+            ? new BaselineProcess(BaselineArguments(modelName, baselineName, baselineBatch, warmup, threads, args.Flag("batchnorm")))
             : null;
         if (baselineName is not null)
         {
             if (!separateProcess)
             {
-                var (baseModel, baseLoss, _, _) = Build(modelName, batch, args.Flag("batchnorm"));
+                (var baseModel, var baseLoss, baseX, baseT) = Build(modelName, baselineBatch, args.Flag("batchnorm"));
                 baseline = CreateStep(baselineName, baseModel, baseLoss, args);
                 for (int i = 0; i < warmup; i++)
-                    using (TensorScope.Begin()) baseline.Step(x, t);
+                    using (TensorScope.Begin()) baseline.Step(baseX, baseT);
             }
             rounds = Math.Max(1, rounds);
             // A round is one full K-FAC period (T3 and T2 steps: one refresh, one gamma adaptation, T3 / T1 lambda
@@ -105,7 +108,7 @@ internal sealed class StepBench : IBenchCommand
             allocated += GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
             if (!hasBaseline) continue;
             if (baselineProcess is not null) baselineProcess.RunRound(perRound).CopyTo(baselineTimes.AsSpan(r * perRound, perRound));
-            else TimeSteps(baseline!, x, t, baselineTimes.AsSpan(r * perRound, perRound));
+            else TimeSteps(baseline!, baseX!, baseT!, baselineTimes.AsSpan(r * perRound, perRound));
             roundRatios[r] = times.Skip(r * perRound).Take(perRound).Average() / baselineTimes.Skip(r * perRound).Take(perRound).Average();
         }
         double mean = times.Average();
@@ -140,9 +143,12 @@ internal sealed class StepBench : IBenchCommand
             fields["baseline"] = baselineName!;
             fields["baseline_in"] = separateProcess ? "separate process" : "same process";
             fields["rounds"] = rounds;
+            fields["baseline_batch"] = baselineBatch;
             fields["baseline_ms_per_step"] = Math.Round(Timing.Median(sortedBaseline), 2);
             fields["baseline_ms_per_step_amortised"] = Math.Round(baselineTimes.Average(), 2);
             fields["ratio_amortised"] = Math.Round(mean / baselineTimes.Average(), 3);
+            // Per example: a step of batch B against a baseline step of batch B' (the ConvNet trains KFC at 256, Adam at 128).
+            fields["ratio_amortised_per_example"] = Math.Round(mean / batch / (baselineTimes.Average() / baselineBatch), 3);
             fields["ratio_per_round"] = string.Join(" ", roundRatios.Select(v => v.ToString("F3", System.Globalization.CultureInfo.InvariantCulture)));
             fields["ratio_median_round"] = Math.Round(Timing.Median(sortedRatios), 3);
         }
@@ -227,6 +233,23 @@ internal sealed class StepBench : IBenchCommand
                 InverseInterval = args.Int("inverse-interval", defaults.InverseInterval),
                 StatisticsInterval = args.Int("stats-interval", defaults.StatisticsInterval),
                 Structure = args.Flag("tridiagonal") ? CurvatureStructure.BlockTridiagonal : CurvatureStructure.BlockDiagonal,
+                InitialLambda = args.Double("lambda", defaults.InitialLambda),
+                MinLambda = args.Double("min-lambda", defaults.MinLambda),
+                GammaRule = args.String("gamma-rule", null) switch
+                {
+                    null => defaults.GammaRule,
+                    "tied" => GammaRule.TiedToLambda,
+                    "search" => GammaRule.Search,
+                    "fixed" => GammaRule.Fixed,
+                    var g => throw new ArgumentException($"--gamma-rule must be tied, search or fixed, got '{g}'"),
+                },
+                ImplausibleStep = args.String("implausible-step", null) switch
+                {
+                    null => defaults.ImplausibleStep,
+                    "reject" => ImplausibleStepRule.Reject,
+                    "shrink" => ImplausibleStepRule.Shrink,
+                    var r => throw new ArgumentException($"--implausible-step must be reject or shrink, got '{r}'"),
+                },
             },
         };
         return TrainingSteps.Create(model, loss, choice);

@@ -9,22 +9,29 @@ using Kfac.Tensors;
 // The K-FAC paper's deep autoencoder (Martens & Grosse 2015, section 13) on Fashion-MNIST:
 // 784-1000-500-250-30 encoder, mirrored decoder, logistic units, linear code, Bernoulli loss.
 // train_error is the paper's figure: squared reconstruction error per example summed over pixels,
-// on a fixed subset of (up to) 10000 training images.
+// on a fixed subset of (up to) 10000 training images. With --validation F a stratified fraction F of the training set is
+// held out (the same fixed split as the classifiers') and validation_error, the same error on those images, is logged
+// too: the figure a tuning grid is judged on (bench/tune_validation.py).
 // Defaults are the best measured (ExampleDefaults.Autoencoder, from docs/BENCHMARKS.md, Damping defaults).
 var command = new ExampleCommand("Deep autoencoder (Martens & Grosse 2015) on Fashion-MNIST", ExampleDefaults.Autoencoder);
 command.Root.SetAction(parse =>
 {
     var s = command.Read(parse);
     if (s.Threads > 0) Kfac.Cpu.CpuParallel.MaxThreads = s.Threads;
-    var data = Datasets.Load(s.Data, s.DataDir);
+    var data = Datasets.LoadForRun(s);
     var model = DeepAutoencoder.Create(seed: s.Seed, device: s.ComputeDevice);
     var loss = new SigmoidCrossEntropy();
     var step = Optimizers.Create(s, model, loss);
     using var loader = new DataLoader(data.Train, s.BatchSize, shuffle: true, seed: s.Seed, device: s.ComputeDevice);
     var errorSubset = Subset(data.Train.Inputs, 10000, s.ComputeDevice);
+    var validation = s.ValidationFraction > 0 ? Subset(data.Test.Inputs, data.Test.Count, s.ComputeDevice) : null;
     Console.WriteLine($"model: {model.ParameterCount()} parameters; optimizer {s.Optimizer}; batch {s.BatchSize}; device {s.ComputeDevice}");
-    var summary = ExampleRunner.Run(s, model, step, loader, b => b.Inputs,
-        () => new Dictionary<string, double> { ["train_error"] = ReconstructionError(model, errorSubset) });
+    var summary = ExampleRunner.Run(s, model, step, loader, b => b.Inputs, () =>
+    {
+        var metrics = new Dictionary<string, double> { ["train_error"] = ReconstructionError(model, errorSubset) };
+        if (validation is not null) metrics["validation_error"] = ReconstructionError(model, validation);
+        return metrics;
+    });
     Console.WriteLine($"finished: {summary.Steps} steps, {summary.Seconds:F1} s training, train_error {summary.LastEvaluation?["train_error"]:F3}");
     return 0;
 });
