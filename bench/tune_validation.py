@@ -79,10 +79,19 @@ def reached_target(path):
         pass
     return False
 
+pending = []
 for v in values:
     for s in seeds:
         path = log_path(v, s)
         if os.path.exists(path) and os.path.getsize(path) > 0:
+            continue
+        try:
+            # Claim the run (its transcript file, created exclusively), so that two instances of this script on the
+            # same --out (to use both cores) never run the same grid point; the other one's runs are waited for.
+            os.close(os.open(path + ".txt", os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+        except FileExistsError:
+            print(f"skip: {path} is claimed by another run (delete {path}.txt if that run died)", flush=True)
+            pending.append(path)
             continue
         cmd = (["nice", "-n", str(a.nice), "dotnet", dll, "--data", "fashion-mnist", "--validation", str(a.validation),
                 "--optimizer", a.optimizer, f"--{a.param}", v, "--seed", str(s), "--log-every", "1e9",
@@ -102,6 +111,9 @@ for v in values:
             if stopped:
                 out.write("tune_validation.py: stopped at the first evaluation reaching the target\n")
         os.replace(path + ".tmp", path)
+
+while any(not os.path.exists(p) for p in pending):
+    time.sleep(10)
 
 def score(records):
     """(value to target or None, step to target or None, best metric, last step, last seconds, final metric)."""
