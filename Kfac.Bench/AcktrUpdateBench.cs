@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Kfac.Cpu;
+using Kfac.Curvature;
 using Kfac.Rl.Algorithms;
 using Kfac.Rl.Environments;
 using Kfac.Rl.Policies;
@@ -23,7 +24,7 @@ internal sealed class AcktrUpdateBench : IBenchCommand
 
     public string Description =>
         "ACKTR vs A2C ms/update on the RL example's network and batch, interleaved by inverse period [--env CartPole-v1|Acrobot-v1|MinAtar/Breakout-v1 " +
-        "--envs 16 --n-steps 20 --rounds 10 --warmup-rounds 2 --inverse-interval 10 --inverse-staleness S --threads 1 --runner-seconds 1 --seed 0 --json]";
+        "--envs 16 --n-steps 20 --rounds 10 --warmup-rounds 2 --inverse-interval 10 --inverse-staleness S --damping-style eigenbasis|factored --threads 1 --runner-seconds 1 --seed 0 --json]";
 
     private static readonly string[] EnvIds = ["CartPole-v1", "Acrobot-v1", "MinAtar/Breakout-v1"];
 
@@ -37,15 +38,22 @@ internal sealed class AcktrUpdateBench : IBenchCommand
 
     /// <summary>The command's options, checked before anything is built.</summary>
     internal sealed record Settings(string Env, int Envs, int Steps, int Rounds, int WarmupRounds, int Interval, int Staleness,
-        int Threads, double RunnerSeconds, int Seed, bool Json)
+        DampingStyle DampingStyle, int Threads, double RunnerSeconds, int Seed, bool Json)
     {
         public static Settings Parse(BenchArgs args)
         {
             string env = args.String("env", "CartPole-v1")!;
             if (Array.IndexOf(EnvIds, env) < 0) throw new ArgumentException($"--env: unknown environment '{env}'; known: {string.Join(", ", EnvIds)}");
             int interval = args.Int("inverse-interval", 10);
+            string style = args.String("damping-style", "eigenbasis")!;
+            var dampingStyle = style switch
+            {
+                "eigenbasis" => DampingStyle.Eigenbasis,
+                "factored" => DampingStyle.FactoredTikhonov,
+                _ => throw new ArgumentException($"--damping-style must be eigenbasis or factored; got '{style}'"),
+            };
             var s = new Settings(env, args.Int("envs", 16), args.Int("n-steps", 20), args.Int("rounds", 10), args.Int("warmup-rounds", 2),
-                interval, args.Int("inverse-staleness", interval - 1), args.Int("threads", 1), args.Double("runner-seconds", 1), args.Int("seed", 0),
+                interval, args.Int("inverse-staleness", interval - 1), dampingStyle, args.Int("threads", 1), args.Double("runner-seconds", 1), args.Int("seed", 0),
                 args.Flag("json"));
             Positive("envs", s.Envs);
             Positive("n-steps", s.Steps);
@@ -88,7 +96,8 @@ internal sealed class AcktrUpdateBench : IBenchCommand
             var probe = CreateEnv(s.Env);
             var a2c = new A2c(MakePolicy(probe, s.Seed), new VectorEnvironment(_ => CreateEnv(s.Env), s.Envs), new A2cOptions { StepsPerEnv = s.Steps }, s.Seed);
             var acktr = new Acktr(MakePolicy(probe, s.Seed), new VectorEnvironment(_ => CreateEnv(s.Env), s.Envs),
-                new AcktrOptions { StepsPerEnv = s.Steps, ColdUpdates = 0, InverseInterval = s.Interval, InverseStaleness = s.Staleness }, s.Seed);
+                new AcktrOptions { StepsPerEnv = s.Steps, ColdUpdates = 0, InverseInterval = s.Interval, InverseStaleness = s.Staleness,
+                    DampingStyle = s.DampingStyle }, s.Seed);
             long perUpdate = (long)s.Envs * s.Steps, perRound = perUpdate * s.Interval;
             for (int r = 0; r < s.WarmupRounds; r++)
             {
@@ -120,7 +129,8 @@ internal sealed class AcktrUpdateBench : IBenchCommand
             var line = new Dictionary<string, object>
             {
                 ["bench"] = "acktr-update", ["env"] = s.Env, ["envs"] = s.Envs, ["n_steps"] = s.Steps, ["batch"] = perUpdate,
-                ["inverse_interval"] = s.Interval, ["inverse_staleness"] = s.Staleness, ["threads"] = s.Threads, ["rounds"] = s.Rounds,
+                ["inverse_interval"] = s.Interval, ["inverse_staleness"] = s.Staleness,
+                ["damping_style"] = s.DampingStyle == DampingStyle.Eigenbasis ? "eigenbasis" : "factored", ["threads"] = s.Threads, ["rounds"] = s.Rounds,
                 ["a2c_ms_per_update"] = a2cMs, ["acktr_ms_per_update"] = acktrMs, ["ratio_amortised"] = acktrMs / a2cMs,
                 ["ratio_median_round"] = Timing.Median(sortedRatios), ["ratio_min_round"] = sortedRatios[0], ["ratio_max_round"] = sortedRatios[^1],
                 ["a2c_bytes_per_update"] = (double)(a2c.UpdateAllocatedBytes - aBytes0) / updates,

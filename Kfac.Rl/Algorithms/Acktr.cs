@@ -28,7 +28,7 @@ public sealed class Acktr : OnPolicyLearner
         Options.Validate();
         using var outside = TensorScope.Suspend();
         _optimizer = new Sgd(policy.Parameters(), new SgdOptions { LearningRate = Options.ColdLearningRate * (1 - Options.Momentum), Momentum = Options.Momentum });
-        _curvature = new ActorCriticCurvature(policy, Options.EffectiveInverseStaleness);
+        _curvature = new ActorCriticCurvature(policy, Options.EffectiveInverseStaleness, Options.DampingStyle);
         _fisherRng = new System.Random(seed + 104_729);
     }
 
