@@ -1,9 +1,11 @@
 using Kfac.Curvature;
+using Kfac.Examples.ReinforcementLearning;
 using Kfac.Rl.Algorithms;
 using Kfac.Rl.Environments;
 using Kfac.Rl.Policies;
 using Kfac.Rl.Vector;
 using Kfac.Tensors;
+using Kfac.Tests.Reliability;
 using NUnit.Framework;
 
 namespace Kfac.Tests.Rl;
@@ -212,5 +214,16 @@ public class AcktrCostTests
     {
         var e = Assert.Throws<ArgumentOutOfRangeException>(() => new AcktrOptions { DampingStyle = (DampingStyle)7 }.Validate())!;
         Assert.That(e.ParamName, Is.EqualTo(nameof(AcktrOptions.DampingStyle)));
+    }
+
+    [Test]
+    [NonParallelizable]
+    public void TheExampleTakesTheDampingStyleAndRefusesAnUnknownOne()
+    {
+        using var dir = ReliabilityFixture.TempDir();
+        ExampleEntryRunner.AssertUserError(ExampleEntryRunner.Run(ReinforcementLearningCommand.Create(), "--algo acktr --damping-style cholesky", dir.Path),
+            "--damping-style must be eigenbasis or factored; got 'cholesky'");
+        var run = ExampleEntryRunner.Run(ReinforcementLearningCommand.Create(), "--env CartPole-v1 --algo acktr --damping-style factored --timesteps 400 --envs 2 --log-every 200", dir.Path);
+        Assert.That(run.ExitCode, Is.EqualTo(0), run.Out + run.Error);
     }
 }
