@@ -25,7 +25,7 @@ internal sealed class EigenbasisFactors
     private readonly double[] _la, _lg;
     private readonly double _damping;
     private readonly Dictionary<double, Tensor> _scales = [];
-    private readonly IDisposable _hold;
+    private readonly IDisposable _hold; // the packed Q_A, Q_G: lives (and is dropped) with this object
     private Tensor? _t, _w, _combined, _combinedResult;
 
     private EigenbasisFactors(Tensor qa, Tensor qg, double[] la, double[] lg, double damping)
