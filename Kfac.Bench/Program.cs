@@ -21,6 +21,7 @@ internal static class Program
         new DataParallelBench(),
         new DistributedKfacBench(),
         new BayesCostBench(),
+        new AcktrUpdateBench(),
     ];
 
     private static int Main(string[] args)

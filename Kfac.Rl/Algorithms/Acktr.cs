@@ -28,7 +28,7 @@ public sealed class Acktr : OnPolicyLearner
         Options.Validate();
         using var outside = TensorScope.Suspend();
         _optimizer = new Sgd(policy.Parameters(), new SgdOptions { LearningRate = Options.ColdLearningRate * (1 - Options.Momentum), Momentum = Options.Momentum });
-        _curvature = new ActorCriticCurvature(policy, Options.EffectiveInverseStaleness);
+        _curvature = new ActorCriticCurvature(policy, Options.EffectiveInverseStaleness, Options.DampingStyle);
         _fisherRng = new System.Random(seed + 104_729);
     }
 
@@ -69,7 +69,7 @@ public sealed class Acktr : OnPolicyLearner
     protected override UpdateInfo Update()
     {
         var b = Buffer;
-        long t = System.Diagnostics.Stopwatch.GetTimestamp();
+        long t = Timings.Start();
         Advantages.Gae(b.Rewards, b.Values, b.Terminated, b.Truncated, b.FinalValues, b.LastValues, b.Steps, b.Envs,
             Options.Gamma, 1.0, b.Advantages, b.Returns);
         double lr = Options.LearningRate * (Options.LinearLearningRate ? 1 - Progress : 1);

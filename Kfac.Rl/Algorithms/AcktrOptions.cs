@@ -1,3 +1,4 @@
+using Kfac.Curvature;
 using Kfac.Optim;
 
 namespace Kfac.Rl.Algorithms;
@@ -42,6 +43,18 @@ public sealed record AcktrOptions
     public int InverseInterval { get; init; } = 10;
 
     /// <summary>
+    /// How the blocks are damped and inverted. <see cref="DampingStyle.Eigenbasis"/> (the default, baselines' ACKTR):
+    /// (A (x) G + damping I)^-1 exactly, from the factors' eigendecompositions, four GEMMs per product.
+    /// <see cref="DampingStyle.FactoredTikhonov"/>: K-FAC's pi-damped factors (Martens &amp; Grosse 2015, section 6.3),
+    /// (A + pi gamma I)^-1 (x) (G + gamma/pi I)^-1 with gamma = sqrt(damping), from two Cholesky-based SPD inverses
+    /// (about n^3 flops each against the eigensolver's ~9 n^3 and its serial tridiagonal sweeps) and two GEMMs per
+    /// product; it damps more than the eigenbasis form (adds pi gamma lambda_G + gamma/pi lambda_A to every eigenvalue
+    /// product besides gamma^2). The cheaper refresh matters for wide layers: MinAtar's Dense 1024-128 has a 1025 x 1025
+    /// input factor (docs/notes/h27-acktr-cost.md has the measurements).
+    /// </summary>
+    public DampingStyle DampingStyle { get; init; } = DampingStyle.Eigenbasis;
+
+    /// <summary>
     /// S: 0 computes the eigendecompositions at the update they are due, on the learner's thread; S &gt; 0 computes a
     /// refresh due at update k0 on a background thread from a snapshot of the factors at k0 and installs it at update
     /// k0 + S exactly (waiting if needed), so results do not depend on timing (baselines computes them asynchronously
@@ -64,6 +77,7 @@ public sealed record AcktrOptions
         if (InverseStaleness is int stale && (stale < 0 || (stale > 0 && stale >= InverseInterval)))
             throw new ArgumentOutOfRangeException(nameof(InverseStaleness), InverseStaleness,
                 $"must be 0 (synchronous) or in 1 .. InverseInterval - 1 = {InverseInterval - 1} (InverseInterval = {InverseInterval})");
+        if (!Enum.IsDefined(DampingStyle)) throw new ArgumentOutOfRangeException(nameof(DampingStyle), DampingStyle, "not a DampingStyle");
         if (ColdUpdates < 0) throw new ArgumentOutOfRangeException(nameof(ColdUpdates), ColdUpdates, "must be >= 0");
         OptionCheck.InClosedUnit(this, Gamma, nameof(Gamma));
         OptionCheck.NonNegative(this, EntropyCoefficient, nameof(EntropyCoefficient));

@@ -31,13 +31,19 @@ public sealed partial class ActorCriticCurvature
 
     /// <summary>The curvature of <paramref name="policy"/>; <paramref name="inverseStaleness"/> S &gt; 0 computes the
     /// eigendecompositions in the background (<see cref="ScheduleRefresh"/>), 0 refreshes them in place
-    /// (<see cref="RefreshInverses"/>).</summary>
-    public ActorCriticCurvature(ActorCritic policy, int inverseStaleness = 0)
+    /// (<see cref="RefreshInverses"/>). <paramref name="dampingStyle"/>: eigenbasis damping (baselines' ACKTR, the
+    /// default) or K-FAC's factored Tikhonov damping with Cholesky-based inverses (<see cref="AcktrOptions.DampingStyle"/>).</summary>
+    public ActorCriticCurvature(ActorCritic policy, int inverseStaleness = 0, DampingStyle dampingStyle = DampingStyle.Eigenbasis)
     {
         _policy = policy ?? throw new ArgumentNullException(nameof(policy));
         if (inverseStaleness < 0) throw new ArgumentOutOfRangeException(nameof(inverseStaleness), inverseStaleness, "must be >= 0 (0: synchronous eigendecompositions)");
+        if (!Enum.IsDefined(dampingStyle)) throw new ArgumentOutOfRangeException(nameof(dampingStyle), dampingStyle, "not a DampingStyle");
         InverseStaleness = inverseStaleness;
+        DampingStyle = dampingStyle;
     }
+
+    /// <summary>How every block is damped and inverted (eigenbasis: baselines' form; factored Tikhonov: K-FAC's).</summary>
+    public DampingStyle DampingStyle { get; }
 
     public IReadOnlyList<CurvatureBlock> Blocks => _blocks;
 
@@ -104,8 +110,8 @@ public sealed partial class ActorCriticCurvature
         {
             CurvatureBlock block = c.Tag switch
             {
-                DenseTag d => new KroneckerFactoredBlock(d, DampingStyle.Eigenbasis),
-                ConvTag k => new KfcBlock(k, DampingStyle.Eigenbasis),
+                DenseTag d => new KroneckerFactoredBlock(d, DampingStyle),
+                ConvTag k => new KfcBlock(k, DampingStyle),
                 var t => throw new NotSupportedException($"ACKTR has no curvature block for {t}"),
             };
             foreach (var p in block.Parameters)
@@ -130,7 +136,7 @@ public sealed partial class ActorCriticCurvature
         {
             try
             {
-                // Eigenbasis damping adds gamma^2 to the eigenvalue products.
+                // Eigenbasis damping adds gamma^2 to the eigenvalue products; factored damping uses the same gamma per factor.
                 b.RefreshInverse(Math.Sqrt(damping));
             }
             catch (Kfac.Linalg.LinalgException)

@@ -44,6 +44,10 @@ public abstract class OnPolicyLearner
     /// environments), summed over all updates.</summary>
     public double UpdateSeconds { get; private set; }
 
+    /// <summary>Managed bytes allocated on the learner's thread during updates (not rollouts), summed over all
+    /// updates (<see cref="GC.GetAllocatedBytesForCurrentThread"/>).</summary>
+    public long UpdateAllocatedBytes { get; private set; }
+
     public Rollout Buffer { get; }
 
     protected System.Random Rng { get; }
@@ -67,9 +71,11 @@ public abstract class OnPolicyLearner
         {
             Progress = 1.0 - (double)(target - Env.TotalSteps) / totalTimesteps;
             Buffer.Collect(Policy, Env, Rng);
+            long bytes = GC.GetAllocatedBytesForCurrentThread();
             long start = System.Diagnostics.Stopwatch.GetTimestamp();
             var info = Update();
             UpdateSeconds += System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds;
+            UpdateAllocatedBytes += GC.GetAllocatedBytesForCurrentThread() - bytes;
             Updates++;
             onUpdate?.Invoke(info with { Updates = Updates, EnvSteps = Env.TotalSteps });
         }

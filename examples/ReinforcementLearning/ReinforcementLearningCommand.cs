@@ -53,12 +53,14 @@ public static class ReinforcementLearningCommand
         var damping = new Option<double?>("--damping") { Description = $"ACKTR: damping added to the products of the factors' eigenvalues [default: {AcktrDefaults.Damping}]" };
         var inverseInterval = new Option<int>("--inverse-interval") { Description = "ACKTR: recompute the factors' eigendecompositions every N updates (baselines: every update, asynchronously; PyTorch port: 10)", DefaultValueFactory = _ => AcktrDefaults.InverseInterval };
         var inverseStaleness = new Option<int?>("--inverse-staleness") { Description = "ACKTR: compute each refresh's eigendecompositions on a background thread and install them S updates later, exactly (0: synchronous; must be below --inverse-interval; default: --inverse-interval - 1)" };
+        var dampingStyle = new Option<string>("--damping-style") { Description = "ACKTR: eigenbasis ((A (x) G + damping I)^-1 from eigendecompositions, baselines') | factored (K-FAC's pi-damped Cholesky inverses, gamma = sqrt(damping))", DefaultValueFactory = _ => "eigenbasis" };
         var runnerSpeed = new Option<double?>("--runner-speed") { Description = "measure the vectorised runner alone: random actions for this many seconds, print env steps per second" };
 
         var root = new RootCommand("A2C / PPO on gymnasium classic control and MinAtar (Kfac.Rl)")
         {
             env, algo, timesteps, envs, seed, log, checkpoint, evaluate, episodes, hyper, shared, stopAt, logEvery, threads,
             nSteps, batchSize, epochs, gamma, gaeLambda, lr, entCoef, runnerSpeed, updateTiming, inverseInterval, inverseStaleness, klClip, damping,
+            dampingStyle,
         };
         root.SetAction(parse =>
         {
@@ -108,7 +110,7 @@ public static class ReinforcementLearningCommand
                 var a2c = Checked(() => new A2c(MakePolicy(), vec, new A2cOptions { StepsPerEnv = steps }, s));
                 int interval = parse.GetValue(inverseInterval), staleness = Staleness(parse);
                 var acktr = Checked(() => new Acktr(MakePolicy(), new VectorEnvironment(_ => Environments.Create(envId), count),
-                    new AcktrOptions { StepsPerEnv = steps, ColdUpdates = 0, InverseInterval = interval, InverseStaleness = staleness }, s));
+                    new AcktrOptions { StepsPerEnv = steps, ColdUpdates = 0, InverseInterval = interval, InverseStaleness = staleness, DampingStyle = Style(parse) }, s));
                 long perUpdate = (long)count * steps;
                 a2c.Learn(perUpdate * 10);   // warm-up (JIT, buffers)
                 acktr.Learn(perUpdate * 10);
@@ -166,6 +168,7 @@ public static class ReinforcementLearningCommand
                     InverseStaleness = Staleness(parse),
                     KlClip = parse.GetValue(klClip) ?? AcktrDefaults.KlClip,
                     Damping = parse.GetValue(damping) ?? AcktrDefaults.Damping,
+                    DampingStyle = Style(parse),
                     Gamma = parse.GetValue(gamma) ?? AcktrDefaults.Gamma,
                     LearningRate = parse.GetValue(lr) ?? AcktrDefaults.LearningRate,
                     EntropyCoefficient = parse.GetValue(entCoef) ?? AcktrDefaults.EntropyCoefficient,
@@ -218,6 +221,9 @@ public static class ReinforcementLearningCommand
         // --inverse-staleness defaults to as stale as the interval allows: every refresh in the background.
         int Staleness(ParseResult p) => p.GetValue(inverseStaleness) ?? p.GetValue(inverseInterval) - 1;
 
+        Kfac.Curvature.DampingStyle Style(ParseResult p) =>
+            p.GetValue(dampingStyle) == "factored" ? Kfac.Curvature.DampingStyle.FactoredTikhonov : Kfac.Curvature.DampingStyle.Eigenbasis;
+
         // Every option, before any work: one UsageException naming the option and the value.
         void Validate(ParseResult parse)
         {
@@ -236,6 +242,8 @@ public static class ReinforcementLearningCommand
             ExampleMain.Require(stale == 0 || (stale > 0 && stale < parse.GetValue(inverseInterval)),
                 $"--inverse-staleness must be 0 (synchronous) or in 1 .. --inverse-interval - 1 = {parse.GetValue(inverseInterval) - 1}; got {stale}");
             if (parse.GetValue(klClip) is double kl) ExampleMain.Require(double.IsFinite(kl) && kl > 0, $"--kl-clip must be a finite positive number; got {kl}");
+            string style = parse.GetValue(dampingStyle)!;
+            ExampleMain.Require(style is "eigenbasis" or "factored", $"--damping-style must be eigenbasis or factored; got '{style}'");
             if (parse.GetValue(damping) is double dmp) ExampleMain.Require(double.IsFinite(dmp) && dmp > 0, $"--damping must be a finite positive number; got {dmp}");
             ExampleMain.Require(parse.GetValue(threads) >= 0, $"--threads must be 0 (one thread) or a positive count; got {parse.GetValue(threads)}");
             if (parse.GetValue(nSteps) is int n) ExampleMain.RequirePositive("--n-steps", n);

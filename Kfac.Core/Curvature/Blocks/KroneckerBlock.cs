@@ -171,10 +171,7 @@ public abstract class KroneckerBlock : CurvatureBlock
         bool bias = vector.Count > 1;
         if (Damping == DampingStyle.Eigenbasis)
         {
-            var vc = WeightBiasMatrix.Combine(vector, dOut, columns);
-            var uc = bias ? Tensor.Empty(vc.Shape, vc.DType, vc.Device) : result[0];
-            _eigen!.Apply(vc, uc, power);
-            if (bias) WeightBiasMatrix.Split(uc, result, dOut, columns);
+            _eigen!.ApplyWeightBias(vector, result, dOut, columns, power);
             ScaleInPlace(result, scale);
             return;
         }
