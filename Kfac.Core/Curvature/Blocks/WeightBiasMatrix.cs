@@ -6,15 +6,11 @@ namespace Kfac.Curvature;
 /// [Cout, Cin, kh, kw] as [Cout, Cin kh kw]) with the bias as one extra column when there is one.</summary>
 internal static class WeightBiasMatrix
 {
-    /// <summary>[W | b] as one new [rows, cols + 1] matrix, or W itself (viewed) when the list has no bias.</summary>
-    public static Tensor Combine(IReadOnlyList<Tensor> vector, int rows, int cols)
+    /// <summary>Writes [W | b] (vector[0], vector[1]) into <paramref name="combined"/> [rows, cols + 1].</summary>
+    public static void CombineInto(IReadOnlyList<Tensor> vector, Tensor combined, int rows, int cols)
     {
-        var w = vector[0];
-        if (vector.Count == 1) return w;
-        var v = Tensor.Empty(new Shape(rows, cols + 1), w.DType, w.Device);
-        v.Backend.CopyBlock(w, 0, cols, v, 0, cols + 1, rows, cols);
-        v.Backend.CopyBlock(vector[1], 0, 1, v, cols, cols + 1, rows, 1);
-        return v;
+        combined.Backend.CopyBlock(vector[0], 0, cols, combined, 0, cols + 1, rows, cols);
+        combined.Backend.CopyBlock(vector[1], 0, 1, combined, cols, cols + 1, rows, 1);
     }
 
     /// <summary>

@@ -135,12 +135,9 @@ internal sealed class EigenbasisFactors
         var w = vector[0];
         var vc = _combined ??= Persistent(new Shape(rows, cols + 1), w);
         var uc = _combinedResult ??= Persistent(vc.Shape, w);
-        var backend = w.Backend;
-        backend.CopyBlock(w, 0, cols, vc, 0, cols + 1, rows, cols);
-        backend.CopyBlock(vector[1], 0, 1, vc, cols, cols + 1, rows, 1);
+        WeightBiasMatrix.CombineInto(vector, vc, rows, cols);
         Apply(vc, uc, power);
-        backend.CopyBlock(uc, 0, cols + 1, result[0], 0, cols, rows, cols);
-        backend.CopyBlock(uc, cols, cols + 1, result[1], 0, 1, rows, 1);
+        WeightBiasMatrix.Split(uc, result, rows, cols);
     }
 
     /// <summary>A buffer of <paramref name="shape"/> on <paramref name="like"/>'s device and dtype, outside any tensor scope.</summary>
