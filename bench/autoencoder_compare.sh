@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The K-FAC vs first-order comparison on the deep autoencoder (full Fashion-MNIST, batch 1000), one run each,
 # one after the other on an otherwise idle machine (wall-clock matters). Settings come from bench/autoencoder_tune.sh.
+# (History: the stop-8 comparison. The current one, every default and three seeds, is bench/autoencoder_seeds.sh.)
 # usage: bench/autoencoder_compare.sh [outdir]
 set -euo pipefail
 out=${1:-runs/compare}

@@ -30,9 +30,9 @@ public class ExampleDefaultsTests
             ["ConvNet", "nesterov", 128, new SgdOptions { LearningRate = 0.03, Momentum = 0.9, Nesterov = true }],
             ["ConvNet", "adam", 128, new AdamOptions { LearningRate = 1e-3 }],
             ["ConvNet", "kfac", 256, KfacSeeded with { InitialLambda = 1, StatisticsFraction = 0.25, QuadraticModelFraction = 0.25, MinLambda = 0.01, GammaRule = GammaRule.Search, ImplausibleStep = ImplausibleStepRule.Shrink }],
-            // Autoencoder: batch 1000, momentum SGD lr 0.003, Adam 1e-3, K-FAC stats/quad 1/4 (lambda0 150).
-            ["Autoencoder", "sgd", 1000, new SgdOptions { LearningRate = 0.003 }],
-            ["Autoencoder", "momentum", 1000, new SgdOptions { LearningRate = 0.003, Momentum = 0.9 }],
+            // Autoencoder: batch 1000, momentum SGD lr 0.01, Adam 1e-3, K-FAC stats/quad 1/4 (lambda0 150).
+            ["Autoencoder", "sgd", 1000, new SgdOptions { LearningRate = 0.01 }],
+            ["Autoencoder", "momentum", 1000, new SgdOptions { LearningRate = 0.01, Momentum = 0.9 }],
             ["Autoencoder", "adam", 1000, new AdamOptions { LearningRate = 1e-3 }],
             ["Autoencoder", "kfac", 1000, KfacSeeded with { StatisticsFraction = 0.25, QuadraticModelFraction = 0.25 }],
             // Classifier: first-order at batch 100 (SGD 0.05, Adam 1e-3); K-FAC at batch 200, lambda0 1, T3 = 5.
