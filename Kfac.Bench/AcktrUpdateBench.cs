@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Kfac.Cpu;
 using Kfac.Curvature;
 using Kfac.Rl.Algorithms;
@@ -147,7 +146,7 @@ internal sealed class AcktrUpdateBench : IBenchCommand
             line["background_refresh_ms"] = refreshes > 0 ? (acktr.Curvature.BackgroundRefreshSeconds - bg0) / refreshes * 1e3 : 0.0;
             if (s.RunnerSeconds > 0)
             {
-                var (stepsPerSecond, steps) = RunnerSpeed(new VectorEnvironment(_ => CreateEnv(s.Env), s.Envs), s.RunnerSeconds, s.Seed);
+                var (stepsPerSecond, steps) = Kfac.Rl.Vector.RunnerSpeed.Measure(new VectorEnvironment(_ => CreateEnv(s.Env), s.Envs), s.RunnerSeconds, s.Seed);
                 line["runner_env_steps_per_s"] = stepsPerSecond;
                 line["runner_env_steps"] = steps;
             }
@@ -162,25 +161,4 @@ internal sealed class AcktrUpdateBench : IBenchCommand
     /// <summary>"forward", "fisher_backward", ...: the phase's name in snake case.</summary>
     private static string PhaseName(AcktrPhase phase) =>
         string.Concat(phase.ToString().Select((c, i) => char.IsUpper(c) && i > 0 ? "_" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
-
-    /// <summary>Env steps per second of the vectorised runner alone, uniformly random actions (the example's --runner-speed).</summary>
-    private static (double StepsPerSecond, long Steps) RunnerSpeed(VectorEnvironment vec, double seconds, int seed)
-    {
-        var rng = new Random(seed);
-        var space = vec.ActionSpace;
-        var actions = new double[vec.Count * space.Dimension];
-        vec.Reset(seed);
-        void Fill()
-        {
-            for (int i = 0; i < actions.Length; i++)
-                actions[i] = space.IsDiscrete ? rng.Next(space.Count) : space.Low + (space.High - space.Low) * rng.NextDouble();
-        }
-        for (int i = 0; i < 200; i++) { Fill(); vec.Step(actions); } // warm-up (JIT)
-        long start = vec.TotalSteps;
-        var clock = Stopwatch.StartNew();
-        while (clock.Elapsed.TotalSeconds < seconds)
-            for (int k = 0; k < 100; k++) { Fill(); vec.Step(actions); }
-        long steps = vec.TotalSteps - start;
-        return (steps / clock.Elapsed.TotalSeconds, steps);
-    }
 }

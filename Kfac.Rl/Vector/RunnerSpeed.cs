@@ -1,12 +1,13 @@
 using System.Diagnostics;
-using Kfac.Rl.Vector;
 
-namespace Kfac.Examples.ReinforcementLearning;
+namespace Kfac.Rl.Vector;
 
 /// <summary>Environment steps per second of the vectorised runner alone (uniformly random actions), so the
 /// cost of the environments can be told apart from the learner's.</summary>
 public static class RunnerSpeed
 {
+    /// <summary>Steps <paramref name="vec"/> with random actions for about <paramref name="seconds"/> (after a warm-up)
+    /// and returns its env steps per second and the steps timed.</summary>
     public static (double StepsPerSecond, long Steps) Measure(VectorEnvironment vec, double seconds, int seed)
     {
         if (!(seconds > 0)) throw new ArgumentOutOfRangeException(nameof(seconds), seconds, "must be positive");
