@@ -55,7 +55,7 @@ public sealed record ExampleDefaults
     /// <summary>Autoencoder (docs/BENCHMARKS.md, Damping defaults): batch 1000; K-FAC's statistics and quadratic model on a
     /// quarter of each batch (as in the paper: the same iterations to a given error as the whole batch and about two
     /// thirds of the time per step); momentum SGD (0.9) tuned to lr 0.01 on the validation split (stop 15: 1e-3 / 3e-3 /
-    /// 1e-2 over seeds 0-2, 2000 steps: mean validation error 16.9 / 14.5 / 14.1; 3e-2 stalls at the mean image, seed 0),
+    /// 1e-2 over seeds 0-2, 2000 steps: mean validation error 16.9 / 14.5 / 14.1; 3e-2 stalls at the mean image),
     /// Adam to 1e-3.</summary>
     public static ExampleDefaults Autoencoder { get; } = new()
     {
