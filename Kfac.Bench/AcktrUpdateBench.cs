@@ -72,14 +72,6 @@ internal sealed class AcktrUpdateBench : IBenchCommand
         }
     }
 
-    internal static Env CreateEnv(string id) => id switch
-    {
-        "CartPole-v1" => new CartPole(),
-        "Acrobot-v1" => new Acrobot(),
-        "MinAtar/Breakout-v1" => new MinAtarBreakout(),
-        _ => throw new ArgumentException($"unknown environment '{id}'; known: {string.Join(", ", EnvIds)}", nameof(id)),
-    };
-
     /// <summary>The example's policy for <paramref name="env"/> (ReinforcementLearningCommand's MakePolicy).</summary>
     private static ActorCritic MakePolicy(Env env, int seed) => env is MinAtarEnvironment
         ? ActorCritic.MinAtar(env.ObservationShape, env.ActionSpace, seed)
@@ -92,9 +84,9 @@ internal sealed class AcktrUpdateBench : IBenchCommand
         CpuParallel.MaxThreads = s.Threads;
         try
         {
-            var probe = CreateEnv(s.Env);
-            var a2c = new A2c(MakePolicy(probe, s.Seed), new VectorEnvironment(_ => CreateEnv(s.Env), s.Envs), new A2cOptions { StepsPerEnv = s.Steps }, s.Seed);
-            var acktr = new Acktr(MakePolicy(probe, s.Seed), new VectorEnvironment(_ => CreateEnv(s.Env), s.Envs),
+            var probe = GymEnvironments.Create(s.Env);
+            var a2c = new A2c(MakePolicy(probe, s.Seed), new VectorEnvironment(_ => GymEnvironments.Create(s.Env), s.Envs), new A2cOptions { StepsPerEnv = s.Steps }, s.Seed);
+            var acktr = new Acktr(MakePolicy(probe, s.Seed), new VectorEnvironment(_ => GymEnvironments.Create(s.Env), s.Envs),
                 new AcktrOptions { StepsPerEnv = s.Steps, ColdUpdates = 0, InverseInterval = s.Interval, InverseStaleness = s.Staleness,
                     DampingStyle = s.DampingStyle }, s.Seed);
             long perUpdate = (long)s.Envs * s.Steps, perRound = perUpdate * s.Interval;
@@ -146,7 +138,7 @@ internal sealed class AcktrUpdateBench : IBenchCommand
             line["background_refresh_ms"] = refreshes > 0 ? (acktr.Curvature.BackgroundRefreshSeconds - bg0) / refreshes * 1e3 : 0.0;
             if (s.RunnerSeconds > 0)
             {
-                var (stepsPerSecond, steps) = Kfac.Rl.Vector.RunnerSpeed.Measure(new VectorEnvironment(_ => CreateEnv(s.Env), s.Envs), s.RunnerSeconds, s.Seed);
+                var (stepsPerSecond, steps) = RunnerSpeed.Measure(new VectorEnvironment(_ => GymEnvironments.Create(s.Env), s.Envs), s.RunnerSeconds, s.Seed);
                 line["runner_env_steps_per_s"] = stepsPerSecond;
                 line["runner_env_steps"] = steps;
             }

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Kfac.Cpu;
 using Kfac.Rl.Algorithms;
+using Kfac.Rl.Environments;
 using Kfac.Rl.Policies;
 using Kfac.Rl.Vector;
 using Kfac.Serialization;
@@ -27,7 +28,7 @@ public static class ReinforcementLearningCommand
     /// <summary>Builds the root command with its options and action.</summary>
     public static RootCommand Create()
     {
-        var env = new Option<string>("--env") { Description = string.Join(" | ", Environments.Ids), DefaultValueFactory = _ => "CartPole-v1" };
+        var env = new Option<string>("--env") { Description = string.Join(" | ", GymEnvironments.Ids), DefaultValueFactory = _ => "CartPole-v1" };
         var algo = new Option<string>("--algo") { Description = "a2c | ppo | acktr", DefaultValueFactory = _ => "a2c" };
         var timesteps = new Option<long>("--timesteps") { Description = "environment steps (over all copies)", DefaultValueFactory = _ => 100_000 };
         var envs = new Option<int>("--envs") { Description = "parallel environment copies", DefaultValueFactory = _ => 16 };
@@ -69,8 +70,8 @@ public static class ReinforcementLearningCommand
             string envId = parse.GetValue(env)!;
             int count = parse.GetValue(envs);
             int s = parse.GetValue(seed);
-            var probe = Environments.Create(envId);
-            ActorCritic MakePolicy() => Environments.IsMinAtar(probe)
+            var probe = GymEnvironments.Create(envId);
+            ActorCritic MakePolicy() => GymEnvironments.IsMinAtar(probe)
                 ? ActorCritic.MinAtar(probe.ObservationShape, probe.ActionSpace, s)
                 : ActorCritic.Mlp(probe.ObservationShape, probe.ActionSpace, shared: parse.GetValue(shared), seed: s);
 
@@ -90,14 +91,14 @@ public static class ReinforcementLearningCommand
                         throw new UsageException($"--checkpoint {path} does not hold a policy for --env {envId}: {e.Message}", e);
                     }
                 }
-                var returns = Evaluation.Greedy(policy, () => Environments.Create(envId), parse.GetValue(episodes), s + 1_000_000);
+                var returns = Evaluation.Greedy(policy, () => GymEnvironments.Create(envId), parse.GetValue(episodes), s + 1_000_000);
                 double mean = returns.Average();
                 double std = Math.Sqrt(returns.Select(r => (r - mean) * (r - mean)).Average());
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{envId}: {returns.Length} greedy episodes, mean return {mean:F2}, std {std:F2}, min {returns.Min():F1}, max {returns.Max():F1}"));
                 return 0;
             }
 
-            var vec = new VectorEnvironment(_ => Environments.Create(envId), count);
+            var vec = new VectorEnvironment(_ => GymEnvironments.Create(envId), count);
             if (parse.GetValue(runnerSpeed) is double seconds)
             {
                 var (stepsPerSecond, steps) = RunnerSpeed.Measure(vec, seconds, s);
@@ -109,7 +110,7 @@ public static class ReinforcementLearningCommand
                 int steps = parse.GetValue(nSteps) ?? 20;
                 var a2c = Checked(() => new A2c(MakePolicy(), vec, new A2cOptions { StepsPerEnv = steps }, s));
                 int interval = parse.GetValue(inverseInterval), staleness = Staleness(parse);
-                var acktr = Checked(() => new Acktr(MakePolicy(), new VectorEnvironment(_ => Environments.Create(envId), count),
+                var acktr = Checked(() => new Acktr(MakePolicy(), new VectorEnvironment(_ => GymEnvironments.Create(envId), count),
                     new AcktrOptions { StepsPerEnv = steps, ColdUpdates = 0, InverseInterval = interval, InverseStaleness = staleness, DampingStyle = Style(parse) }, s));
                 long perUpdate = (long)count * steps;
                 a2c.Learn(perUpdate * 10);   // warm-up (JIT, buffers)
@@ -228,7 +229,7 @@ public static class ReinforcementLearningCommand
         void Validate(ParseResult parse)
         {
             string envId = parse.GetValue(env)!;
-            ExampleMain.Require(Environments.IsKnown(envId), $"--env: unknown environment '{envId}'; known: {string.Join(", ", Environments.Ids)}");
+            ExampleMain.Require(GymEnvironments.IsKnown(envId), $"--env: unknown environment '{envId}'; known: {string.Join(", ", GymEnvironments.Ids)}");
             string algorithm = parse.GetValue(algo)!;
             ExampleMain.Require(Array.IndexOf(Algorithms, algorithm) >= 0, $"--algo must be a2c, ppo or acktr; got '{algorithm}'");
             string h = parse.GetValue(hyper)!;

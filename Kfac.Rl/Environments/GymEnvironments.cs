@@ -1,13 +1,14 @@
-using Kfac.Rl.Environments;
+namespace Kfac.Rl.Environments;
 
-namespace Kfac.Examples.ReinforcementLearning;
-
-/// <summary>Environment ids accepted by --env (gymnasium's and MinAtar's gym ids).</summary>
-public static class Environments
+/// <summary>The environments by gym id (gymnasium's and MinAtar's): what the reinforcement-learning example's --env and
+/// the acktr-update bench accept.</summary>
+public static class GymEnvironments
 {
+    /// <summary>The known gym ids.</summary>
     public static readonly string[] Ids =
         ["CartPole-v1", "Acrobot-v1", "Pendulum-v1", "MountainCarContinuous-v0", "MinAtar/Breakout-v1", "MinAtar/SpaceInvaders-v1"];
 
+    /// <summary>A new environment for gym id <paramref name="id"/> (or a MinAtar short name).</summary>
     public static Env Create(string id) => id switch
     {
         "CartPole-v1" => new CartPole(),
@@ -22,5 +23,6 @@ public static class Environments
     /// <summary>Whether <see cref="Create"/> knows <paramref name="id"/> (the ids and the MinAtar short names).</summary>
     public static bool IsKnown(string id) => Array.IndexOf(Ids, id) >= 0 || id is "Breakout" or "SpaceInvaders";
 
+    /// <summary>Whether <paramref name="env"/> is a MinAtar game (a convolutional policy).</summary>
     public static bool IsMinAtar(Env env) => env is MinAtarEnvironment;
 }
