@@ -6,7 +6,7 @@ using Kfac.Tensors;
 namespace Kfac.Training;
 
 /// <summary>A K-FAC iteration (the optimizer runs the network as often as it needs).</summary>
-public sealed class KfacStep(Module model, KfacOptimizer optimizer) : ITrainingStep
+public sealed class KfacStep(Module model, KfacOptimizer optimizer) : IKfacTrainingStep
 {
     /// <inheritdoc/>
     public string OptimizerName => "kfac";

@@ -1,10 +1,12 @@
 using System.CommandLine;
+using Kfac.Distributed;
 using Kfac.Examples;
 using Kfac.Layers.Models;
 using Kfac.Losses;
 using Kfac.Optim;
 using Kfac.Optim.Kfac;
 using Kfac.Training;
+using Kfac.Training.Distributed;
 using NUnit.Framework;
 
 namespace Kfac.Tests.Training;
@@ -108,6 +110,48 @@ public class ExampleDefaultsTests
         Assert.That(s.LearningRate, Is.EqualTo(0.2), "kept for --resume");
     }
 
+    [TestCase("ConvNet")]
+    [TestCase("Autoencoder")]
+    [TestCase("Classifier")]
+    [TestCase("Tabular")]
+    public void WithNoFlagsDistributedKfacAndStalenessAreTheLibrarysDefaults(string example)
+    {
+        var s = Read(example);
+        Assert.That(s.DistributedKfac, Is.EqualTo(new DistributedKfacOptions()));
+        Assert.That(s.Choice.Kfac.InverseStaleness, Is.EqualTo(new KfacOptions().InverseStaleness));
+    }
+
+    [TestCase("eager", StatisticsReduction.Eager)]
+    [TestCase("lazy", StatisticsReduction.Lazy)]
+    [TestCase("Lazy", StatisticsReduction.Lazy)]
+    public void StatsReductionSetsExactlyThatField(string text, StatisticsReduction expected) =>
+        Assert.That(Read("Autoencoder", "--stats-reduction", text).DistributedKfac, Is.EqualTo(new DistributedKfacOptions { Statistics = expected }));
+
+    [TestCase("replicated", InversePlacement.Replicated)]
+    [TestCase("inverses", InversePlacement.BroadcastInverses)]
+    [TestCase("directions", InversePlacement.BroadcastDirections)]
+    public void InversePlacementSetsExactlyThatField(string text, InversePlacement expected) =>
+        Assert.That(Read("Autoencoder", $"--inverse-placement={text}").DistributedKfac, Is.EqualTo(new DistributedKfacOptions { Inverses = expected }));
+
+    [Test]
+    public void InverseStalenessSetsExactlyThatFieldInOneProcessToo()
+    {
+        var s = Read("Classifier", "--inverse-staleness", "4");
+        Assert.That(s.Choice.Kfac, Is.EqualTo(KfacSeeded with { InitialLambda = 1, InverseInterval = 5, InverseStaleness = 4 }));
+        var step = Optimizers.Create(s, Mlp.Create([4, 5, 3], seed: 0), new SoftmaxCrossEntropy());
+        Assert.That(((KfacStep)step).Optimizer.Options.InverseStaleness, Is.EqualTo(4));
+    }
+
+    [Test]
+    public void DistributedFlagsReachTheDistributedKfacStep()
+    {
+        var s = Read("Autoencoder", "--stats-reduction", "lazy", "--inverse-placement", "inverses", "--inverse-staleness", "1", "--inverse-interval", "3");
+        var step = Optimizers.Create(s, Mlp.Create([4, 5, 3], seed: 0), new SoftmaxCrossEntropy(), SingleProcessCommunicator.Instance);
+        var kfac = ((DistributedKfacStep)step).Optimizer;
+        Assert.That(kfac.DistributedOptions, Is.EqualTo(new DistributedKfacOptions { Statistics = StatisticsReduction.Lazy, Inverses = InversePlacement.BroadcastInverses }));
+        Assert.That((kfac.Options.InverseStaleness, kfac.Options.InverseInterval), Is.EqualTo((1, 3)));
+    }
+
     [Test]
     public void HelpShowsTheDefaultsFromTheRecords()
     {
@@ -121,5 +165,10 @@ public class ExampleDefaultsTests
         Assert.That(help, Does.Contain("[default: 0.9]"), "momentum");
         Assert.That(System.Text.RegularExpressions.Regex.IsMatch(help, @"--min-lambda <min-lambda>\s+K-FAC: lower bound on the Levenberg-Marquardt damping \[default: 0\.01\]"), help);
         Assert.That(System.Text.RegularExpressions.Regex.IsMatch(help, @"--stats-fraction <stats-fraction>\s+K-FAC: fraction of the batch for curvature statistics \[default: 0\.25\]"), help);
+        var library = new DistributedKfacOptions();
+        string flat = System.Text.RegularExpressions.Regex.Replace(help, @"\s+", " "); // long descriptions wrap
+        Assert.That(System.Text.RegularExpressions.Regex.IsMatch(flat, $@"--stats-reduction <stats-reduction> K-FAC with --distributed mpi: eager [^[]*no effect in one process \[default: {DistributedKfacFlags.Name(library.Statistics)}\]"), help);
+        Assert.That(System.Text.RegularExpressions.Regex.IsMatch(flat, $@"--inverse-placement <inverse-placement> K-FAC with --distributed mpi: replicated [^[]*no effect in one process \[default: {DistributedKfacFlags.Name(library.Inverses)}\]"), help);
+        Assert.That(System.Text.RegularExpressions.Regex.IsMatch(flat, $@"--inverse-staleness <inverse-staleness> K-FAC: [^[]*\[default: {new KfacOptions().InverseStaleness}\]"), help);
     }
 }

@@ -42,6 +42,9 @@ public sealed class ExampleCommand
     private readonly Option<double> _minLambda;
     private readonly Option<double> _klClip;
     private readonly Option<int> _statsInterval;
+    private readonly Option<int> _inverseStaleness;
+    private readonly Option<string> _statsReduction;
+    private readonly Option<string> _inversePlacement;
     private readonly Option<string?> _exportOnnx = new("--export-onnx") { Description = "after training, write the model (evaluation mode) to this ONNX file (opset 17)" };
     private readonly Option<string?> _plot = new("--plot") { Description = "after training, draw the --log file's curves to this PNG (tools/Kfac.Plot)" };
     private readonly Option<string> _distributed = new("--distributed") { Description = "none | mpi (data-parallel over the ranks of mpirun -np N; every optimizer, on the CPU)", DefaultValueFactory = _ => "none" };
@@ -86,12 +89,29 @@ public sealed class ExampleCommand
         _minLambda = new("--min-lambda") { Description = "K-FAC: lower bound on the Levenberg-Marquardt damping", DefaultValueFactory = _ => k.MinLambda };
         _klClip = new("--kl-clip") { Description = "K-FAC with --step-size KlClipping: bound on the predicted KL change per step", DefaultValueFactory = _ => k.KlClip };
         _statsInterval = new("--stats-interval") { Description = "K-FAC: update curvature statistics every T_stats steps", DefaultValueFactory = _ => k.StatisticsInterval };
+        _inverseStaleness = new("--inverse-staleness")
+        {
+            Description = "K-FAC: compute each scheduled inverse refresh on a background thread and install it S steps later, exactly (0: synchronous; must be below --inverse-interval)",
+            DefaultValueFactory = _ => k.InverseStaleness,
+        };
+        var distributed = defaults.DistributedKfac;
+        _statsReduction = new(DistributedKfacFlags.StatisticsReductionFlag)
+        {
+            Description = "K-FAC with --distributed mpi: eager (all-reduce the factor statistics at every statistics step) | lazy (only when the inverses are refreshed: T3/T1 times fewer messages); no effect in one process",
+            DefaultValueFactory = _ => DistributedKfacFlags.Name(distributed.Statistics),
+        };
+        _inversePlacement = new(DistributedKfacFlags.InversePlacementFlag)
+        {
+            Description = "K-FAC with --distributed mpi: replicated (every rank inverts every block) | inverses (each block inverted on one rank, the inverse broadcast) | directions (each block inverted and applied on one rank, the preconditioned gradient broadcast); no effect in one process",
+            DefaultValueFactory = _ => DistributedKfacFlags.Name(distributed.Inverses),
+        };
         _gammaRule = new("--gamma-rule") { Description = "K-FAC: TiedToLambda (gamma = sqrt(lambda + eta)) | Search (section 6.6) | Fixed", DefaultValueFactory = _ => k.GammaRule };
         _implausibleStep = new("--implausible-step") { Description = "K-FAC: Reject | Shrink a step whose quadratic model predicts a decrease larger than the loss can fall", DefaultValueFactory = _ => k.ImplausibleStep };
         Root = new RootCommand(description)
         {
             _optimizer, _data, _dataDir, _batch, _epochs, _seconds, _steps, _lr, _momentum, _seed, _log, _checkpoint, _resume,
             _threads, _device, _logEvery, _evalEverySteps, _evalEveryEpochs, _lambda, _l2, _structure, _estimation, _stepSize, _statsFraction, _quadFraction, _inverseInterval, _statsInterval, _klClip, _minLambda, _gammaRule, _implausibleStep,
+            _inverseStaleness, _statsReduction, _inversePlacement,
             _exportOnnx, _plot, _distributed, _validation,
         };
     }
@@ -129,6 +149,7 @@ public sealed class ExampleCommand
                 MinLambda = r.GetValue(_minLambda),
                 GammaRule = r.GetValue(_gammaRule),
                 ImplausibleStep = r.GetValue(_implausibleStep),
+                InverseStaleness = r.GetValue(_inverseStaleness),
                 // K-FAC's Fisher sampling follows --seed (seed 0 gives KfacOptions' own seed, 1).
                 Seed = (ulong)seed + 1,
             },
@@ -156,6 +177,11 @@ public sealed class ExampleCommand
             Plot = r.GetValue(_plot),
             Distributed = r.GetValue(_distributed)!.ToLowerInvariant(),
             ValidationFraction = r.GetValue(_validation),
+            DistributedKfac = d.DistributedKfac with
+            {
+                Statistics = DistributedKfacFlags.Statistics(r.GetValue(_statsReduction)!),
+                Inverses = DistributedKfacFlags.Placement(r.GetValue(_inversePlacement)!),
+            },
         });
     }
 

@@ -31,6 +31,10 @@ public sealed record ExampleDefaults
     /// <summary>Options of "kfac".</summary>
     public KfacOptions Kfac { get; init; } = new();
 
+    /// <summary>Options of distributed K-FAC (--distributed mpi --optimizer kfac): when the statistics are reduced and
+    /// where the inverses are computed; the library's own unless an example sets them.</summary>
+    public DistributedKfacOptions DistributedKfac { get; init; } = new();
+
     /// <summary>The default batch of optimizer <paramref name="optimizer"/>.</summary>
     public int BatchFor(string optimizer) => optimizer == OptimizerNames.Kfac ? KfacBatch ?? Batch : Batch;
 

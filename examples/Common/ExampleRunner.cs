@@ -63,13 +63,13 @@ public static class ExampleRunner
             AfterStep = (n, _) =>
             {
                 // Every rejection with its reason on stderr (the metrics log counts them in rejected_steps).
-                if (traceRejections && step is KfacStep { Last: { Rejected: true } rejected })
+                if (traceRejections && step is IKfacTrainingStep { Last: { Rejected: true } rejected })
                     Console.Error.WriteLine($"rejected at step {n}: {rejected.RejectionReason}");
             },
             Evaluate = () =>
             {
                 var metrics = Datasets.Relabel(s, evaluate());
-                if (step is KfacStep { Last: { } r })
+                if (step is IKfacTrainingStep { Last: { } r })
                     metrics = new Dictionary<string, double>(metrics) { ["lambda"] = r.Lambda, ["gamma"] = r.Gamma, ["alpha"] = r.Alpha, ["mu"] = r.Mu, ["rejected_steps"] = r.Rejections, ["rho"] = r.Rho, ["model_change"] = r.ModelChange, ["step_rejected"] = r.Rejected ? 1 : 0 };
                 if (s.Checkpoint is not null) Save(communicator, s.Checkpoint, model, step, trainer!.Position);
                 return metrics;

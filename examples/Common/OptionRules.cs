@@ -40,6 +40,8 @@ public static partial class OptionRules
         Require(k.StatisticsFraction is > 0 and <= 1, $"--stats-fraction must be in (0, 1]; got {k.StatisticsFraction}");
         Require(k.QuadraticModelFraction is > 0 and <= 1, $"--quad-fraction must be in (0, 1]; got {k.QuadraticModelFraction}");
         Require(k.InverseInterval > 0, $"--inverse-interval must be positive; got {k.InverseInterval}");
+        Require(k.InverseStaleness >= 0, $"--inverse-staleness must be 0 (synchronous inverses) or a positive number of steps; got {k.InverseStaleness}");
+        Require(k.InverseStaleness < k.InverseInterval, $"--inverse-staleness {k.InverseStaleness} must be below --inverse-interval {k.InverseInterval}: a background refresh is installed before the next one is due");
         Require(k.StatisticsInterval > 0, $"--stats-interval must be positive; got {k.StatisticsInterval}");
         Require(double.IsFinite(k.KlClip) && k.KlClip > 0, $"--kl-clip must be a finite positive number; got {k.KlClip}");
         if (s.Resume is not null && !File.Exists(s.Resume))
@@ -93,7 +95,9 @@ public static partial class OptionRules
         }
     }
 
-    private static void OneOf(string option, string value, params string[] allowed)
+    /// <summary>A <see cref="UsageException"/> naming <paramref name="option"/> and <paramref name="value"/> unless
+    /// the value is one of <paramref name="allowed"/>.</summary>
+    internal static void OneOf(string option, string value, params string[] allowed)
     {
         if (Array.IndexOf(allowed, value) < 0)
             throw new UsageException($"{option} must be {string.Join(", ", allowed[..^1])} or {allowed[^1]}; got '{value}'");

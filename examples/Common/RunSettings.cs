@@ -1,3 +1,4 @@
+using Kfac.Optim.Kfac;
 using Kfac.Training;
 
 namespace Kfac.Examples;
@@ -55,4 +56,8 @@ public sealed record RunSettings
 
     /// <summary>none | mpi (data-parallel over mpirun's ranks; see DistributedSetup).</summary>
     public string Distributed { get; init; } = "none";
+
+    /// <summary>Distributed K-FAC's options (--stats-reduction, --inverse-placement): passed to
+    /// <see cref="TrainingSteps.Create"/> with --distributed mpi, unused in one process.</summary>
+    public DistributedKfacOptions DistributedKfac { get; init; } = new();
 }

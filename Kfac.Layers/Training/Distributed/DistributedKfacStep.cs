@@ -15,7 +15,7 @@ namespace Kfac.Training.Distributed;
 /// parameters so the replicas start identical. Models with buffers (batch norm) are refused: K-FAC's statistics
 /// passes would need their running averages synchronised within the step.
 /// </summary>
-public sealed class DistributedKfacStep : ITrainingStep
+public sealed class DistributedKfacStep : IKfacTrainingStep
 {
     /// <summary>Distributed K-FAC training of <paramref name="model"/> by <paramref name="optimizer"/> over
     /// <paramref name="communicator"/>'s ranks (<paramref name="options"/>: statistics reduction, inverse placement;
