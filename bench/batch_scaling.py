@@ -112,16 +112,19 @@ def group(opt, batch):
     index = {v: i for i, v in enumerate(values)}
     done = {}  # grid index -> crossing step or None
 
+    start = index[starts[opt]]
+
     def best():
-        hits = [(s, i) for i, s in done.items() if s is not None]
-        return min(hits) if hits else None
+        """(crossing step, grid index) of the fewest iterations; a tie goes to the value nearest the start."""
+        hits = [(s, abs(i - start), i) for i, s in done.items() if s is not None]
+        return (min(hits)[0], min(hits)[2]) if hits else None
 
     def run_at(i):
         b = best()
         cap = a.max_steps if b is None else min(a.max_steps, b[0])
         done[i] = crossing(load(run(opt, batch, values[i], cap)))
 
-    run_at(index[starts[opt]])
+    run_at(start)
     while True:
         lo, hi = min(done), max(done)
         b = best()
@@ -163,8 +166,8 @@ print(f"\nAutoencoder, Fashion-MNIST, iterations to train_error <= {a.target} (e
 for opt in optimizers:
     name, values = grids[opt]
     for batch in batches:
-        cells, best = [], None
-        for value in values:
+        cells, hits = [], []
+        for i, value in enumerate(values):
             records = load(log_path(opt, batch, value))
             if not records:
                 cells.append(f"{name} {value}: -")
@@ -172,8 +175,9 @@ for opt in optimizers:
             hit = crossing(records)
             step, err = last_step(records)
             cells.append(f"{name} {value}: {hit}" if hit is not None else f"{name} {value}: >{step} ({err:.1f})")
-            if hit is not None and (best is None or hit < best[0]):
-                best = (hit, value)
+            if hit is not None:
+                hits.append((hit, abs(i - values.index(starts[opt])), value))  # ties: nearest the start, as the search
+        best = (min(hits)[0], min(hits)[2]) if hits else None
         ordered = sorted(values, key=float)
         edge = best is not None and len(values) > 1 and ordered.index(best[1]) in (0, len(values) - 1)
         summary["results"].append({"optimizer": opt, "batch": batch, "iterations": best[0] if best else None,
