@@ -39,6 +39,7 @@ p.add_argument("--max-steps", type=int, default=3000)
 p.add_argument("--seed", type=int, default=0)
 p.add_argument("--workers", type=int, default=2)
 p.add_argument("--threads", type=int, default=1)
+p.add_argument("--extra", default="", help="further options passed to every run, e.g. \"--inverse-interval 5\"")
 p.add_argument("--out", required=True)
 p.add_argument("--summary-only", action="store_true", help="only read the logs and print the table")
 a = p.parse_args()
@@ -86,7 +87,7 @@ def run(opt, batch, value, cap):
         return path
     cmd = ["dotnet", dll, "--data", "fashion-mnist", "--batch-size", str(batch), "--optimizer", opt,
            f"--{grids[opt][0]}", value, "--seed", str(a.seed), "--threads", str(a.threads), "--log-every", "1e9",
-           "--eval-every-steps", str(a.eval_every), "--steps", str(cap), "--log", path + ".tmp"]
+           "--eval-every-steps", str(a.eval_every), "--steps", str(cap), "--log", path + ".tmp"] + a.extra.split()
     print(f"{time.strftime('%H:%M:%S')} run: {' '.join(cmd[2:])}", flush=True)
     with open(path + ".txt", "w") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
@@ -160,7 +161,7 @@ if not a.summary_only:
         t.join()
 
 summary = {"target_train_error": a.target, "eval_every_steps": a.eval_every, "max_steps": a.max_steps, "seed": a.seed,
-           "results": []}
+           "extra": a.extra, "results": []}
 print(f"\nAutoencoder, Fashion-MNIST, iterations to train_error <= {a.target} (evaluated every {a.eval_every} steps; "
       f"seed {a.seed}; '>N': not reached within N steps; capped runs are 'not better than' the best)")
 for opt in optimizers:

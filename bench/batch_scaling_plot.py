@@ -28,10 +28,13 @@ for opt, style in (("kfac", "o-"), ("momentum", "s-")):
     for b, n in zip(batches, iterations):
         ax.annotate(str(n), (b, n), textcoords="offset points", xytext=(4, 4), fontsize=8)
 ax.set_xscale("log", base=2)
+all_batches = sorted({r["batch"] for r in summary["results"]})
+ax.set_xticks(all_batches, [str(b) for b in all_batches])
 ax.set_yscale("log")
 ax.set_xlabel("mini-batch size")
 ax.set_ylabel(f"iterations to training error {summary['target_train_error']:g}")
-ax.set_title(f"Deep autoencoder, Fashion-MNIST (seed {summary['seed']}, evaluated every {summary['eval_every_steps']} steps)",
+ax.set_title(f"Deep autoencoder, Fashion-MNIST (seed {summary['seed']}, evaluated every {summary['eval_every_steps']} steps"
+             f"{'; ' + summary['extra'] if summary.get('extra') else ''})",
              fontsize=9)
 ax.grid(True, which="both", alpha=0.3)
 ax.legend(fontsize=8)
