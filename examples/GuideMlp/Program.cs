@@ -17,7 +17,7 @@ var scaler = Standardizer.Fit(split.Train);
 var (train, validation, test) = (scaler.Transform(split.Train), scaler.Transform(split.Validation), scaler.Transform(split.Test));
 var model = Mlp.Create([all.Inputs.Shape[1], 64, 64, all.ClassCount], Activation.Tanh, seed: 0);
 
-// K-FAC: the loss defines the Fisher; lambda 1 suits classifiers (the default 150 is the autoencoder's).
+// K-FAC: the loss defines the Fisher; lambda 1 suits classifiers (the library default 150 is the paper's autoencoder value).
 var loss = new SoftmaxCrossEntropy();
 var step = TrainingSteps.Create(model, loss, new OptimizerChoice { Name = "kfac", Kfac = new KfacOptions { InitialLambda = 1 } });
 using var loader = new DataLoader(train, batchSize: 128, shuffle: true, seed: 0);
