@@ -14,11 +14,17 @@ internal sealed class GemmBench : IBenchCommand
 
     public string Description =>
         "GEMM GFLOP/s: --sizes 256,512,1024,2048 | --shapes autoencoder [--batch N] | --shapes kfac-direction; --threads N; --double; --trans NN|NT|TN|TT; " +
-        "--isa 512|256|scalar; --kc K --mc M (blocking override); --json";
+        "--isa 512|256|scalar; --kc K --mc M (blocking override); --reference openblas (the system's OpenBLAS timed in the same run, " +
+        "runs alternating; ratio = ours / OpenBLAS in GFLOP/s); --json";
 
     public int Run(BenchArgs args)
     {
         var o = GemmBenchOptions.Parse(args);
+        if (args.String("reference") is { } reference)
+        {
+            if (reference != "openblas") throw new ArgumentException($"--reference expects openblas, got '{reference}'");
+            o.Reference = new OpenBlasReference(o.Threads);
+        }
         Peak.Measure(o.Threads, o.Double, runs: 3, cpuTime: o.CpuTime); // warm the loop up
         var shapes = new List<(string Label, bool TA, bool TB, int M, int N, int K)>();
         if (args.String("shapes") is { } set)
@@ -51,7 +57,7 @@ internal sealed class GemmBench : IBenchCommand
             foreach (int s in args.IntList("sizes", [256, 512, 1024, 2048])) shapes.Add(($"{s}^3", o.TransA, o.TransB, s, s, s));
         }
 
-        double totalFlops = 0, totalSeconds = 0, totalBest = 0, totalPeakSeconds = 0;
+        double totalFlops = 0, totalSeconds = 0, totalBest = 0, totalPeakSeconds = 0, totalReferenceSeconds = 0, totalReferenceBest = 0;
         foreach (var (label, ta, tb, m, n, k) in shapes)
         {
             double sec = o.Double ? TimeGemm<double>(o, ta, tb, m, n, k) : TimeGemm<float>(o, ta, tb, m, n, k);
@@ -61,23 +67,39 @@ internal sealed class GemmBench : IBenchCommand
             totalBest += o.LastBest;
             totalPeakSeconds += sec * o.LastPeak;
             Report(o, label, o.Double ? "dgemm" : "sgemm", ta, tb, m, n, k, flops / sec / 1e9, sec, o.LastPeak, flops / o.LastBest / 1e9);
+            totalReferenceSeconds += o.LastReferenceMedian;
+            totalReferenceBest += o.LastReferenceBest;
         }
         if (shapes.Count > 1 && args.String("shapes") is not null)
+        {
+            o.LastReferenceMedian = totalReferenceSeconds;
+            o.LastReferenceBest = totalReferenceBest;
             Report(o, "total", o.Double ? "dgemm" : "sgemm", false, false, 0, 0, 0, totalFlops / totalSeconds / 1e9, totalSeconds,
                 totalPeakSeconds / totalSeconds, totalFlops / totalBest / 1e9);
+        }
         return 0;
     }
 
     internal static void Report(GemmBenchOptions o, string label, string op, bool ta, bool tb, int m, int n, int k,
         double gflops, double seconds, double peak, double bestGflops)
     {
-        JsonLine.Print(o.Json, new Dictionary<string, object>
+        var fields = new Dictionary<string, object>
         {
             ["op"] = op, ["shape"] = label, ["transA"] = ta, ["transB"] = tb, ["m"] = m, ["n"] = n, ["k"] = k,
             ["threads"] = o.Threads, ["isa"] = o.IsaName, ["gflops"] = Math.Round(gflops, 1),
             ["seconds"] = seconds, ["peak_gflops"] = Math.Round(peak, 1), ["fraction_of_peak"] = Math.Round(gflops / peak, 3),
             ["best_gflops"] = Math.Round(bestGflops, 1),
-        });
+        };
+        if (o.Reference is not null && o.LastReferenceMedian > 0)
+        {
+            // Same work on both sides, so the GFLOP/s ratio is the inverse time ratio.
+            fields["reference"] = "openblas " + o.Reference.CoreName;
+            fields["reference_gflops"] = Math.Round(gflops * seconds / o.LastReferenceMedian, 1);
+            fields["reference_best_gflops"] = Math.Round(bestGflops * o.LastBest / o.LastReferenceBest, 1);
+            fields["ratio_median"] = Math.Round(o.LastReferenceMedian / seconds, 3);
+            fields["ratio_best"] = Math.Round(o.LastReferenceBest / o.LastBest, 3);
+        }
+        JsonLine.Print(o.Json, fields);
     }
 
     private static double TimeGemm<T>(GemmBenchOptions o, bool ta, bool tb, int m, int n, int k)
@@ -93,7 +115,28 @@ internal sealed class GemmBench : IBenchCommand
             else
                 Gemm.Dgemm(ta, tb, m, n, k, 1.0, (double[])(object)a, lda, (double[])(object)b, ldb, 0.0, (double[])(object)c, n, o.Threads);
         }
-        return o.Time(Call, 2.0 * m * n * k);
+        if (o.Reference is not { } reference) return o.Time(Call, 2.0 * m * n * k);
+
+        T[] cRef = new T[m * n];
+        void CallReference()
+        {
+            if (typeof(T) == typeof(float))
+                reference.Sgemm(ta, tb, m, n, k, 1f, (float[])(object)a, lda, (float[])(object)b, ldb, 0f, (float[])(object)cRef, n);
+            else
+                reference.Dgemm(ta, tb, m, n, k, 1.0, (double[])(object)a, lda, (double[])(object)b, ldb, 0.0, (double[])(object)cRef, n);
+        }
+        double seconds = o.TimeInterleaved(Call, CallReference);
+        // Both computed the same product: a wrong binding (transposes, leading dimensions) shows here, not as a speed.
+        double worst = 0, scale = 0;
+        for (int i = 0; i < c.Length; i++)
+        {
+            worst = Math.Max(worst, Math.Abs(double.CreateTruncating(c[i] - cRef[i])));
+            scale = Math.Max(scale, Math.Abs(double.CreateTruncating(cRef[i])));
+        }
+        double tolerance = (typeof(T) == typeof(float) ? 1e-5 : 1e-12) * k * Math.Max(1, scale);
+        if (worst > tolerance)
+            throw new InvalidOperationException($"gemm {m}x{n}x{k}: our result differs from OpenBLAS's by {worst:g3} (tolerance {tolerance:g3})");
+        return seconds;
     }
 
     internal static T[] Fill<T>(Random rng, int count) where T : System.Numerics.IFloatingPointIeee754<T>
@@ -147,6 +190,49 @@ internal sealed class GemmBenchOptions
         GemmBlocking.InPlaceThin = args.Int("inplace", GemmBlocking.InPlaceThin ? 1 : 0) != 0;
         GemmBlocking.ThinTiles = args.Int("thin", GemmBlocking.ThinTiles);
         return o;
+    }
+
+    /// <summary>The reference BLAS timed alongside (gemm --reference openblas), or null.</summary>
+    public OpenBlasReference? Reference;
+
+    /// <summary>Median and fastest seconds of the reference in the last <see cref="TimeInterleaved"/> call (0 when none).</summary>
+    public double LastReferenceMedian, LastReferenceBest;
+
+    /// <summary>Times <paramref name="ours"/> and <paramref name="reference"/> in alternation (the order swapped every
+    /// run, so neither always follows the other), so load from other processes falls on both alike. Sets LastBest,
+    /// LastPeak (one peak run before and after), LastReferenceMedian and LastReferenceBest; returns our median seconds.</summary>
+    public double TimeInterleaved(Action ours, Action reference)
+    {
+        for (int i = 0; i < Warmup; i++) { ours(); reference(); }
+        int runs = Runs;
+        if (runs <= 0)
+        {
+            double t = Timing.Median(Timing.Measure(ours, 0, 3));
+            runs = (int)Math.Clamp(MinSeconds / Math.Max(t, 1e-7), 7, 500);
+        }
+        var mine = new double[runs];
+        var theirs = new double[runs];
+        double peakBefore = Peak.RunOnce(Threads, Double, CpuTime);
+        for (int i = 0; i < runs; i++)
+        {
+            if (i % 2 == 0) { mine[i] = TimeOnce(ours); theirs[i] = TimeOnce(reference); }
+            else { theirs[i] = TimeOnce(reference); mine[i] = TimeOnce(ours); }
+        }
+        double peakAfter = Peak.RunOnce(Threads, Double, CpuTime);
+        Array.Sort(mine);
+        Array.Sort(theirs);
+        LastPeak = 0.5 * (peakBefore + peakAfter);
+        LastBest = mine[0];
+        LastReferenceBest = theirs[0];
+        LastReferenceMedian = Timing.Median(theirs);
+        return Timing.Median(mine);
+    }
+
+    private double TimeOnce(Action call)
+    {
+        double t0 = Now();
+        call();
+        return Now() - t0;
     }
 
     /// <summary>Fastest run of the last <see cref="Time"/> call (the least disturbed one on a busy machine).</summary>
