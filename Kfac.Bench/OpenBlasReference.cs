@@ -34,6 +34,11 @@ internal sealed unsafe class OpenBlasReference
                 "--reference openblas: no OpenBLAS library found (tried " + string.Join(", ", candidates) +
                 "); install it with `apt-get install libopenblas0-openmp` (or libopenblas0-pthread)");
         Path = loaded;
+        // An OpenMP build's threads spin for a while after each call (the default wait policy) and take the cores from
+        // our GEMM that runs next: measured here, our median fell to half its solo rate. Passive waiting keeps the
+        // alternation fair; it has to be set before the process starts (libgomp reads it when it loads).
+        if (!string.Equals(Environment.GetEnvironmentVariable("OMP_WAIT_POLICY"), "passive", StringComparison.OrdinalIgnoreCase))
+            Console.Error.WriteLine("warning: OMP_WAIT_POLICY is not PASSIVE: an OpenMP OpenBLAS spins after each call and slows the GEMM timed after it; run with OMP_WAIT_POLICY=PASSIVE");
         _sgemm = (delegate* unmanaged<int, int, int, int, int, int, float, float*, int, float*, int, float, float*, int, void>)NativeLibrary.GetExport(handle, "cblas_sgemm");
         _dgemm = (delegate* unmanaged<int, int, int, int, int, int, double, double*, int, double*, int, double, double*, int, void>)NativeLibrary.GetExport(handle, "cblas_dgemm");
         if (NativeLibrary.TryGetExport(handle, "openblas_set_num_threads", out var setThreads))

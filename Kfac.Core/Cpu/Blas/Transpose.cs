@@ -35,8 +35,11 @@ internal static unsafe class Transpose
                 }
                 for (; r + 4 <= rows; r += 4)
                     for (int p = 0; p + 4 <= cols; p += 4) Block4x4(s + (long)r * lds + p, lds, d + (long)p * ldd + r, ldd);
+                // Two rows left (the AVX2 kernel's 6-row A panels end this way): 2 x 4 blocks, not the scalar loop.
+                for (; r + 2 <= rows; r += 2)
+                    for (int p = 0; p + 4 <= cols; p += 4) Block2x4(s + (long)r * lds + p, lds, d + (long)p * ldd + r, ldd);
                 int pDone8 = cols & ~7, pDone4 = cols & ~3;
-                // Columns the blocks did not cover: rows [0, r8) stop at pDone8, rows [r8, r) at pDone4.
+                // Columns the blocks did not cover: rows [0, r8) stop at pDone8, rows [r8, r) (4 x 4 and 2 x 4 blocks) at pDone4.
                 int r8 = rows & ~7;
                 Scalar(src, lds, 0, r8, pDone8, cols, dst, ldd);
                 Scalar(src, lds, r8, r, pDone4, cols, dst, ldd);
@@ -104,6 +107,20 @@ internal static unsafe class Transpose
         Sse.Store(d + ldd, Sse.MoveHighToLow(t2, t0));
         Sse.Store(d + 2 * ldd, Sse.MoveLowToHigh(t1, t3));
         Sse.Store(d + 3 * ldd, Sse.MoveHighToLow(t3, t1));
+    }
+
+    /// <summary>Rows 2 x columns 4 to columns 4 x rows 2: each destination row gets a 64-bit pair.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Block2x4(float* s, int lds, float* d, int ldd)
+    {
+        var r0 = Sse.LoadVector128(s);
+        var r1 = Sse.LoadVector128(s + lds);
+        var t0 = Sse.UnpackLow(r0, r1);  // r0[0] r1[0] r0[1] r1[1]
+        var t1 = Sse.UnpackHigh(r0, r1); // r0[2] r1[2] r0[3] r1[3]
+        Sse.StoreLow(d, t0);
+        Sse.StoreHigh(d + ldd, t0);
+        Sse.StoreLow(d + 2 * ldd, t1);
+        Sse.StoreHigh(d + 3 * ldd, t1);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
