@@ -32,11 +32,11 @@ public class ExampleDefaultsTests
             ["ConvNet", "nesterov", 128, new SgdOptions { LearningRate = 0.03, Momentum = 0.9, Nesterov = true }],
             ["ConvNet", "adam", 128, new AdamOptions { LearningRate = 1e-3 }],
             ["ConvNet", "kfac", 256, KfacSeeded with { InitialLambda = 1, StatisticsFraction = 0.25, QuadraticModelFraction = 0.25, MinLambda = 0.01, GammaRule = GammaRule.Search, ImplausibleStep = ImplausibleStepRule.Shrink }],
-            // Autoencoder: batch 1000, momentum SGD lr 0.01, Adam 1e-3, K-FAC stats/quad 1/4, lambda0 0.15.
+            // Autoencoder: batch 1000, momentum SGD lr 0.01, Adam 1e-3, K-FAC stats/quad 1/8, inverses every 10, lambda0 0.15.
             ["Autoencoder", "sgd", 1000, new SgdOptions { LearningRate = 0.01 }],
             ["Autoencoder", "momentum", 1000, new SgdOptions { LearningRate = 0.01, Momentum = 0.9 }],
             ["Autoencoder", "adam", 1000, new AdamOptions { LearningRate = 1e-3 }],
-            ["Autoencoder", "kfac", 1000, KfacSeeded with { InitialLambda = 0.15, StatisticsFraction = 0.25, QuadraticModelFraction = 0.25 }],
+            ["Autoencoder", "kfac", 1000, KfacSeeded with { InitialLambda = 0.15, StatisticsFraction = 0.125, QuadraticModelFraction = 0.125, InverseInterval = 10 }],
             // Classifier: first-order at batch 100 (SGD 0.05, Adam 1e-3); K-FAC at batch 200, lambda0 1, T3 = 5.
             ["Classifier", "sgd", 100, new SgdOptions { LearningRate = 0.05 }],
             ["Classifier", "momentum", 100, new SgdOptions { LearningRate = 0.05, Momentum = 0.9 }],
@@ -106,7 +106,7 @@ public class ExampleDefaultsTests
         var s = Read("Autoencoder", "--lr=0.2", "--momentum", "0.5", "--seed", "4");
         Assert.That(s.Choice.Sgd, Is.EqualTo(new SgdOptions { LearningRate = 0.2, Momentum = 0.5 }));
         Assert.That(s.Choice.Adam, Is.EqualTo(new AdamOptions { LearningRate = 0.2 }));
-        Assert.That(s.Choice.Kfac, Is.EqualTo(new KfacOptions { InitialLambda = 0.15, LearningRate = 0.2, Momentum = 0.5, Seed = 5, StatisticsFraction = 0.25, QuadraticModelFraction = 0.25 }));
+        Assert.That(s.Choice.Kfac, Is.EqualTo(new KfacOptions { InitialLambda = 0.15, LearningRate = 0.2, Momentum = 0.5, Seed = 5, StatisticsFraction = 0.125, QuadraticModelFraction = 0.125, InverseInterval = 10 }));
         Assert.That(s.LearningRate, Is.EqualTo(0.2), "kept for --resume");
     }
 
