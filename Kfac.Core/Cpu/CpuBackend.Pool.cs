@@ -64,10 +64,12 @@ internal sealed partial class CpuBackend
         {
             int planeIn = G.Height * G.Width, planeOut = G.Locations;
             int[] args = ArgBuffer(planeOut);
+            int[]? corners = typeof(T) == typeof(float) && PairWindows.Applies(G) ? PairWindows.Corners(G) : null;
             for (int plane = start; plane < end; plane++)
             {
                 T* xp = X + (long)plane * planeIn;
-                ArgMaxes(xp, G, args);
+                if (corners is not null) PairWindows.ArgMaxes((float*)xp, G.Width, corners, args);
+                else ArgMaxes(xp, G, args);
                 switch (Route)
                 {
                     case PoolRoute.Forward:
