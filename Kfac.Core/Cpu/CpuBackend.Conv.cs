@@ -1,5 +1,4 @@
 using System.Numerics;
-using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -44,10 +43,10 @@ internal sealed partial class CpuBackend
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (image.Length < g.InputNumel || cols.Length < (long)g.PatchSize * g.PatchCount)
-            throw new ArgumentException($"im2col over {g}: image holds {image.Length} elements (needs {g.InputNumel}), columns {cols.Length} (needs {(long)g.PatchSize * g.PatchCount})");
+            throw new ArgumentException($"{(adjoint ? "col2im" : "im2col")} over {g}: image holds {image.Length} elements (needs {g.InputNumel}), columns {cols.Length} (needs {(long)g.PatchSize * g.PatchCount})");
         var body = new PatchBody<T>
         {
-            Image = Pointer(image), ImageLength = g.InputNumel, Cols = Pointer(cols), ColsLength = g.PatchSize * g.PatchCount,
+            Image = Pointer(image), Cols = Pointer(cols),
             G = g, Adjoint = adjoint, Accumulate = accumulate,
         };
         CpuParallel.For(0, g.Batch, body, maxThreads: ThreadsFor((long)g.PatchSize * g.PatchCount));
@@ -56,7 +55,6 @@ internal sealed partial class CpuBackend
     private unsafe struct PatchBody<T> : IRangeBody where T : unmanaged, IFloatingPointIeee754<T>
     {
         public T* Image, Cols;
-        public int ImageLength, ColsLength;
         public WindowGeometry G;
         public bool Adjoint, Accumulate;
 

@@ -65,10 +65,11 @@ internal sealed partial class CpuBackend
             int planeIn = G.Height * G.Width, planeOut = G.Locations;
             int[] args = ArgBuffer(planeOut);
             int[]? corners = typeof(T) == typeof(float) && PairWindows.Applies(G) ? PairWindows.Corners(G) : null;
+            int windows = G.Locations;
             for (int plane = start; plane < end; plane++)
             {
                 T* xp = X + (long)plane * planeIn;
-                if (corners is not null) PairWindows.ArgMaxes((float*)xp, G.Width, corners, args);
+                if (corners is not null) PairWindows.ArgMaxes((float*)xp, G.Width, corners, windows, args);
                 else ArgMaxes(xp, G, args);
                 switch (Route)
                 {
@@ -137,12 +138,7 @@ internal sealed partial class CpuBackend
                 T* win = plane + corner;
                 if (kh == 2 && kw == 2)
                 {
-                    // The common 2 x 2 window (a b / c d), unrolled. The compare results become 0/1 integers that
-                    // move the index arithmetically and the running max is re-read through it: no jumps.
-                    int arg = win[1] > win[0] ? 1 : 0;
-                    arg += (win[w] > win[arg] ? 1 : 0) * (w - arg);
-                    arg += (win[w + 1] > win[arg] ? 1 : 0) * (w + 1 - arg);
-                    args[o] = corner + arg;
+                    args[o] = corner + PairWindows.FirstMaximum(win, w);
                     continue;
                 }
                 int at = 0;

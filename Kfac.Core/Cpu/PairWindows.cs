@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -22,23 +23,25 @@ internal static class PairWindows
     [ThreadStatic] private static int[]? t_corners;
     [ThreadStatic] private static (int W, int OutW, int Locations) t_cornersFor;
 
-    /// <summary>The in-plane index of every window's top-left element, 2 (o / Wout) W + 2 (o % Wout), in a per-thread
-    /// table rebuilt only when the geometry changes.</summary>
+    /// <summary>The in-plane index of every window's top-left element, 2 (o / Wout) W + 2 (o % Wout), for o below
+    /// g.Locations, in a per-thread buffer (grown, never shrunk) refilled only when the geometry changes: a conv net's
+    /// pooling layers alternate geometries every call, and a fresh table each time would allocate on every step.</summary>
     public static int[] Corners(in WindowGeometry g)
     {
         var key = (g.Width, g.OutWidth, g.Locations);
-        if (t_corners is { } cached && t_cornersFor == key) return cached;
-        var corners = new int[g.Locations];
-        for (int o = 0; o < corners.Length; o++) corners[o] = 2 * (o / g.OutWidth) * g.Width + 2 * (o % g.OutWidth);
+        var corners = t_corners;
+        if (corners is not null && t_cornersFor == key) return corners;
+        if (corners is null || corners.Length < g.Locations) t_corners = corners = new int[Math.Max(g.Locations, 64)];
+        for (int o = 0; o < g.Locations; o++) corners[o] = 2 * (o / g.OutWidth) * g.Width + 2 * (o % g.OutWidth);
         t_cornersFor = key;
-        return t_corners = corners;
+        return corners;
     }
 
-    /// <summary>args[o] = the flat index of the first maximal element of window o of the plane.</summary>
+    /// <summary>args[o] = the flat index of the first maximal element of window o &lt; n of the plane.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static unsafe void ArgMaxes(float* plane, int w, int[] corners, int[] args)
+    public static unsafe void ArgMaxes(float* plane, int w, int[] corners, int n, int[] args)
     {
-        int n = corners.Length, o = 0;
+        int o = 0;
         var one = Vector256.Create(1);
         var down = Vector256.Create(w);
         fixed (int* c = corners, a = args)
@@ -64,15 +67,19 @@ internal static class PairWindows
                 arg = Avx.BlendVariable(arg.AsSingle(), diagonal.AsSingle(), greater).AsInt32();
                 Avx.Store(a + o, arg);
             }
-            for (; o < n; o++)
-            {
-                int corner = c[o];
-                float* win = plane + corner;
-                int arg = win[1] > win[0] ? 1 : 0;
-                arg += (win[w] > win[arg] ? 1 : 0) * (w - arg);
-                arg += (win[w + 1] > win[arg] ? 1 : 0) * (w + 1 - arg);
-                a[o] = corner + arg;
-            }
+            for (; o < n; o++) a[o] = c[o] + FirstMaximum(plane + c[o], w);
         }
+    }
+
+    /// <summary>The offset (0, 1, W or W + 1) of the first maximal element of the 2 x 2 window (a b / c d) at
+    /// <paramref name="win"/>. The compare results become 0/1 integers that move the index arithmetically and the
+    /// running max is re-read through it: no jumps (on real activations "is this element larger" is a coin flip).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe int FirstMaximum<T>(T* win, int w) where T : unmanaged, INumber<T>
+    {
+        int arg = win[1] > win[0] ? 1 : 0;
+        arg += (win[w] > win[arg] ? 1 : 0) * (w - arg);
+        arg += (win[w + 1] > win[arg] ? 1 : 0) * (w + 1 - arg);
+        return arg;
     }
 }

@@ -24,7 +24,7 @@ public unsafe class PairWindowsTests
                 for (int i = 0; i < plane.Length; i++) plane[i] = rng.Next(10) < 8 ? rng.Next(3) : pool[rng.Next(pool.Length)];
                 var corners = PairWindows.Corners(g);
                 var args = new int[g.Locations];
-                fixed (float* p = plane) PairWindows.ArgMaxes(p, w, corners, args);
+                fixed (float* p = plane) PairWindows.ArgMaxes(p, w, corners, g.Locations, args);
                 for (int o = 0; o < g.Locations; o++)
                     Assert.That(args[o], Is.EqualTo(FirstMaximum(plane, w, o / g.OutWidth, o % g.OutWidth)), $"{h} x {w}, window {o}");
             }
