@@ -2,23 +2,61 @@
 """Reads the JSON-lines logs of examples/ReinforcementLearning and reports, per run, the environment steps at
 which the mean return of the last 100 episodes first reached a threshold (the first logged line with
 episodes >= 100 and mean_return >= threshold; the example logs that line as soon as --stop-at-return is met),
-then median / mean / min / max per group (a group = runs whose file names differ only in the seed). With --png
+then median / mean / min / max per group (a group = runs whose file names differ only in the seed). With --final
+it reports instead, per group, the mean return of the last 100 episodes on each run's last log line (mean,
+standard error, per seed) and, when the run's .txt console output next to the log has the example's --evaluate
+line, the greedy evaluation's mean return. With --png
 it also draws mean return against environment steps, one colour per group (standard library only: the PNG is
 written with zlib, no matplotlib needed).
 
 usage: python3 bench/rl_curves.py --threshold 475 docs/results/rl/cartpole_*.jsonl [--png curves.png]
+       python3 bench/rl_curves.py --final docs/results/rl/pendulum_stop27/*.jsonl
 """
 import argparse, json, re, statistics, struct, zlib
 
 p = argparse.ArgumentParser()
-p.add_argument("--threshold", type=float, required=True)
+p.add_argument("--threshold", type=float)
+p.add_argument("--final", action="store_true", help="final mean return (and greedy evaluation) per group")
 p.add_argument("--png")
 p.add_argument("runs", nargs="+")
 a = p.parse_args()
+if a.threshold is None and not a.final:
+    p.error("give --threshold T (steps to reach T) or --final (final returns)")
 
 def load(path):
     with open(path) as f:
         return [json.loads(line) for line in f if line.strip()]
+
+def greedy(path):
+    """The greedy evaluation's mean return from the run's console output (PATH.txt), or None."""
+    try:
+        with open(path.rsplit(".", 1)[0] + ".txt") as f:
+            m = re.search(r"greedy episodes, mean return (-?[0-9.]+)", f.read())
+            return float(m.group(1)) if m else None
+    except OSError:
+        return None
+
+def mean_se(values):
+    m = statistics.mean(values)
+    return m, (statistics.stdev(values) / len(values) ** 0.5 if len(values) > 1 else float("nan"))
+
+if a.final:
+    finals = {}
+    for path in a.runs:
+        records = load(path)
+        name = re.sub(r"_seed\d+", "", path.split("/")[-1].rsplit(".", 1)[0])
+        seed = re.search(r"_seed(\d+)", path)
+        finals.setdefault(name, []).append((int(seed.group(1)) if seed else 0, records[-1], greedy(path)))
+    print("| run group | seeds | final env steps | mean return, last 100 episodes: mean +- se (per seed) | greedy, mean +- se (per seed) |")
+    print("|---|---:|---:|---|---|")
+    for name, runs in finals.items():
+        runs.sort()
+        ret = [r["mean_return"] for _, r, _ in runs]
+        g = [x for _, _, x in runs if x is not None]
+        m, se = mean_se(ret)
+        gm = ("%.1f +- %.1f (%s)" % (*mean_se(g), ", ".join("%.1f" % x for x in g))) if g else "-"
+        print(f"| {name} | {len(runs)} | {runs[0][1]['env_steps']} | {m:.1f} +- {se:.1f} ({', '.join('%.1f' % x for x in ret)}) | {gm} |")
+    raise SystemExit(0)
 
 groups = {}
 for path in a.runs:

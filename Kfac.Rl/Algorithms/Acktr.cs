@@ -71,7 +71,7 @@ public sealed class Acktr : OnPolicyLearner
         var b = Buffer;
         long t = Timings.Start();
         Advantages.Gae(b.Rewards, b.Values, b.Terminated, b.Truncated, b.FinalValues, b.LastValues, b.Steps, b.Envs,
-            Options.Gamma, 1.0, b.Advantages, b.Returns);
+            Options.Gamma, Options.GaeLambda, b.Advantages, b.Returns);
         double lr = Options.LearningRate * (Options.LinearLearningRate ? 1 - Progress : 1);
 
         using var scope = TensorScope.Begin();
@@ -112,7 +112,7 @@ public sealed class Acktr : OnPolicyLearner
             int k = (int)(Updates - Options.ColdUpdates);
             bool refreshed = RefreshInverses(k, ref t);
             norm = _optimizer.ClipGradientNorm(double.MaxValue); // the raw gradient's norm (nothing is scaled)
-            double gDelta = refreshed && _curvature.Ready ? _curvature.Precondition() : double.NaN;
+            double gDelta = refreshed && _curvature.Ready ? _curvature.Precondition(Options.Damping) : double.NaN;
             t = Timings.Add(AcktrPhase.Precondition, t);
             if (!double.IsFinite(gDelta) || !_optimizer.GradientsAreFinite())
             {

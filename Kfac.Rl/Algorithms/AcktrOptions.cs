@@ -18,6 +18,10 @@ public sealed record AcktrOptions
 {
     public int StepsPerEnv { get; init; } = 20;
     public double Gamma { get; init; } = 0.99;
+
+    /// <summary>GAE's lambda (Schulman et al. 2016): 1 gives baselines' n-step returns.</summary>
+    public double GaeLambda { get; init; } = 1.0;
+
     public double EntropyCoefficient { get; init; } = 0.01;
     public double ValueCoefficient { get; init; } = 0.5;
 
@@ -80,6 +84,7 @@ public sealed record AcktrOptions
         if (!Enum.IsDefined(DampingStyle)) throw new ArgumentOutOfRangeException(nameof(DampingStyle), DampingStyle, "not a DampingStyle");
         if (ColdUpdates < 0) throw new ArgumentOutOfRangeException(nameof(ColdUpdates), ColdUpdates, "must be >= 0");
         OptionCheck.InClosedUnit(this, Gamma, nameof(Gamma));
+        OptionCheck.InClosedUnit(this, GaeLambda, nameof(GaeLambda));
         OptionCheck.NonNegative(this, EntropyCoefficient, nameof(EntropyCoefficient));
         OptionCheck.NonNegative(this, ValueCoefficient, nameof(ValueCoefficient));
         OptionCheck.NonNegative(this, ValueFisherCoefficient, nameof(ValueFisherCoefficient));

@@ -16,7 +16,10 @@ namespace Kfac.Rl.Algorithms;
 /// expectation 4 c_vF^2 times the unit-variance Gauss-Newton factor). With a shared torso the torso's blocks
 /// see the sum of both per-example gradients, as in baselines. Damping: the factors' eigendecompositions with
 /// <see cref="DampingStyle.Eigenbasis"/>, (A (x) G + damping I)^-1, baselines' "epsilon added to the products of
-/// the eigenvalues". Parameters outside any block (the Gaussian policy's log-std) are not preconditioned.
+/// the eigenvalues". The Gaussian policy's state-independent log-std has an exact Fisher block of its own:
+/// the score of log sigma_d is z_d^2 - 1 (z = (a - mu) / sigma), so F = E[(z^2 - 1)^2] I = 2 I, and its cross terms
+/// with the mean's parameters vanish (E[z (z^2 - 1)] = 0): it is preconditioned by (2 + damping)^-1. Any other
+/// parameter outside a block would get the identity.
 /// </summary>
 public sealed partial class ActorCriticCurvature
 {
@@ -47,7 +50,7 @@ public sealed partial class ActorCriticCurvature
 
     public IReadOnlyList<CurvatureBlock> Blocks => _blocks;
 
-    /// <summary>Parameters without a block (identity preconditioner).</summary>
+    /// <summary>Parameters without a block: the Gaussian log-std (its exact Fisher, <see cref="LogStdFisher"/>) and any other (identity).</summary>
     public IReadOnlyList<Tensor> Uncovered => _uncovered;
 
     /// <summary>Runs <paramref name="forward"/> with the recorder active (layers record their inputs and
@@ -161,10 +164,15 @@ public sealed partial class ActorCriticCurvature
         }
     }
 
-    /// <summary>Replaces each gradient by Delta = (F + damping)^-1 g (blocks) or g (uncovered parameters) and
-    /// returns g^T Delta (computed before the replacement). The inverses are those of <see cref="InverseBlocks"/>.</summary>
-    public double Precondition()
+    /// <summary>The exact Fisher of a diagonal Gaussian policy with respect to each log sigma_d: E[(z^2 - 1)^2] = 2.</summary>
+    public const double LogStdFisher = 2.0;
+
+    /// <summary>Replaces each gradient by Delta = (F + damping)^-1 g (blocks: their own damped inverses; the
+    /// Gaussian log-std: (<see cref="LogStdFisher"/> + <paramref name="damping"/>)^-1 g; other uncovered parameters: g)
+    /// and returns g^T Delta (computed before the replacement). The inverses are those of <see cref="InverseBlocks"/>.</summary>
+    public double Precondition(double damping)
     {
+        if (!(damping >= 0) || !double.IsFinite(damping)) throw new ArgumentOutOfRangeException(nameof(damping), damping, "must be finite and >= 0");
         double dot = 0;
         var inverses = InverseBlocks;
         for (int i = 0; i < inverses.Count; i++)
@@ -181,7 +189,12 @@ public sealed partial class ActorCriticCurvature
             }
         }
         foreach (var p in _uncovered)
-            if (p.Grad is { } g) dot += g.Backend.Dot(g, g);
+        {
+            if (p.Grad is not { } g) continue;
+            double inverse = ReferenceEquals(p, _policy.LogStd) ? 1.0 / (LogStdFisher + damping) : 1.0;
+            dot += inverse * g.Backend.Dot(g, g);
+            if (inverse != 1.0) g.Backend.Affine(g, inverse, 0, g);
+        }
         return dot;
     }
 }

@@ -9,7 +9,8 @@ namespace Kfac.Rl.Algorithms;
 /// <summary>
 /// The loop shared by A2C and PPO (SB3's OnPolicyAlgorithm): reset the vectorised environments once, then
 /// repeatedly collect a rollout of <see cref="StepsPerEnv"/> steps and update. <see cref="Learn"/> stops after
-/// the update that brings the environment steps to the budget.
+/// the update that brings the environment steps to the budget. After every update a Gaussian policy's log-std is
+/// projected below <see cref="ActorCritic.LogStdCeiling"/> (the log of the action box's width).
 /// </summary>
 public abstract class OnPolicyLearner
 {
@@ -74,6 +75,7 @@ public abstract class OnPolicyLearner
             long bytes = GC.GetAllocatedBytesForCurrentThread();
             long start = System.Diagnostics.Stopwatch.GetTimestamp();
             var info = Update();
+            Policy.ClampLogStd();
             UpdateSeconds += System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds;
             UpdateAllocatedBytes += GC.GetAllocatedBytesForCurrentThread() - bytes;
             Updates++;

@@ -50,6 +50,45 @@ public sealed class ActorCritic : Module
     /// <summary>The learned log standard deviation [D] of a Box policy (null for Discrete).</summary>
     public Tensor? LogStd => _logStd;
 
+    /// <summary>
+    /// The largest log standard deviation the learners let the policy keep: log(High - Low) for a bounded Box
+    /// (+infinity for an unbounded one or a Discrete space). Actions are clipped to the box before they reach the
+    /// environment, so a standard deviation beyond the box's width only turns the policy into a coin flip between
+    /// the two bounds: its gradient no longer tells the mean anything, and the mean's Fisher (1 / sigma^2) falls
+    /// below any fixed damping. Without the ceiling ACKTR on Pendulum-v1 drove log sigma from 0 to 7 (gamma 0.95)
+    /// and to 50 (gamma 0.99) in 1M steps while the mean stopped learning (docs/BENCHMARKS.md, Pendulum).
+    /// </summary>
+    public double LogStdCeiling =>
+        ActionSpace.IsDiscrete || !double.IsFinite(ActionSpace.High - ActionSpace.Low) ? double.PositiveInfinity : Math.Log(ActionSpace.High - ActionSpace.Low);
+
+    /// <summary>Projects the log standard deviation onto (-infinity, <see cref="LogStdCeiling"/>] in place (no
+    /// graph, no allocation on the CPU); the on-policy learners call it after every update. Returns the number of
+    /// coordinates it lowered.</summary>
+    public int ClampLogStd()
+    {
+        if (_logStd is null) return 0;
+        double ceiling = LogStdCeiling;
+        if (double.IsPositiveInfinity(ceiling)) return 0;
+        int lowered = 0;
+        if (_logStd.Device == Device.Cpu && _logStd.DType == DType.Float32)
+        {
+            var span = _logStd.AsSpan<float>();
+            float c = (float)ceiling;
+            for (int i = 0; i < span.Length; i++)
+                if (span[i] > c) { span[i] = c; lowered++; }
+            return lowered;
+        }
+        var values = _logStd.ToDoubleArray();
+        for (int i = 0; i < values.Length; i++)
+            if (values[i] > ceiling) { values[i] = ceiling; lowered++; }
+        if (lowered > 0)
+        {
+            using var outside = TensorScope.Suspend();
+            _logStd.CopyFrom(Tensor.FromDoubles(values, _logStd.Shape, _logStd.DType, _logStd.Device));
+        }
+        return lowered;
+    }
+
     public Dense PolicyHead => _policyHead;
 
     public Dense ValueHead => _valueHead;

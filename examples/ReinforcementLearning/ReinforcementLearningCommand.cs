@@ -48,6 +48,7 @@ public static class ReinforcementLearningCommand
         var gamma = new Option<double?>("--gamma") { Description = "override: discount" };
         var gaeLambda = new Option<double?>("--gae-lambda") { Description = "override: GAE lambda" };
         var lr = new Option<double?>("--lr") { Description = "override: learning rate" };
+        var lrSchedule = new Option<string?>("--lr-schedule") { Description = "override: constant | linear (to 0 over --timesteps) [default: A2C and PPO constant, ACKTR linear]" };
         var entCoef = new Option<double?>("--ent-coef") { Description = "override: entropy coefficient" };
         var updateTiming = new Option<int?>("--update-timing") { Description = "time N updates of A2C and of ACKTR on the same network and batch (--envs x --n-steps, default 20) and print the ratio" };
         var klClip = new Option<double?>("--kl-clip") { Description = $"ACKTR: trust-region bound delta on the predicted KL change per update [default: {AcktrDefaults.KlClip}]" };
@@ -60,7 +61,7 @@ public static class ReinforcementLearningCommand
         var root = new RootCommand("A2C / PPO on gymnasium classic control and MinAtar (Kfac.Rl)")
         {
             env, algo, timesteps, envs, seed, log, checkpoint, evaluate, episodes, hyper, shared, stopAt, logEvery, threads,
-            nSteps, batchSize, epochs, gamma, gaeLambda, lr, entCoef, runnerSpeed, updateTiming, inverseInterval, inverseStaleness, klClip, damping,
+            nSteps, batchSize, epochs, gamma, gaeLambda, lr, lrSchedule, entCoef, runnerSpeed, updateTiming, inverseInterval, inverseStaleness, klClip, damping,
             dampingStyle,
         };
         root.SetAction(parse =>
@@ -145,6 +146,7 @@ public static class ReinforcementLearningCommand
                 Gamma = parse.GetValue(gamma) ?? a2cOptions.Gamma,
                 GaeLambda = parse.GetValue(gaeLambda) ?? a2cOptions.GaeLambda,
                 LearningRate = parse.GetValue(lr) ?? a2cOptions.LearningRate,
+                LinearLearningRate = Linear(parse) ?? a2cOptions.LinearLearningRate,
                 EntropyCoefficient = parse.GetValue(entCoef) ?? a2cOptions.EntropyCoefficient,
             };
             var ppoOptions = zoo ? PpoOptions.ZooCartPole : new PpoOptions();
@@ -156,6 +158,7 @@ public static class ReinforcementLearningCommand
                 Gamma = parse.GetValue(gamma) ?? ppoOptions.Gamma,
                 GaeLambda = parse.GetValue(gaeLambda) ?? ppoOptions.GaeLambda,
                 LearningRate = parse.GetValue(lr) ?? ppoOptions.LearningRate,
+                LinearLearningRate = Linear(parse) ?? ppoOptions.LinearLearningRate,
                 EntropyCoefficient = parse.GetValue(entCoef) ?? ppoOptions.EntropyCoefficient,
             };
             OnPolicyLearner learner = Checked<OnPolicyLearner>(() => parse.GetValue(algo) switch
@@ -171,7 +174,9 @@ public static class ReinforcementLearningCommand
                     Damping = parse.GetValue(damping) ?? AcktrDefaults.Damping,
                     DampingStyle = Style(parse),
                     Gamma = parse.GetValue(gamma) ?? AcktrDefaults.Gamma,
+                    GaeLambda = parse.GetValue(gaeLambda) ?? AcktrDefaults.GaeLambda,
                     LearningRate = parse.GetValue(lr) ?? AcktrDefaults.LearningRate,
+                    LinearLearningRate = Linear(parse) ?? AcktrDefaults.LinearLearningRate,
                     EntropyCoefficient = parse.GetValue(entCoef) ?? AcktrDefaults.EntropyCoefficient,
                 }, s),
                 var a => throw new InvalidOperationException($"--algo '{a}' passed Validate"),
@@ -219,6 +224,9 @@ public static class ReinforcementLearningCommand
 
         return root;
 
+        // --lr-schedule: null keeps the algorithm's own default.
+        bool? Linear(ParseResult p) => p.GetValue(lrSchedule) is string sched ? sched == "linear" : null;
+
         // --inverse-staleness defaults to as stale as the interval allows: every refresh in the background.
         int Staleness(ParseResult p) => p.GetValue(inverseStaleness) ?? p.GetValue(inverseInterval) - 1;
 
@@ -244,6 +252,8 @@ public static class ReinforcementLearningCommand
                 $"--inverse-staleness must be 0 (synchronous) or in 1 .. --inverse-interval - 1 = {parse.GetValue(inverseInterval) - 1}; got {stale}");
             if (parse.GetValue(klClip) is double kl) ExampleMain.Require(double.IsFinite(kl) && kl > 0, $"--kl-clip must be a finite positive number; got {kl}");
             string style = parse.GetValue(dampingStyle)!;
+            if (parse.GetValue(lrSchedule) is string sched)
+                ExampleMain.Require(sched is "constant" or "linear", $"--lr-schedule must be constant or linear; got '{sched}'");
             ExampleMain.Require(style is "eigenbasis" or "factored", $"--damping-style must be eigenbasis or factored; got '{style}'");
             if (parse.GetValue(damping) is double dmp) ExampleMain.Require(double.IsFinite(dmp) && dmp > 0, $"--damping must be a finite positive number; got {dmp}");
             ExampleMain.Require(parse.GetValue(threads) >= 0, $"--threads must be 0 (one thread) or a positive count; got {parse.GetValue(threads)}");
