@@ -19,7 +19,7 @@ namespace Kfac.Tests.Rl;
 public class AcktrTests
 {
     /// <summary>Linear heads on the raw observation (identity torsos), so the head's G factor is the output Fisher.</summary>
-    private static ActorCritic LinearPolicy(int inputs, ActionSpace space, int seed) =>
+    internal static ActorCritic LinearPolicy(int inputs, ActionSpace space, int seed) =>
         new(new Sequential(), new Sequential(), inputs, space, [inputs], seed);
 
     private static float[] States(int m, int inputs, int distinct, int seed)

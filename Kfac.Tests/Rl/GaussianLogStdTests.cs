@@ -1,4 +1,3 @@
-using Kfac.Layers;
 using Kfac.Rl.Algorithms;
 using Kfac.Rl.Distributions;
 using Kfac.Rl.Environments;
@@ -17,9 +16,6 @@ namespace Kfac.Tests.Rl;
 /// </summary>
 public class GaussianLogStdTests
 {
-    private static ActorCritic LinearPolicy(int inputs, ActionSpace space, int seed) =>
-        new(new Sequential(), new Sequential(), inputs, space, [inputs], seed);
-
     /// <summary>Monte Carlo KL(old || new) = E_old[log pi_old(a) - log pi_new(a)] through DiagonalGaussian.LogProb.</summary>
     private static double MonteCarloKl(double[] mu, double[] logStd, double[] muNew, double[] logStdNew, int m, int seed)
     {
@@ -62,7 +58,7 @@ public class GaussianLogStdTests
     public void AcktrPreconditionsTheLogStdByItsDampedExactFisher(double damping)
     {
         const int m = 64, inputs = 3;
-        var policy = LinearPolicy(inputs, ActionSpace.Box(-2, 2, 2), 5);
+        var policy = AcktrTests.LinearPolicy(inputs, ActionSpace.Box(-2, 2, 2), 5);
         var curvature = new ActorCriticCurvature(policy);
         var rng = new System.Random(3);
         var obs = Enumerable.Range(0, m * inputs).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
@@ -107,7 +103,7 @@ public class GaussianLogStdTests
         var discrete = ActorCritic.Mlp([4], ActionSpace.Discrete(2), seed: 1);
         Assert.That(discrete.LogStdCeiling, Is.EqualTo(double.PositiveInfinity));
         Assert.That(discrete.ClampLogStd(), Is.EqualTo(0));
-        var unbounded = LinearPolicy(2, ActionSpace.Box(double.NegativeInfinity, double.PositiveInfinity, 1), 1);
+        var unbounded = AcktrTests.LinearPolicy(2, ActionSpace.Box(double.NegativeInfinity, double.PositiveInfinity, 1), 1);
         Assert.That(unbounded.LogStdCeiling, Is.EqualTo(double.PositiveInfinity));
     }
 
