@@ -55,8 +55,8 @@ public sealed class ActorCritic : Module
     /// (+infinity for an unbounded one or a Discrete space). Actions are clipped to the box before they reach the
     /// environment, so a standard deviation beyond the box's width only turns the policy into a coin flip between
     /// the two bounds: its gradient no longer tells the mean anything, and the mean's Fisher (1 / sigma^2) falls
-    /// below any fixed damping. Without the ceiling ACKTR on Pendulum-v1 drove log sigma from 0 to 7 (gamma 0.95)
-    /// and to 50 (gamma 0.99) in 1M steps while the mean stopped learning (docs/BENCHMARKS.md, Pendulum).
+    /// below any fixed damping. Without the ceiling ACKTR on Pendulum-v1 drove log sigma from 0 to 6.6 (gamma 0.95)
+    /// and to 50.4 (gamma 0.99) in 1M steps while the mean stopped learning (docs/BENCHMARKS.md, Pendulum).
     /// </summary>
     public double LogStdCeiling =>
         ActionSpace.IsDiscrete || !double.IsFinite(ActionSpace.High - ActionSpace.Low) ? double.PositiveInfinity : Math.Log(ActionSpace.High - ActionSpace.Low);
