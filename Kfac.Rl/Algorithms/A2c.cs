@@ -23,6 +23,7 @@ public sealed class A2c : OnPolicyLearner
     {
         Options = options ?? new A2cOptions();
         Options.Validate();
+        if (Options.NormalizeReward) RewardScaling = new RewardNormalizer(env.Count, Options.Gamma);
         using var outside = TensorScope.Suspend();
         _optimizer = new RmsProp(policy.Parameters(), new RmsPropOptions
         {

@@ -27,6 +27,11 @@ public sealed record A2cOptions
     public double RmsEpsilon { get; init; } = 1e-5;
     public bool NormalizeAdvantage { get; init; }
 
+    /// <summary>Scale rewards by the running standard deviation of the discounted return before the update
+    /// (<see cref="Kfac.Rl.Returns.RewardNormalizer"/>; SB3's VecNormalize reward part, which rl-baselines3-zoo
+    /// turns on with <c>normalize: true</c>).</summary>
+    public bool NormalizeReward { get; init; }
+
     /// <summary>rl-baselines3-zoo hyperparams/a2c.yml CartPole-v1 (commit c6c209e7): n_envs 8, ent_coef 0.0,
     /// otherwise the defaults.</summary>
     public static A2cOptions ZooCartPole => new() { EntropyCoefficient = 0.0 };

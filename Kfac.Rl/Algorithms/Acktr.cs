@@ -26,6 +26,7 @@ public sealed class Acktr : OnPolicyLearner
     {
         Options = options ?? new AcktrOptions();
         Options.Validate();
+        if (Options.NormalizeReward) RewardScaling = new RewardNormalizer(env.Count, Options.Gamma);
         using var outside = TensorScope.Suspend();
         _optimizer = new Sgd(policy.Parameters(), new SgdOptions { LearningRate = Options.ColdLearningRate * (1 - Options.Momentum), Momentum = Options.Momentum });
         _curvature = new ActorCriticCurvature(policy, Options.EffectiveInverseStaleness, Options.DampingStyle);

@@ -74,6 +74,11 @@ public sealed record AcktrOptions
     public double ColdLearningRate { get; init; } = 0.01;
     public double MaxGradNorm { get; init; } = 0.5;
 
+    /// <summary>Scale rewards by the running standard deviation of the discounted return before the update
+    /// (<see cref="Kfac.Rl.Returns.RewardNormalizer"/>; SB3's VecNormalize reward part, which rl-baselines3-zoo
+    /// turns on with <c>normalize: true</c>).</summary>
+    public bool NormalizeReward { get; init; }
+
     public void Validate()
     {
         if (StepsPerEnv < 1) throw new ArgumentOutOfRangeException(nameof(StepsPerEnv), StepsPerEnv, "must be positive");

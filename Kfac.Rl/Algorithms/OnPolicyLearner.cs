@@ -1,6 +1,7 @@
 using Kfac.Layers;
 using Kfac.Optim;
 using Kfac.Rl.Policies;
+using Kfac.Rl.Returns;
 using Kfac.Rl.Vector;
 using Kfac.Training;
 
@@ -53,6 +54,11 @@ public abstract class OnPolicyLearner
 
     protected System.Random Rng { get; }
 
+    /// <summary>When set (the options' <c>NormalizeReward</c>), each rollout's rewards are scaled by the running
+    /// standard deviation of the discounted return before the update sees them (SB3's VecNormalize reward part);
+    /// episode returns in <see cref="VectorEnvironment.Episodes"/> stay unscaled.</summary>
+    public RewardNormalizer? RewardScaling { get; protected init; }
+
     /// <summary>The optimizer (its state goes into checkpoints).</summary>
     public abstract Optimizer Optimizer { get; }
 
@@ -72,6 +78,7 @@ public abstract class OnPolicyLearner
         {
             Progress = 1.0 - (double)(target - Env.TotalSteps) / totalTimesteps;
             Buffer.Collect(Policy, Env, Rng);
+            RewardScaling?.Normalize(Buffer.Rewards, Buffer.Terminated, Buffer.Truncated, Buffer.Steps);
             long bytes = GC.GetAllocatedBytesForCurrentThread();
             long start = System.Diagnostics.Stopwatch.GetTimestamp();
             var info = Update();

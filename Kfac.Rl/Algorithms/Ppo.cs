@@ -25,6 +25,7 @@ public sealed class Ppo : OnPolicyLearner
     {
         Options = options ?? new PpoOptions();
         Options.Validate();
+        if (Options.NormalizeReward) RewardScaling = new RewardNormalizer(env.Count, Options.Gamma);
         using var outside = TensorScope.Suspend();
         _optimizer = new Adam(policy.Parameters(), new AdamOptions { LearningRate = Options.LearningRate, Epsilon = Options.AdamEpsilon });
         _order = Enumerable.Range(0, Buffer.Size).ToArray();

@@ -31,6 +31,11 @@ public sealed record PpoOptions
 
     public double AdamEpsilon { get; init; } = 1e-5;
 
+    /// <summary>Scale rewards by the running standard deviation of the discounted return before the update
+    /// (<see cref="Kfac.Rl.Returns.RewardNormalizer"/>; SB3's VecNormalize reward part, which rl-baselines3-zoo
+    /// turns on with <c>normalize: true</c>).</summary>
+    public bool NormalizeReward { get; init; }
+
     /// <summary>rl-baselines3-zoo hyperparams/ppo.yml CartPole-v1 (commit 208b6fdf, "Tuned"): n_envs 8,
     /// n_steps 32, batch_size 256, gae_lambda 0.8, gamma 0.98, n_epochs 20, ent_coef 0.0, lr lin_0.001,
     /// clip_range lin_0.2.</summary>

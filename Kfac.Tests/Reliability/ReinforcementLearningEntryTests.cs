@@ -12,7 +12,7 @@ public class ReinforcementLearningEntryTests
 {
     [TestCase("--env Pong-v5", "--env: unknown environment 'Pong-v5'")]
     [TestCase("--algo dqn", "--algo must be a2c, ppo or acktr; got 'dqn'")]
-    [TestCase("--hyper best", "--hyper must be default or zoo; got 'best'")]
+    [TestCase("--hyper best", "--hyper must be tuned, default or zoo; got 'best'")]
     [TestCase("--timesteps 0", "--timesteps must be positive; got 0")]
     [TestCase("--envs -4", "--envs must be positive; got -4")]
     [TestCase("--n-steps 0", "--n-steps")]
@@ -30,6 +30,23 @@ public class ReinforcementLearningEntryTests
     {
         using var dir = ReliabilityFixture.TempDir();
         AssertUserError(Run(ReinforcementLearningCommand.Create(), arguments, dir.Path), expected);
+    }
+
+    [TestCase("--env Pendulum-v1 --algo acktr", 16, "gamma 0.95")]
+    [TestCase("--env CartPole-v1 --algo acktr", 8, "acktr.yml CartPole-v1")]
+    [TestCase("--env CartPole-v1 --algo ppo --batch-size 4", 8, "ppo.yml CartPole-v1")]
+    [TestCase("--env Acrobot-v1 --algo acktr", 16, "the library's ACKTR defaults")]
+    [TestCase("--env CartPole-v1 --algo acktr --envs 3", 3, "acktr.yml CartPole-v1")]
+    [TestCase("--env CartPole-v1 --algo acktr --hyper default", 16, null)]
+    public void WithoutFlagsEachTaskGetsItsTunedSetting(string arguments, int envs, string? source)
+    {
+        using var dir = ReliabilityFixture.TempDir();
+        var run = Run(ReinforcementLearningCommand.Create(), arguments + " --timesteps 20 --n-steps 4 --log-every 1 --log {dir}/run.jsonl", dir.Path);
+        Assert.That(run.ExitCode, Is.EqualTo(0), run.Out + run.Error);
+        if (source is null) Assert.That(run.Out, Does.Not.Contain("setting (--hyper tuned)"));
+        else Assert.That(run.Out, Does.Contain("setting (--hyper tuned)").And.Contain(source));
+        string line = File.ReadLines(Path.Combine(dir.Path, "run.jsonl")).First();
+        Assert.That(line, Does.Contain($"\"envs\":{envs}"), line);
     }
 
     [Test]

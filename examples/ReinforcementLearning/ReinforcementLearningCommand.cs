@@ -31,13 +31,13 @@ public static class ReinforcementLearningCommand
         var env = new Option<string>("--env") { Description = string.Join(" | ", GymEnvironments.Ids), DefaultValueFactory = _ => "CartPole-v1" };
         var algo = new Option<string>("--algo") { Description = "a2c | ppo | acktr", DefaultValueFactory = _ => "a2c" };
         var timesteps = new Option<long>("--timesteps") { Description = "environment steps (over all copies)", DefaultValueFactory = _ => 100_000 };
-        var envs = new Option<int>("--envs") { Description = "parallel environment copies", DefaultValueFactory = _ => 16 };
+        var envs = new Option<int?>("--envs") { Description = $"parallel environment copies [default: the --hyper setting's; {TunedSettings.DefaultEnvs} for default and zoo]" };
         var seed = new Option<int>("--seed") { Description = "seed of initialisation, environments (copy i gets seed + i) and action sampling", DefaultValueFactory = _ => 0 };
         var log = new Option<string?>("--log") { Description = "JSON-lines log: env_steps, seconds, updates, mean_return (last 100 episodes), losses" };
         var checkpoint = new Option<string?>("--checkpoint") { Description = "save policy + optimizer here (safetensors) at the end; with --evaluate, the policy to load" };
         var evaluate = new Option<bool>("--evaluate") { Description = "run the --checkpoint policy greedily and report mean and std of the returns" };
         var episodes = new Option<int>("--episodes") { Description = "--evaluate: episodes to run", DefaultValueFactory = _ => 100 };
-        var hyper = new Option<string>("--hyper") { Description = "default (baselines A2C / SB3 PPO defaults) | zoo (rl-baselines3-zoo's CartPole-v1 settings)", DefaultValueFactory = _ => "default" };
+        var hyper = new Option<string>("--hyper") { Description = "tuned (per-environment settings measured over 5 seeds, Kfac.Rl.Algorithms.TunedSettings) | default (the options' own: baselines A2C and ACKTR, SB3 PPO) | zoo (rl-baselines3-zoo's CartPole-v1 A2C / PPO settings)", DefaultValueFactory = _ => "tuned" };
         var shared = new Option<bool>("--shared") { Description = "one torso for actor and critic (baselines' style; SB3's MlpPolicy is separate)" };
         var stopAt = new Option<double?>("--stop-at-return") { Description = "stop once the mean return of the last 100 episodes reaches this" };
         var logEvery = new Option<long>("--log-every") { Description = "environment steps between log lines", DefaultValueFactory = _ => 5000 };
@@ -49,6 +49,7 @@ public static class ReinforcementLearningCommand
         var gaeLambda = new Option<double?>("--gae-lambda") { Description = "override: GAE lambda" };
         var lr = new Option<double?>("--lr") { Description = "override: learning rate" };
         var lrSchedule = new Option<string?>("--lr-schedule") { Description = "override: constant | linear (to 0 over --timesteps) [default: A2C and PPO constant, ACKTR linear]" };
+        var normalizeReward = new Option<bool?>("--normalize-reward") { Description = "override: scale rewards by the running std of the discounted return (SB3's VecNormalize reward part)" };
         var entCoef = new Option<double?>("--ent-coef") { Description = "override: entropy coefficient" };
         var updateTiming = new Option<int?>("--update-timing") { Description = "time N updates of A2C and of ACKTR on the same network and batch (--envs x --n-steps, default 20) and print the ratio" };
         var klClip = new Option<double?>("--kl-clip") { Description = $"ACKTR: trust-region bound delta on the predicted KL change per update [default: {AcktrDefaults.KlClip}]" };
@@ -61,7 +62,7 @@ public static class ReinforcementLearningCommand
         var root = new RootCommand("A2C / PPO on gymnasium classic control and MinAtar (Kfac.Rl)")
         {
             env, algo, timesteps, envs, seed, log, checkpoint, evaluate, episodes, hyper, shared, stopAt, logEvery, threads,
-            nSteps, batchSize, epochs, gamma, gaeLambda, lr, lrSchedule, entCoef, runnerSpeed, updateTiming, inverseInterval, inverseStaleness, klClip, damping,
+            nSteps, batchSize, epochs, gamma, gaeLambda, lr, lrSchedule, entCoef, normalizeReward, runnerSpeed, updateTiming, inverseInterval, inverseStaleness, klClip, damping,
             dampingStyle,
         };
         root.SetAction(parse =>
@@ -69,7 +70,20 @@ public static class ReinforcementLearningCommand
             Validate(parse);
             CpuParallel.MaxThreads = Math.Max(1, parse.GetValue(threads));
             string envId = parse.GetValue(env)!;
-            int count = parse.GetValue(envs);
+            string h = parse.GetValue(hyper)!, algorithm = parse.GetValue(algo)!;
+            var tunedA2c = TunedSettings.A2c(envId);
+            var tunedPpo = TunedSettings.Ppo(envId);
+            var tunedAcktr = TunedSettings.Acktr(envId);
+            bool tuned = h == "tuned", zoo = h == "zoo";
+            var a2cBase = tuned ? tunedA2c.Options : zoo ? A2cOptions.ZooCartPole : new A2cOptions();
+            var ppoBase = tuned ? tunedPpo.Options : zoo ? PpoOptions.ZooCartPole : new PpoOptions();
+            var acktrBase = tuned ? tunedAcktr.Options : AcktrDefaults;
+            int count = parse.GetValue(envs) ?? (!tuned ? TunedSettings.DefaultEnvs : algorithm switch
+            {
+                "a2c" => tunedA2c.Envs,
+                "ppo" => tunedPpo.Envs,
+                _ => tunedAcktr.Envs,
+            });
             int s = parse.GetValue(seed);
             var probe = GymEnvironments.Create(envId);
             ActorCritic MakePolicy() => GymEnvironments.IsMinAtar(probe)
@@ -138,46 +152,53 @@ public static class ReinforcementLearningCommand
                 return 0;
             }
             var net = MakePolicy();
-            bool zoo = parse.GetValue(hyper) == "zoo";
-            var a2cOptions = zoo ? A2cOptions.ZooCartPole : new A2cOptions();
-            a2cOptions = a2cOptions with
+            if (tuned)
+                Console.WriteLine($"setting (--hyper tuned): {count} envs; " + algorithm switch
+                {
+                    "a2c" => tunedA2c.Source,
+                    "ppo" => tunedPpo.Source,
+                    _ => tunedAcktr.Source,
+                });
+            var a2cOptions = a2cBase with
             {
-                StepsPerEnv = parse.GetValue(nSteps) ?? a2cOptions.StepsPerEnv,
-                Gamma = parse.GetValue(gamma) ?? a2cOptions.Gamma,
-                GaeLambda = parse.GetValue(gaeLambda) ?? a2cOptions.GaeLambda,
-                LearningRate = parse.GetValue(lr) ?? a2cOptions.LearningRate,
-                LinearLearningRate = Linear(parse) ?? a2cOptions.LinearLearningRate,
-                EntropyCoefficient = parse.GetValue(entCoef) ?? a2cOptions.EntropyCoefficient,
+                StepsPerEnv = parse.GetValue(nSteps) ?? a2cBase.StepsPerEnv,
+                Gamma = parse.GetValue(gamma) ?? a2cBase.Gamma,
+                GaeLambda = parse.GetValue(gaeLambda) ?? a2cBase.GaeLambda,
+                LearningRate = parse.GetValue(lr) ?? a2cBase.LearningRate,
+                LinearLearningRate = Linear(parse) ?? a2cBase.LinearLearningRate,
+                EntropyCoefficient = parse.GetValue(entCoef) ?? a2cBase.EntropyCoefficient,
+                NormalizeReward = parse.GetValue(normalizeReward) ?? a2cBase.NormalizeReward,
             };
-            var ppoOptions = zoo ? PpoOptions.ZooCartPole : new PpoOptions();
-            ppoOptions = ppoOptions with
+            var ppoOptions = ppoBase with
             {
-                StepsPerEnv = parse.GetValue(nSteps) ?? ppoOptions.StepsPerEnv,
-                BatchSize = parse.GetValue(batchSize) ?? ppoOptions.BatchSize,
-                Epochs = parse.GetValue(epochs) ?? ppoOptions.Epochs,
-                Gamma = parse.GetValue(gamma) ?? ppoOptions.Gamma,
-                GaeLambda = parse.GetValue(gaeLambda) ?? ppoOptions.GaeLambda,
-                LearningRate = parse.GetValue(lr) ?? ppoOptions.LearningRate,
-                LinearLearningRate = Linear(parse) ?? ppoOptions.LinearLearningRate,
-                EntropyCoefficient = parse.GetValue(entCoef) ?? ppoOptions.EntropyCoefficient,
+                StepsPerEnv = parse.GetValue(nSteps) ?? ppoBase.StepsPerEnv,
+                BatchSize = parse.GetValue(batchSize) ?? ppoBase.BatchSize,
+                Epochs = parse.GetValue(epochs) ?? ppoBase.Epochs,
+                Gamma = parse.GetValue(gamma) ?? ppoBase.Gamma,
+                GaeLambda = parse.GetValue(gaeLambda) ?? ppoBase.GaeLambda,
+                LearningRate = parse.GetValue(lr) ?? ppoBase.LearningRate,
+                LinearLearningRate = Linear(parse) ?? ppoBase.LinearLearningRate,
+                EntropyCoefficient = parse.GetValue(entCoef) ?? ppoBase.EntropyCoefficient,
+                NormalizeReward = parse.GetValue(normalizeReward) ?? ppoBase.NormalizeReward,
             };
             OnPolicyLearner learner = Checked<OnPolicyLearner>(() => parse.GetValue(algo) switch
             {
                 "a2c" => new A2c(net, vec, a2cOptions, s),
                 "ppo" => new Ppo(net, vec, ppoOptions, s),
-                "acktr" => new Acktr(net, vec, AcktrDefaults with
+                "acktr" => new Acktr(net, vec, acktrBase with
                 {
-                    StepsPerEnv = parse.GetValue(nSteps) ?? AcktrDefaults.StepsPerEnv,
+                    StepsPerEnv = parse.GetValue(nSteps) ?? acktrBase.StepsPerEnv,
                     InverseInterval = parse.GetValue(inverseInterval),
                     InverseStaleness = Staleness(parse),
-                    KlClip = parse.GetValue(klClip) ?? AcktrDefaults.KlClip,
-                    Damping = parse.GetValue(damping) ?? AcktrDefaults.Damping,
+                    KlClip = parse.GetValue(klClip) ?? acktrBase.KlClip,
+                    Damping = parse.GetValue(damping) ?? acktrBase.Damping,
                     DampingStyle = Style(parse),
-                    Gamma = parse.GetValue(gamma) ?? AcktrDefaults.Gamma,
-                    GaeLambda = parse.GetValue(gaeLambda) ?? AcktrDefaults.GaeLambda,
-                    LearningRate = parse.GetValue(lr) ?? AcktrDefaults.LearningRate,
-                    LinearLearningRate = Linear(parse) ?? AcktrDefaults.LinearLearningRate,
-                    EntropyCoefficient = parse.GetValue(entCoef) ?? AcktrDefaults.EntropyCoefficient,
+                    Gamma = parse.GetValue(gamma) ?? acktrBase.Gamma,
+                    GaeLambda = parse.GetValue(gaeLambda) ?? acktrBase.GaeLambda,
+                    LearningRate = parse.GetValue(lr) ?? acktrBase.LearningRate,
+                    LinearLearningRate = Linear(parse) ?? acktrBase.LinearLearningRate,
+                    EntropyCoefficient = parse.GetValue(entCoef) ?? acktrBase.EntropyCoefficient,
+                    NormalizeReward = parse.GetValue(normalizeReward) ?? acktrBase.NormalizeReward,
                 }, s),
                 var a => throw new InvalidOperationException($"--algo '{a}' passed Validate"),
             });
@@ -241,9 +262,9 @@ public static class ReinforcementLearningCommand
             string algorithm = parse.GetValue(algo)!;
             ExampleMain.Require(Array.IndexOf(Algorithms, algorithm) >= 0, $"--algo must be a2c, ppo or acktr; got '{algorithm}'");
             string h = parse.GetValue(hyper)!;
-            ExampleMain.Require(h is "default" or "zoo", $"--hyper must be default or zoo; got '{h}'");
+            ExampleMain.Require(h is "tuned" or "default" or "zoo", $"--hyper must be tuned, default or zoo; got '{h}'");
             ExampleMain.RequirePositive("--timesteps", parse.GetValue(timesteps));
-            ExampleMain.RequirePositive("--envs", parse.GetValue(envs));
+            if (parse.GetValue(envs) is int envCount) ExampleMain.RequirePositive("--envs", envCount);
             ExampleMain.RequirePositive("--episodes", parse.GetValue(episodes));
             ExampleMain.RequirePositive("--log-every", parse.GetValue(logEvery));
             ExampleMain.RequirePositive("--inverse-interval", parse.GetValue(inverseInterval));
