@@ -6,8 +6,8 @@ set -euo pipefail
 bin=examples/ReinforcementLearning/bin/Release/net10.0/ReinforcementLearning.dll
 out=docs/results/rl
 for seed in 1 2 3 4 5; do
-  dotnet $bin --env CartPole-v1 --algo acktr --envs 16 --timesteps 500000 --seed $seed --stop-at-return 475 --kl-clip 0.001 --inverse-interval 1 \
+  dotnet $bin --hyper default --env CartPole-v1 --algo acktr --envs 16 --timesteps 500000 --seed $seed --stop-at-return 475 --kl-clip 0.001 --inverse-interval 1 \
     --log-every 10000 --log $out/cartpole_acktr_seed$seed.jsonl > $out/cartpole_acktr_seed$seed.txt
-  dotnet $bin --env Acrobot-v1 --algo acktr --envs 16 --timesteps 500000 --seed $seed --stop-at-return -100 --kl-clip 0.001 --inverse-interval 1 \
+  dotnet $bin --hyper default --env Acrobot-v1 --algo acktr --envs 16 --timesteps 500000 --seed $seed --stop-at-return -100 --kl-clip 0.001 --inverse-interval 1 \
     --log-every 10000 --log $out/acrobot_acktr_seed$seed.jsonl > $out/acrobot_acktr_seed$seed.txt
 done
