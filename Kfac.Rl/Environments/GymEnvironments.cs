@@ -23,6 +23,15 @@ public static class GymEnvironments
     /// <summary>Whether <see cref="Create"/> knows <paramref name="id"/> (the ids and the MinAtar short names).</summary>
     public static bool IsKnown(string id) => Array.IndexOf(Ids, id) >= 0 || id is "Breakout" or "SpaceInvaders";
 
+    /// <summary>The gym id of <paramref name="id"/>: MinAtar's short names ("Breakout", "SpaceInvaders") map to their
+    /// ids, anything else is returned unchanged.</summary>
+    public static string Canonical(string id) => id switch
+    {
+        "Breakout" => "MinAtar/Breakout-v1",
+        "SpaceInvaders" => "MinAtar/SpaceInvaders-v1",
+        _ => id,
+    };
+
     /// <summary>Whether <paramref name="env"/> is a MinAtar game (a convolutional policy).</summary>
     public static bool IsMinAtar(Env env) => env is MinAtarEnvironment;
 }

@@ -14,7 +14,9 @@ public class TunedSettingsTests
         var pendulum = TunedSettings.Acktr("Pendulum-v1");
         Assert.That((pendulum.Envs, pendulum.Options), Is.EqualTo((16, new AcktrOptions { Gamma = 0.95 })));
         var cartPole = TunedSettings.Acktr("CartPole-v1");
-        Assert.That((cartPole.Envs, cartPole.Options), Is.EqualTo((8, new AcktrOptions { EntropyCoefficient = 0 })));
+        Assert.That((cartPole.Envs, cartPole.Options), Is.EqualTo((8, new AcktrOptions { EntropyCoefficient = 0, StepsPerEnv = 10 })));
+        Assert.That(TunedSettings.Acktr("MinAtar/Breakout-v1").Options, Is.EqualTo(new AcktrOptions { KlClip = 0.001 }));
+        Assert.That(TunedSettings.Acktr("Breakout"), Is.EqualTo(TunedSettings.Acktr("MinAtar/Breakout-v1")), "the short name");
         Assert.That(TunedSettings.Acktr("Acrobot-v1").Options, Is.EqualTo(new AcktrOptions()), "Acrobot's best delta is the default");
         Assert.That(TunedSettings.Ppo("CartPole-v1").Options, Is.EqualTo(PpoOptions.ZooCartPole));
         Assert.That(TunedSettings.Ppo("Pendulum-v1").Options.Gamma, Is.EqualTo(0.95));
@@ -43,7 +45,7 @@ public class TunedSettingsTests
     [Test]
     public void ATaskWithoutAnEntryGetsTheDefaults()
     {
-        var s = TunedSettings.Acktr("MinAtar/Breakout-v1");
+        var s = TunedSettings.Acktr("MinAtar/SpaceInvaders-v1");
         Assert.That((s.Envs, s.Options), Is.EqualTo((TunedSettings.DefaultEnvs, new AcktrOptions())));
         Assert.That(TunedSettings.Ppo("MountainCarContinuous-v0").Options, Is.EqualTo(new PpoOptions()));
         Assert.Throws<ArgumentNullException>(() => TunedSettings.Acktr(null!));
