@@ -35,7 +35,8 @@ public class ReinforcementLearningEntryTests
     [TestCase("--env Pendulum-v1 --algo acktr", 16, "gamma 0.95")]
     [TestCase("--env CartPole-v1 --algo acktr", 8, "acktr.yml CartPole-v1")]
     [TestCase("--env CartPole-v1 --algo ppo --batch-size 4", 8, "ppo.yml CartPole-v1")]
-    [TestCase("--env Acrobot-v1 --algo acktr", 16, "the library's ACKTR defaults")]
+    [TestCase("--env Acrobot-v1 --algo acktr", 16, "10 steps per env")]
+    [TestCase("--env MountainCarContinuous-v0 --algo acktr", 16, "the library's ACKTR defaults")]
     [TestCase("--env CartPole-v1 --algo acktr --envs 3", 3, "acktr.yml CartPole-v1")]
     [TestCase("--env CartPole-v1 --algo acktr --hyper default", 16, null)]
     public void WithoutFlagsEachTaskGetsItsTunedSetting(string arguments, int envs, string? source)

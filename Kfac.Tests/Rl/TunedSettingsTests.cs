@@ -17,7 +17,8 @@ public class TunedSettingsTests
         Assert.That((cartPole.Envs, cartPole.Options), Is.EqualTo((8, new AcktrOptions { EntropyCoefficient = 0, StepsPerEnv = 10 })));
         Assert.That(TunedSettings.Acktr("MinAtar/Breakout-v1").Options, Is.EqualTo(new AcktrOptions { KlClip = 0.001 }));
         Assert.That(TunedSettings.Acktr("Breakout"), Is.EqualTo(TunedSettings.Acktr("MinAtar/Breakout-v1")), "the short name");
-        Assert.That(TunedSettings.Acktr("Acrobot-v1").Options, Is.EqualTo(new AcktrOptions()), "Acrobot's best delta is the default");
+        Assert.That(TunedSettings.Acktr("Acrobot-v1").Options, Is.EqualTo(new AcktrOptions { StepsPerEnv = 10 }));
+        Assert.That(TunedSettings.A2c("Acrobot-v1").Options, Is.EqualTo(new A2cOptions { StepsPerEnv = 10, EntropyCoefficient = 0, LearningRate = 2e-3 }));
         Assert.That(TunedSettings.Ppo("CartPole-v1").Options, Is.EqualTo(PpoOptions.ZooCartPole));
         Assert.That(TunedSettings.Ppo("Pendulum-v1").Options.Gamma, Is.EqualTo(0.95));
         Assert.That(TunedSettings.A2c("CartPole-v1").Options, Is.EqualTo(new A2cOptions()));
