@@ -17,6 +17,7 @@ internal static class Program
         new SpdInverseBench(),
         new SpdInversePhasesBench(),
         new EighBench(),
+        new EighPhasesBench(),
         new GpuBench(),
         new DataParallelBench(),
         new DistributedKfacBench(),

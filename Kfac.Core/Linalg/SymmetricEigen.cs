@@ -4,10 +4,12 @@ namespace Kfac.Linalg;
 /// Symmetric eigendecomposition A = V diag(w) V^T in double (LAPACK dsyev: dsytrd + dsteqr + dormtr).
 /// Eigenvalues ascending; V orthonormal with eigenvector j in column j (row-major: V[i * n + j]).
 /// Only the lower triangle of A is read. Steps: (1) blocked Householder tridiagonalisation A = Q T Q^T,
-/// (2) implicit QL with Wilkinson shifts on T, accumulating rotations Z, (3) V = Q Z by blocked WY
-/// reflector application. Handles n = 0, 1, zero and diagonal matrices, repeated and negative eigenvalues,
+/// (2) T = Z diag(w) Z^T by divide and conquer (<see cref="TridiagonalDivideConquer"/>, LAPACK dstedc: dsyevd) above
+/// 32 rows, else implicit QL with Wilkinson shifts accumulating rotations (and QL for the eigenvalues alone),
+/// (3) V = Q Z by blocked WY reflector application. Handles n = 0, 1, zero and diagonal matrices, repeated and negative eigenvalues,
 /// and rank-deficient PSD matrices (whose zero eigenvalues come out as O(eps ||A||), possibly negative).
-/// Cost about 4n^3/3 (reduction) + ~6n^3 (rotations, n-dependent) + 2n^3 (back-transformation) flops.
+/// Cost about 4n^3/3 (reduction) + at most ~4n^3/3 (divide and conquer's GEMMs, less with deflation; QL's rotations
+/// were ~6n^3) + 2n^3 (back-transformation) flops.
 /// </summary>
 public static class SymmetricEigen
 {
@@ -47,12 +49,23 @@ public static class SymmetricEigen
         Tridiagonalization.Reduce(work, n, d, e, tau, maxThreads);
 
         double[]? zt = null;
-        if (wantVectors)
+        if (wantVectors && n > TridiagonalDivideConquer.LeafSize)
         {
+            // Divide and conquer: its eigenvectors come out as columns of Z; the back-transformation wants Z^T.
+            var z = new double[n * n];
+            TridiagonalDivideConquer.Solve(d, e, z, n, maxThreads);
             zt = new double[n * n];
-            for (int i = 0; i < n; i++) zt[i * n + i] = 1;
+            Transpose.Copy<double>(z, n, n, n, zt, n);
         }
-        TridiagonalQl.Solve(d, e, zt, n, maxThreads);
+        else
+        {
+            if (wantVectors)
+            {
+                zt = new double[n * n];
+                for (int i = 0; i < n; i++) zt[i * n + i] = 1;
+            }
+            TridiagonalQl.Solve(d, e, zt, n, maxThreads);
+        }
 
         var order = new int[n];
         for (int i = 0; i < n; i++) order[i] = i;

@@ -41,12 +41,14 @@ public class AcktrAsyncInverseTests
     [Test]
     public void StalenessZeroIsBitIdenticalToTheSynchronousPath()
     {
-        // Golden checksum printed by the code before background inverses existed (commit b44f67f, this test's
-        // settings: 30 updates, 2 cold, inverses every 3); the synchronous path must not have changed a bit.
+        // Golden checksum of the synchronous path (this test's settings: 30 updates, 2 cold, inverses every 3), first
+        // printed by the code before background inverses existed (commit b44f67f: C07513E3E22AEAA8, -337.2431356121474)
+        // and re-printed once when the eigendecompositions moved from QL to divide and conquer (stop 29; the 65 x 65
+        // factors' eigenvectors differ in rounding); the staleness-0 path must not change a bit.
         var (acktr, policy) = CartPoleAcktr(interval: 3, staleness: 0);
         acktr.Learn(Envs * Steps * 30);
         double checksum = Checksum(policy);
-        Assert.That(BitConverter.DoubleToInt64Bits(checksum).ToString("X16"), Is.EqualTo("C07513E3E22AEAA8"), $"checksum {checksum:R}, expected -337.2431356121474");
+        Assert.That(BitConverter.DoubleToInt64Bits(checksum).ToString("X16"), Is.EqualTo("C07513D296DE8C78"), $"checksum {checksum:R}, expected -337.238913411456");
         Assert.That(acktr.Curvature.InverseBlocks, Is.SameAs(acktr.Curvature.Blocks), "S = 0 preconditions with the live blocks");
     }
 
