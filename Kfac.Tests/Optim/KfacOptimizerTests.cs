@@ -82,6 +82,27 @@ public class KfacOptimizerTests
         }
     }
 
+    /// <summary>A faster LambdaDecay: lambda moves by exactly 0.7^T1 at each judged step (up after a poor rho, down after a
+    /// good one), written out here rather than taken from Omega1.</summary>
+    [Test]
+    public void LambdaDecayIsThePerStepFactorOfTheRule()
+    {
+        var (x, t) = TeacherData(128, 3);
+        var options = new KfacOptions { InitialLambda = 10, LambdaInterval = 5, LambdaDecay = 0.7, GammaRule = GammaRule.Fixed, RhoEvaluation = RhoEvaluation.SameBatch };
+        var results = Train(Student(5), options, 20, x, t);
+        double factor = Math.Pow(0.7, 5);
+        int moved = 0;
+        for (int k = 5; k <= 20; k += 5)
+        {
+            var r = results[k - 1];
+            double before = results[k - 2].Lambda;
+            double expected = r.Rho > 0.75 ? before * factor : r.Rho < 0.25 || double.IsNaN(r.Rho) ? before / factor : before;
+            Assert.That(r.Lambda, Is.EqualTo(Math.Clamp(expected, options.MinLambda, options.MaxLambda)).Within(1e-12 * before), $"step {k}, rho {r.Rho}");
+            if (r.Lambda != before) moved++;
+        }
+        Assert.That(moved, Is.GreaterThan(0), "the rule moved lambda at least once");
+    }
+
     [Test]
     public void GammaIsReChosenEveryT2Steps()
     {

@@ -66,6 +66,9 @@ public class QuadraticModelTests
         Assert.That(() => new KfacOptions { InverseInterval = 0 }.Validate(), Throws.TypeOf<ArgumentOutOfRangeException>().With.Message.Contain("InverseInterval"));
         Assert.That(() => new KfacOptions { StatisticsFraction = 0 }.Validate(), Throws.TypeOf<ArgumentOutOfRangeException>().With.Message.Contain("StatisticsFraction"));
         Assert.That(new KfacOptions().Omega1, Is.EqualTo(Math.Pow(0.95, 5)).Within(1e-15));
+        Assert.That(new KfacOptions { LambdaDecay = 0.8, LambdaInterval = 3 }.Omega1, Is.EqualTo(0.8 * 0.8 * 0.8).Within(1e-15));
+        Assert.That(() => new KfacOptions { LambdaDecay = 1 }.Validate(), Throws.TypeOf<ArgumentOutOfRangeException>().With.Message.Contain("LambdaDecay"));
+        Assert.That(() => new KfacOptions { LambdaDecay = 0 }.Validate(), Throws.TypeOf<ArgumentOutOfRangeException>().With.Message.Contain("LambdaDecay"));
         Assert.That(new KfacOptions().Omega2, Is.EqualTo(Math.Pow(Math.Sqrt(0.95), 20)).Within(1e-15));
         Assert.That(new KfacOptions().StartGamma, Is.EqualTo(Math.Sqrt(150 + 1e-5)).Within(1e-12));
     }

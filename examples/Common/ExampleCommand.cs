@@ -40,6 +40,7 @@ public sealed class ExampleCommand
     private readonly Option<double> _quadFraction;
     private readonly Option<int> _inverseInterval;
     private readonly Option<double> _minLambda;
+    private readonly Option<double> _lambdaDecay;
     private readonly Option<double> _klClip;
     private readonly Option<int> _statsInterval;
     private readonly Option<int> _inverseStaleness;
@@ -87,6 +88,7 @@ public sealed class ExampleCommand
         _quadFraction = new("--quad-fraction") { Description = "K-FAC: fraction of the batch for the quadratic model's Fisher products", DefaultValueFactory = _ => k.QuadraticModelFraction };
         _inverseInterval = new("--inverse-interval") { Description = "K-FAC: recompute inverses every T3 steps", DefaultValueFactory = _ => k.InverseInterval };
         _minLambda = new("--min-lambda") { Description = "K-FAC: lower bound on the Levenberg-Marquardt damping", DefaultValueFactory = _ => k.MinLambda };
+        _lambdaDecay = new("--lambda-decay") { Description = "K-FAC: per-step factor of the Levenberg-Marquardt rule (lambda *= decay^T1 after a good rho; the paper's 19/20)", DefaultValueFactory = _ => k.LambdaDecay };
         _klClip = new("--kl-clip") { Description = "K-FAC with --step-size KlClipping: bound on the predicted KL change per step", DefaultValueFactory = _ => k.KlClip };
         _statsInterval = new("--stats-interval") { Description = "K-FAC: update curvature statistics every T_stats steps", DefaultValueFactory = _ => k.StatisticsInterval };
         _inverseStaleness = new("--inverse-staleness")
@@ -110,7 +112,7 @@ public sealed class ExampleCommand
         Root = new RootCommand(description)
         {
             _optimizer, _data, _dataDir, _batch, _epochs, _seconds, _steps, _lr, _momentum, _seed, _log, _checkpoint, _resume,
-            _threads, _device, _logEvery, _evalEverySteps, _evalEveryEpochs, _lambda, _l2, _structure, _estimation, _stepSize, _statsFraction, _quadFraction, _inverseInterval, _statsInterval, _klClip, _minLambda, _gammaRule, _implausibleStep,
+            _threads, _device, _logEvery, _evalEverySteps, _evalEveryEpochs, _lambda, _l2, _structure, _estimation, _stepSize, _statsFraction, _quadFraction, _inverseInterval, _statsInterval, _klClip, _minLambda, _lambdaDecay, _gammaRule, _implausibleStep,
             _inverseStaleness, _statsReduction, _inversePlacement,
             _exportOnnx, _plot, _distributed, _validation,
         };
@@ -147,6 +149,7 @@ public sealed class ExampleCommand
                 StatisticsInterval = r.GetValue(_statsInterval),
                 KlClip = r.GetValue(_klClip),
                 MinLambda = r.GetValue(_minLambda),
+                LambdaDecay = r.GetValue(_lambdaDecay),
                 GammaRule = r.GetValue(_gammaRule),
                 ImplausibleStep = r.GetValue(_implausibleStep),
                 InverseStaleness = r.GetValue(_inverseStaleness),

@@ -169,8 +169,16 @@ public sealed record KfacOptions
     /// </summary>
     public int InverseStaleness { get; init; }
 
-    /// <summary>omega1 = (19/20)^T1, the lambda adjustment factor (section 6.5).</summary>
-    public double Omega1 => Math.Pow(19.0 / 20.0, LambdaInterval);
+    /// <summary>
+    /// The per-step factor of the Levenberg-Marquardt rule: lambda is multiplied by omega1 = LambdaDecay^T1 after a good
+    /// rho and divided by it after a poor one (section 6.5). Default 19/20, the paper's value; kfac-jax exposes the same
+    /// knob (damping_adaptation_decay). A smaller value lets lambda fall faster where the quadratic model stays accurate
+    /// (rho near 1 for many steps, e.g. at large batches).
+    /// </summary>
+    public double LambdaDecay { get; init; } = 19.0 / 20.0;
+
+    /// <summary>omega1 = LambdaDecay^T1 ((19/20)^T1 by default), the lambda adjustment factor (section 6.5).</summary>
+    public double Omega1 => Math.Pow(LambdaDecay, LambdaInterval);
 
     /// <summary>omega2 = sqrt(19/20)^T2, the gamma adjustment factor (section 6.6).</summary>
     public double Omega2 => Math.Pow(Math.Sqrt(19.0 / 20.0), GammaInterval);
@@ -204,6 +212,7 @@ public sealed record KfacOptions
         PositiveInt(StatisticsInterval, nameof(StatisticsInterval));
         PositiveInt(InverseInterval, nameof(InverseInterval));
         PositiveInt(LambdaInterval, nameof(LambdaInterval));
+        if (!(LambdaDecay > 0 && LambdaDecay < 1)) Fail(nameof(LambdaDecay), LambdaDecay, "must be in (0, 1)");
         if (InverseStaleness < 0 || (InverseStaleness > 0 && InverseStaleness >= InverseInterval))
             Fail(nameof(InverseStaleness), InverseStaleness, $"must be 0 (synchronous) or in 1 .. InverseInterval - 1 = {InverseInterval - 1}");
         PositiveInt(GammaInterval, nameof(GammaInterval));

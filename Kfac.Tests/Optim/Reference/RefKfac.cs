@@ -82,7 +82,7 @@ internal sealed class RefKfac
 
     public IReadOnlyList<double[,]> OutputCrossFactors => _gCross;
 
-    public double Omega1 => Math.Pow(19.0 / 20.0, _o.LambdaInterval);
+    public double Omega1 => Math.Pow(_o.LambdaDecay, _o.LambdaInterval); // (19/20)^T1 by default
 
     public double Omega2 => Math.Pow(Math.Sqrt(19.0 / 20.0), _o.GammaInterval);
 
