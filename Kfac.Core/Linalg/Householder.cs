@@ -35,12 +35,15 @@ internal static class Householder
         return amax * Math.Sqrt(s);
     }
 
-    private static double Hypot(double a, double b)
+    /// <summary>sqrt(a^2 + b^2) without overflow or underflow in the squares (LAPACK dlapy2); shared by the
+    /// reflectors, the QL rotations and divide and conquer's deflating rotations.</summary>
+    internal static double Hypot(double a, double b)
     {
         a = Math.Abs(a);
         b = Math.Abs(b);
         double big = Math.Max(a, b), small = Math.Min(a, b);
         if (big == 0) return 0;
+        if (double.IsInfinity(big)) return big;
         double r = small / big;
         return big * Math.Sqrt(1 + r * r);
     }

@@ -138,7 +138,7 @@ internal static class TridiagonalDivideConquer
                 // A rotation in the plane (previous, j) zeroes z_previous; deflate it when the coupling it leaves,
                 // (d_j - d_previous) c s, is below tol.
                 double s = zs[previous], c = zs[j];
-                double tau = Hypot(c, s);
+                double tau = Householder.Hypot(c, s);
                 c /= tau;
                 s = -s / tau;
                 double t = dz[j] - dz[previous];
@@ -408,15 +408,5 @@ internal static class TridiagonalDivideConquer
         double y1 = t / (2 * c), y2 = t != 0 ? 2 * cc / t : double.NaN;
         bool in1 = y1 > a && y1 < b, in2 = y2 > a && y2 < b;
         return in1 ? y1 : in2 ? y2 : double.NaN;
-    }
-
-    private static double Hypot(double a, double b)
-    {
-        a = Math.Abs(a);
-        b = Math.Abs(b);
-        double big = Math.Max(a, b), small = Math.Min(a, b);
-        if (big == 0) return 0;
-        double q = small / big;
-        return big * Math.Sqrt(1 + q * q);
     }
 }

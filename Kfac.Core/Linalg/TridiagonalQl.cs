@@ -60,7 +60,7 @@ internal static class TridiagonalQl
 
                 // Wilkinson shift: the eigenvalue of the leading 2x2 block [d_l e_l; e_l d_l+1] closer to d_l.
                 double g = (d[l + 1] - d[l]) / (2.0 * sub[l]);
-                double r = Hypot(g, 1.0);
+                double r = Householder.Hypot(g, 1.0);
                 g = d[m] - d[l] + sub[l] / (g + Math.CopySign(r, g));
                 double s = 1, c = 1, p = 0;
                 int i = m - 1;
@@ -68,7 +68,7 @@ internal static class TridiagonalQl
                 for (; i >= l; i--)
                 {
                     double f = s * sub[i], b = c * sub[i];
-                    r = Hypot(f, g);
+                    r = Householder.Hypot(f, g);
                     sub[i + 1] = r;
                     if (r == 0)
                     {
@@ -95,16 +95,5 @@ internal static class TridiagonalQl
         }
         rotations?.Flush();
         for (int i = 0; i < n; i++) d[i] /= scale;
-    }
-
-    private static double Hypot(double a, double b)
-    {
-        a = Math.Abs(a);
-        b = Math.Abs(b);
-        double big = Math.Max(a, b), small = Math.Min(a, b);
-        if (big == 0) return 0;
-        if (double.IsInfinity(big)) return big;
-        double q = small / big;
-        return big * Math.Sqrt(1 + q * q);
     }
 }
