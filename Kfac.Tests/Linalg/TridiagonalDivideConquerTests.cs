@@ -42,9 +42,7 @@ public class TridiagonalDivideConquerTests
         var dq = (double[])diag.Clone();
         var e = new double[Math.Max(n, 1)];
         Array.Copy(sub, e, n - 1);
-        var ql = new double[n * n];
-        for (int i = 0; i < n; i++) ql[i * n + i] = 1;
-        SymmetricEigenTestsAccess.Ql(dq, e, n);
+        TridiagonalQl.Solve(dq, e, null, n, 1);
         Array.Sort(dq);
         var sorted = (double[])d.Clone();
         Array.Sort(sorted);
@@ -179,8 +177,3 @@ public class TridiagonalDivideConquerTests
     }
 }
 
-/// <summary>QL's eigenvalues for comparison (the internal solver, without eigenvectors).</summary>
-internal static class SymmetricEigenTestsAccess
-{
-    public static void Ql(double[] d, double[] e, int n) => TridiagonalQl.Solve(d, e, null, n, 1);
-}
