@@ -17,6 +17,8 @@ public class TunedSettingsTests
         Assert.That((cartPole.Envs, cartPole.Options), Is.EqualTo((8, new AcktrOptions { EntropyCoefficient = 0, StepsPerEnv = 10 })));
         Assert.That(TunedSettings.Acktr("MinAtar/Breakout-v1").Options, Is.EqualTo(new AcktrOptions { KlClip = 0.001 }));
         Assert.That(TunedSettings.Acktr("Breakout"), Is.EqualTo(TunedSettings.Acktr("MinAtar/Breakout-v1")), "the short name");
+        Assert.That(TunedSettings.Acktr("MinAtar/SpaceInvaders-v1").Options, Is.EqualTo(new AcktrOptions { KlClip = 0.001 }));
+        Assert.That(TunedSettings.Acktr("SpaceInvaders"), Is.EqualTo(TunedSettings.Acktr("MinAtar/SpaceInvaders-v1")), "the short name");
         Assert.That(TunedSettings.Acktr("Acrobot-v1").Options, Is.EqualTo(new AcktrOptions { StepsPerEnv = 10 }));
         Assert.That(TunedSettings.A2c("Acrobot-v1").Options, Is.EqualTo(new A2cOptions { StepsPerEnv = 10, EntropyCoefficient = 0, LearningRate = 2e-3 }));
         Assert.That(TunedSettings.Ppo("CartPole-v1").Options, Is.EqualTo(PpoOptions.ZooCartPole));
@@ -47,8 +49,9 @@ public class TunedSettingsTests
     [Test]
     public void ATaskWithoutAnEntryGetsTheDefaults()
     {
-        var s = TunedSettings.Acktr("MinAtar/SpaceInvaders-v1");
+        var s = TunedSettings.Acktr("MountainCarContinuous-v0");
         Assert.That((s.Envs, s.Options), Is.EqualTo((TunedSettings.DefaultEnvs, new AcktrOptions())));
+        Assert.That(TunedSettings.A2c("MinAtar/SpaceInvaders-v1").Options, Is.EqualTo(new A2cOptions()));
         Assert.That(TunedSettings.Ppo("MountainCarContinuous-v0").Options, Is.EqualTo(new PpoOptions()));
         Assert.Throws<ArgumentNullException>(() => TunedSettings.Acktr(null!));
     }
