@@ -11,10 +11,17 @@ SEED = {  # (RMSE, LL) for BBB, NG-FFG (noisy Adam), NG-MVG (noisy K-FAC)
 LABEL = {"bbb": "BBB", "noisy-adam": "NG-FFG (noisy Adam)", "noisy-kfac": "NG-MVG (noisy K-FAC)", "adam": "Adam point estimate"}
 
 rows = [r for f in sys.argv[1:] for r in json.load(open(f))]
+
+
+def num(x):
+    """A figure to 3 decimals; null (a single split's standard error, a diverged run) as '-'."""
+    return "-" if x is None else f"{x:.3f}"
+
+
 print("| dataset | method | splits | epochs | test RMSE (ours) | seed RMSE | test LL (ours) | seed LL | seconds (20 splits) | us/iteration |")
 print("|---|---|---:|---:|---|---:|---|---:|---:|---:|")
 for r in rows:
     s = SEED.get((r["dataset"], r["method"]))
     print(f"| {r['dataset']} | {LABEL.get(r['method'], r['method'])} | {r['splits']} | {r['epochs']} | "
-          f"{r['rmse_mean']:.3f} +- {r['rmse_se']:.3f} | {s[0] if s else '-'} | {r['ll_mean']:.3f} +- {r['ll_se']:.3f} | "
+          f"{num(r['rmse_mean'])} +- {num(r['rmse_se'])} | {s[0] if s else '-'} | {num(r['ll_mean'])} +- {num(r['ll_se'])} | "
           f"{s[1] if s else '-'} | {r['seconds']:.0f} | {r['us_per_iteration']:.0f} |")

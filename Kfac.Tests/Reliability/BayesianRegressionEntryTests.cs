@@ -42,6 +42,21 @@ public class BayesianRegressionEntryTests
     }
 
     [Test]
+    public void OneSplitWritesItsTableWithNullStandardErrors()
+    {
+        // A single split has no standard error (NaN), which JSON cannot hold: it is written as null, not a crash.
+        using var dir = ReliabilityFixture.TempDir();
+        var o = Run(BayesianRegressionCommand.Create(), "--method adam --splits 1 --epochs 2 --json {dir}/table.json", dir.Path);
+        Assert.That(o.ExitCode, Is.Zero, o.Out + o.Error);
+        using var table = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(dir.Path, "table.json")));
+        var row = table.RootElement[0];
+        Assert.That(row.GetProperty("rmse_se").ValueKind, Is.EqualTo(System.Text.Json.JsonValueKind.Null));
+        Assert.That(row.GetProperty("ll_se").ValueKind, Is.EqualTo(System.Text.Json.JsonValueKind.Null));
+        Assert.That(row.GetProperty("rmse_mean").GetDouble(), Is.GreaterThan(0).And.LessThan(100));
+        Assert.That(o.Out, Does.Contain("+- -"), "the console table shows the missing standard error as '-'");
+    }
+
+    [Test]
     public void ARejectedRunLeavesAnExistingElboLogIntact()
     {
         using var dir = ReliabilityFixture.TempDir();

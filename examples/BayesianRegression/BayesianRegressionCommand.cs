@@ -82,7 +82,7 @@ public static class BayesianRegressionCommand
             var data = UciData.Load(parse.GetValue(dataset)!);
             string? elboPath = parse.GetValue(elboLogOption);
             var elboLines = new StringBuilder();
-            var rows = new List<Dictionary<string, object>>();
+            var rows = new List<Dictionary<string, object?>>();
             Console.WriteLine($"{data.Name}: {data.Rows} rows, {data.Features} inputs; {nSplits} splits x {parse.GetValue(epochs)} epochs, batch {parse.GetValue(batch)}, {parse.GetValue(particles)} particles");
             foreach (var name in methods)
             {
@@ -129,19 +129,19 @@ public static class BayesianRegressionCommand
                 var (rm, rse) = MeanSe(rmse);
                 var (lm, lse) = MeanSe(ll);
                 double total = wall.Elapsed.TotalSeconds;
-                rows.Add(new Dictionary<string, object>
+                rows.Add(new Dictionary<string, object?>
                 {
                     ["dataset"] = data.Name, ["method"] = name, ["splits"] = nSplits, ["epochs"] = o.Epochs, ["particles"] = name == "adam" ? 1 : o.Particles,
-                    ["rmse_mean"] = rm, ["rmse_se"] = rse, ["ll_mean"] = lm, ["ll_se"] = lse,
-                    ["final_elbo_mean"] = name == "adam" ? "n/a" : elbo.Average(), ["seconds"] = total, ["train_seconds"] = seconds,
-                    ["us_per_iteration"] = seconds / iterations * 1e6, ["rmse"] = rmse, ["ll"] = ll,
+                    ["rmse_mean"] = JsonNumber(rm), ["rmse_se"] = JsonNumber(rse), ["ll_mean"] = JsonNumber(lm), ["ll_se"] = JsonNumber(lse),
+                    ["final_elbo_mean"] = name == "adam" ? "n/a" : JsonNumber(elbo.Average()), ["seconds"] = total, ["train_seconds"] = seconds,
+                    ["us_per_iteration"] = seconds / iterations * 1e6, ["rmse"] = rmse.Select(JsonNumber).ToList(), ["ll"] = ll.Select(JsonNumber).ToList(),
                 });
             }
             Console.WriteLine();
             Console.WriteLine($"{"method",-12} {"test RMSE",-18} {"test LL",-18} {"seconds",8}");
             foreach (var r in rows)
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{r["method"],-12} {(double)r["rmse_mean"],7:F3} +- {(double)r["rmse_se"],-6:F3} {(double)r["ll_mean"],7:F3} +- {(double)r["ll_se"],-6:F3} {(double)r["seconds"],8:F1}"));
+                    $"{r["method"],-12} {Shown(r["rmse_mean"]),7} +- {Shown(r["rmse_se"]),-6} {Shown(r["ll_mean"]),7} +- {Shown(r["ll_se"]),-6} {(double)r["seconds"]!,8:F1}"));
             if (parse.GetValue(json) is { } path)
                 AtomicFile.WriteAllText(path, JsonSerializer.Serialize(rows, new JsonSerializerOptions { WriteIndented = true }) + "\n");
             if (elboPath is not null) AtomicFile.WriteAllText(elboPath, elboLines.ToString());
@@ -160,6 +160,13 @@ public static class BayesianRegressionCommand
 
         return root;
     }
+
+    /// <summary>JSON has no NaN or infinity: a diverged split's figure, or the standard error of a single split, is
+    /// written as null.</summary>
+    private static object? JsonNumber(double x) => double.IsFinite(x) ? x : null;
+
+    /// <summary>A table cell: the number to 3 decimals, or "-" where <see cref="JsonNumber"/> gave null.</summary>
+    private static string Shown(object? x) => x is double d ? d.ToString("F3", CultureInfo.InvariantCulture) : "-";
 
     private static (double Mean, double Se) MeanSe(List<double> x)
     {
