@@ -40,6 +40,15 @@ public static class GaussianKl
         return 0.5 * (trace / eta + meanSquaredNorm / eta - d + d * Math.Log(eta) - logDet);
     }
 
+    /// <summary>KL of N(mean, Sigma) in d dimensions to N(0, eta I) from |mean|^2, tr Sigma and log det Sigma.</summary>
+    public static double FromTraceAndLogDet(double meanSquaredNorm, double trace, double logDet, int d, double eta)
+    {
+        CheckEta(eta);
+        if (!(trace > 0) || !double.IsFinite(logDet))
+            throw new ArgumentOutOfRangeException(nameof(trace), trace, $"covariance trace must be positive and log det finite (log det {logDet})");
+        return 0.5 * (trace / eta + meanSquaredNorm / eta - d + d * Math.Log(eta) - logDet);
+    }
+
     /// <summary>The dense formula for any SPD covariance [d, d] (row-major), via its Cholesky factor: the oracle.</summary>
     public static double Dense(ReadOnlySpan<double> mean, ReadOnlySpan<double> covariance, double eta)
     {

@@ -12,10 +12,19 @@ namespace Kfac.Bayes;
 /// damping with the intrinsic damping only. Samples are W = M + sqrt(c) V^(1/2) E U^(1/2) (E iid N(0, 1)), whose
 /// covariance Cov(W_ij, W_kl) = c V_ik U_jl is c U (x) V for column-stacking vec. The square roots come from
 /// symmetric eigendecompositions, refreshed by <see cref="SetFactors"/> (with the K-FAC inverses).
+/// <para>
+/// <see cref="SetFactorsEigenbasis"/> instead gives the covariance c (A (x) S + gamma_in I)^-1 exactly, the Kronecker
+/// factors plus an isotropic damping: with A = Q_A diag(a) Q_A^T and S = Q_S diag(s) Q_S^T it is
+/// c (Q_A (x) Q_S) diag(1 / (a_j s_i + gamma_in)) (Q_A (x) Q_S)^T, sampled as W = M + sqrt(c) Q_S (E o D) Q_A^T with
+/// D_ij = (a_j s_i + gamma_in)^(-1/2) (the eigenbasis damping of George et al. 2018 and openai/baselines' ACKTR). The
+/// factored form's cross terms pi sqrt(gamma) I (x) S + sqrt(gamma)/pi A (x) I add precision that
+/// A (x) S + gamma I does not have, so its posterior is narrower than the damped Kronecker Fisher implies.
+/// </para>
 /// </summary>
 public sealed class MatrixVariateLayer
 {
     private readonly double[] _uHalf, _vHalf, _e, _t, _m;
+    private double[]? _d; // eigenbasis form: D [q, p], D_ij = (a_j s_i + gamma)^(-1/2); _uHalf = Q_A, _vHalf = Q_S
 
     /// <summary>The posterior of the dense layer <paramref name="tag"/>; no covariance until <see cref="SetFactors"/>.</summary>
     public MatrixVariateLayer(DenseTag tag)
@@ -57,6 +66,16 @@ public sealed class MatrixVariateLayer
     /// <summary>True once <see cref="SetFactors"/> has set the covariance (<see cref="Scale"/> is not NaN).</summary>
     public bool HasCovariance => !double.IsNaN(Scale);
 
+    /// <summary>True when the covariance is the eigenbasis form c (A (x) S + gamma I)^-1 (<see cref="SetFactorsEigenbasis"/>);
+    /// then <see cref="TraceU"/>, <see cref="LogDetU"/>, <see cref="TraceV"/> and <see cref="LogDetV"/> are NaN.</summary>
+    public bool IsEigenbasis => _d is not null;
+
+    /// <summary>tr of the covariance without the scale c: tr U tr V, or sum_ij 1 / (a_j s_i + gamma).</summary>
+    public double CovarianceTrace { get; private set; }
+
+    /// <summary>log det of the covariance without the scale c: q log det U + p log det V, or -sum_ij log(a_j s_i + gamma).</summary>
+    public double CovarianceLogDet { get; private set; }
+
     /// <summary>
     /// Sets the covariance c (A + dA I)^-1 (x) (S + dS I)^-1 from the (undamped) factors A [p, p] and S [q, q]
     /// (row-major, symmetric). Throws <see cref="NotPositiveDefiniteException"/> when a damped factor is not positive
@@ -69,6 +88,40 @@ public sealed class MatrixVariateLayer
         if (s.Length != Q * Q) throw new ArgumentException($"output factor has {s.Length} entries, expected {Q} x {Q}", nameof(s));
         (TraceU, LogDetU) = InverseSquareRoot(a, P, inputDamping, _uHalf);
         (TraceV, LogDetV) = InverseSquareRoot(s, Q, outputDamping, _vHalf);
+        _d = null;
+        (CovarianceTrace, CovarianceLogDet) = (TraceU * TraceV, Q * LogDetU + P * LogDetV);
+        Scale = scale;
+    }
+
+    /// <summary>
+    /// Sets the covariance c (A (x) S + <paramref name="damping"/> I)^-1 from the (undamped, positive semi-definite)
+    /// factors A [p, p] and S [q, q] through their eigendecompositions (eigenvalues below zero by rounding count as
+    /// zero). <paramref name="damping"/> must be positive.
+    /// </summary>
+    public void SetFactorsEigenbasis(ReadOnlySpan<double> a, ReadOnlySpan<double> s, double damping, double scale)
+    {
+        if (!(scale > 0) || double.IsInfinity(scale)) throw new ArgumentOutOfRangeException(nameof(scale), scale, "covariance scale lambda/N must be positive");
+        if (!(damping > 0) || double.IsInfinity(damping)) throw new ArgumentOutOfRangeException(nameof(damping), damping, "the eigenbasis covariance needs a positive finite damping");
+        if (a.Length != P * P) throw new ArgumentException($"input factor has {a.Length} entries, expected {P} x {P}", nameof(a));
+        if (s.Length != Q * Q) throw new ArgumentException($"output factor has {s.Length} entries, expected {Q} x {Q}", nameof(s));
+        var wa = new double[P];
+        var ws = new double[Q];
+        SymmetricEigen.Decompose(a, P, wa, _uHalf);
+        SymmetricEigen.Decompose(s, Q, ws, _vHalf);
+        var d = new double[Q * P];
+        double trace = 0, logDet = 0;
+        for (int i = 0; i < Q; i++)
+            for (int j = 0; j < P; j++)
+            {
+                double e = Math.Max(wa[j], 0) * Math.Max(ws[i], 0) + damping;
+                if (!double.IsFinite(e)) throw new NotPositiveDefiniteException(P * Q, i * P + j, e, $"eigenvalue product {wa[j]} * {ws[i]} + damping {damping} is not finite");
+                d[i * P + j] = 1 / Math.Sqrt(e);
+                trace += 1 / e;
+                logDet -= Math.Log(e);
+            }
+        _d = d;
+        TraceU = LogDetU = TraceV = LogDetV = double.NaN;
+        (CovarianceTrace, CovarianceLogDet) = (trace, logDet);
         Scale = scale;
     }
 
@@ -83,6 +136,8 @@ public sealed class MatrixVariateLayer
         TraceU = P;
         TraceV = Q;
         LogDetU = LogDetV = 0;
+        _d = null;
+        (CovarianceTrace, CovarianceLogDet) = ((double)P * Q, 0);
         Scale = variance;
     }
 
@@ -130,9 +185,19 @@ public sealed class MatrixVariateLayer
         if (!HasCovariance) throw new InvalidOperationException($"{Tag}: the posterior covariance is not set (SetFactors or SetIsotropic first)");
         ReadMean(_m);
         for (int i = 0; i < _e.Length; i++) _e[i] = Gaussian.Sample(rng);
-        // T = V^(1/2) E  [q, p];  M + sqrt(c) T U^(1/2)
-        Blas.Gemm<double>(false, false, Q, P, Q, 1.0, _vHalf, Q, _e, P, 0.0, _t, P, 1);
-        Blas.Gemm<double>(false, false, Q, P, P, Math.Sqrt(Scale), _t, P, _uHalf, P, 1.0, _m, P, 1);
+        if (_d is { } d)
+        {
+            // T = Q_S (E o D)  [q, p];  M + sqrt(c) T Q_A^T
+            for (int i = 0; i < _e.Length; i++) _e[i] *= d[i];
+            Blas.Gemm<double>(false, false, Q, P, Q, 1.0, _vHalf, Q, _e, P, 0.0, _t, P, 1);
+            Blas.Gemm<double>(false, true, Q, P, P, Math.Sqrt(Scale), _t, P, _uHalf, P, 1.0, _m, P, 1);
+        }
+        else
+        {
+            // T = V^(1/2) E  [q, p];  M + sqrt(c) T U^(1/2)
+            Blas.Gemm<double>(false, false, Q, P, Q, 1.0, _vHalf, Q, _e, P, 0.0, _t, P, 1);
+            Blas.Gemm<double>(false, false, Q, P, P, Math.Sqrt(Scale), _t, P, _uHalf, P, 1.0, _m, P, 1);
+        }
         int inF = Tag.InFeatures;
         for (int i = 0; i < Q; i++)
         {
@@ -147,18 +212,37 @@ public sealed class MatrixVariateLayer
         ReadMean(_m);
         double norm = 0;
         foreach (var x in _m) norm += x * x;
-        return GaussianKl.MatrixVariate(norm, Scale, TraceU, LogDetU, P, TraceV, LogDetV, Q, eta);
+        return GaussianKl.FromTraceAndLogDet(norm, Scale * CovarianceTrace, P * Q * Math.Log(Scale) + CovarianceLogDet, P * Q, eta);
     }
 
     /// <summary>The dense covariance c U (x) V [pq, pq] of vec([W | b]) (column-stacking: index j q + i for M_ij),
     /// for tests on tiny layers.</summary>
     public double[] DenseCovariance()
     {
+        int d = P * Q;
+        if (_d is { } scales)
+        {
+            // c K diag(D^2) K^T with K = Q_A (x) Q_S; vec index j q + i holds D_ij.
+            var k = new double[d * d];
+            Kronecker.Product<double>(_uHalf, P, P, _vHalf, Q, Q, k);
+            var dense = new double[d * d];
+            for (int r = 0; r < d; r++)
+                for (int c = 0; c < d; c++)
+                {
+                    double sum = 0;
+                    for (int t = 0; t < d; t++)
+                    {
+                        double e = scales[(t % Q) * P + t / Q];
+                        sum += k[r * d + t] * e * e * k[c * d + t];
+                    }
+                    dense[r * d + c] = Scale * sum;
+                }
+            return dense;
+        }
         var u = new double[P * P];
         var v = new double[Q * Q];
         Blas.Gemm<double>(false, false, P, P, P, 1.0, _uHalf, P, _uHalf, P, 0.0, u, P, 1);
         Blas.Gemm<double>(false, false, Q, Q, Q, 1.0, _vHalf, Q, _vHalf, Q, 0.0, v, Q, 1);
-        int d = P * Q;
         var cov = new double[d * d];
         Kronecker.Product<double>(u, P, P, v, Q, Q, cov);
         for (int i = 0; i < cov.Length; i++) cov[i] *= Scale;

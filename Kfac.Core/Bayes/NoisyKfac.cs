@@ -38,10 +38,16 @@ public sealed class NoisyKfac : VariationalOptimizer
     /// from the first step), as the authors' regression code does (their factors start at I + 0.01 R R^T); the
     /// identity then acts as extra damping for the first ~1/beta steps. False: zero factors and the debiased start
     /// (the posterior is the prior until the first statistics).</param>
+    /// <param name="posteriorDamping">how gamma_in enters the posterior covariance: <see cref="PosteriorDamping.Factored"/>
+    /// (the paper's (A + pi sqrt(gamma_in) I)^-1 (x) (S + sqrt(gamma_in)/pi I)^-1) or <see cref="PosteriorDamping.Eigenbasis"/>
+    /// ((A (x) S + gamma_in I)^-1 exactly; see <see cref="MatrixVariateLayer"/>). The mean update is the same for both.</param>
     public NoisyKfac(IReadOnlyList<DenseTag> layers, VariationalOptions options, double statisticsDecay = 0.999,
-        double momentum = 0.9, double extrinsicDamping = 0, int inverseInterval = 10, bool identityInitialFactors = false)
+        double momentum = 0.9, double extrinsicDamping = 0, int inverseInterval = 10, bool identityInitialFactors = false,
+        PosteriorDamping posteriorDamping = PosteriorDamping.Factored)
         : base(ParametersOf(layers), options)
     {
+        if (!Enum.IsDefined(posteriorDamping)) throw new ArgumentOutOfRangeException(nameof(posteriorDamping), posteriorDamping, "must be Factored or Eigenbasis");
+        PosteriorDamping = posteriorDamping;
         if (!(statisticsDecay >= 0 && statisticsDecay < 1)) throw new ArgumentOutOfRangeException(nameof(statisticsDecay), statisticsDecay, "must be in [0, 1)");
         if (!(momentum >= 0 && momentum < 1)) throw new ArgumentOutOfRangeException(nameof(momentum), momentum, "must be in [0, 1)");
         if (!(extrinsicDamping >= 0) || double.IsInfinity(extrinsicDamping)) throw new ArgumentOutOfRangeException(nameof(extrinsicDamping), extrinsicDamping, "must be finite and >= 0");
@@ -142,6 +148,9 @@ public sealed class NoisyKfac : VariationalOptimizer
 
     /// <summary>Steps between refreshes of the inverses and the sampling square roots.</summary>
     public int InverseInterval { get; }
+
+    /// <summary>How the intrinsic damping enters the posterior covariance (factored, the paper's; or eigenbasis).</summary>
+    public PosteriorDamping PosteriorDamping { get; }
 
     /// <summary>alpha, the step size of the mean update (schedules may change it between steps).</summary>
     public double LearningRate { get; set; }
@@ -261,6 +270,11 @@ public sealed class NoisyKfac : VariationalOptimizer
             var s = new double[q * q];
             HostValues.Read(block.InputFactor!, a);
             HostValues.Read(block.OutputFactor!, s);
+            if (PosteriorDamping == PosteriorDamping.Eigenbasis)
+            {
+                _posterior.Layers[l].SetFactorsEigenbasis(a, s, Options.IntrinsicDamping, scale);
+                continue;
+            }
             double pi = FactoredDamping.Pi(Trace(a, p), p, Trace(s, q), q);
             _posterior.Layers[l].SetFactors(a, FactoredDamping.InputDamping(pi, sqrtIn), s, FactoredDamping.OutputDamping(pi, sqrtIn), scale);
         }

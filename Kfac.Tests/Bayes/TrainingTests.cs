@@ -12,6 +12,7 @@ namespace Kfac.Tests.Bayes;
 public class TrainingTests
 {
     [TestCase("noisy-kfac")]
+    [TestCase("noisy-kfac-eigenbasis")]
     [TestCase("noisy-adam")]
     [TestCase("bbb")]
     public void TrainingRaisesTheElbo(string method)
@@ -27,6 +28,8 @@ public class TrainingTests
         VariationalOptimizer opt = method switch
         {
             "noisy-kfac" => new NoisyKfac(NoisyKfac.DiscoverLayers(net.Forward, x), options, statisticsDecay: 0.99, extrinsicDamping: 0.01),
+            "noisy-kfac-eigenbasis" => new NoisyKfac(NoisyKfac.DiscoverLayers(net.Forward, x), options, statisticsDecay: 0.99, extrinsicDamping: 0.01,
+                posteriorDamping: PosteriorDamping.Eigenbasis),
             "noisy-adam" => new NoisyAdam(net.Parameters(), options, layers: NoisyKfac.DiscoverLayers(net.Forward, x)),
             _ => new BayesByBackprop(net.Parameters(), options, initialSigma: 0.01),
         };

@@ -25,6 +25,7 @@ public class BayesianRegressionEntryTests
     [TestCase("--plot {dir}/elbo.png --plot-from {dir}/missing.jsonl", "missing.jsonl")]
     [TestCase("--json {dir}/no-such-dir/table.json", "--json")]
     [TestCase("--no-such-option", "--no-such-option")]
+    [TestCase("--posterior-damping diagonal", "--posterior-damping")]
     public void UserErrorIsOneLineWithExitCode2(string arguments, string expected)
     {
         using var dir = ReliabilityFixture.TempDir();

@@ -38,6 +38,7 @@ public static class BayesianRegressionCommand
         var bbbLocal = new Option<bool>("--bbb-local") { Description = "BBB: local reparameterisation (Kingma et al. 2015) instead of weight sampling" };
         var noiseLr = new Option<double?>("--noise-lr") { Description = "Adam step of the Gamma noise posterior, constant (the authors' code: 1e-3); default: --lr, decayed with it" };
         var identityFactors = new Option<bool>("--identity-factors") { Description = "noisy K-FAC: factors start at I with a plain EMA (the authors' code)" };
+        var posteriorDamping = new Option<string>("--posterior-damping") { Description = "noisy K-FAC: factored (the paper's (A + pi sqrt(g) I)^-1 (x) (S + sqrt(g)/pi I)^-1) | eigenbasis ((A (x) S + g I)^-1 exactly), g = gamma_in", DefaultValueFactory = _ => "factored" };
         var decayBeta = new Option<bool>("--decay-beta") { Description = "noisy K-FAC: beta / 10 with the rates at half time (the authors' code)" };
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 0 };
         var threads = new Option<int>("--threads") { Description = "CPU threads for the kernels (the network is tiny: 1 is fastest)", DefaultValueFactory = _ => 1 };
@@ -48,7 +49,7 @@ public static class BayesianRegressionCommand
         var root = new RootCommand("Bayesian neural-network regression by noisy natural gradient on UCI data")
         {
             dataset, method, splits, epochs, particles, batch, lr, extDamping, beta, inverseInterval, bbbSigma, testSamples, miniBatchFisher, seed, threads, json, elboLogOption,
-            plot, plotFrom, bbbLocal, noiseLr, identityFactors, decayBeta,
+            plot, plotFrom, bbbLocal, noiseLr, identityFactors, decayBeta, posteriorDamping,
         };
         root.SetAction(parse =>
         {
@@ -76,6 +77,8 @@ public static class BayesianRegressionCommand
             ExampleMain.RequireFraction("--beta", parse.GetValue(beta));
             double gammaEx = parse.GetValue(extDamping);
             ExampleMain.Require(double.IsFinite(gammaEx) && gammaEx >= 0, $"--ext-damping must be a finite number >= 0; got {gammaEx}");
+            string posteriorStyle = parse.GetValue(posteriorDamping)!;
+            ExampleMain.Require(posteriorStyle is "factored" or "eigenbasis", $"--posterior-damping must be factored or eigenbasis; got '{posteriorStyle}'");
             OptionRules.WritableFile("--json", parse.GetValue(json));
             OptionRules.WritableFile("--elbo-log", parse.GetValue(elboLogOption));
             Kfac.Cpu.CpuParallel.MaxThreads = parse.GetValue(threads);
@@ -103,6 +106,7 @@ public static class BayesianRegressionCommand
                     NoiseLearningRate = parse.GetValue(noiseLr),
                     IdentityFactors = parse.GetValue(identityFactors),
                     DecayBeta = parse.GetValue(decayBeta),
+                    PosteriorDamping = posteriorStyle == "eigenbasis" ? Kfac.Bayes.PosteriorDamping.Eigenbasis : Kfac.Bayes.PosteriorDamping.Factored,
                     Seed = parse.GetValue(seed),
                 };
                 var rmse = new List<double>();

@@ -32,6 +32,8 @@ public sealed record RunOptions
     public bool IdentityFactors { get; init; }
     /// <summary>Noisy K-FAC: beta / 10 with the learning rates at half time (the authors' code).</summary>
     public bool DecayBeta { get; init; }
+    /// <summary>Noisy K-FAC: how gamma_in enters the posterior covariance (factored, the paper's; or eigenbasis).</summary>
+    public Kfac.Bayes.PosteriorDamping PosteriorDamping { get; init; }
     public int Seed { get; init; }
 }
 
@@ -61,7 +63,7 @@ public static class RegressionRun
         {
             "noisy-kfac" => new NoisyKfac(NoisyKfac.DiscoverLayers(forward, Tensor.Zeros(new Shape(1, d), DType.Float64)), options,
                 statisticsDecay: 1 - o.StatisticsBeta, extrinsicDamping: o.ExtrinsicDamping, inverseInterval: o.InverseInterval,
-                identityInitialFactors: o.IdentityFactors),
+                identityInitialFactors: o.IdentityFactors, posteriorDamping: o.PosteriorDamping),
             "noisy-adam" => new NoisyAdam(model.Parameters(), options, extrinsicDamping: o.ExtrinsicDamping,
                 layers: NoisyKfac.DiscoverLayers(forward, Tensor.Zeros(new Shape(1, d), DType.Float64)),
                 fisher: o.MiniBatchFisher ? FisherDiagonalEstimate.MiniBatchSquare : FisherDiagonalEstimate.PerExample),
