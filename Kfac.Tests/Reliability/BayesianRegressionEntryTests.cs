@@ -26,6 +26,7 @@ public class BayesianRegressionEntryTests
     [TestCase("--json {dir}/no-such-dir/table.json", "--json")]
     [TestCase("--no-such-option", "--no-such-option")]
     [TestCase("--posterior-damping diagonal", "--posterior-damping")]
+    [TestCase("--parallel-splits 0", "--parallel-splits must be positive")]
     public void UserErrorIsOneLineWithExitCode2(string arguments, string expected)
     {
         using var dir = ReliabilityFixture.TempDir();
@@ -55,6 +56,22 @@ public class BayesianRegressionEntryTests
         Assert.That(row.GetProperty("ll_se").ValueKind, Is.EqualTo(System.Text.Json.JsonValueKind.Null));
         Assert.That(row.GetProperty("rmse_mean").GetDouble(), Is.GreaterThan(0).And.LessThan(100));
         Assert.That(o.Out, Does.Contain("+- -"), "the console table shows the missing standard error as '-'");
+    }
+
+    [Test]
+    public void ParallelSplitsGiveTheSequentialFigures()
+    {
+        using var dir = ReliabilityFixture.TempDir();
+        string[] tables = new string[2];
+        for (int k = 0; k < 2; k++)
+        {
+            var o = Run(BayesianRegressionCommand.Create(),
+                $"--method noisy-kfac,bbb --splits 3 --epochs 2 --particles 2 --parallel-splits {k + 1} --json {{dir}}/t{k}.json", dir.Path);
+            Assert.That(o.ExitCode, Is.Zero, o.Out + o.Error);
+            using var table = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(dir.Path, $"t{k}.json")));
+            tables[k] = string.Join(";", table.RootElement.EnumerateArray().Select(r => r.GetProperty("rmse").GetRawText() + r.GetProperty("ll").GetRawText()));
+        }
+        Assert.That(tables[1], Is.EqualTo(tables[0]), "per-split RMSE and LL bit for bit, 1 and 2 splits at once");
     }
 
     [Test]
