@@ -104,10 +104,13 @@ public sealed class MatrixVariateLayer
         if (!(damping > 0) || double.IsInfinity(damping)) throw new ArgumentOutOfRangeException(nameof(damping), damping, "the eigenbasis covariance needs a positive finite damping");
         if (a.Length != P * P) throw new ArgumentException($"input factor has {a.Length} entries, expected {P} x {P}", nameof(a));
         if (s.Length != Q * Q) throw new ArgumentException($"output factor has {s.Length} entries, expected {Q} x {Q}", nameof(s));
+        // Into temporaries, so a failure leaves the current covariance as it was.
         var wa = new double[P];
         var ws = new double[Q];
-        SymmetricEigen.Decompose(a, P, wa, _uHalf);
-        SymmetricEigen.Decompose(s, Q, ws, _vHalf);
+        var qa = new double[P * P];
+        var qs = new double[Q * Q];
+        SymmetricEigen.Decompose(a, P, wa, qa);
+        SymmetricEigen.Decompose(s, Q, ws, qs);
         var d = new double[Q * P];
         double trace = 0, logDet = 0;
         for (int i = 0; i < Q; i++)
@@ -119,6 +122,8 @@ public sealed class MatrixVariateLayer
                 trace += 1 / e;
                 logDet -= Math.Log(e);
             }
+        qa.CopyTo(_uHalf, 0);
+        qs.CopyTo(_vHalf, 0);
         _d = d;
         TraceU = LogDetU = TraceV = LogDetV = double.NaN;
         (CovarianceTrace, CovarianceLogDet) = (trace, logDet);
