@@ -8,7 +8,8 @@ SEED = {  # (RMSE, LL) for BBB, NG-FFG (noisy Adam), NG-MVG (noisy K-FAC)
     ("boston", "bbb"): (2.517, -2.500), ("boston", "noisy-adam"): (2.396, -2.430), ("boston", "noisy-kfac"): (2.296, -2.336),
     ("concrete", "bbb"): (5.770, -3.169), ("concrete", "noisy-adam"): (5.916, -3.166), ("concrete", "noisy-kfac"): (5.173, -3.073),
 }
-LABEL = {"bbb": "BBB", "noisy-adam": "NG-FFG (noisy Adam)", "noisy-kfac": "NG-MVG (noisy K-FAC)", "adam": "Adam point estimate"}
+LABEL = {"bbb": "BBB", "noisy-adam": "NG-FFG (noisy Adam)", "noisy-kfac": "NG-MVG (noisy K-FAC)",
+         "noisy-kfac-eigenbasis": "NG-MVG, eigenbasis posterior", "adam": "Adam point estimate"}
 
 rows = [r for f in sys.argv[1:] for r in json.load(open(f))]
 

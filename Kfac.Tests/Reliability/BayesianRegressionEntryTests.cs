@@ -75,6 +75,20 @@ public class BayesianRegressionEntryTests
     }
 
     [Test]
+    public void TheEigenbasisPosteriorIsLabelledAsItsOwnMethod()
+    {
+        using var dir = ReliabilityFixture.TempDir();
+        var o = Run(BayesianRegressionCommand.Create(),
+            "--method noisy-kfac --posterior-damping eigenbasis --splits 1 --epochs 2 --particles 10 --json {dir}/t.json --elbo-log {dir}/e.jsonl", dir.Path);
+        Assert.That(o.ExitCode, Is.Zero, o.Out + o.Error);
+        using var table = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(dir.Path, "t.json")));
+        Assert.That(table.RootElement[0].GetProperty("method").GetString(), Is.EqualTo("noisy-kfac-eigenbasis"));
+        var lines = File.ReadAllLines(Path.Combine(dir.Path, "e.jsonl"));
+        Assert.That(lines, Is.Not.Empty);
+        Assert.That(lines, Has.All.Contain("\"method\":\"noisy-kfac-eigenbasis\""));
+    }
+
+    [Test]
     public void ARejectedRunLeavesAnExistingElboLogIntact()
     {
         using var dir = ReliabilityFixture.TempDir();

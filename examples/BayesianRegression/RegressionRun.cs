@@ -41,7 +41,8 @@ public sealed record RunOptions
 /// Gamma noise model, then evaluated by Monte Carlo over the posterior.</summary>
 public static class RegressionRun
 {
-    public sealed record Result(double Rmse, double LogLikelihood, double Seconds, long Iterations, double FinalElbo);
+    /// <param name="SkippedSteps">steps whose loss or gradient was not finite at some particle (nothing moved).</param>
+    public sealed record Result(double Rmse, double LogLikelihood, double Seconds, long Iterations, double FinalElbo, int SkippedSteps);
 
     /// <param name="elboLog">receives (epoch, iteration, ELBO estimate averaged over the epoch's mini-batches).</param>
     public static Result Run(Split split, RunOptions o, int splitIndex, Action<int, long, ElboEstimate>? elboLog)
@@ -130,7 +131,7 @@ public static class RegressionRun
         var testX = Tensor.FromDoubles(split.TestX.SelectMany(r => r).ToArray(), new Shape(split.TestX.Length, d), DType.Float64);
         int samples = o.Method == "adam" ? 1 : o.TestSamples;
         var p = PredictiveMonteCarlo.Regression(forward, opt.Posterior, noise, testX, split.TestY, split.TargetMean, split.TargetStd, samples, new Random(seed + 1));
-        return new Result(p.Rmse, p.LogLikelihood, seconds, iterations, finalElbo);
+        return new Result(p.Rmse, p.LogLikelihood, seconds, iterations, finalElbo, opt.SkippedSteps);
     }
 
     private static void SetLearningRate(VariationalOptimizer opt, GammaNoise? noise, double lr)

@@ -20,6 +20,7 @@ public static class ElboPlot
     public static string Label(string method) => method switch
     {
         "noisy-kfac" => "NG-MVG (noisy K-FAC)",
+        "noisy-kfac-eigenbasis" => "NG-MVG, eigenbasis posterior",
         "noisy-adam" => "NG-FFG (noisy Adam)",
         "bbb" => "BBB",
         _ => method,
