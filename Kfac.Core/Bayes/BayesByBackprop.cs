@@ -169,7 +169,7 @@ public sealed class BayesByBackprop : VariationalOptimizer
             _fixedZeta[l].AsSpan().CopyTo(zeta);
         }
         else
-            for (int j = 0; j < count; j++) zeta[j] = Gaussian.Sample(Rng);
+            Gaussian.Fill(Rng, zeta);
         var v = x.Square().MatMul(_weightVariance[l], transOther: true);
         if (_biasVariance[l] is { } vb) v += vb;
         return s + v.Sqrt() * Tensor.FromDoubles(zeta, new Shape(rows, q), s.DType, s.Device);
@@ -214,6 +214,10 @@ public sealed class BayesByBackprop : VariationalOptimizer
         ArgumentNullException.ThrowIfNull(noise);
         if (_layerIndex is not null) throw new InvalidOperationException("this optimizer samples pre-activations (local reparameterisation): use GradientLocal");
         if (Options.Particles != 1) throw new InvalidOperationException($"Gradient uses one particle; this optimizer has {Options.Particles}");
+        if (noise.Length != _eps.Length) throw new ArgumentException($"noise has {noise.Length} arrays; the optimizer has {_eps.Length} parameters", nameof(noise));
+        for (int i = 0; i < noise.Length; i++)
+            if (noise[i]?.Length != _eps[i].Length)
+                throw new ArgumentException($"noise[{i}] has {noise[i]?.Length} values; parameter {i} has {_eps[i].Length}", nameof(noise));
         _fixedNoise = noise;
         try
         {
@@ -255,12 +259,12 @@ public sealed class BayesByBackprop : VariationalOptimizer
         ReadMean(into);
         if (_layerIndex is not null) return; // local reparameterisation: the network runs at the mean
         for (int i = 0; i < into.Length; i++)
-            for (int j = 0; j < into[i].Length; j++)
-            {
-                double e = _fixedNoise is null ? Gaussian.Sample(Rng) : _fixedNoise[i][j];
-                _eps[i][j] = e;
-                into[i][j] += Softplus(_rho[i][j]) * e;
-            }
+        {
+            var eps = _eps[i];
+            if (_fixedNoise is null) Gaussian.Fill(Rng, eps);
+            else _fixedNoise[i].AsSpan().CopyTo(eps);
+            for (int j = 0; j < into[i].Length; j++) into[i][j] += Softplus(_rho[i][j]) * eps[j];
+        }
     }
 
     /// <summary>Accumulates the reparameterised sigma-gradient of this particle: dL/dw eps, or dL/dsigma = 2 sigma dL/dsigma^2 under local reparameterisation.</summary>

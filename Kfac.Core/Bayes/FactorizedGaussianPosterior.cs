@@ -10,7 +10,7 @@ namespace Kfac.Bayes;
 /// </summary>
 public sealed class FactorizedGaussianPosterior : IWeightPosterior
 {
-    private readonly double[][] _mean;
+    private readonly double[][] _mean, _noise;
 
     /// <summary>A posterior over <paramref name="parameters"/> with every variance set to <paramref name="initialVariance"/> (positive, finite) and prior N(0, <paramref name="priorVariance"/> I).</summary>
     public FactorizedGaussianPosterior(IReadOnlyList<Tensor> parameters, double priorVariance, double initialVariance)
@@ -24,6 +24,7 @@ public sealed class FactorizedGaussianPosterior : IWeightPosterior
         Variance = HostValues.Like(Parameters);
         foreach (var v in Variance) Array.Fill(v, initialVariance);
         _mean = HostValues.Like(Parameters);
+        _noise = HostValues.Like(Parameters);
     }
 
     /// <inheritdoc/>
@@ -45,7 +46,9 @@ public sealed class FactorizedGaussianPosterior : IWeightPosterior
             HostValues.Read(Parameters[i], into[i]);
             var v = Variance[i];
             var w = into[i];
-            for (int j = 0; j < w.Length; j++) w[j] += Math.Sqrt(v[j]) * Gaussian.Sample(rng);
+            var e = _noise[i];
+            Gaussian.Fill(rng, e);
+            for (int j = 0; j < w.Length; j++) w[j] += Math.Sqrt(v[j]) * e[j];
         }
     }
 

@@ -9,9 +9,11 @@ namespace Kfac.Bayes;
 /// the [W | b] matrix M [q, p] (q = outputs, p = inputs + 1 with the homogeneous bias column) has
 /// vec(W) ~ N(vec(M), c U (x) V) with U = (A + dA I)^-1 [p, p], V = (S + dS I)^-1 [q, q] and c = lambda/N, where
 /// A and S are K-FAC's input and output factors and dA = pi sqrt(gamma_in), dS = sqrt(gamma_in)/pi the factored
-/// damping with the intrinsic damping only. Samples are W = M + sqrt(c) V^(1/2) E U^(1/2) (E iid N(0, 1)), whose
-/// covariance Cov(W_ij, W_kl) = c V_ik U_jl is c U (x) V for column-stacking vec. The square roots come from
-/// symmetric eigendecompositions, refreshed by <see cref="SetFactors"/> (with the K-FAC inverses).
+/// damping with the intrinsic damping only. Samples are W = M + sqrt(c) R_V E R_U^T (E iid N(0, 1)) with any square
+/// roots R_U R_U^T = U and R_V R_V^T = V; their covariance Cov(W_ij, W_kl) = c V_ik U_jl is c U (x) V for
+/// column-stacking vec. <see cref="SetFactors"/> (refreshed with the K-FAC inverses) takes the Cholesky roots: with
+/// A + dA I = L L^T, R_U = L^-T (then R_U R_U^T = (L L^T)^-1 = U), tr U = ||L^-1||_F^2 and log det U = -2 sum log L_ii;
+/// n^3/3 flops for the factor and n^3/3 for the triangular inverse, several times cheaper than an eigendecomposition.
 /// <para>
 /// <see cref="SetFactorsEigenbasis"/> instead gives the covariance c (A (x) S + gamma_in I)^-1 exactly, the Kronecker
 /// factors plus an isotropic damping: with A = Q_A diag(a) Q_A^T and S = Q_S diag(s) Q_S^T it is
@@ -23,7 +25,8 @@ namespace Kfac.Bayes;
 /// </summary>
 public sealed class MatrixVariateLayer
 {
-    private readonly double[] _uHalf, _vHalf, _e, _t, _m;
+    private readonly double[] _uHalf, _vHalf, _e, _t, _m, _weight, _uScratch, _vScratch; // _uHalf = R_U, _vHalf = R_V
+    private readonly double[]? _bias;
     private double[]? _d; // eigenbasis form: D [q, p], D_ij = (a_j s_i + gamma)^(-1/2); _uHalf = Q_A, _vHalf = Q_S
 
     /// <summary>The posterior of the dense layer <paramref name="tag"/>; no covariance until <see cref="SetFactors"/>.</summary>
@@ -37,6 +40,10 @@ public sealed class MatrixVariateLayer
         _e = new double[Q * P];
         _t = new double[Q * P];
         _m = new double[Q * P];
+        _uScratch = new double[P * P];
+        _vScratch = new double[Q * Q];
+        _weight = new double[Q * tag.InFeatures];
+        _bias = tag.HasBias ? new double[Q] : null;
     }
 
     /// <summary>The dense layer this posterior covers.</summary>
@@ -86,8 +93,12 @@ public sealed class MatrixVariateLayer
         if (!(scale > 0) || double.IsInfinity(scale)) throw new ArgumentOutOfRangeException(nameof(scale), scale, "covariance scale lambda/N must be positive");
         if (a.Length != P * P) throw new ArgumentException($"input factor has {a.Length} entries, expected {P} x {P}", nameof(a));
         if (s.Length != Q * Q) throw new ArgumentException($"output factor has {s.Length} entries, expected {Q} x {Q}", nameof(s));
-        (TraceU, LogDetU) = InverseSquareRoot(a, P, inputDamping, _uHalf);
-        (TraceV, LogDetV) = InverseSquareRoot(s, Q, outputDamping, _vHalf);
+        // Into scratch first, so a failure leaves the current covariance as it was.
+        var (traceU, logDetU) = InverseCholeskyRoot(a, P, inputDamping, _uScratch);
+        var (traceV, logDetV) = InverseCholeskyRoot(s, Q, outputDamping, _vScratch);
+        _uScratch.CopyTo(_uHalf, 0);
+        _vScratch.CopyTo(_vHalf, 0);
+        (TraceU, LogDetU, TraceV, LogDetV) = (traceU, logDetU, traceV, logDetV);
         _d = null;
         (CovarianceTrace, CovarianceLogDet) = (TraceU * TraceV, Q * LogDetU + P * LogDetV);
         Scale = scale;
@@ -146,36 +157,37 @@ public sealed class MatrixVariateLayer
         Scale = variance;
     }
 
-    /// <summary>(A + d I)^(-1/2) into <paramref name="result"/>; returns tr (A + d I)^-1 and log det (A + d I)^-1.</summary>
-    private static (double Trace, double LogDet) InverseSquareRoot(ReadOnlySpan<double> a, int n, double damping, double[] result)
+    /// <summary>R = L^-T (upper triangular) into <paramref name="result"/> for A + d I = L L^T, so R R^T = (A + d I)^-1;
+    /// returns tr (A + d I)^-1 = ||L^-1||_F^2 and log det (A + d I)^-1 = -2 sum_i log L_ii. Throws
+    /// <see cref="NotPositiveDefiniteException"/> (or <see cref="NonFiniteMatrixException"/>) when A + d I is not
+    /// numerically positive definite (or not finite).</summary>
+    private static (double Trace, double LogDet) InverseCholeskyRoot(ReadOnlySpan<double> a, int n, double damping, double[] result)
     {
-        var w = new double[n];
-        var vectors = new double[n * n];
-        SymmetricEigen.Decompose(a, n, w, vectors);
-        double trace = 0, logDet = 0;
+        var l = result.AsSpan(0, n * n);
+        a.CopyTo(l);
+        for (int i = 0; i < n; i++) l[i * n + i] += damping;
+        Cholesky.Factor(l, n, maxThreads: 1);
+        double logDet = 0;
+        for (int i = 0; i < n; i++) logDet -= 2 * Math.Log(l[i * n + i]);
+        TriangularInverse.InvertLower(l, n, n, maxThreads: 1);
+        double trace = 0;
+        foreach (var x in l) trace += x * x;
+        // L^-1 is lower triangular with zeros above; R = (L^-1)^T in place.
         for (int i = 0; i < n; i++)
-        {
-            double e = w[i] + damping;
-            if (!(e > 0) || !double.IsFinite(e)) throw new NotPositiveDefiniteException(n, i, e, $"damped factor eigenvalue {w[i]} + damping {damping}");
-            trace += 1 / e;
-            logDet -= Math.Log(e);
-        }
-        SymmetricMatrixFunction.FromEigen(w, vectors, n, x => 1 / Math.Sqrt(x + damping), result);
+            for (int j = 0; j < i; j++)
+                (l[i * n + j], l[j * n + i]) = (l[j * n + i], l[i * n + j]);
         return (trace, logDet);
     }
 
     /// <summary>Reads the mean [W | b] (row-major [q, p]) from the layer's parameters into <paramref name="m"/>.</summary>
     public void ReadMean(Span<double> m)
     {
+        if (m.Length != Q * P) throw new ArgumentException($"mean buffer has {m.Length} entries, expected {Q} x {P}", nameof(m));
         int inF = Tag.InFeatures;
-        var w = new double[Q * inF];
+        var w = _weight;
         HostValues.Read(Tag.Weight, w);
-        double[]? b = null;
-        if (Tag.HasBias)
-        {
-            b = new double[Q];
-            HostValues.Read(Tag.Bias!, b);
-        }
+        var b = _bias;
+        if (b is not null) HostValues.Read(Tag.Bias!, b);
         for (int i = 0; i < Q; i++)
         {
             for (int j = 0; j < inF; j++) m[i * P + j] = w[i * inF + j];
@@ -189,7 +201,7 @@ public sealed class MatrixVariateLayer
         ArgumentNullException.ThrowIfNull(rng);
         if (!HasCovariance) throw new InvalidOperationException($"{Tag}: the posterior covariance is not set (SetFactors or SetIsotropic first)");
         ReadMean(_m);
-        for (int i = 0; i < _e.Length; i++) _e[i] = Gaussian.Sample(rng);
+        Gaussian.Fill(rng, _e);
         if (_d is { } d)
         {
             // T = Q_S (E o D)  [q, p];  M + sqrt(c) T Q_A^T
@@ -199,9 +211,9 @@ public sealed class MatrixVariateLayer
         }
         else
         {
-            // T = V^(1/2) E  [q, p];  M + sqrt(c) T U^(1/2)
+            // T = R_V E  [q, p];  M + sqrt(c) T R_U^T
             Blas.Gemm<double>(false, false, Q, P, Q, 1.0, _vHalf, Q, _e, P, 0.0, _t, P, 1);
-            Blas.Gemm<double>(false, false, Q, P, P, Math.Sqrt(Scale), _t, P, _uHalf, P, 1.0, _m, P, 1);
+            Blas.Gemm<double>(false, true, Q, P, P, Math.Sqrt(Scale), _t, P, _uHalf, P, 1.0, _m, P, 1);
         }
         int inF = Tag.InFeatures;
         for (int i = 0; i < Q; i++)
@@ -246,8 +258,8 @@ public sealed class MatrixVariateLayer
         }
         var u = new double[P * P];
         var v = new double[Q * Q];
-        Blas.Gemm<double>(false, false, P, P, P, 1.0, _uHalf, P, _uHalf, P, 0.0, u, P, 1);
-        Blas.Gemm<double>(false, false, Q, Q, Q, 1.0, _vHalf, Q, _vHalf, Q, 0.0, v, Q, 1);
+        Blas.Gemm<double>(false, true, P, P, P, 1.0, _uHalf, P, _uHalf, P, 0.0, u, P, 1); // R_U R_U^T
+        Blas.Gemm<double>(false, true, Q, Q, Q, 1.0, _vHalf, Q, _vHalf, Q, 0.0, v, Q, 1);
         var cov = new double[d * d];
         Kronecker.Product<double>(u, P, P, v, Q, Q, cov);
         for (int i = 0; i < cov.Length; i++) cov[i] *= Scale;

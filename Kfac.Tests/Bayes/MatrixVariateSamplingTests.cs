@@ -38,6 +38,59 @@ public class MatrixVariateSamplingTests
     }
 
     [Test]
+    public void FactoredCovarianceIsTheKroneckerProductOfDampedInverses()
+    {
+        // The oracle: c (A + dA I)^-1 (x) (S + dS I)^-1 with each inverse formed densely (guarded SPD inverse), and
+        // tr U, log det U from that inverse and a separate Cholesky factor.
+        var tag = ((Kfac.Layers.Dense)Net([4, 3], seed: 34)[0]).Tag; // [W | b] is 3 x 5
+        var layer = new MatrixVariateLayer(tag);
+        double[] a = Spd(5, 13), sFactor = Spd(3, 14);
+        const double dA = 0.07, dS = 0.4, scale = 0.15;
+        layer.SetFactors(a, dA, sFactor, dS, scale);
+        var u = DampedInverse(a, 5, dA);
+        var v = DampedInverse(sFactor, 3, dS);
+        var expected = new double[15 * 15];
+        Kfac.Linalg.Kronecker.Product<double>(u, 5, 5, v, 3, 3, expected);
+        var cov = layer.DenseCovariance();
+        for (int i = 0; i < expected.Length; i++) Assert.That(cov[i], Is.EqualTo(scale * expected[i]).Within(1e-11), $"entry {i}");
+        Assert.That(layer.TraceU, Is.EqualTo(Enumerable.Range(0, 5).Sum(i => u[i * 5 + i])).Within(1e-11));
+        Assert.That(layer.TraceV, Is.EqualTo(Enumerable.Range(0, 3).Sum(i => v[i * 3 + i])).Within(1e-11));
+        Assert.That(layer.LogDetU, Is.EqualTo(-LogDet(a, 5, dA)).Within(1e-11));
+        Assert.That(layer.LogDetV, Is.EqualTo(-LogDet(sFactor, 3, dS)).Within(1e-11));
+    }
+
+    [Test]
+    public void FactoredRejectsAnIndefiniteFactorAndKeepsTheCovariance()
+    {
+        var layer = new MatrixVariateLayer(((Kfac.Layers.Dense)Net([2, 2], seed: 3)[0]).Tag);
+        layer.SetFactors(Spd(3, 1), 0.1, Spd(2, 2), 0.1, scale: 0.5);
+        var before = layer.DenseCovariance();
+        var indefinite = Spd(2, 5);
+        indefinite[0] = -10;
+        Assert.Throws<Kfac.Linalg.NotPositiveDefiniteException>(() => layer.SetFactors(Spd(3, 6), 0.1, indefinite, 0.1, scale: 0.5));
+        Assert.That(layer.DenseCovariance(), Is.EqualTo(before), "a failed refresh must leave the covariance as it was");
+    }
+
+    private static double[] DampedInverse(double[] a, int n, double damping)
+    {
+        var m = (double[])a.Clone();
+        for (int i = 0; i < n; i++) m[i * n + i] += damping;
+        var inverse = new double[n * n];
+        Kfac.Linalg.GuardedSpdInverse.Invert(m, n, inverse);
+        return inverse;
+    }
+
+    private static double LogDet(double[] a, int n, double damping)
+    {
+        var l = (double[])a.Clone();
+        for (int i = 0; i < n; i++) l[i * n + i] += damping;
+        Kfac.Linalg.Cholesky.Factor<double>(l, n);
+        double s = 0;
+        for (int i = 0; i < n; i++) s += 2 * Math.Log(l[i * n + i]);
+        return s;
+    }
+
+    [Test]
     public void EigenbasisSampleCovarianceMatches()
     {
         var net = Net([2, 2], seed: 32);
