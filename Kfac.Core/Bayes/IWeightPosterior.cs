@@ -17,6 +17,14 @@ public interface IWeightPosterior
     /// <summary>Writes one sample w ~ q into <paramref name="into"/> (one host buffer per parameter).</summary>
     void Sample(System.Random rng, double[][] into);
 
+    /// <summary>Writes independent samples into <paramref name="into"/>[k] for every k (one host buffer per
+    /// parameter each). The default calls <see cref="Sample"/> per k; posteriors with a batched draw override it.</summary>
+    void SampleMany(System.Random rng, double[][][] into)
+    {
+        ArgumentNullException.ThrowIfNull(into);
+        foreach (var sample in into) Sample(rng, sample);
+    }
+
     /// <summary>KL(q || N(0, eta I)) in closed form.</summary>
     double KlToPrior();
 }

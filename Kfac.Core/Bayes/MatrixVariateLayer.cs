@@ -25,7 +25,8 @@ namespace Kfac.Bayes;
 /// </summary>
 public sealed class MatrixVariateLayer
 {
-    private readonly double[] _uHalf, _vHalf, _e, _t, _m, _weight, _uScratch, _vScratch; // _uHalf = R_U, _vHalf = R_V
+    private readonly double[] _uHalf, _vHalf, _m, _weight, _uScratch, _vScratch; // _uHalf = R_U, _vHalf = R_V
+    private double[] _e, _t; // noise and its product for as many samples as the largest batch drawn so far
     private readonly double[]? _bias;
     private double[]? _d; // eigenbasis form: D [q, p], D_ij = (a_j s_i + gamma)^(-1/2); _uHalf = Q_A, _vHalf = Q_S
 
@@ -196,31 +197,52 @@ public sealed class MatrixVariateLayer
     }
 
     /// <summary>One sample of W (into <paramref name="weight"/>, [q, in]) and b (into <paramref name="bias"/>).</summary>
-    public void Sample(System.Random rng, double[] weight, double[]? bias)
+    public void Sample(System.Random rng, double[] weight, double[]? bias) => Sample(rng, 1, weight, bias);
+
+    /// <summary>
+    /// <paramref name="count"/> independent samples at once: sample k's W into <paramref name="weights"/>[k q in ..]
+    /// and b into <paramref name="biases"/>[k q ..]. The noise is one [q, count, p] array G of iid N(0, 1) (times D in
+    /// the eigenbasis form), so both products are single GEMMs for all samples: Y = R_V G with G viewed as
+    /// [q, count p], then Z = Y R_U^T with Y viewed as [q count, p]; sample k is M + sqrt(c) Z[:, k, :] =
+    /// M + sqrt(c) R_V G_k R_U^T with G_k = G[:, k, :] iid N(0, 1).
+    /// </summary>
+    public void Sample(System.Random rng, int count, double[] weights, double[]? biases)
     {
         ArgumentNullException.ThrowIfNull(rng);
-        if (!HasCovariance) throw new InvalidOperationException($"{Tag}: the posterior covariance is not set (SetFactors or SetIsotropic first)");
-        ReadMean(_m);
-        Gaussian.Fill(rng, _e);
-        if (_d is { } d)
-        {
-            // T = Q_S (E o D)  [q, p];  M + sqrt(c) T Q_A^T
-            for (int i = 0; i < _e.Length; i++) _e[i] *= d[i];
-            Blas.Gemm<double>(false, false, Q, P, Q, 1.0, _vHalf, Q, _e, P, 0.0, _t, P, 1);
-            Blas.Gemm<double>(false, true, Q, P, P, Math.Sqrt(Scale), _t, P, _uHalf, P, 1.0, _m, P, 1);
-        }
-        else
-        {
-            // T = R_V E  [q, p];  M + sqrt(c) T R_U^T
-            Blas.Gemm<double>(false, false, Q, P, Q, 1.0, _vHalf, Q, _e, P, 0.0, _t, P, 1);
-            Blas.Gemm<double>(false, true, Q, P, P, Math.Sqrt(Scale), _t, P, _uHalf, P, 1.0, _m, P, 1);
-        }
+        ArgumentNullException.ThrowIfNull(weights);
+        if (count < 1) throw new ArgumentOutOfRangeException(nameof(count), count, "must be positive");
         int inF = Tag.InFeatures;
-        for (int i = 0; i < Q; i++)
+        if (weights.Length < count * Q * inF) throw new ArgumentException($"{count} samples of a [{Q}, {inF}] weight need {count * Q * inF} values; the buffer has {weights.Length}", nameof(weights));
+        if (Tag.HasBias != biases is not null) throw new ArgumentException(Tag.HasBias ? $"{Tag} has a bias: pass a buffer for it" : $"{Tag} has no bias: pass null", nameof(biases));
+        if (biases is not null && biases.Length < count * Q) throw new ArgumentException($"{count} samples of a [{Q}] bias need {count * Q} values; the buffer has {biases.Length}", nameof(biases));
+        if (!HasCovariance) throw new InvalidOperationException($"{Tag}: the posterior covariance is not set (SetFactors or SetIsotropic first)");
+        int size = Q * count * P;
+        if (_e.Length < size)
         {
-            for (int j = 0; j < inF; j++) weight[i * inF + j] = _m[i * P + j];
-            if (bias is not null) bias[i] = _m[i * P + inF];
+            _e = new double[size];
+            _t = new double[size];
         }
+        var g = _e.AsSpan(0, size);
+        ReadMean(_m);
+        Gaussian.Fill(rng, g);
+        if (_d is { } d)
+            for (int i = 0; i < Q; i++)
+                for (int k = 0; k < count; k++)
+                {
+                    var row = g.Slice((i * count + k) * P, P);
+                    for (int j = 0; j < P; j++) row[j] *= d[i * P + j];
+                }
+        // Y = R_V G  [q, count p];  Z = Y R_U^T  [q count, p] (into the noise buffer)
+        Blas.Gemm<double>(false, false, Q, count * P, Q, 1.0, _vHalf, Q, _e, count * P, 0.0, _t, count * P, 1);
+        Blas.Gemm<double>(false, true, Q * count, P, P, Math.Sqrt(Scale), _t, P, _uHalf, P, 0.0, _e, P, 1);
+        for (int k = 0; k < count; k++)
+            for (int i = 0; i < Q; i++)
+            {
+                int z = (i * count + k) * P, m = i * P;
+                var w = weights.AsSpan((k * Q + i) * inF, inF);
+                for (int j = 0; j < inF; j++) w[j] = _m[m + j] + _e[z + j];
+                if (biases is not null) biases[k * Q + i] = _m[m + inF] + _e[z + inF];
+            }
     }
 
     /// <summary>KL(q || N(0, eta I)) of this layer, closed form.</summary>

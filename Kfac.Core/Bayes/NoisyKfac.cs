@@ -32,6 +32,8 @@ public sealed class NoisyKfac : VariationalOptimizer
     private readonly double[][] _m, _mean, _mhatHost, _deltaHost;
     private readonly Tensor[] _mhat, _delta;
     private readonly int[] _firstParameter;
+    private readonly double[][][] _particles; // this step's samples, drawn together in BeginStep
+    private int _nextParticle;
     private double _b;
 
     /// <param name="identityInitialFactors">start A and S at the identity and average with a plain EMA (weight beta
@@ -63,6 +65,7 @@ public sealed class NoisyKfac : VariationalOptimizer
         _posterior = new MatrixVariatePosterior(layers, options.PriorVariance);
         foreach (var l in _posterior.Layers) l.SetIsotropic(options.PriorVariance);
         _fisherRng = new RandomStream((ulong)options.Seed ^ 0x5DEECE66DUL);
+        _particles = Enumerable.Range(0, options.Particles).Select(_ => HostValues.Like(Parameters)).ToArray();
         _m = HostValues.Like(Parameters);
         _mean = HostValues.Like(Parameters);
         _mhatHost = HostValues.Like(Parameters);
@@ -164,11 +167,24 @@ public sealed class NoisyKfac : VariationalOptimizer
     /// <inheritdoc/>
     protected override CurvatureRecorder? Recorder => _recorder;
 
-    /// <summary>A posterior sample, or the mean when <see cref="NoiseEnabled"/> is false.</summary>
+    /// <summary>Draws the step's particles in one batch (two GEMMs per layer for all of them; see
+    /// <see cref="MatrixVariatePosterior.SampleMany"/>), handed out by <see cref="DrawSample"/>.</summary>
+    protected override void BeginStep()
+    {
+        _nextParticle = 0;
+        if (NoiseEnabled) _posterior.SampleMany(Rng, _particles);
+    }
+
+    /// <summary>The step's next posterior sample, or the mean when <see cref="NoiseEnabled"/> is false.</summary>
     protected override void DrawSample(double[][] into)
     {
-        if (NoiseEnabled) base.DrawSample(into);
-        else ReadMean(into);
+        if (!NoiseEnabled)
+        {
+            ReadMean(into);
+            return;
+        }
+        var sample = _particles[_nextParticle++];
+        for (int i = 0; i < into.Length; i++) sample[i].AsSpan().CopyTo(into[i]);
     }
 
     /// <summary>Runs the sampled-target backward pass at this particle and folds the captures into each block's A and S.</summary>

@@ -90,6 +90,56 @@ public class MatrixVariateSamplingTests
         return s;
     }
 
+    /// <summary>A batched draw: the sample at each position of the batch has mean M and covariance c U (x) V (both
+    /// posterior forms), and two positions of one batch are uncorrelated (5 standard errors, sqrt(S_pp S_qq / n)).</summary>
+    [TestCase(false, 1)]
+    [TestCase(false, 2)]
+    [TestCase(true, 2)]
+    public void BatchedSamplesHaveTheCovarianceAndAreIndependent(bool eigenbasis, int position)
+    {
+        var tag = ((Kfac.Layers.Dense)Net([2, 2], seed: 35)[0]).Tag;
+        var layer = new MatrixVariateLayer(tag);
+        if (eigenbasis) layer.SetFactorsEigenbasis(Spd(3, 15), Spd(2, 16), damping: 0.2, scale: 0.4);
+        else layer.SetFactors(Spd(3, 15), 0.1, Spd(2, 16), 0.3, scale: 0.4);
+        AssertSampleMoments(layer, seed: 19 + position, batch: 3, position: position);
+
+        var cov = layer.DenseCovariance();
+        var m = new double[6];
+        layer.ReadMean(m);
+        const int n = 20000;
+        var rng = new System.Random(23);
+        var w = new double[12];
+        var b = new double[6];
+        var cross = new double[16]; // Cov(W_0 of sample 0, W_0 of sample `position`) over the 4 weight entries
+        for (int s = 0; s < n; s++)
+        {
+            layer.Sample(rng, 3, w, b);
+            for (int p = 0; p < 4; p++)
+                for (int q = 0; q < 4; q++)
+                    cross[p * 4 + q] += (w[p] - m[p / 2 * 3 + p % 2]) * (w[position * 4 + q] - m[q / 2 * 3 + q % 2]);
+        }
+        for (int p = 0; p < 4; p++)
+            for (int q = 0; q < 4; q++)
+            {
+                // vec index of W[i, j] is j q + i (q = 2 rows)
+                int vp = p % 2 * 2 + p / 2, vq = q % 2 * 2 + q / 2;
+                double se = Math.Sqrt(cov[vp * 6 + vp] * cov[vq * 6 + vq] / n);
+                Assert.That(cross[p * 4 + q] / n, Is.EqualTo(0).Within(5 * se), $"cross-covariance [{p},{q}]");
+            }
+    }
+
+    [Test]
+    public void BatchedSampleRejectsShortBuffers()
+    {
+        var layer = new MatrixVariateLayer(((Kfac.Layers.Dense)Net([2, 2], seed: 36)[0]).Tag);
+        layer.SetIsotropic(1);
+        var e = Assert.Throws<ArgumentException>(() => layer.Sample(new System.Random(1), 3, new double[11], new double[6]));
+        Assert.That(e!.ParamName, Is.EqualTo("weights"));
+        Assert.That(e.Message, Does.Contain("need 12"));
+        e = Assert.Throws<ArgumentException>(() => layer.Sample(new System.Random(1), 3, new double[12], new double[5]));
+        Assert.That(e!.ParamName, Is.EqualTo("biases"));
+    }
+
     [Test]
     public void EigenbasisSampleCovarianceMatches()
     {
@@ -120,27 +170,28 @@ public class MatrixVariateSamplingTests
 
     /// <summary>Mean M and covariance <see cref="MatrixVariateLayer.DenseCovariance"/> of 40000 samples of a 2 x 3
     /// [W | b], within 5 standard errors entry by entry.</summary>
-    private static void AssertSampleMoments(MatrixVariateLayer layer, int seed)
+    private static void AssertSampleMoments(MatrixVariateLayer layer, int seed, int batch = 1, int position = 0)
     {
         var m = new double[6];
         layer.ReadMean(m);
         var cov = layer.DenseCovariance();
         const int n = 40000, d = 6;
         var rng = new System.Random(seed);
-        var w = new double[4];
-        var b = new double[2];
+        var w = new double[4 * batch];
+        var b = new double[2 * batch];
         var sum = new double[d];
         var x = new double[n * d];
         for (int s = 0; s < n; s++)
         {
-            layer.Sample(rng, w, b);
-            // vec (column-stacking) of [W | b] (rows i = 0..1, columns j = 0..2)
+            if (batch == 1) layer.Sample(rng, w, b);
+            else layer.Sample(rng, batch, w, b);
+            // vec (column-stacking) of [W | b] (rows i = 0..1, columns j = 0..2) of the sample at `position`
             var v = x.AsSpan(s * d, d);
             for (int i = 0; i < 2; i++)
             {
-                v[0 * 2 + i] = w[i * 2 + 0];
-                v[1 * 2 + i] = w[i * 2 + 1];
-                v[2 * 2 + i] = b[i];
+                v[0 * 2 + i] = w[position * 4 + i * 2 + 0];
+                v[1 * 2 + i] = w[position * 4 + i * 2 + 1];
+                v[2 * 2 + i] = b[position * 2 + i];
             }
             for (int k = 0; k < d; k++) sum[k] += v[k];
         }
