@@ -16,11 +16,11 @@ public sealed class Xoshiro256Random : System.Random
     /// <summary>A generator whose state is SplitMix64(seed), SplitMix64 of the next Weyl steps.</summary>
     public Xoshiro256Random(long seed)
     {
-        ulong x = (ulong)seed;
-        _s0 = SplitMix64(ref x);
-        _s1 = SplitMix64(ref x);
-        _s2 = SplitMix64(ref x);
-        _s3 = SplitMix64(ref x);
+        var seeder = new Kfac.Data.SplitMix64((ulong)seed);
+        _s0 = seeder.Next();
+        _s1 = seeder.Next();
+        _s2 = seeder.Next();
+        _s3 = seeder.Next();
     }
 
     /// <summary>The next 64 random bits (xoshiro256**).</summary>
@@ -120,12 +120,4 @@ public sealed class Xoshiro256Random : System.Random
     }
 
     private static ulong RotateLeft(ulong x, int k) => (x << k) | (x >> (64 - k));
-
-    private static ulong SplitMix64(ref ulong x)
-    {
-        ulong z = x += 0x9E3779B97F4A7C15UL;
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-        return z ^ (z >> 31);
-    }
 }
