@@ -128,6 +128,73 @@ public class MatrixVariateSamplingTests
             }
     }
 
+    /// <summary>The factored sampler's triangular solves against the formula written out densely, draw for draw:
+    /// the same seed gives the same noise G [q, count, p], and sample k must be M + sqrt(c) L_S^-T G_k L_A^-1 with the
+    /// Cholesky factors inverted by plain substitution here. Both paths: GEMMs with the stored inverses (factors up to
+    /// <see cref="MatrixVariateLayer.TriangularSolveAbove"/>) and triangular solves (above), at sizes beyond the
+    /// solver's 32-row blocks.</summary>
+    [TestCase(40, 35)] // [W | b] 35 x 41: GEMMs
+    [TestCase(70, 20)] // 20 x 71: triangular solves
+    [TestCase(9, 80)]  // 80 x 10: triangular solves (the output factor is the large one)
+    public void FactoredSamplesAreTheCholeskyRootsAppliedToTheNoise(int inputs, int outputs)
+    {
+        var tag = ((Kfac.Layers.Dense)Net([inputs, outputs], seed: 37)[0]).Tag;
+        var layer = new MatrixVariateLayer(tag);
+        int p = inputs + 1, q = outputs;
+        const int count = 3;
+        double[] a = Spd(p, 17), sFactor = Spd(q, 18);
+        const double dA = 0.05, dS = 0.2, scale = 0.01;
+        layer.SetFactors(a, dA, sFactor, dS, scale);
+        var w = new double[count * q * inputs];
+        var b = new double[count * q];
+        layer.Sample(new System.Random(5), count, w, b);
+
+        var g = new double[q * count * p];
+        Kfac.Sampling.Gaussian.Fill(new System.Random(5), g);
+        var mean = new double[q * p];
+        layer.ReadMean(mean);
+        var lAInv = LowerInverse(CholeskyOf(a, p, dA), p);
+        var lSInv = LowerInverse(CholeskyOf(sFactor, q, dS), q);
+        for (int k = 0; k < count; k++)
+            for (int i = 0; i < q; i++)
+                for (int j = 0; j < p; j++)
+                {
+                    // (L_S^-T G_k L_A^-1)[i, j] = sum_r sum_t L_S^-1[r, i] G_k[r, t] L_A^-1[t, j]
+                    double sum = 0;
+                    for (int r = 0; r < q; r++)
+                    {
+                        double left = lSInv[r * q + i];
+                        if (left == 0) continue;
+                        for (int t = 0; t < p; t++) sum += left * g[(r * count + k) * p + t] * lAInv[t * p + j];
+                    }
+                    double expected = mean[i * p + j] + Math.Sqrt(scale) * sum;
+                    double actual = j < inputs ? w[(k * q + i) * inputs + j] : b[k * q + i];
+                    Assert.That(actual, Is.EqualTo(expected).Within(1e-10), $"sample {k}, entry [{i}, {j}]");
+                }
+    }
+
+    private static double[] CholeskyOf(double[] a, int n, double damping)
+    {
+        var l = (double[])a.Clone();
+        for (int i = 0; i < n; i++) l[i * n + i] += damping;
+        Kfac.Linalg.Cholesky.Factor<double>(l, n);
+        return l;
+    }
+
+    /// <summary>L^-1 by forward substitution, column by column (independent of the library's blocked inverse).</summary>
+    private static double[] LowerInverse(double[] l, int n)
+    {
+        var x = new double[n * n];
+        for (int c = 0; c < n; c++)
+            for (int i = c; i < n; i++)
+            {
+                double sum = i == c ? 1 : 0;
+                for (int t = c; t < i; t++) sum -= l[i * n + t] * x[t * n + c];
+                x[i * n + c] = sum / l[i * n + i];
+            }
+        return x;
+    }
+
     [Test]
     public void BatchedSampleRejectsShortBuffers()
     {
