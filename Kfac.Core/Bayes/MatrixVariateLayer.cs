@@ -1,7 +1,6 @@
 using Kfac.Curvature;
 using Kfac.Linalg;
 using Kfac.Sampling;
-using System.Numerics.Tensors;
 
 namespace Kfac.Bayes;
 
@@ -13,10 +12,8 @@ namespace Kfac.Bayes;
 /// damping with the intrinsic damping only. Samples are W = M + sqrt(c) R_V E R_U^T (E iid N(0, 1)) with any square
 /// roots R_U R_U^T = U and R_V R_V^T = V; their covariance Cov(W_ij, W_kl) = c V_ik U_jl is c U (x) V for
 /// column-stacking vec. <see cref="SetFactors"/> (refreshed with the K-FAC inverses) takes the Cholesky roots: with
-/// A + dA I = L_A L_A^T, R_U = L_A^-T (then R_U R_U^T = (L_A L_A^T)^-1 = U), tr U = ||L_A^-1||_F^2 and
-/// log det U = -2 sum log (L_A)_ii; n^3/3 flops for the factor, several times cheaper than an eigendecomposition.
-/// Sampling never forms R_U or R_V: Y = R_V E solves L_S^T Y = E and Z = Y R_U^T = Y L_A^-1 solves L_A^T Z^T = Y^T,
-/// triangular solves at half a GEMM's flops.
+/// A + dA I = L L^T, R_U = L^-T (then R_U R_U^T = (L L^T)^-1 = U), tr U = ||L^-1||_F^2 and log det U = -2 sum log L_ii;
+/// n^3/3 flops for the factor and n^3/3 for the triangular inverse, several times cheaper than an eigendecomposition.
 /// <para>
 /// <see cref="SetFactorsEigenbasis"/> instead gives the covariance c (A (x) S + gamma_in I)^-1 exactly, the Kronecker
 /// factors plus an isotropic damping: with A = Q_A diag(a) Q_A^T and S = Q_S diag(s) Q_S^T it is
@@ -28,20 +25,10 @@ namespace Kfac.Bayes;
 /// </summary>
 public sealed class MatrixVariateLayer
 {
-    // Factored form (and the isotropic start, L = I): _uHalf = L_A, _vHalf = L_S, lower Cholesky factors of the damped
-    // factors, and _uInverse = L_A^-1, _vInverse = L_S^-1. Eigenbasis form: _uHalf = Q_A, _vHalf = Q_S with the
-    // scales in _d.
-    private readonly double[] _uHalf, _vHalf, _uInverse, _vInverse, _m, _weight;
-    private readonly double[] _uScratch, _vScratch, _uInverseScratch, _vInverseScratch;
-    private double[] _e, _t; // noise and its products for as many samples as the largest batch drawn so far
+    private readonly double[] _uHalf, _vHalf, _m, _weight, _uScratch, _vScratch; // _uHalf = R_U, _vHalf = R_V
+    private double[] _e, _t; // noise and its product for as many samples as the largest batch drawn so far
     private readonly double[]? _bias;
     private double[]? _d; // eigenbasis form: D [q, p], D_ij = (a_j s_i + gamma)^(-1/2); _uHalf = Q_A, _vHalf = Q_S
-
-    /// <summary>Factor sizes above which the factored sampler solves with the Cholesky factors (half a GEMM's flops)
-    /// instead of multiplying by their stored inverses (a GEMM is faster on small matrices: Boston's 50 x 14 layer
-    /// samples at 580 us per 10-particle step with GEMMs and 720-820 with solves; 784-100-10's 100 x 785 layer is
-    /// faster with solves).</summary>
-    internal const int TriangularSolveAbove = 64;
 
     /// <summary>The posterior of the dense layer <paramref name="tag"/>; no covariance until <see cref="SetFactors"/>.</summary>
     public MatrixVariateLayer(DenseTag tag)
@@ -56,10 +43,6 @@ public sealed class MatrixVariateLayer
         _m = new double[Q * P];
         _uScratch = new double[P * P];
         _vScratch = new double[Q * Q];
-        _uInverse = new double[P * P];
-        _vInverse = new double[Q * Q];
-        _uInverseScratch = new double[P * P];
-        _vInverseScratch = new double[Q * Q];
         _weight = new double[Q * tag.InFeatures];
         _bias = tag.HasBias ? new double[Q] : null;
     }
@@ -112,12 +95,10 @@ public sealed class MatrixVariateLayer
         if (a.Length != P * P) throw new ArgumentException($"input factor has {a.Length} entries, expected {P} x {P}", nameof(a));
         if (s.Length != Q * Q) throw new ArgumentException($"output factor has {s.Length} entries, expected {Q} x {Q}", nameof(s));
         // Into scratch first, so a failure leaves the current covariance as it was.
-        var (traceU, logDetU) = CholeskyOfInverse(a, P, inputDamping, _uScratch, _uInverseScratch);
-        var (traceV, logDetV) = CholeskyOfInverse(s, Q, outputDamping, _vScratch, _vInverseScratch);
+        var (traceU, logDetU) = InverseCholeskyRoot(a, P, inputDamping, _uScratch);
+        var (traceV, logDetV) = InverseCholeskyRoot(s, Q, outputDamping, _vScratch);
         _uScratch.CopyTo(_uHalf, 0);
         _vScratch.CopyTo(_vHalf, 0);
-        _uInverseScratch.CopyTo(_uInverse, 0);
-        _vInverseScratch.CopyTo(_vInverse, 0);
         (TraceU, LogDetU, TraceV, LogDetV) = (traceU, logDetU, traceV, logDetV);
         _d = null;
         (CovarianceTrace, CovarianceLogDet) = (TraceU * TraceV, Q * LogDetU + P * LogDetV);
@@ -165,11 +146,10 @@ public sealed class MatrixVariateLayer
     public void SetIsotropic(double variance)
     {
         if (!(variance > 0) || double.IsInfinity(variance)) throw new ArgumentOutOfRangeException(nameof(variance), variance, "must be positive");
-        foreach (var (m, n) in new[] { (_uHalf, P), (_vHalf, Q), (_uInverse, P), (_vInverse, Q) })
-        {
-            Array.Clear(m);
-            for (int i = 0; i < n; i++) m[i * n + i] = 1;
-        }
+        Array.Clear(_uHalf);
+        Array.Clear(_vHalf);
+        for (int i = 0; i < P; i++) _uHalf[i * P + i] = 1;
+        for (int i = 0; i < Q; i++) _vHalf[i * Q + i] = 1;
         TraceU = P;
         TraceV = Q;
         LogDetU = LogDetV = 0;
@@ -178,23 +158,25 @@ public sealed class MatrixVariateLayer
         Scale = variance;
     }
 
-    /// <summary>The lower Cholesky factor L of A + d I into <paramref name="factor"/> (so L^-T is a square root of
-    /// (A + d I)^-1) and L^-1 into <paramref name="work"/>; returns tr (A + d I)^-1 = ||L^-1||_F^2 and
-    /// log det (A + d I)^-1 = -2 sum_i log L_ii. Throws <see cref="NotPositiveDefiniteException"/> (or
-    /// <see cref="NonFiniteMatrixException"/>) when A + d I is not numerically positive definite (or not finite).</summary>
-    private static (double Trace, double LogDet) CholeskyOfInverse(ReadOnlySpan<double> a, int n, double damping, double[] factor, double[] work)
+    /// <summary>R = L^-T (upper triangular) into <paramref name="result"/> for A + d I = L L^T, so R R^T = (A + d I)^-1;
+    /// returns tr (A + d I)^-1 = ||L^-1||_F^2 and log det (A + d I)^-1 = -2 sum_i log L_ii. Throws
+    /// <see cref="NotPositiveDefiniteException"/> (or <see cref="NonFiniteMatrixException"/>) when A + d I is not
+    /// numerically positive definite (or not finite).</summary>
+    private static (double Trace, double LogDet) InverseCholeskyRoot(ReadOnlySpan<double> a, int n, double damping, double[] result)
     {
-        var l = factor.AsSpan(0, n * n);
+        var l = result.AsSpan(0, n * n);
         a.CopyTo(l);
         for (int i = 0; i < n; i++) l[i * n + i] += damping;
-        Cholesky.Factor(l, n, maxThreads: 0);
+        Cholesky.Factor(l, n, maxThreads: 1);
         double logDet = 0;
         for (int i = 0; i < n; i++) logDet -= 2 * Math.Log(l[i * n + i]);
-        var inverse = work.AsSpan(0, n * n);
-        l.CopyTo(inverse);
-        TriangularInverse.InvertLower(inverse, n, n, maxThreads: 0);
+        TriangularInverse.InvertLower(l, n, n, maxThreads: 1);
         double trace = 0;
-        foreach (var x in inverse) trace += x * x;
+        foreach (var x in l) trace += x * x;
+        // L^-1 is lower triangular with zeros above; R = (L^-1)^T in place.
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < i; j++)
+                (l[i * n + j], l[j * n + i]) = (l[j * n + i], l[i * n + j]);
         return (trace, logDet);
     }
 
@@ -243,49 +225,23 @@ public sealed class MatrixVariateLayer
         var g = _e.AsSpan(0, size);
         ReadMean(_m);
         Gaussian.Fill(rng, g);
-        double root = Math.Sqrt(Scale);
         if (_d is { } d)
-        {
             for (int i = 0; i < Q; i++)
                 for (int k = 0; k < count; k++)
                 {
                     var row = g.Slice((i * count + k) * P, P);
                     for (int j = 0; j < P; j++) row[j] *= d[i * P + j];
                 }
-            // Y = Q_S G  [q, count p];  Z = Y Q_A^T  [q count, p]; sample (k, i, j) at Z[i count + k, j]
-            Blas.Gemm<double>(false, false, Q, count * P, Q, 1.0, _vHalf, Q, _e, count * P, 0.0, _t, count * P, 0);
-            Blas.Gemm<double>(false, true, Q * count, P, P, root, _t, P, _uHalf, P, 0.0, _e, P, 0);
-            Scatter(count, weights, biases, _e, count * P, P, 1);
-            return;
-        }
-        if (Math.Max(P, Q) <= TriangularSolveAbove)
-        {
-            // Y = L_S^-T G  [q, count p];  Z = Y L_A^-1  [q count, p]: two GEMMs with the stored inverses
-            Blas.Gemm<double>(true, false, Q, count * P, Q, 1.0, _vInverse, Q, _e, count * P, 0.0, _t, count * P, 0);
-            Blas.Gemm<double>(false, false, Q * count, P, P, root, _t, P, _uInverse, P, 0.0, _e, P, 0);
-            Scatter(count, weights, biases, _e, count * P, P, 1);
-            return;
-        }
-        // Y = L_S^-T G: solve L_S^T Y = G in place ([q, count p]); Z^T = L_A^-T Y^T: Y^T [p, q count] into _t, solve
-        // L_A^T Z^T = Y^T in place; sample (k, i, j) at Z^T[j, i count + k], times sqrt(c).
-        TriangularSolve.SolveLeft<double>(Triangle.Lower, true, Q, count * P, _vHalf, g, Q, count * P, 0);
-        Kfac.Linalg.Transpose.Copy<double>(g, Q * count, P, P, _t.AsSpan(0, size), Q * count);
-        TriangularSolve.SolveLeft<double>(Triangle.Lower, true, P, Q * count, _uHalf, _t.AsSpan(0, size), P, Q * count, 0);
-        TensorPrimitives.Multiply(_t.AsSpan(0, size), root, _t.AsSpan(0, size));
-        Scatter(count, weights, biases, _t, count, 1, Q * count);
-    }
-
-    /// <summary>W_k[i, j] = M[i, j] + z[i si + k sk + j sj] into the weight and bias buffers of sample k.</summary>
-    private void Scatter(int count, double[] weights, double[]? biases, double[] z, int si, int sk, int sj)
-    {
-        int inF = Tag.InFeatures;
+        // Y = R_V G  [q, count p];  Z = Y R_U^T  [q count, p] (into the noise buffer)
+        Blas.Gemm<double>(false, false, Q, count * P, Q, 1.0, _vHalf, Q, _e, count * P, 0.0, _t, count * P, 1);
+        Blas.Gemm<double>(false, true, Q * count, P, P, Math.Sqrt(Scale), _t, P, _uHalf, P, 0.0, _e, P, 1);
         for (int k = 0; k < count; k++)
             for (int i = 0; i < Q; i++)
             {
-                int at = i * si + k * sk, m = i * P;
+                int z = (i * count + k) * P, m = i * P;
                 var w = weights.AsSpan((k * Q + i) * inF, inF);
-                for (int j = 0; j < inF; j++) w[j] = _m[m + j] + z[at + j * sj];
-                if (biases is not null) biases[k * Q + i] = _m[m + inF] + z[at + inF * sj];
+                for (int j = 0; j < inF; j++) w[j] = _m[m + j] + _e[z + j];
+                if (biases is not null) biases[k * Q + i] = _m[m + inF] + _e[z + inF];
             }
     }
 
@@ -322,21 +278,13 @@ public sealed class MatrixVariateLayer
                 }
             return dense;
         }
-        var u = InverseFromCholesky(_uHalf, P);
-        var v = InverseFromCholesky(_vHalf, Q);
+        var u = new double[P * P];
+        var v = new double[Q * Q];
+        Blas.Gemm<double>(false, true, P, P, P, 1.0, _uHalf, P, _uHalf, P, 0.0, u, P, 1); // R_U R_U^T
+        Blas.Gemm<double>(false, true, Q, Q, Q, 1.0, _vHalf, Q, _vHalf, Q, 0.0, v, Q, 1);
         var cov = new double[d * d];
         Kronecker.Product<double>(u, P, P, v, Q, Q, cov);
         for (int i = 0; i < cov.Length; i++) cov[i] *= Scale;
         return cov;
-    }
-
-    /// <summary>(L L^T)^-1 = L^-T L^-1 for a lower triangular L [n, n] (tests' dense covariance).</summary>
-    private static double[] InverseFromCholesky(double[] l, int n)
-    {
-        var inverse = (double[])l.Clone();
-        TriangularInverse.InvertLower<double>(inverse, n, n, maxThreads: 1);
-        var result = new double[n * n];
-        Blas.Gemm<double>(true, false, n, n, n, 1.0, inverse, n, inverse, n, 0.0, result, n, 1);
-        return result;
     }
 }

@@ -130,12 +130,11 @@ public class MatrixVariateSamplingTests
 
     /// <summary>The factored sampler's triangular solves against the formula written out densely, draw for draw:
     /// the same seed gives the same noise G [q, count, p], and sample k must be M + sqrt(c) L_S^-T G_k L_A^-1 with the
-    /// Cholesky factors inverted by plain substitution here. Both paths: GEMMs with the stored inverses (factors up to
-    /// <see cref="MatrixVariateLayer.TriangularSolveAbove"/>) and triangular solves (above), at sizes beyond the
-    /// solver's 32-row blocks.</summary>
-    [TestCase(40, 35)] // [W | b] 35 x 41: GEMMs
-    [TestCase(70, 20)] // 20 x 71: triangular solves
-    [TestCase(9, 80)]  // 80 x 10: triangular solves (the output factor is the large one)
+    /// Cholesky factors inverted by plain substitution here; sizes beyond the Cholesky and triangular inverse's
+    /// 32-row blocks, with either factor the larger.</summary>
+    [TestCase(40, 35)] // [W | b] 35 x 41
+    [TestCase(70, 20)] // 20 x 71
+    [TestCase(9, 80)]  // 80 x 10
     public void FactoredSamplesAreTheCholeskyRootsAppliedToTheNoise(int inputs, int outputs)
     {
         var tag = ((Kfac.Layers.Dense)Net([inputs, outputs], seed: 37)[0]).Tag;
