@@ -25,10 +25,11 @@ namespace Kfac.Bayes;
 /// </summary>
 public sealed class MatrixVariateLayer
 {
-    private readonly double[] _uHalf, _vHalf, _m, _weight, _uScratch, _vScratch; // _uHalf = R_U, _vHalf = R_V
+    private readonly double[] _uRootT, _vHalf, _m, _weight, _uScratch, _vScratch; // _uRootT = R_U^T (stored transposed so the
+    // sampling GEMM reads it untransposed: the driver would otherwise transpose the p x p matrix on every draw), _vHalf = R_V
     private double[] _e, _t; // noise and its product for as many samples as the largest batch drawn so far
     private readonly double[]? _bias;
-    private double[]? _d; // eigenbasis form: D [q, p], D_ij = (a_j s_i + gamma)^(-1/2); _uHalf = Q_A, _vHalf = Q_S
+    private double[]? _d; // eigenbasis form: D [q, p], D_ij = (a_j s_i + gamma)^(-1/2); _uRootT = Q_A^T, _vHalf = Q_S
 
     /// <summary>The posterior of the dense layer <paramref name="tag"/>; no covariance until <see cref="SetFactors"/>.</summary>
     public MatrixVariateLayer(DenseTag tag)
@@ -36,7 +37,7 @@ public sealed class MatrixVariateLayer
         Tag = tag ?? throw new ArgumentNullException(nameof(tag));
         P = tag.InputDim;
         Q = tag.OutFeatures;
-        _uHalf = new double[P * P];
+        _uRootT = new double[P * P];
         _vHalf = new double[Q * Q];
         _e = new double[Q * P];
         _t = new double[Q * P];
@@ -95,9 +96,9 @@ public sealed class MatrixVariateLayer
         if (a.Length != P * P) throw new ArgumentException($"input factor has {a.Length} entries, expected {P} x {P}", nameof(a));
         if (s.Length != Q * Q) throw new ArgumentException($"output factor has {s.Length} entries, expected {Q} x {Q}", nameof(s));
         // Into scratch first, so a failure leaves the current covariance as it was.
-        var (traceU, logDetU) = InverseCholeskyRoot(a, P, inputDamping, _uScratch);
-        var (traceV, logDetV) = InverseCholeskyRoot(s, Q, outputDamping, _vScratch);
-        _uScratch.CopyTo(_uHalf, 0);
+        var (traceU, logDetU) = InverseCholeskyRoot(a, P, inputDamping, _uScratch, transposed: true);
+        var (traceV, logDetV) = InverseCholeskyRoot(s, Q, outputDamping, _vScratch, transposed: false);
+        _uScratch.CopyTo(_uRootT, 0);
         _vScratch.CopyTo(_vHalf, 0);
         (TraceU, LogDetU, TraceV, LogDetV) = (traceU, logDetU, traceV, logDetV);
         _d = null;
@@ -134,7 +135,7 @@ public sealed class MatrixVariateLayer
                 trace += 1 / e;
                 logDet -= Math.Log(e);
             }
-        qa.CopyTo(_uHalf, 0);
+        Kfac.Linalg.Transpose.Copy<double>(qa, P, P, P, _uRootT, P);
         qs.CopyTo(_vHalf, 0);
         _d = d;
         TraceU = LogDetU = TraceV = LogDetV = double.NaN;
@@ -146,9 +147,9 @@ public sealed class MatrixVariateLayer
     public void SetIsotropic(double variance)
     {
         if (!(variance > 0) || double.IsInfinity(variance)) throw new ArgumentOutOfRangeException(nameof(variance), variance, "must be positive");
-        Array.Clear(_uHalf);
+        Array.Clear(_uRootT);
         Array.Clear(_vHalf);
-        for (int i = 0; i < P; i++) _uHalf[i * P + i] = 1;
+        for (int i = 0; i < P; i++) _uRootT[i * P + i] = 1;
         for (int i = 0; i < Q; i++) _vHalf[i * Q + i] = 1;
         TraceU = P;
         TraceV = Q;
@@ -158,11 +159,12 @@ public sealed class MatrixVariateLayer
         Scale = variance;
     }
 
-    /// <summary>R = L^-T (upper triangular) into <paramref name="result"/> for A + d I = L L^T, so R R^T = (A + d I)^-1;
+    /// <summary>R = L^-T (upper triangular), or R^T = L^-1 when <paramref name="transposed"/>, into
+    /// <paramref name="result"/> for A + d I = L L^T, so R R^T = (A + d I)^-1;
     /// returns tr (A + d I)^-1 = ||L^-1||_F^2 and log det (A + d I)^-1 = -2 sum_i log L_ii. Throws
     /// <see cref="NotPositiveDefiniteException"/> (or <see cref="NonFiniteMatrixException"/>) when A + d I is not
     /// numerically positive definite (or not finite).</summary>
-    private static (double Trace, double LogDet) InverseCholeskyRoot(ReadOnlySpan<double> a, int n, double damping, double[] result)
+    private static (double Trace, double LogDet) InverseCholeskyRoot(ReadOnlySpan<double> a, int n, double damping, double[] result, bool transposed)
     {
         var l = result.AsSpan(0, n * n);
         a.CopyTo(l);
@@ -173,6 +175,7 @@ public sealed class MatrixVariateLayer
         TriangularInverse.InvertLower(l, n, n, maxThreads: 1);
         double trace = 0;
         foreach (var x in l) trace += x * x;
+        if (transposed) return (trace, logDet);
         // L^-1 is lower triangular with zeros above; R = (L^-1)^T in place.
         for (int i = 0; i < n; i++)
             for (int j = 0; j < i; j++)
@@ -233,8 +236,8 @@ public sealed class MatrixVariateLayer
                     for (int j = 0; j < P; j++) row[j] *= d[i * P + j];
                 }
         // Y = R_V G  [q, count p];  Z = Y R_U^T  [q count, p] (into the noise buffer)
-        Blas.Gemm<double>(false, false, Q, count * P, Q, 1.0, _vHalf, Q, _e, count * P, 0.0, _t, count * P, 1);
-        Blas.Gemm<double>(false, true, Q * count, P, P, Math.Sqrt(Scale), _t, P, _uHalf, P, 0.0, _e, P, 1);
+        Blas.Gemm<double>(false, false, Q, count * P, Q, 1.0, _vHalf, Q, _e, count * P, 0.0, _t, count * P, 0);
+        Blas.Gemm<double>(false, false, Q * count, P, P, Math.Sqrt(Scale), _t, P, _uRootT, P, 0.0, _e, P, 0);
         for (int k = 0; k < count; k++)
             for (int i = 0; i < Q; i++)
             {
@@ -263,7 +266,9 @@ public sealed class MatrixVariateLayer
         {
             // c K diag(D^2) K^T with K = Q_A (x) Q_S; vec index j q + i holds D_ij.
             var k = new double[d * d];
-            Kronecker.Product<double>(_uHalf, P, P, _vHalf, Q, Q, k);
+            var qa = new double[P * P];
+            Kfac.Linalg.Transpose.Copy<double>(_uRootT, P, P, P, qa, P);
+            Kronecker.Product<double>(qa, P, P, _vHalf, Q, Q, k);
             var dense = new double[d * d];
             for (int r = 0; r < d; r++)
                 for (int c = 0; c < d; c++)
@@ -280,7 +285,7 @@ public sealed class MatrixVariateLayer
         }
         var u = new double[P * P];
         var v = new double[Q * Q];
-        Blas.Gemm<double>(false, true, P, P, P, 1.0, _uHalf, P, _uHalf, P, 0.0, u, P, 1); // R_U R_U^T
+        Blas.Gemm<double>(true, false, P, P, P, 1.0, _uRootT, P, _uRootT, P, 0.0, u, P, 1); // R_U R_U^T
         Blas.Gemm<double>(false, true, Q, Q, Q, 1.0, _vHalf, Q, _vHalf, Q, 0.0, v, Q, 1);
         var cov = new double[d * d];
         Kronecker.Product<double>(u, P, P, v, Q, Q, cov);
