@@ -122,7 +122,7 @@ public sealed class Acktr : OnPolicyLearner
             }
             else
             {
-                double nu = TrustRegion.Scale(lr, gDelta, Options.KlClip);
+                double nu = Kfac.Curvature.TrustRegion.Scale(lr, gDelta, Options.KlClip);
                 LastScale = nu;
                 foreach (var p in Policy.Parameters())
                     if (p.Grad is { } g) g.Backend.Affine(g, nu, 0, g);

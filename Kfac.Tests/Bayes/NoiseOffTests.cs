@@ -30,15 +30,20 @@ public class NoiseOffTests
         return net.Parameters().Select(p => p.Grad!.ToDoubleArray()).ToArray();
     }
 
-    [Test]
-    public void NoisyKfacWithoutNoiseTakesTheDampedKfacStep()
+    /// <summary>Infinity: no KL clip, the plain K-FAC step. 1e-4: the clip is active; the applied step must be nu times
+    /// the K-FAC step with nu = sqrt(kappa / (Delta^T F~ Delta)), F~ = (A + pi sqrt(gamma) I) (x) (S + sqrt(gamma)/pi I)
+    /// formed densely here, so the step's predicted Delta^T F~ Delta is exactly kappa.</summary>
+    [TestCase(double.PositiveInfinity)]
+    [TestCase(1e-4)]
+    public void NoisyKfacWithoutNoiseTakesTheDampedKfacStep(double klClip)
     {
         var (net, x, y) = Problem(7);
         var loss = new SquaredError(0.5);
         var layers = NoisyKfac.DiscoverLayers(net.Forward, x);
         var options = new VariationalOptions { TrainingSetSize = 40, KlWeight = 1, PriorVariance = 0.5, LearningRate = 0.3, Seed = 1 };
-        var opt = new NoisyKfac(layers, options, statisticsDecay: 0.95, momentum: 0.9, extrinsicDamping: 0.02, inverseInterval: 1) { NoiseEnabled = false };
+        var opt = new NoisyKfac(layers, options, statisticsDecay: 0.95, momentum: 0.9, extrinsicDamping: 0.02, inverseInterval: 1, klClip: klClip) { NoiseEnabled = false };
         double gIn = options.IntrinsicDamping, gamma = gIn + 0.02;
+        _momentum.Clear(); // NUnit runs every case on one fixture instance
 
         for (int step = 0; step < 2; step++) // the second step also checks the debiased momentum m/b
         {
@@ -47,6 +52,7 @@ public class NoiseOffTests
             var r = opt.Step(net.Forward, x, y, loss);
             Assert.That(r.Applied, Is.True);
             int k = 0;
+            var steps = new List<(double[] Delta, double[] A, double[] S, int P, int Q, int InF, int K)>();
             for (int l = 0; l < layers.Count; l++)
             {
                 var block = opt.Blocks[l];
@@ -71,17 +77,31 @@ public class NoiseOffTests
                     v[i * p + inF] = -grad[k + 1][i] - gIn * before[k + 1][i];
                 }
                 var mhat = Momentum(l, v, step);
-                var expected = Multiply(Multiply(sInv, q, q, mhat, p), q, p, aInv, p);
-                var after = net.Parameters();
-                var w = after[k].ToDoubleArray();
-                var b = after[k + 1].ToDoubleArray();
+                var delta = Multiply(Multiply(sInv, q, q, mhat, p), q, p, aInv, p).Select(e => 0.3 * e).ToArray();
+                steps.Add((delta, a, s, p, q, inF, k));
+                k += 2;
+            }
+            // Delta^T F~ Delta = sum over layers of tr(Delta^T S' Delta A') (vec(Delta)^T (A' (x) S') vec(Delta))
+            double quadratic = 0;
+            foreach (var (delta, a, s, p, q, _, _) in steps)
+            {
+                var sda = Multiply(Multiply(s, q, q, delta, p), q, p, a, p);
+                for (int i = 0; i < q * p; i++) quadratic += sda[i] * delta[i];
+            }
+            double nu = Math.Min(1, Math.Sqrt(klClip / quadratic));
+            if (double.IsFinite(klClip)) Assert.That(nu, Is.LessThan(0.5), "the test's clip must be active");
+            Assert.That(opt.LastStepScale, Is.EqualTo(nu).Within(1e-9 * nu));
+            var after = net.Parameters();
+            foreach (var (delta, _, _, p, q, inF, pk) in steps)
+            {
+                var w = after[pk].ToDoubleArray();
+                var b = after[pk + 1].ToDoubleArray();
                 for (int i = 0; i < q; i++)
                 {
                     for (int j = 0; j < inF; j++)
-                        Assert.That(w[i * inF + j] - before[k][i * inF + j], Is.EqualTo(0.3 * expected[i * p + j]).Within(1e-10), $"step {step} layer {l} W[{i},{j}]");
-                    Assert.That(b[i] - before[k + 1][i], Is.EqualTo(0.3 * expected[i * p + inF]).Within(1e-10), $"step {step} layer {l} b[{i}]");
+                        Assert.That(w[i * inF + j] - before[pk][i * inF + j], Is.EqualTo(nu * delta[i * p + j]).Within(1e-10), $"step {step} parameter {pk} W[{i},{j}]");
+                    Assert.That(b[i] - before[pk + 1][i], Is.EqualTo(nu * delta[i * p + inF]).Within(1e-10), $"step {step} parameter {pk + 1} b[{i}]");
                 }
-                k += 2;
             }
         }
     }

@@ -25,6 +25,8 @@ public sealed record ClassifierOptions
     public double ExtrinsicDamping { get; init; } = 1e-2;
     public double StatisticsBeta { get; init; } = 1e-2;
     public int InverseInterval { get; init; } = 50;
+    /// <summary>Noisy K-FAC's KL clip kappa (null: the optimizer's default).</summary>
+    public double? KlClip { get; init; }
     public int TestSamples { get; init; } = 20;
     public int Seed { get; init; }
 }
@@ -52,7 +54,8 @@ public static class ClassifierRun
                 var variational = new VariationalOptions { TrainingSetSize = n, KlWeight = o.KlWeight, Particles = 1, Seed = o.Seed };
                 noisy = new NoisyKfac(NoisyKfac.DiscoverLayers(forward, Tensor.Zeros(new Shape(1, inputs))),
                     variational with { LearningRate = o.LearningRate ?? variational.LearningRate },
-                    statisticsDecay: 1 - o.StatisticsBeta, extrinsicDamping: o.ExtrinsicDamping, inverseInterval: o.InverseInterval);
+                    statisticsDecay: 1 - o.StatisticsBeta, extrinsicDamping: o.ExtrinsicDamping, inverseInterval: o.InverseInterval,
+                    klClip: o.KlClip ?? NoisyKfac.DefaultKlClip);
                 break;
             case "kfac":
                 // the Classifier example's K-FAC (ExampleDefaults.Classifier: lambda 1, T3 = 5)

@@ -39,6 +39,7 @@ public static class BayesianRegressionCommand
         var noiseLr = new Option<double?>("--noise-lr") { Description = "Adam step of the Gamma noise posterior, constant (the authors' code: 1e-3); default: --lr, decayed with it" };
         var identityFactors = new Option<bool>("--identity-factors") { Description = "noisy K-FAC: factors start at I with a plain EMA (the authors' code)" };
         var posteriorDamping = new Option<string>("--posterior-damping") { Description = "noisy K-FAC: factored (the paper's (A + pi sqrt(g) I)^-1 (x) (S + sqrt(g)/pi I)^-1) | eigenbasis ((A (x) S + g I)^-1 exactly; wider, higher ELBO; with 2 particles it diverged in the first epochs on Boston), g = gamma_in", DefaultValueFactory = _ => "factored" };
+        var klClip = new Option<double>("--kl-clip") { Description = "noisy K-FAC: bound kappa on the mean update's Delta^T F Delta (KL clipping; 'Infinity' switches it off)", DefaultValueFactory = _ => Kfac.Bayes.NoisyKfac.DefaultKlClip };
         var decayBeta = new Option<bool>("--decay-beta") { Description = "noisy K-FAC: beta / 10 with the rates at half time (the authors' code)" };
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 0 };
         var parallelSplitsOption = new Option<int?>("--parallel-splits") { Description = "splits trained at once, each on one thread [default: the cores / --threads]" };
@@ -50,7 +51,7 @@ public static class BayesianRegressionCommand
         var root = new RootCommand("Bayesian neural-network regression by noisy natural gradient on UCI data")
         {
             dataset, method, splits, epochs, particles, batch, lr, extDamping, beta, inverseInterval, bbbSigma, testSamples, miniBatchFisher, seed, threads, json, elboLogOption,
-            plot, plotFrom, bbbLocal, noiseLr, identityFactors, decayBeta, posteriorDamping, parallelSplitsOption,
+            plot, plotFrom, bbbLocal, noiseLr, identityFactors, decayBeta, klClip, posteriorDamping, parallelSplitsOption,
         };
         root.SetAction(parse =>
         {
@@ -68,6 +69,7 @@ public static class BayesianRegressionCommand
             ExampleMain.RequirePositive("--splits", nSplits);
             ExampleMain.RequirePositive("--epochs", parse.GetValue(epochs));
             ExampleMain.RequirePositive("--particles", parse.GetValue(particles));
+            ExampleMain.Require(parse.GetValue(klClip) > 0, $"--kl-clip must be positive (Infinity: no clip); got {parse.GetValue(klClip)}");
             ExampleMain.RequirePositive("--batch-size", parse.GetValue(batch));
             ExampleMain.RequirePositive("--inverse-interval", parse.GetValue(inverseInterval));
             ExampleMain.RequirePositive("--test-samples", parse.GetValue(testSamples));
@@ -112,6 +114,7 @@ public static class BayesianRegressionCommand
                     IdentityFactors = parse.GetValue(identityFactors),
                     DecayBeta = parse.GetValue(decayBeta),
                     PosteriorDamping = posteriorStyle == "eigenbasis" ? Kfac.Bayes.PosteriorDamping.Eigenbasis : Kfac.Bayes.PosteriorDamping.Factored,
+                    KlClip = parse.GetValue(klClip),
                     Seed = parse.GetValue(seed),
                 };
                 var rmse = new List<double>();

@@ -34,6 +34,8 @@ public sealed record RunOptions
     public bool DecayBeta { get; init; }
     /// <summary>Noisy K-FAC: how gamma_in enters the posterior covariance (factored, the paper's; or eigenbasis).</summary>
     public Kfac.Bayes.PosteriorDamping PosteriorDamping { get; init; }
+    /// <summary>Noisy K-FAC: the KL clip kappa of the mean update (+infinity: none).</summary>
+    public double KlClip { get; init; } = Kfac.Bayes.NoisyKfac.DefaultKlClip;
     public int Seed { get; init; }
 }
 
@@ -64,7 +66,7 @@ public static class RegressionRun
         {
             "noisy-kfac" => new NoisyKfac(NoisyKfac.DiscoverLayers(forward, Tensor.Zeros(new Shape(1, d), DType.Float64)), options,
                 statisticsDecay: 1 - o.StatisticsBeta, extrinsicDamping: o.ExtrinsicDamping, inverseInterval: o.InverseInterval,
-                identityInitialFactors: o.IdentityFactors, posteriorDamping: o.PosteriorDamping),
+                identityInitialFactors: o.IdentityFactors, posteriorDamping: o.PosteriorDamping, klClip: o.KlClip),
             "noisy-adam" => new NoisyAdam(model.Parameters(), options, extrinsicDamping: o.ExtrinsicDamping,
                 layers: NoisyKfac.DiscoverLayers(forward, Tensor.Zeros(new Shape(1, d), DType.Float64)),
                 fisher: o.MiniBatchFisher ? FisherDiagonalEstimate.MiniBatchSquare : FisherDiagonalEstimate.PerExample),

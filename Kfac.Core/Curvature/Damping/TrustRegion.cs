@@ -1,7 +1,8 @@
-namespace Kfac.Rl.Algorithms;
+namespace Kfac.Curvature;
 
 /// <summary>
-/// ACKTR's trust-region step scale (Wu et al. 2017, section 3.1; openai/baselines kfac.py "KL clipping").
+/// The KL-clipped step scale of ACKTR (Wu et al. 2017, section 3.1; openai/baselines kfac.py "KL clipping") and of
+/// noisy K-FAC's mean update (<see cref="Kfac.Bayes.NoisyKfac.KlClip"/>).
 /// For the step lr Delta with Delta = F^-1 g, the KL change is predicted by the quadratic model as
 /// (1/2) lr^2 Delta^T F Delta = (1/2) lr^2 g^T Delta. baselines scales the step by
 ///   nu = min(1, sqrt(delta / (lr^2 g^T Delta))),
