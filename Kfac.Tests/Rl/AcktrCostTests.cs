@@ -95,14 +95,21 @@ public class AcktrCostTests
             Assert.That(rbd[r], Is.EqualTo(ed[r * dA + dA - 1]), $"b part [{r}]");
         }
 
+        // Three windows of 10 products: a per-product allocation shows in every window; a one-off of the runtime (a
+        // method tiering up mid-window, seen once in a full test run) in one at most, so the least must be zero.
         Tensor[] vector = [w, bias], result = [rw, rb];
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 10; i++)
+        var windows = new long[3];
+        for (int window = 0; window < windows.Length; window++)
         {
-            eigen.Apply(v, u, -1);
-            eigen.ApplyWeightBias(vector, result, dG, dA - 1, -1);
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 10; i++)
+            {
+                eigen.Apply(v, u, -1);
+                eigen.ApplyWeightBias(vector, result, dG, dA - 1, -1);
+            }
+            windows[window] = GC.GetAllocatedBytesForCurrentThread() - before;
         }
-        Assert.That(GC.GetAllocatedBytesForCurrentThread() - before, Is.Zero, "managed bytes allocated by 10 products after the first");
+        Assert.That(windows.Min(), Is.Zero, $"managed bytes allocated by 10 products after the first, per window: {string.Join(", ", windows)}");
     }
 
     [Test]
