@@ -257,7 +257,7 @@ public sealed class NoisyKfac : VariationalOptimizer
             HostValues.Read(_delta[i], _deltaHost[i]);
             quadratic += System.Numerics.Tensors.TensorPrimitives.Dot<double>(_deltaHost[i], _mhatHost[i]);
         }
-        double nu = double.IsFinite(quadratic) ? TrustRegion.Scale(LearningRate, quadratic / LearningRate, KlClip) : 1;
+        double nu = double.IsFinite(quadratic) && LearningRate > 0 ? TrustRegion.Scale(LearningRate, quadratic / LearningRate, KlClip) : 1;
         for (int i = 0; i < _mean.Length; i++)
         {
             for (int j = 0; j < _mean[i].Length; j++)
