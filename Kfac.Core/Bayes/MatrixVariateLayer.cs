@@ -25,11 +25,11 @@ namespace Kfac.Bayes;
 /// </summary>
 public sealed class MatrixVariateLayer
 {
-    private readonly double[] _uRootT, _vHalf, _m, _weight, _uScratch, _vScratch; // _uRootT = R_U^T (stored transposed so the
-    // sampling GEMM reads it untransposed: the driver would otherwise transpose the p x p matrix on every draw), _vHalf = R_V
+    private readonly double[] _uRootT, _vRoot, _m, _weight, _uScratch, _vScratch; // _uRootT = R_U^T (stored transposed so the
+    // sampling GEMM reads it untransposed: the driver would otherwise transpose the p x p matrix on every draw), _vRoot = R_V
     private double[] _e, _t; // noise and its product for as many samples as the largest batch drawn so far
     private readonly double[]? _bias;
-    private double[]? _d; // eigenbasis form: D [q, p], D_ij = (a_j s_i + gamma)^(-1/2); _uRootT = Q_A^T, _vHalf = Q_S
+    private double[]? _d; // eigenbasis form: D [q, p], D_ij = (a_j s_i + gamma)^(-1/2); _uRootT = Q_A^T, _vRoot = Q_S
 
     /// <summary>The posterior of the dense layer <paramref name="tag"/>; no covariance until <see cref="SetFactors"/>.</summary>
     public MatrixVariateLayer(DenseTag tag)
@@ -38,7 +38,7 @@ public sealed class MatrixVariateLayer
         P = tag.InputDim;
         Q = tag.OutFeatures;
         _uRootT = new double[P * P];
-        _vHalf = new double[Q * Q];
+        _vRoot = new double[Q * Q];
         _e = new double[Q * P];
         _t = new double[Q * P];
         _m = new double[Q * P];
@@ -99,7 +99,7 @@ public sealed class MatrixVariateLayer
         var (traceU, logDetU) = InverseCholeskyRoot(a, P, inputDamping, _uScratch, transposed: true);
         var (traceV, logDetV) = InverseCholeskyRoot(s, Q, outputDamping, _vScratch, transposed: false);
         _uScratch.CopyTo(_uRootT, 0);
-        _vScratch.CopyTo(_vHalf, 0);
+        _vScratch.CopyTo(_vRoot, 0);
         (TraceU, LogDetU, TraceV, LogDetV) = (traceU, logDetU, traceV, logDetV);
         _d = null;
         (CovarianceTrace, CovarianceLogDet) = (TraceU * TraceV, Q * LogDetU + P * LogDetV);
@@ -136,7 +136,7 @@ public sealed class MatrixVariateLayer
                 logDet -= Math.Log(e);
             }
         Kfac.Linalg.Transpose.Copy<double>(qa, P, P, P, _uRootT, P);
-        qs.CopyTo(_vHalf, 0);
+        qs.CopyTo(_vRoot, 0);
         _d = d;
         TraceU = LogDetU = TraceV = LogDetV = double.NaN;
         (CovarianceTrace, CovarianceLogDet) = (trace, logDet);
@@ -148,9 +148,9 @@ public sealed class MatrixVariateLayer
     {
         if (!(variance > 0) || double.IsInfinity(variance)) throw new ArgumentOutOfRangeException(nameof(variance), variance, "must be positive");
         Array.Clear(_uRootT);
-        Array.Clear(_vHalf);
+        Array.Clear(_vRoot);
         for (int i = 0; i < P; i++) _uRootT[i * P + i] = 1;
-        for (int i = 0; i < Q; i++) _vHalf[i * Q + i] = 1;
+        for (int i = 0; i < Q; i++) _vRoot[i * Q + i] = 1;
         TraceU = P;
         TraceV = Q;
         LogDetU = LogDetV = 0;
@@ -236,7 +236,7 @@ public sealed class MatrixVariateLayer
                     for (int j = 0; j < P; j++) row[j] *= d[i * P + j];
                 }
         // Y = R_V G  [q, count p];  Z = Y R_U^T  [q count, p] (into the noise buffer)
-        Blas.Gemm<double>(false, false, Q, count * P, Q, 1.0, _vHalf, Q, _e, count * P, 0.0, _t, count * P, 0);
+        Blas.Gemm<double>(false, false, Q, count * P, Q, 1.0, _vRoot, Q, _e, count * P, 0.0, _t, count * P, 0);
         Blas.Gemm<double>(false, false, Q * count, P, P, Math.Sqrt(Scale), _t, P, _uRootT, P, 0.0, _e, P, 0);
         for (int k = 0; k < count; k++)
             for (int i = 0; i < Q; i++)
@@ -268,7 +268,7 @@ public sealed class MatrixVariateLayer
             var k = new double[d * d];
             var qa = new double[P * P];
             Kfac.Linalg.Transpose.Copy<double>(_uRootT, P, P, P, qa, P);
-            Kronecker.Product<double>(qa, P, P, _vHalf, Q, Q, k);
+            Kronecker.Product<double>(qa, P, P, _vRoot, Q, Q, k);
             var dense = new double[d * d];
             for (int r = 0; r < d; r++)
                 for (int c = 0; c < d; c++)
@@ -286,7 +286,7 @@ public sealed class MatrixVariateLayer
         var u = new double[P * P];
         var v = new double[Q * Q];
         Blas.Gemm<double>(true, false, P, P, P, 1.0, _uRootT, P, _uRootT, P, 0.0, u, P, 1); // R_U R_U^T
-        Blas.Gemm<double>(false, true, Q, Q, Q, 1.0, _vHalf, Q, _vHalf, Q, 0.0, v, Q, 1);
+        Blas.Gemm<double>(false, true, Q, Q, Q, 1.0, _vRoot, Q, _vRoot, Q, 0.0, v, Q, 1);
         var cov = new double[d * d];
         Kronecker.Product<double>(u, P, P, v, Q, Q, cov);
         for (int i = 0; i < cov.Length; i++) cov[i] *= Scale;

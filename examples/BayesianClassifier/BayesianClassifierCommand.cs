@@ -32,7 +32,7 @@ public static class BayesianClassifierCommand
         var extDamping = new Option<double>("--ext-damping") { Description = "noisy K-FAC extrinsic damping gamma_ex (0.01: best of 1e-3, 0.01, 0.1 on the embedded subset)", DefaultValueFactory = _ => 1e-2 };
         var beta = new Option<double>("--beta") { Description = "noisy K-FAC statistics EMA weight (decay 1 - beta)", DefaultValueFactory = _ => 1e-2 };
         var inverseInterval = new Option<int>("--inverse-interval") { Description = "noisy K-FAC: inverses and sampling roots every T_inv steps", DefaultValueFactory = _ => 50 };
-        var klClip = new Option<double?>("--kl-clip") { Description = "noisy K-FAC: bound kappa on the mean update's Delta^T F Delta ('Infinity': none) [default: NoisyKfac's]" };
+        var klClip = new Option<double>("--kl-clip") { Description = "noisy K-FAC: bound kappa on the mean update's Delta^T F Delta (KL clipping; 'Infinity' switches it off)", DefaultValueFactory = _ => Kfac.Bayes.NoisyKfac.DefaultKlClip };
         var testSamples = new Option<int>("--test-samples") { Description = "posterior samples for noisy K-FAC's test predictive", DefaultValueFactory = _ => 20 };
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 0 };
         var threads = new Option<int>("--threads") { Description = "CPU threads for the kernels (0: all)", DefaultValueFactory = _ => 0 };
@@ -50,7 +50,7 @@ public static class BayesianClassifierCommand
             ExampleMain.RequirePositive("--epochs", parse.GetValue(epochs));
             ExampleMain.RequirePositive("--batch-size", parse.GetValue(batch));
             ExampleMain.RequirePositive("--inverse-interval", parse.GetValue(inverseInterval));
-            ExampleMain.Require(parse.GetValue(klClip) is not { } clip || clip > 0, $"--kl-clip must be positive (Infinity: no clip); got {parse.GetValue(klClip)}");
+            ExampleMain.Require(parse.GetValue(klClip) > 0, $"--kl-clip must be positive (Infinity: no clip); got {parse.GetValue(klClip)}");
             ExampleMain.RequirePositive("--test-samples", parse.GetValue(testSamples));
             ExampleMain.Require(parse.GetValue(threads) >= 0, $"--threads must be 0 (all cores) or a positive count; got {parse.GetValue(threads)}");
             ExampleMain.RequireFinitePositive("--lr", parse.GetValue(lr));

@@ -25,8 +25,8 @@ public sealed record ClassifierOptions
     public double ExtrinsicDamping { get; init; } = 1e-2;
     public double StatisticsBeta { get; init; } = 1e-2;
     public int InverseInterval { get; init; } = 50;
-    /// <summary>Noisy K-FAC's KL clip kappa (null: the optimizer's default).</summary>
-    public double? KlClip { get; init; }
+    /// <summary>Noisy K-FAC's KL clip kappa (+infinity: none).</summary>
+    public double KlClip { get; init; } = NoisyKfac.DefaultKlClip;
     public int TestSamples { get; init; } = 20;
     public int Seed { get; init; }
 }
@@ -55,7 +55,7 @@ public static class ClassifierRun
                 noisy = new NoisyKfac(NoisyKfac.DiscoverLayers(forward, Tensor.Zeros(new Shape(1, inputs))),
                     variational with { LearningRate = o.LearningRate ?? variational.LearningRate },
                     statisticsDecay: 1 - o.StatisticsBeta, extrinsicDamping: o.ExtrinsicDamping, inverseInterval: o.InverseInterval,
-                    klClip: o.KlClip ?? NoisyKfac.DefaultKlClip);
+                    klClip: o.KlClip);
                 break;
             case "kfac":
                 // the Classifier example's K-FAC (ExampleDefaults.Classifier: lambda 1, T3 = 5)

@@ -38,7 +38,7 @@ public static class BayesianRegressionCommand
         var bbbLocal = new Option<bool>("--bbb-local") { Description = "BBB: local reparameterisation (Kingma et al. 2015) instead of weight sampling" };
         var noiseLr = new Option<double?>("--noise-lr") { Description = "Adam step of the Gamma noise posterior, constant (the authors' code: 1e-3); default: --lr, decayed with it" };
         var identityFactors = new Option<bool>("--identity-factors") { Description = "noisy K-FAC: factors start at I with a plain EMA (the authors' code)" };
-        var posteriorDamping = new Option<string>("--posterior-damping") { Description = "noisy K-FAC: factored (the paper's (A + pi sqrt(g) I)^-1 (x) (S + sqrt(g)/pi I)^-1) | eigenbasis ((A (x) S + g I)^-1 exactly; wider, higher ELBO; with 2 particles it diverged in the first epochs on Boston), g = gamma_in", DefaultValueFactory = _ => "factored" };
+        var posteriorDamping = new Option<string>("--posterior-damping") { Description = "noisy K-FAC: factored (the paper's (A + pi sqrt(g) I)^-1 (x) (S + sqrt(g)/pi I)^-1) | eigenbasis ((A (x) S + g I)^-1 exactly; wider, higher ELBO, worse test RMSE and LL), g = gamma_in", DefaultValueFactory = _ => "factored" };
         var klClip = new Option<double>("--kl-clip") { Description = "noisy K-FAC: bound kappa on the mean update's Delta^T F Delta (KL clipping; 'Infinity' switches it off)", DefaultValueFactory = _ => Kfac.Bayes.NoisyKfac.DefaultKlClip };
         var decayBeta = new Option<bool>("--decay-beta") { Description = "noisy K-FAC: beta / 10 with the rates at half time (the authors' code)" };
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 0 };
