@@ -152,11 +152,13 @@ internal sealed class SpdInversePhasesBench : IBenchCommand
 {
     public string Name => "spdinverse-phases";
 
-    public string Description => "guarded float32 SPD inverse split into phases: --sizes 1000,3137 --threads N --runs R --json";
+    public string Description => "guarded float32 SPD inverse split into phases: --sizes 1000,3137 --threads N --runs R --json " +
+        "[--potrf-block NB (Cholesky's block width) --trtri-block NB (the triangular inverse's)]";
 
     public int Run(BenchArgs args)
     {
         var o = LinalgBenchOptions.Parse(args);
+        int potrfBlock = args.Int("potrf-block", Cholesky.DefaultBlockSize), trtriBlock = args.Int("trtri-block", TriangularInverse.BlockFor(o.Threads));
         foreach (int n in o.Sizes)
         {
             var a = LinalgBenchOptions.DiagonallyDominant<float>(n, seed: n);
@@ -164,7 +166,7 @@ internal sealed class SpdInversePhasesBench : IBenchCommand
             var inv = new float[a.Length];
             var factored = new float[a.Length];
             a.CopyTo(factored, 0);
-            Cholesky.Factor<float>(factored, n, n, o.Threads);
+            Cholesky.Factor<float>(factored, n, n, o.Threads, potrfBlock);
             var guards = LinalgBenchOptions.Median(o, () => { }, () =>
             {
                 MatrixChecks.Finite<float>(a, n, n, n, "a");
@@ -173,9 +175,9 @@ internal sealed class SpdInversePhasesBench : IBenchCommand
                 inv.AsSpan().CopyTo(l);
             });
             var symmetrize = LinalgBenchOptions.Median(o, () => { }, () => GuardedSpdInverse.SymmetrizedDamped<float, float>(a, n, 0, l));
-            var potrf = LinalgBenchOptions.Median(o, () => a.CopyTo(l, 0), () => Cholesky.Factor<float>(l, n, n, o.Threads));
-            var trtri = LinalgBenchOptions.Median(o, () => factored.CopyTo(l, 0), () => TriangularInverse.InvertLower<float>(l, n, n, o.Threads));
-            var both = LinalgBenchOptions.Median(o, () => factored.CopyTo(l, 0), () => Spd.InverseFromFactor<float>(l, n, inv, o.Threads));
+            var potrf = LinalgBenchOptions.Median(o, () => a.CopyTo(l, 0), () => Cholesky.Factor<float>(l, n, n, o.Threads, potrfBlock));
+            var trtri = LinalgBenchOptions.Median(o, () => factored.CopyTo(l, 0), () => TriangularInverse.InvertLower<float>(l, n, n, o.Threads, trtriBlock));
+            var both = LinalgBenchOptions.Median(o, () => factored.CopyTo(l, 0), () => Spd.InverseFromFactor<float>(l, n, inv, o.Threads, Spd.InverseBlockSize, trtriBlock));
             JsonLine.Print(o.Json, new Dictionary<string, object>
             {
                 ["op"] = "guarded_spdinverse_phases", ["n"] = n, ["threads"] = o.ReportedThreads,

@@ -25,7 +25,7 @@ internal sealed class StepBench : IBenchCommand
 {
     public string Name => "step";
 
-    public string Description => "ms per training step: --model autoencoder|mlp|convnet|convnet-features [--batchnorm] --optimizer sgd|momentum|adam|kfac --batch N --steps N [--threads N] [--baseline sgd --rounds R: interleaved rounds, ratio per round; --baseline-batch N: the baseline at its own batch (ratio per step and per example); --baseline-process: the baseline in a child process]; K-FAC: --stats-fraction --quad-fraction --inverse-interval --stats-interval --tridiagonal --lambda --min-lambda --gamma-rule tied|search|fixed --implausible-step reject|shrink; --no-operand-cache: pack held weights and inverses in every product (measures the cache)";
+    public string Description => "ms per training step: --model autoencoder|mlp|convnet|convnet-features [--batchnorm] --optimizer sgd|momentum|adam|kfac --batch N --steps N [--threads N] [--baseline sgd --rounds R: interleaved rounds, ratio per round; --baseline-batch N: the baseline at its own batch (ratio per step and per example); --baseline-process: the baseline in a child process]; K-FAC: --stats-fraction --quad-fraction --rho-fraction --inverse-interval --stats-interval --tridiagonal --lambda --min-lambda --gamma-rule tied|search|fixed --implausible-step reject|shrink; --no-operand-cache: pack held weights and inverses in every product (measures the cache)";
 
     public int Run(BenchArgs args)
     {
@@ -230,6 +230,7 @@ internal sealed class StepBench : IBenchCommand
             {
                 StatisticsFraction = args.Double("stats-fraction", defaults.StatisticsFraction),
                 QuadraticModelFraction = args.Double("quad-fraction", defaults.QuadraticModelFraction),
+                RhoFraction = args.Double("rho-fraction", defaults.RhoFraction),
                 InverseInterval = args.Int("inverse-interval", defaults.InverseInterval),
                 StatisticsInterval = args.Int("stats-interval", defaults.StatisticsInterval),
                 Structure = args.Flag("tridiagonal") ? CurvatureStructure.BlockTridiagonal : CurvatureStructure.BlockDiagonal,

@@ -172,7 +172,7 @@ public sealed class MatrixVariateLayer
         Cholesky.Factor(l, n, maxThreads: 1);
         double logDet = 0;
         for (int i = 0; i < n; i++) logDet -= 2 * Math.Log(l[i * n + i]);
-        TriangularInverse.InvertLower(l, n, n, maxThreads: 1);
+        TriangularInverse.InvertLower(l, n, n, maxThreads: 1, blockSize: 128);
         double trace = 0;
         foreach (var x in l) trace += x * x;
         if (transposed) return (trace, logDet);

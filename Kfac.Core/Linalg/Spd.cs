@@ -56,13 +56,17 @@ public static class Spd
         }
     }
 
+    /// <summary>Block of the L^-T L^-1 product (its SYRKs' inner dimension); the triangular inverse picks its own
+    /// (<see cref="TriangularInverse.BlockFor"/>).</summary>
+    internal const int InverseBlockSize = 128;
+
     /// <summary>A^-1 = L^-T L^-1 from the Cholesky factor; <paramref name="l"/> is overwritten with L^-1
     /// (it must have a zero strict upper triangle, as <see cref="Cholesky.Factor{T}(Span{T}, int, int, int)"/> leaves it).</summary>
-    internal static void InverseFromFactor<T>(Span<T> l, int n, Span<T> inverse, int maxThreads, int blockSize = 128)
+    internal static void InverseFromFactor<T>(Span<T> l, int n, Span<T> inverse, int maxThreads, int blockSize = InverseBlockSize, int trtriBlock = 0)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (n == 0) return;
-        TriangularInverse.InvertLower(l, n, n, maxThreads, blockSize);
+        TriangularInverse.InvertLower(l, n, n, maxThreads, trtriBlock > 0 ? trtriBlock : TriangularInverse.BlockFor(maxThreads));
         int nb = Math.Min(Math.Max(1, blockSize), n);
         // Block row K of W (rows k..k+kb) is zero beyond column k+kb, so it adds W_K^T W_K to the leading
         // (k+kb) x (k+kb) corner. Go from the last block row (which covers the whole matrix) up, so the first

@@ -15,9 +15,21 @@ namespace Kfac.Linalg;
 /// </summary>
 internal static class TriangularInverse
 {
+    /// <summary>Block of the recursive inversion of the diagonal blocks (one NR-wide panel of the AVX-512 kernel).</summary>
+    private const int DiagonalBlock = 32;
+
+    /// <summary>
+    /// The block width for a call at <paramref name="maxThreads"/>: on one thread (K-FAC's concurrent refresh runs each
+    /// factor on one) 32, whose narrow GEMMs measured fastest (float, AVX-512, n = 500 / 785 / 1000: 0.27 / 0.90 /
+    /// 1.71 ms against 0.37 / 1.21 / 2.31 at 128 with the recursive diagonal blocks and 0.51 / 1.45 / 2.64 before
+    /// them); on several threads 128, whose wider GEMMs split across them (n = 3137 on two threads: 31 ms against 73 at
+    /// 32).
+    /// </summary>
+    public static int BlockFor(int maxThreads) => Kfac.Cpu.CpuParallel.ResolveThreads(maxThreads) == 1 ? DiagonalBlock : 128;
+
     /// <summary>Precondition: the strict upper triangle of <paramref name="l"/> is zero (as <see cref="Cholesky"/> leaves it);
     /// the diagonal is nonzero. On return <paramref name="l"/> holds L^-1 (upper triangle still zero).</summary>
-    public static void InvertLower<T>(Span<T> l, int n, int ldl, int maxThreads, int blockSize = 128)
+    public static void InvertLower<T>(Span<T> l, int n, int ldl, int maxThreads, int blockSize)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (n == 0) return;
@@ -35,7 +47,11 @@ internal static class TriangularInverse
                     l.Slice((k + i) * ldl + k, i + 1).CopyTo(d.Slice(i * nb, i + 1));
                     d.Slice(i * nb + i + 1, kb - i - 1).Clear();
                 }
-                InvertDiagonalBlock(d, kb, nb);
+                // W_KK: blocked again with 32-wide blocks (one level of recursion, as Cholesky's diagonal blocks),
+                // so the unblocked kernel, one short SIMD axpy per element pair, only sees 32 x 32 blocks: at nb = 128
+                // it was a third of the single-threaded time at n = 1000 (2.6 -> 1.7 ms measured).
+                if (kb > 2 * DiagonalBlock) InvertLower(d, kb, nb, maxThreads, DiagonalBlock);
+                else InvertDiagonalBlock(d, kb, nb);
                 if (k > 0)
                 {
                     for (int j = 0; j < k; j += nb)

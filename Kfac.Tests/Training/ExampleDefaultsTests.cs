@@ -36,7 +36,7 @@ public class ExampleDefaultsTests
             ["Autoencoder", "sgd", 1000, new SgdOptions { LearningRate = 0.01 }],
             ["Autoencoder", "momentum", 1000, new SgdOptions { LearningRate = 0.01, Momentum = 0.9 }],
             ["Autoencoder", "adam", 1000, new AdamOptions { LearningRate = 1e-3 }],
-            ["Autoencoder", "kfac", 1000, KfacSeeded with { InitialLambda = 0.15, StatisticsFraction = 0.125, QuadraticModelFraction = 0.125, InverseInterval = 10 }],
+            ["Autoencoder", "kfac", 1000, KfacSeeded with { InitialLambda = 0.15, StatisticsFraction = 0.125, QuadraticModelFraction = 0.125, RhoFraction = 0.125, InverseInterval = 10 }],
             // Classifier: first-order at batch 100 (SGD 0.05, Adam 1e-3); K-FAC at batch 200, lambda0 1, T3 = 5.
             ["Classifier", "sgd", 100, new SgdOptions { LearningRate = 0.05 }],
             ["Classifier", "momentum", 100, new SgdOptions { LearningRate = 0.05, Momentum = 0.9 }],
@@ -106,7 +106,7 @@ public class ExampleDefaultsTests
         var s = Read("Autoencoder", "--lr=0.2", "--momentum", "0.5", "--seed", "4");
         Assert.That(s.Choice.Sgd, Is.EqualTo(new SgdOptions { LearningRate = 0.2, Momentum = 0.5 }));
         Assert.That(s.Choice.Adam, Is.EqualTo(new AdamOptions { LearningRate = 0.2 }));
-        Assert.That(s.Choice.Kfac, Is.EqualTo(new KfacOptions { InitialLambda = 0.15, LearningRate = 0.2, Momentum = 0.5, Seed = 5, StatisticsFraction = 0.125, QuadraticModelFraction = 0.125, InverseInterval = 10 }));
+        Assert.That(s.Choice.Kfac, Is.EqualTo(new KfacOptions { InitialLambda = 0.15, LearningRate = 0.2, Momentum = 0.5, Seed = 5, StatisticsFraction = 0.125, QuadraticModelFraction = 0.125, RhoFraction = 0.125, InverseInterval = 10 }));
         Assert.That(s.LearningRate, Is.EqualTo(0.2), "kept for --resume");
     }
 

@@ -38,6 +38,7 @@ public sealed class ExampleCommand
     private readonly Option<StepSizeRule> _stepSize;
     private readonly Option<double> _statsFraction;
     private readonly Option<double> _quadFraction;
+    private readonly Option<double> _rhoFraction;
     private readonly Option<int> _inverseInterval;
     private readonly Option<double> _minLambda;
     private readonly Option<double> _lambdaDecay;
@@ -86,6 +87,7 @@ public sealed class ExampleCommand
         _stepSize = new("--step-size") { Description = "K-FAC: QuadraticModel | FixedLearningRate | KlClipping", DefaultValueFactory = _ => k.StepSize };
         _statsFraction = new("--stats-fraction") { Description = "K-FAC: fraction of the batch for curvature statistics", DefaultValueFactory = _ => k.StatisticsFraction };
         _quadFraction = new("--quad-fraction") { Description = "K-FAC: fraction of the batch for the quadratic model's Fisher products", DefaultValueFactory = _ => k.QuadraticModelFraction };
+        _rhoFraction = new("--rho-fraction") { Description = "K-FAC: fraction of the batch on which the reduction ratio rho (lambda's adaptation) is measured", DefaultValueFactory = _ => k.RhoFraction };
         _inverseInterval = new("--inverse-interval") { Description = "K-FAC: recompute inverses every T3 steps", DefaultValueFactory = _ => k.InverseInterval };
         _minLambda = new("--min-lambda") { Description = "K-FAC: lower bound on the Levenberg-Marquardt damping", DefaultValueFactory = _ => k.MinLambda };
         _lambdaDecay = new("--lambda-decay") { Description = "K-FAC: per-step factor of the Levenberg-Marquardt rule (lambda *= decay^T1 after a good rho; the paper's 19/20)", DefaultValueFactory = _ => k.LambdaDecay };
@@ -112,7 +114,7 @@ public sealed class ExampleCommand
         Root = new RootCommand(description)
         {
             _optimizer, _data, _dataDir, _batch, _epochs, _seconds, _steps, _lr, _momentum, _seed, _log, _checkpoint, _resume,
-            _threads, _device, _logEvery, _evalEverySteps, _evalEveryEpochs, _lambda, _l2, _structure, _estimation, _stepSize, _statsFraction, _quadFraction, _inverseInterval, _statsInterval, _klClip, _minLambda, _lambdaDecay, _gammaRule, _implausibleStep,
+            _threads, _device, _logEvery, _evalEverySteps, _evalEveryEpochs, _lambda, _l2, _structure, _estimation, _stepSize, _statsFraction, _quadFraction, _rhoFraction, _inverseInterval, _statsInterval, _klClip, _minLambda, _lambdaDecay, _gammaRule, _implausibleStep,
             _inverseStaleness, _statsReduction, _inversePlacement,
             _exportOnnx, _plot, _distributed, _validation,
         };
@@ -145,6 +147,7 @@ public sealed class ExampleCommand
                 Momentum = momentum ?? d.Kfac.Momentum,
                 StatisticsFraction = r.GetValue(_statsFraction),
                 QuadraticModelFraction = r.GetValue(_quadFraction),
+                RhoFraction = r.GetValue(_rhoFraction),
                 InverseInterval = r.GetValue(_inverseInterval),
                 StatisticsInterval = r.GetValue(_statsInterval),
                 KlClip = r.GetValue(_klClip),

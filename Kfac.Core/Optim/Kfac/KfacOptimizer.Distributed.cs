@@ -129,6 +129,16 @@ public sealed partial class KfacOptimizer
         return mean;
     }
 
+    /// <summary>The mean over the union of the ranks' rho rows (<see cref="KfacOptions.RhoFraction"/>) from this rank's
+    /// mean over its own: the batch mean when they are whole shards, else weighted by the ranks' subset rows.</summary>
+    private double ReduceRhoMean(double shardMean)
+    {
+        if (!IsDistributed || Options.RhoFraction == 1) return ReduceBatchMean(shardMean);
+        Span<double> value = [shardMean];
+        ReduceScalars(value, SubsetShare(Options.RhoFraction).Weight);
+        return value[0];
+    }
+
     /// <summary>Sums the packed per-rank values, each scaled by <paramref name="weight"/> first (one all-reduce).</summary>
     private void ReduceScalars(Span<double> values, double weight)
     {

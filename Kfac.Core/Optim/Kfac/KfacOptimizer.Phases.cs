@@ -56,7 +56,8 @@ public sealed partial class KfacOptimizer
             try
             {
                 using var scope = TensorScope.Begin();
-                loss = ReduceBatchMean(Loss.Value(batch.Forward(batch.Inputs), batch.Targets).Item());
+                int rows = RhoRows(batch);
+                loss = ReduceRhoMean(Loss.Value(batch.Forward(Rows(batch.Inputs, rows)), Rows(batch.Targets, rows)).Item());
             }
             finally
             {
@@ -67,11 +68,12 @@ public sealed partial class KfacOptimizer
     }
 
     /// <summary>Section 6.5 on a batch the last update was not fitted to: rho = (h(theta + delta) - h(theta)) / M(delta)
-    /// (the weights are still theta + delta) and lambda adjusted; the reason to undo the update when it blew h up.</summary>
-    private (double Rho, string? BlewUp) JudgePreviousUpdate(JudgedUpdate? judged, double loss)
+    /// (the weights are still theta + delta, and <paramref name="pass"/> is the forward pass there) on the rho rows, and
+    /// lambda adjusted; the reason to undo the update when it blew h up.</summary>
+    private (double Rho, string? BlewUp) JudgePreviousUpdate(JudgedUpdate? judged, MainPass pass, MiniBatch batch)
     {
         if (judged is not { } j) return (double.NaN, null);
-        double after = loss + 0.5 * Options.L2 * j.Update.SquaredNormAfter;
+        double after = RhoLoss(pass, batch) + 0.5 * Options.L2 * j.Update.SquaredNormAfter;
         double rho = LevenbergMarquardt.Rho(j.ObjectiveBefore, after, j.Update.ModelChange);
         Lambda = LevenbergMarquardt.Adjust(Lambda, rho, Options.Omega1, Options.MinLambda, Options.MaxLambda);
         return (rho, GrewTooMuch(j.ObjectiveBefore, after));
@@ -214,7 +216,7 @@ public sealed partial class KfacOptimizer
     /// and lambda adjusted, or the update set aside to be judged on the next batch. Returns rho (NaN when not measured
     /// now) and the reason to undo the update when h became non-finite or blew up.
     /// </summary>
-    private (double Rho, string? BlewUp) JudgeUpdate(KfacStepPlan plan, MiniBatch batch, double modelChange, double objective, double squaredNorm, double squaredNormAfter)
+    private (double Rho, string? BlewUp) JudgeUpdate(KfacStepPlan plan, MiniBatch batch, MainPass pass, double modelChange, double objective, double squaredNorm, double squaredNormAfter)
     {
         switch (plan.JudgeUpdate)
         {
@@ -223,21 +225,40 @@ public sealed partial class KfacOptimizer
                 return (double.NaN, null);
             case LambdaJudgement.SameBatch:
                 long t0 = Stopwatch.GetTimestamp();
+                // h(theta) on the rho rows: the step's objective when they are the whole batch, else from the main
+                // pass's output rows (no forward pass).
+                double before = RhoRows(batch) == batch.Inputs.Shape[0] ? objective : RhoLoss(pass, batch) + 0.5 * Options.L2 * squaredNorm;
                 double after = ObjectiveAt(batch, squaredNormAfter);
                 Timings.Add(KfacPhase.LambdaAdaptation, t0);
-                double rho = LevenbergMarquardt.Rho(objective, after, modelChange);
+                double rho = LevenbergMarquardt.Rho(before, after, modelChange);
                 Lambda = LevenbergMarquardt.Adjust(Lambda, rho, Options.Omega1, Options.MinLambda, Options.MaxLambda);
-                return (rho, double.IsFinite(after) ? GrewTooMuch(objective, after) : "non-finite loss after the update");
+                return (rho, double.IsFinite(after) ? GrewTooMuch(before, after) : "non-finite loss after the update");
             default:
                 return (double.NaN, null);
         }
     }
 
-    /// <summary>h at the current (updated) parameters on the batch, given their |theta|^2.</summary>
+    /// <summary>h at the current (updated) parameters on the rho rows of the batch, given their |theta|^2.</summary>
     private double ObjectiveAt(MiniBatch batch, double squaredNorm)
     {
         using var noGrad = GradMode.Disable();
         using var scope = TensorScope.Begin();
-        return ReduceBatchMean(Loss.Value(batch.Forward(batch.Inputs), batch.Targets).Item()) + 0.5 * Options.L2 * squaredNorm;
+        int rows = RhoRows(batch);
+        return ReduceRhoMean(Loss.Value(batch.Forward(Rows(batch.Inputs, rows)), Rows(batch.Targets, rows)).Item()) + 0.5 * Options.L2 * squaredNorm;
+    }
+
+    /// <summary>Rows of this rank's batch on which rho is measured (<see cref="KfacOptions.RhoFraction"/>; the first
+    /// ones, as the quadratic model takes its rows).</summary>
+    private int RhoRows(MiniBatch batch) => RowsFor(Options.RhoFraction, batch.Inputs.Shape[0]);
+
+    /// <summary>The mean loss over the rho rows of a forward pass already made on the batch: the pass's own loss when
+    /// they are the whole batch, else the loss of its first output rows (no graph is recorded).</summary>
+    private double RhoLoss(MainPass pass, MiniBatch batch)
+    {
+        int rows = RhoRows(batch);
+        if (rows == batch.Inputs.Shape[0]) return pass.Loss;
+        using var noGrad = GradMode.Disable();
+        using var scope = TensorScope.Begin();
+        return ReduceRhoMean(Loss.Value(Rows(pass.Output, rows), Rows(batch.Targets, rows)).Item());
     }
 }

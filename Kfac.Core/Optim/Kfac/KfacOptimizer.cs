@@ -161,7 +161,7 @@ public sealed partial class KfacOptimizer
         var pass = ForwardPass(plan, batch);
         // The parameters are always finite (a non-finite update is never kept), so h is finite exactly when the loss is.
         if (!double.IsFinite(pass.Loss)) return Reject(pass.Loss, pass.Loss, "non-finite loss at the current parameters", rollback: true);
-        var (rho, blewUp) = JudgePreviousUpdate(judged, pass.Loss);
+        var (rho, blewUp) = JudgePreviousUpdate(judged, pass, batch);
         blewUp ??= LossGrewTooMuch(pass.Loss);
         if (blewUp is not null) return Reject(pass.Loss, pass.Loss, blewUp, rollback: true) with { Rho = rho };
 
@@ -188,7 +188,7 @@ public sealed partial class KfacOptimizer
         var (squaredNormAfter, updateFinite) = ApplyUpdate(plausible);
         if (!updateFinite) return Reject(pass.Loss, objective, "non-finite update", rollback: false);
 
-        var (rhoNow, blewUpNow) = JudgeUpdate(plan, batch, plausible.Value, objective, squaredNorm, squaredNormAfter);
+        var (rhoNow, blewUpNow) = JudgeUpdate(plan, batch, pass, plausible.Value, objective, squaredNorm, squaredNormAfter);
         if (plan.JudgeUpdate == LambdaJudgement.SameBatch) rho = rhoNow;
         Iteration = plan.Step;
         if (blewUpNow is not null) return Reject(pass.Loss, objective, blewUpNow, rollback: true) with { Rho = rho };

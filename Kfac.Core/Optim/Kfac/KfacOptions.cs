@@ -156,6 +156,16 @@ public sealed record KfacOptions
     /// <summary>Fraction of the mini-batch used for the quadratic model's Fisher-vector products.</summary>
     public double QuadraticModelFraction { get; init; } = 1;
 
+    /// <summary>
+    /// Fraction of the mini-batch on which the reduction ratio rho of section 6.5 is measured: h(theta) and
+    /// h(theta + delta) on the batch's first rows (the quadratic model's rows when the two fractions are equal), and
+    /// the "loss grew too much" guard on the same rows. 1 (the default, the paper's) costs one forward pass over the
+    /// whole batch every T1 steps; a fraction f costs f of it, and h(theta) comes from the main pass's output rows. M(delta)
+    /// is the model of the batch objective either way, so a subset's rho is the batch's with sampling noise
+    /// (docs/kfac.md, Damping, has the measurements).
+    /// </summary>
+    public double RhoFraction { get; init; } = 1;
+
     /// <summary>Seed of the generator that samples Fisher targets.</summary>
     public ulong Seed { get; init; } = 1;
 
@@ -221,6 +231,7 @@ public sealed record KfacOptions
         Positive(KlClip, nameof(KlClip));
         if (!(StatisticsFraction > 0 && StatisticsFraction <= 1)) Fail(nameof(StatisticsFraction), StatisticsFraction, "must be in (0, 1]");
         if (!(QuadraticModelFraction > 0 && QuadraticModelFraction <= 1)) Fail(nameof(QuadraticModelFraction), QuadraticModelFraction, "must be in (0, 1]");
+        if (!(RhoFraction > 0 && RhoFraction <= 1)) Fail(nameof(RhoFraction), RhoFraction, "must be in (0, 1]");
         if (!Enum.IsDefined(Estimation)) Fail(nameof(Estimation), Estimation, "unknown estimation mode");
         if (!Enum.IsDefined(Structure)) Fail(nameof(Structure), Structure, "unknown structure");
         if (!Enum.IsDefined(StepSize)) Fail(nameof(StepSize), StepSize, "unknown step-size rule");
