@@ -10,6 +10,7 @@ internal static class Program
     [
         new GemmBench(),
         new SyrkBench(),
+        new DirectionBench(),
         new PeakBench(),
         new StepBench(),
         new FisherQualityBench(),
