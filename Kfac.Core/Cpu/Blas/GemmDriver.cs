@@ -41,7 +41,7 @@ internal static unsafe class GemmDriver<T, TK> where T : unmanaged, IFloatingPoi
         int m = pr.M, n = pr.N, k = pr.K;
 
         // k blocks of (almost) equal depth, none deeper than the tuned kc.
-        int kcMax = Math.Max(8, GemmBlocking.Kc);
+        int kcMax = Math.Max(8, GemmBlocking.KcFor(nr * sizeof(T)));
         int kBlocks = (k + kcMax - 1) / kcMax;
         int kc = (k + kBlocks - 1) / kBlocks;
 
@@ -113,13 +113,13 @@ internal static unsafe class GemmDriver<T, TK> where T : unmanaged, IFloatingPoi
 
     private static long RoundUp(long x, int to) => (x + to - 1) / to * to;
 
-    /// <summary>Task grid: row blocks of at most <see cref="GemmBlocking.McRows"/> (a multiple of MR), a multiple of the
+    /// <summary>Task grid: row blocks of at most <see cref="GemmBlocking.McRowsFor"/> rows (a multiple of MR), a multiple of the
     /// thread count when there are few of them; column ranges (whole micro-panels) when rows alone cannot feed the threads.
     /// A task spanning only a few column panels reads A in place instead of packing it.</summary>
     private static void PlanTasks(int m, int panels, int threads, bool lower, ref ComputeBody body)
     {
         int mr = TK.MR;
-        int mcMax = Math.Max(mr, GemmBlocking.McRows / mr * mr);
+        int mcMax = Math.Max(mr, GemmBlocking.McRowsFor(TK.NR * sizeof(T), mr, sizeof(T)) / mr * mr);
         int mBlocks = (m + mcMax - 1) / mcMax;
         int tm = mBlocks, tn = 1;
         if (threads > 1)
