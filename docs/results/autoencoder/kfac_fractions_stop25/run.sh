@@ -5,7 +5,7 @@
 # usage: docs/results/autoencoder/kfac_fractions_stop25/run.sh LABEL "FLAGS" [LABEL "FLAGS" ...]
 set -euo pipefail
 cd "$(dirname "$0")/../../../.."
-out=docs/results/autoencoder/kfac_fractions_stop25
+out=${OUT:-docs/results/autoencoder/kfac_fractions_stop25}   # OUT=DIR: another study with the same protocol (stop 32's)
 jobs=()
 while [ $# -ge 2 ]; do
   for seed in 0 1 2; do jobs+=("$1|$2|$seed"); done
