@@ -99,6 +99,23 @@ public class RhoFractionTests
         Assert.That(second.Rho, Is.EqualTo(expected).Within(1e-6 + 2e-3 * Math.Abs(expected)));
     }
 
+    /// <summary>On 2 ranks (threads, shards of 8 rows) rho on half of each shard: every rank takes the same decisions and
+    /// keeps bit-identical weights, and rho is measured (the rows' losses reduced with the subsets' weights).</summary>
+    [Test]
+    [NonParallelizable]
+    public void TwoRanksAgreeOnRhoFromTheirSubsets()
+    {
+        var options = new KfacOptions
+        {
+            InitialLambda = 3, LambdaInterval = 2, GammaRule = GammaRule.TiedToLambda, RhoEvaluation = RhoEvaluation.SameBatch,
+            StatisticsFraction = 0.5, QuadraticModelFraction = 0.5, RhoFraction = 0.5,
+        };
+        var traces = new Kfac.Tests.Distributed.ThreadedCommunicator.Group(2).Run(c => KfacTraceGoldenTests.Trace(options, 20, c).Trace);
+        Assert.That(traces[1], Is.EqualTo(traces[0]), "the ranks take the same decisions and keep bit-identical weights");
+        int measured = System.Text.RegularExpressions.Regex.Matches(traces[0], @" rho (\S+)").Count(m => m.Groups[1].Value != "NaN");
+        Assert.That(measured, Is.GreaterThanOrEqualTo(5), "rho is measured every second step");
+    }
+
     [TestCase(0.0)]
     [TestCase(-0.5)]
     [TestCase(1.5)]
