@@ -225,9 +225,9 @@ public sealed partial class KfacOptimizer
                 return (double.NaN, null);
             case LambdaJudgement.SameBatch:
                 long t0 = Stopwatch.GetTimestamp();
-                // h(theta) on the rho rows: the step's objective when they are the whole batch, else from the main
-                // pass's output rows (no forward pass).
-                double before = RhoRows(batch) == batch.Inputs.Shape[0] ? objective : RhoLoss(pass, batch) + 0.5 * Options.L2 * squaredNorm;
+                // h(theta) on the rho rows, from the main pass (its loss, or its output rows: no forward pass); on the
+                // whole batch this is the step's objective, bit for bit.
+                double before = RhoLoss(pass, batch) + 0.5 * Options.L2 * squaredNorm;
                 double after = ObjectiveAt(batch, squaredNormAfter);
                 Timings.Add(KfacPhase.LambdaAdaptation, t0);
                 double rho = LevenbergMarquardt.Rho(before, after, modelChange);
