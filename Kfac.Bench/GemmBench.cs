@@ -47,8 +47,13 @@ internal sealed class GemmBench : IBenchCommand
                         shapes.Add(($"{layer} G^-1 V", false, false, dout, din + 1, dout));
                         shapes.Add(($"{layer} T A^-1", false, false, dout, din + 1, din + 1));
                         break;
+                    case "kfac-direction-tn":
+                        // As WeightBiasMatrix.MultiplyKronecker runs them: T^T = W^T G^-1, then (T^T)^T A^-1[:, :in].
+                        shapes.Add(($"{layer} W^T G^-1", true, false, din, dout, dout));
+                        shapes.Add(($"{layer} T A^-1", true, false, dout, din, din + 1));
+                        break;
                     default:
-                        throw new ArgumentException($"--shapes: unknown set '{set}' (known: autoencoder [--batch N], kfac-direction)");
+                        throw new ArgumentException($"--shapes: unknown set '{set}' (known: autoencoder [--batch N], kfac-direction, kfac-direction-tn)");
                 }
             }
         }

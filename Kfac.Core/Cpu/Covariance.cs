@@ -25,6 +25,10 @@ public static unsafe class Covariance
     internal static void SyrkLower<T>(int m, int n, T alpha, ReadOnlySpan<T> x, int ldx, T beta, Span<T> c, int ldc, int maxThreads)
         where T : unmanaged, IFloatingPointIeee754<T> => Run(m, n, alpha, x, ldx, beta, c, ldc, maxThreads, transposed: false, mirror: false);
 
+    /// <summary><see cref="SsyrkTransposed"/> writing only the lower triangle of C (see <see cref="SyrkLower{T}"/>).</summary>
+    internal static void SyrkTransposedLower<T>(int n, int k, T alpha, ReadOnlySpan<T> x, int ldx, T beta, Span<T> c, int ldc, int maxThreads)
+        where T : unmanaged, IFloatingPointIeee754<T> => Run(k, n, alpha, x, ldx, beta, c, ldc, maxThreads, transposed: true, mirror: false);
+
     /// <summary>C (n x n) = beta * C + alpha * X X^T for X n x k row-major (columns are examples), row stride ldx.</summary>
     public static void SsyrkTransposed(int n, int k, float alpha, ReadOnlySpan<float> x, int ldx, float beta, Span<float> c, int ldc,
         int maxThreads = 0) => Run(k, n, alpha, x, ldx, beta, c, ldc, maxThreads, transposed: true, mirror: true);

@@ -19,6 +19,33 @@ internal sealed partial class CpuBackend
         else Covariance.SsyrkTransposed(rows, cols, (float)alpha, S<float>(x), cols, (float)beta, S<float>(c), rows);
     }
 
+    /// <summary>Lower triangle only: the SYRK without its per-task mirror (see <see cref="Blas.GemmRunner.MirrorBlock"/>).</summary>
+    public void SyrkLower(Tensor x, int rows, int cols, double alpha, double beta, Tensor c)
+    {
+        if (IsDouble(x)) Covariance.SyrkLower(rows, cols, alpha, S<double>(x), cols, beta, S<double>(c), cols, 0);
+        else Covariance.SyrkLower(rows, cols, (float)alpha, S<float>(x), cols, (float)beta, S<float>(c), cols, 0);
+    }
+
+    /// <summary>Lower triangle only (see <see cref="SyrkLower"/>).</summary>
+    public void SyrkTransposedLower(Tensor x, int rows, int cols, double alpha, double beta, Tensor c)
+    {
+        if (IsDouble(x)) Covariance.SyrkTransposedLower(rows, cols, alpha, S<double>(x), cols, beta, S<double>(c), rows, 0);
+        else Covariance.SyrkTransposedLower(rows, cols, (float)alpha, S<float>(x), cols, (float)beta, S<float>(c), rows, 0);
+    }
+
+    public void MirrorLower(Tensor c, int n)
+    {
+        if (c.Shape.Numel < (long)n * n)
+            throw new ArgumentException($"MirrorLower: c {c.Shape} holds fewer than n x n = {n} x {n} elements", nameof(c));
+        if (IsDouble(c)) MirrorLower(S<double>(c), n);
+        else MirrorLower(S<float>(c), n);
+    }
+
+    private static unsafe void MirrorLower<T>(Span<T> c, int n) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        fixed (T* p = c) Blas.GemmRunner.MirrorBlock(p, n, 0, n, 0, n);
+    }
+
     public void CopyBlock(Tensor src, int srcOffset, int srcStride, Tensor dst, int dstOffset, int dstStride, int rows, int cols)
     {
         if (IsDouble(src)) CopyBlock<double>(S<double>(src), srcOffset, srcStride, S<double>(dst), dstOffset, dstStride, rows, cols);

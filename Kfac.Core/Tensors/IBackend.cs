@@ -201,6 +201,21 @@ public interface IBackend
     /// column one example), e.g. im2col's patch columns, without transposing X first.</summary>
     void SyrkTransposed(Tensor x, int rows, int cols, double alpha, double beta, Tensor c);
 
+    /// <summary><see cref="Syrk"/> that may leave C's strictly upper triangle as it was (only the lower one is
+    /// guaranteed): a moving average updated every step and read whole only now and then skips the mirror's writes
+    /// (half of C) per update and calls <see cref="MirrorLower"/> before reading. The default writes both triangles;
+    /// a backend that overrides this overrides <see cref="MirrorLower"/> too.</summary>
+    void SyrkLower(Tensor x, int rows, int cols, double alpha, double beta, Tensor c) => Syrk(x, rows, cols, alpha, beta, c);
+
+    /// <summary><see cref="SyrkTransposed"/> that may leave C's strictly upper triangle as it was (see <see cref="SyrkLower"/>).</summary>
+    void SyrkTransposedLower(Tensor x, int rows, int cols, double alpha, double beta, Tensor c) =>
+        SyrkTransposed(x, rows, cols, alpha, beta, c);
+
+    /// <summary>C[j, i] = C[i, j] for i &gt; j on C [n, n]: makes a matrix whose lower triangle
+    /// <see cref="SyrkLower"/> / <see cref="SyrkTransposedLower"/> updated symmetric again. The default does nothing,
+    /// matching the default SyrkLower, which writes both triangles.</summary>
+    void MirrorLower(Tensor c, int n) { }
+
     /// <summary>Copies a rows x cols block: dst[dstOffset + r * dstStride + c] = src[srcOffset + r * srcStride + c]
     /// (used to append the homogeneous coordinate and to split [dW | db]).</summary>
     void CopyBlock(Tensor src, int srcOffset, int srcStride, Tensor dst, int dstOffset, int dstStride, int rows, int cols);

@@ -609,6 +609,42 @@ public abstract class BackendContractTests
         }
     }
 
+    /// <summary>SyrkLower / SyrkTransposedLower update the lower triangle exactly as Syrk / SyrkTransposed do (bit for
+    /// bit), whatever they leave above it, and MirrorLower then gives Syrk's whole result, over several EMA steps with
+    /// the upper triangle never mirrored in between (how K-FAC's factors are kept).</summary>
+    [Test]
+    public void SyrkLowerThenMirrorLowerIsSyrk([Values] DType dtype, [Values] bool transposed)
+    {
+        var rng = new Random(transposed ? 83 : 82);
+        foreach (var (k, n) in new[] { (1, 1), (7, 5), (3, 9), (40, 33), (64, 64), (5, 70) })
+        {
+            string what = transposed ? $"SyrkTransposedLower {n}x{k}" : $"SyrkLower {k}x{n}";
+            var full = Filled(0, dtype, n, n);
+            var lower = Filled(0, dtype, n, n);
+            for (int step = 0; step < 3; step++)
+            {
+                var x = Stored(RandomGaussian(rng, k * n), dtype);
+                double alpha = 0.3 / k, beta = step == 0 ? 0 : 0.7;
+                if (transposed)
+                {
+                    B.SyrkTransposed(Make(x, dtype, n, k), n, k, alpha, beta, full);
+                    B.SyrkTransposedLower(Make(x, dtype, n, k), n, k, alpha, beta, lower);
+                }
+                else
+                {
+                    B.Syrk(Make(x, dtype, k, n), k, n, alpha, beta, full);
+                    B.SyrkLower(Make(x, dtype, k, n), k, n, alpha, beta, lower);
+                }
+                double[] want = full.ToDoubleArray(), got = lower.ToDoubleArray();
+                for (int i = 0; i < n; i++)
+                    for (int j = 0; j <= i; j++)
+                        Assert.That(got[i * n + j], Is.EqualTo(want[i * n + j]), $"{what} step {step}: lower ({i}, {j})");
+            }
+            B.MirrorLower(lower, n);
+            Assert.That(lower.ToDoubleArray(), Is.EqualTo(full.ToDoubleArray()), $"{what}: mirrored");
+        }
+    }
+
     [Test]
     public void CopyBlockFillBlockAddToDiagonalTrace([Values] DType dtype)
     {

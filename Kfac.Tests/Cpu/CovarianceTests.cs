@@ -111,6 +111,46 @@ public class CovarianceTests
     public void ScalarFallback_MatchesReference() =>
         GemmReference.AssertNull(new SyrkCase(40, 29, 1.0, 0.5, 0, 2, TestIsa.Scalar, 4).Check(single: true));
 
+    /// <summary>The lower-only variants (K-FAC's factor EMAs) never write above the diagonal: the upper triangle keeps
+    /// its marker, while the lower one equals the mirrored SYRK's bit for bit. Sizes past the blocking (several row
+    /// tasks, straddling tiles) on both kernel families and two threads.</summary>
+    [Test]
+    public void LowerOnly_LeavesTheUpperTriangleAndMatchesTheMirroredLower([Values] bool transposed,
+        [Values(TestIsa.Vector512, TestIsa.Vector256)] TestIsa isa)
+    {
+        var rng = new Random(transposed ? 12 : 11);
+        GemmKernels.Forced = GemmReference.Kernel(isa);
+        try
+        {
+            foreach (var (m, n) in new[] { (1, 1), (9, 17), (300, 261) })
+            {
+                float[] x = GemmReference.ToFloat(GemmReference.Random(rng, m * n));
+                float[] full = new float[n * n], lower = new float[n * n];
+                for (int i = 0; i < n; i++)
+                    for (int j = 0; j <= i; j++) full[i * n + j] = full[j * n + i] = lower[i * n + j] = (float)rng.NextDouble();
+                for (int i = 0; i < n; i++)
+                    for (int j = i + 1; j < n; j++) lower[i * n + j] = -42;
+                if (transposed)
+                {
+                    Covariance.SsyrkTransposed(n, m, 0.5f, x, m, 0.9f, full, n, 2);
+                    Covariance.SyrkTransposedLower(n, m, 0.5f, x, m, 0.9f, lower, n, 2);
+                }
+                else
+                {
+                    Covariance.Ssyrk(m, n, 0.5f, x, n, 0.9f, full, n, 2);
+                    Covariance.SyrkLower(m, n, 0.5f, x, n, 0.9f, lower, n, 2);
+                }
+                for (int i = 0; i < n; i++)
+                    for (int j = 0; j < n; j++)
+                        Assert.That(lower[i * n + j], Is.EqualTo(j <= i ? full[i * n + j] : -42f), $"m={m} n={n} ({i}, {j})");
+            }
+        }
+        finally
+        {
+            GemmKernels.Forced = GemmIsa.Auto;
+        }
+    }
+
     [Test]
     public void MZero_ScalesC()
     {

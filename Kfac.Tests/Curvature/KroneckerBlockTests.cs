@@ -122,6 +122,50 @@ public class KroneckerBlockTests
         Assert.That(a1[3 * 4 + 3], Is.EqualTo(1).Within(1e-12), "homogeneous coordinate: E[1 * 1] = 1");
     }
 
+    /// <summary>The statistics update only the factors' lower triangles (no per-step mirror); every reader still sees
+    /// whole, exactly symmetric factors, bit for bit those of a block that was read (so mirrored) after every update,
+    /// and the refreshed inverses agree bit for bit too.</summary>
+    [TestCase("InputFactor")]
+    [TestCase("StatisticsTensors")]
+    [TestCase("StateTensors")]
+    [TestCase("RefreshInverse")]
+    public void LowerOnlyStatisticsLookWholeToEveryReader(string reader)
+    {
+        var net = Network([4, 6, 3], Activation.Tanh, seed: 61);
+        var tag = ((Dense)net[2]).Tag;
+        var lazy = new KroneckerFactoredBlock(tag);
+        var eager = new KroneckerFactoredBlock(tag);
+        for (int step = 0; step < 3; step++)
+        {
+            var capture = Capture(net, new SoftmaxCrossEntropy(), Inputs(5, 4, seed: 62 + step), FisherEstimation.Sampled)[1];
+            lazy.UpdateStatistics([capture], 0.9);
+            eager.UpdateStatistics([capture], 0.9);
+            _ = eager.InputFactor; // a reader after every update
+        }
+        Tensor[] got = reader switch
+        {
+            "InputFactor" => [lazy.InputFactor, lazy.OutputFactor],
+            "StatisticsTensors" => lazy.StatisticsTensors().ToArray(),
+            "StateTensors" => lazy.StateTensors().Where(t => t.Name is "A" or "G").Select(t => t.Value).ToArray(),
+            _ => Refreshed(lazy),
+        };
+        Tensor[] want = reader == "RefreshInverse" ? Refreshed(eager) : [eager.InputFactor, eager.OutputFactor];
+        for (int f = 0; f < 2; f++)
+        {
+            double[] g = got[f].ToArray<double>(), w = want[f].ToArray<double>();
+            int n = got[f].Shape[0];
+            Assert.That(g, Is.EqualTo(w), $"{reader}: factor {f} differs from the eagerly mirrored block's");
+            for (int i = 0; i < n; i++)
+                for (int j = 0; j < i; j++) Assert.That(g[j * n + i], Is.EqualTo(g[i * n + j]), $"{reader}: factor {f} ({i}, {j}) not symmetric");
+        }
+
+        static Tensor[] Refreshed(KroneckerFactoredBlock block)
+        {
+            block.RefreshInverse(0.1);
+            return [block.InputFactorInverse, block.OutputFactorInverse];
+        }
+    }
+
     [Test]
     public void RefreshRaisesDampingWhenAFactorIsNotPositiveDefinite()
     {

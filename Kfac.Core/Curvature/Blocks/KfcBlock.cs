@@ -75,7 +75,7 @@ public sealed class KfcBlock : KroneckerBlock
         var columns = Tensor.Empty(new Shape(dIn, rows), a.DType, a.Device);
         backend.Im2Col(capture.Input, geometry, new Tensor(columns.Storage, new Shape(geometry.PatchSize, rows)));
         if (_tag.HasBias) backend.FillBlock(columns, geometry.PatchSize * rows, rows, 1, rows, 1);
-        backend.SyrkTransposed(columns, dIn, rows, (1 - eps) / rows, eps, a);
+        backend.SyrkTransposedLower(columns, dIn, rows, (1 - eps) / rows, eps, a);
 
         // Ghat <- eps Ghat + (1 - eps) (1 / (m T)) sum g g^T with g = m dMeanLoss/ds, i.e. the captured gradients
         // (NCHW, moved to one row per location) with weight m^2 / (m T) = m / T, summed over the passes.
@@ -84,7 +84,7 @@ public sealed class KfcBlock : KroneckerBlock
         for (int j = 0; j < grads.Count; j++)
         {
             backend.SwapMiddleAxes(grads[j], m, dOut, t, 1, gradients);
-            backend.Syrk(gradients, rows, dOut, (1 - eps) * m / t, j == 0 ? eps : 1, g);
+            backend.SyrkLower(gradients, rows, dOut, (1 - eps) * m / t, j == 0 ? eps : 1, g);
         }
         Locations = t;
     }

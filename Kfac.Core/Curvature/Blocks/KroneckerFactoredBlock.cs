@@ -35,5 +35,5 @@ public sealed class KroneckerFactoredBlock : KroneckerBlock
 
     /// <summary>A = EMA of E[abar abar^T] and G = EMA of E[g g^T], g = m dL/ds per example (Martens and Grosse 2015, section 3).</summary>
     protected override void AccumulateFactors(LayerCapture capture, double eps, Tensor a, Tensor g) =>
-        DenseFactorStatistics.Accumulate(_tag, capture, eps, a, g);
+        DenseFactorStatistics.Accumulate(_tag, capture, eps, a, g, lowerOnly: true);
 }

@@ -14,20 +14,25 @@ namespace Kfac.Curvature;
 internal static class DenseFactorStatistics
 {
     /// <summary>Folds the capture of <paramref name="tag"/> into <paramref name="a"/> and <paramref name="g"/>; returns
-    /// Xbar [m, dIn] (the homogeneous inputs, a step-scoped temporary) for callers that also form cross factors.</summary>
-    public static Tensor Accumulate(DenseTag tag, LayerCapture capture, double eps, Tensor a, Tensor g)
+    /// Xbar [m, dIn] (the homogeneous inputs, a step-scoped temporary) for callers that also form cross factors.
+    /// <paramref name="lowerOnly"/>: update only the factors' lower triangles (<see cref="IBackend.SyrkLower"/>).</summary>
+    public static Tensor Accumulate(DenseTag tag, LayerCapture capture, double eps, Tensor a, Tensor g, bool lowerOnly = false)
     {
         int m = capture.BatchSize;
         var backend = a.Backend;
 
         // A <- eps A + (1 - eps) (1/m) sum abar abar^T
         var xbar = Homogeneous(capture.Input, tag.HasBias);
-        backend.Syrk(xbar, m, tag.InputDim, (1 - eps) / m, eps, a);
+        if (lowerOnly) backend.SyrkLower(xbar, m, tag.InputDim, (1 - eps) / m, eps, a);
+        else backend.Syrk(xbar, m, tag.InputDim, (1 - eps) / m, eps, a);
 
         // G <- eps G + (1 - eps) (1/m) sum_i sum_passes g g^T, with g = m * dMeanLoss/ds.
         var grads = capture.OutputGradients;
         for (int j = 0; j < grads.Count; j++)
-            backend.Syrk(grads[j], m, tag.OutFeatures, (1 - eps) * m, j == 0 ? eps : 1, g);
+        {
+            if (lowerOnly) backend.SyrkLower(grads[j], m, tag.OutFeatures, (1 - eps) * m, j == 0 ? eps : 1, g);
+            else backend.Syrk(grads[j], m, tag.OutFeatures, (1 - eps) * m, j == 0 ? eps : 1, g);
+        }
         return xbar;
     }
 
