@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Kfac.Cpu;
+using Kfac.Curvature;
 using Kfac.Distributed;
 using Kfac.Layers.Models;
 using Kfac.Losses;
@@ -86,7 +87,8 @@ internal sealed class DistributedKfacBench : IBenchCommand
         // all-reduce, the statistics all-reduce, and broadcasts of the factors' volume (what broadcasting the inverses
         // moves per refresh: the inverses have the factors' shapes) and of the parameters' volume (what broadcasting
         // the preconditioned gradients moves per direction).
-        var statisticsMessage = new PackedTensors(kfac.Blocks.SelectMany(b => b.StatisticsTensors()));
+        var statisticsMessage = CurvatureBlock.StatisticsMessage(kfac.Blocks); // the factors' lower triangles
+        var factorVolume = new PackedTensors(kfac.Blocks.SelectMany(b => b.StatisticsTensors())); // whole, as the inverses
         var parameterMessage = new PackedTensors(kfac.Parameters);
         var gradientReducer = new GradientAllReducer(communicator, kfac.Parameters);
         var alone = new double[4];
@@ -95,7 +97,7 @@ internal sealed class DistributedKfacBench : IBenchCommand
         {
             alone[0] += Timed(communicator, () => gradientReducer.AllReduce(1));
             alone[1] += Timed(communicator, () => statisticsMessage.AllReduceSum(communicator, 1));
-            alone[2] += Timed(communicator, () => statisticsMessage.Broadcast(communicator, 0));
+            alone[2] += Timed(communicator, () => factorVolume.Broadcast(communicator, 0));
             alone[3] += Timed(communicator, () => parameterMessage.Broadcast(communicator, 0));
         }
         // Every rank's figures; rank 0 reports the slowest rank's step and each kind's largest.
@@ -109,7 +111,7 @@ internal sealed class DistributedKfacBench : IBenchCommand
                 for (int k = 0; k < mine.Length; k++) worst[k] = Math.Max(worst[k], all[r * mine.Length + k] * 1e3);
             double communication = worst[1] + worst[2] + worst[3] + worst[4];
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{{\"bench\":\"dkfac-step\",\"model\":\"autoencoder\",\"ranks\":{communicator.Size},\"threads_per_rank\":{CpuParallel.MaxThreads},\"batch\":{batch},\"steps\":{steps},\"inverse_interval\":{inverseInterval},\"statistics\":\"{statistics}\",\"inverses\":\"{inverses}\",\"ms_per_step\":{worst[0]:F1},\"ms_scalars\":{worst[1]:F2},\"ms_gradients\":{worst[2]:F2},\"ms_statistics\":{worst[3]:F2},\"ms_broadcasts\":{worst[4]:F2},\"communication_share\":{communication / worst[0]:F3},\"statistics_elements_per_step\":{c.StatisticsElements / steps},\"broadcast_elements_per_step\":{c.BroadcastElements / steps},\"rejections\":{kfac.Rejections},\"ms_alone_gradient_allreduce\":{worst[5]:F2},\"ms_alone_statistics_allreduce\":{worst[6]:F2},\"ms_alone_factor_volume_broadcast\":{worst[7]:F2},\"ms_alone_parameter_volume_broadcast\":{worst[8]:F2},\"factor_elements\":{statisticsMessage.Elements},\"parameter_elements\":{parameterMessage.Elements},\"communicator\":\"{communicator.Description}\"}}"));
+                $"{{\"bench\":\"dkfac-step\",\"model\":\"autoencoder\",\"ranks\":{communicator.Size},\"threads_per_rank\":{CpuParallel.MaxThreads},\"batch\":{batch},\"steps\":{steps},\"inverse_interval\":{inverseInterval},\"statistics\":\"{statistics}\",\"inverses\":\"{inverses}\",\"ms_per_step\":{worst[0]:F1},\"ms_scalars\":{worst[1]:F2},\"ms_gradients\":{worst[2]:F2},\"ms_statistics\":{worst[3]:F2},\"ms_broadcasts\":{worst[4]:F2},\"communication_share\":{communication / worst[0]:F3},\"statistics_elements_per_step\":{c.StatisticsElements / steps},\"broadcast_elements_per_step\":{c.BroadcastElements / steps},\"rejections\":{kfac.Rejections},\"ms_alone_gradient_allreduce\":{worst[5]:F2},\"ms_alone_statistics_allreduce\":{worst[6]:F2},\"ms_alone_factor_volume_broadcast\":{worst[7]:F2},\"ms_alone_parameter_volume_broadcast\":{worst[8]:F2},\"statistics_message_elements\":{statisticsMessage.Elements},\"factor_elements\":{factorVolume.Elements},\"parameter_elements\":{parameterMessage.Elements},\"communicator\":\"{communicator.Description}\"}}"));
         }
         return 0;
     }

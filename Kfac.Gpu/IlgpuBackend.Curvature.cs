@@ -31,6 +31,18 @@ public sealed partial class IlgpuBackend
         else _f32.Syrk(config, V<float>(x, nameof(x)), V<float>(c, nameof(c)), s, (float)alpha, (float)beta);
     }
 
+    /// <summary>The lower triangle copied up (<see cref="MirrorLowerKernel"/>). This backend's Syrk writes both
+    /// triangles already; a lower-triangle message (PackedTensors) writes only the lower one.</summary>
+    public void MirrorLower(Tensor c, int n)
+    {
+        if (n < 0 || c.Shape.Numel < (long)n * n)
+            throw new ArgumentException($"MirrorLower: c {c.Shape} holds fewer than n x n = {n} x {n} elements", nameof(c));
+        if (n < 2) return;
+        long total = (long)n * n;
+        if (IsDouble(c)) _f64.MirrorLower(Policy.Linear(total), V<double>(c, nameof(c)), n);
+        else _f32.MirrorLower(Policy.Linear(total), V<float>(c, nameof(c)), n);
+    }
+
     public void CopyBlock(Tensor src, int srcOffset, int srcStride, Tensor dst, int dstOffset, int dstStride, int rows, int cols)
     {
         SameDType(src, dst, nameof(src), nameof(dst));

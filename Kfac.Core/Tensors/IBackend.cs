@@ -212,9 +212,33 @@ public interface IBackend
         SyrkTransposed(x, rows, cols, alpha, beta, c);
 
     /// <summary>C[j, i] = C[i, j] for i &gt; j on C [n, n]: makes a matrix whose lower triangle
-    /// <see cref="SyrkLower"/> / <see cref="SyrkTransposedLower"/> updated symmetric again. The default does nothing,
-    /// matching the default SyrkLower, which writes both triangles.</summary>
-    void MirrorLower(Tensor c, int n) { }
+    /// <see cref="SyrkLower"/> / <see cref="SyrkTransposedLower"/> (or a lower-triangle message,
+    /// <see cref="Kfac.Distributed.PackedTensors"/>) updated symmetric again, whatever its upper triangle held. The
+    /// default goes through host memory (correct on any backend; the CPU and GPU backends override it).</summary>
+    void MirrorLower(Tensor c, int n)
+    {
+        ArgumentNullException.ThrowIfNull(c);
+        if (n < 0 || (long)n * n > c.Shape.Numel)
+            throw new ArgumentException($"MirrorLower: c {c.Shape} holds fewer than n x n = {n} x {n} elements", nameof(c));
+        MirrorLowerOnHost(this, c, n);
+    }
+
+    /// <summary><see cref="MirrorLower"/>'s default: C downloaded, mirrored on the host, uploaded.</summary>
+    internal static void MirrorLowerOnHost(IBackend backend, Tensor c, int n)
+    {
+        if (c.DType == DType.Float64) MirrorLowerOnHost<double>(backend, c, n);
+        else if (c.DType == DType.Float32) MirrorLowerOnHost<float>(backend, c, n);
+        else throw new ArgumentException($"MirrorLower: C is {c.DType}; only float32 and float64 are supported", nameof(c));
+    }
+
+    private static void MirrorLowerOnHost<T>(IBackend backend, Tensor c, int n) where T : unmanaged
+    {
+        var host = new T[(long)n * n];
+        backend.Download<T>(c.Storage, 0, host);
+        for (int i = 0; i < n; i++)
+            for (int j = i + 1; j < n; j++) host[i * n + j] = host[j * n + i];
+        backend.Upload<T>(host, c.Storage, 0);
+    }
 
     /// <summary>Copies a rows x cols block: dst[dstOffset + r * dstStride + c] = src[srcOffset + r * srcStride + c]
     /// (used to append the homogeneous coordinate and to split [dW | db]).</summary>

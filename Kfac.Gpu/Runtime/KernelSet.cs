@@ -18,6 +18,7 @@ internal sealed class KernelSet<T, TReal>
     public KernelSet(Accelerator a)
     {
         FillBlock = a.LoadStreamKernel<ArrayView<T>, BlockArgs, T>(FillBlockKernel.Run);
+        MirrorLower = a.LoadStreamKernel<ArrayView<T>, int>(MirrorLowerKernel.Run);
         CopyBlock = a.LoadStreamKernel<ArrayView<T>, ArrayView<T>, BlockArgs>(CopyBlockKernel.Run);
         Axpby = a.LoadStreamKernel<ArrayView<T>, ArrayView<T>, int, T, T>(AxpbyKernel.Run);
         Affine = a.LoadStreamKernel<ArrayView<T>, ArrayView<T>, int, T, T>(AffineKernel.Run);
@@ -58,6 +59,7 @@ internal sealed class KernelSet<T, TReal>
     }
 
     public Action<KernelConfig, ArrayView<T>, BlockArgs, T> FillBlock { get; }
+    public Action<KernelConfig, ArrayView<T>, int> MirrorLower { get; }
     public Action<KernelConfig, ArrayView<T>, ArrayView<T>, BlockArgs> CopyBlock { get; }
     public Action<KernelConfig, ArrayView<T>, ArrayView<T>, int, T, T> Axpby { get; }
     public Action<KernelConfig, ArrayView<T>, ArrayView<T>, int, T, T> Affine { get; }

@@ -609,6 +609,29 @@ public abstract class BackendContractTests
         }
     }
 
+    /// <summary>MirrorLower copies the lower triangle over whatever the upper one holds (garbage, NaN), leaves the
+    /// lower one bit for bit, and only touches the n x n matrix; the interface's default (through host memory, for
+    /// backends without their own) does the same.</summary>
+    [Test]
+    public void MirrorLowerOverwritesAnyUpperTriangle([Values] DType dtype, [Values] bool interfaceDefault)
+    {
+        var rng = new Random(84);
+        foreach (int n in new[] { 1, 2, 7, 33, 70 })
+        {
+            var data = Stored(RandomGaussian(rng, n * n), dtype);
+            for (int i = 0; i < n; i++)
+                for (int j = i + 1; j < n; j++) data[i * n + j] = (i + j) % 3 == 0 ? double.NaN : 1e6 + j;
+            var c = Make(data, dtype, n, n);
+            if (interfaceDefault) IBackend.MirrorLowerOnHost(B, c, n);
+            else B.MirrorLower(c, n);
+            var got = c.ToDoubleArray();
+            for (int i = 0; i < n; i++)
+                for (int j = 0; j < n; j++)
+                    Assert.That(got[i * n + j], Is.EqualTo(data[Math.Max(i, j) * n + Math.Min(i, j)]), $"n = {n}: ({i}, {j})");
+        }
+        Assert.Throws<ArgumentException>(() => B.MirrorLower(Filled(0, dtype, 3, 3), 4));
+    }
+
     /// <summary>SyrkLower / SyrkTransposedLower update the lower triangle exactly as Syrk / SyrkTransposed do (bit for
     /// bit), whatever they leave above it, and MirrorLower then gives Syrk's whole result, over several EMA steps with
     /// the upper triangle never mirrored in between (how K-FAC's factors are kept).</summary>

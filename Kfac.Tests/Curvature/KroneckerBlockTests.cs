@@ -166,6 +166,37 @@ public class KroneckerBlockTests
         }
     }
 
+    /// <summary>Distributed K-FAC's statistics message holds A's and G's lower triangles only (7 x 7 and 3 x 3: 28 + 6
+    /// elements), and a reduction through it (one rank, scale 2) leaves factors that every reader sees whole: twice
+    /// the eagerly mirrored block's, symmetric, although the upper triangles were stale when it was packed.</summary>
+    [Test]
+    public void TheStatisticsMessageCarriesLowerTrianglesAndLeavesWholeFactors()
+    {
+        var net = Network([4, 6, 3], Activation.Tanh, seed: 63);
+        var tag = ((Dense)net[2]).Tag;
+        var lazy = new KroneckerFactoredBlock(tag);
+        var eager = new KroneckerFactoredBlock(tag);
+        var message = (Kfac.Distributed.PackedTensors?)null;
+        for (int step = 0; step < 3; step++)
+        {
+            var capture = Capture(net, new SoftmaxCrossEntropy(), Inputs(5, 4, seed: 64 + step), FisherEstimation.Sampled)[1];
+            lazy.UpdateStatistics([capture], 0.9);
+            eager.UpdateStatistics([capture], 0.9);
+            message ??= CurvatureBlock.StatisticsMessage([lazy]);
+        }
+        Assert.That(message!.Elements, Is.EqualTo(7 * 8 / 2 + 3 * 4 / 2));
+        message.AllReduceSum(Kfac.Distributed.SingleProcessCommunicator.Instance, 2);
+        Tensor[] got = [lazy.InputFactor, lazy.OutputFactor], want = [eager.InputFactor, eager.OutputFactor];
+        for (int f = 0; f < 2; f++)
+        {
+            double[] g = got[f].ToArray<double>(), w = want[f].ToArray<double>();
+            Assert.That(g, Is.EqualTo(w.Select(v => 2 * v).ToArray()).Within(1e-6), $"factor {f}");
+            int n = got[f].Shape[0];
+            for (int i = 0; i < n; i++)
+                for (int j = 0; j < i; j++) Assert.That(g[j * n + i], Is.EqualTo(g[i * n + j]), $"factor {f} ({i}, {j}) not symmetric");
+        }
+    }
+
     [Test]
     public void RefreshRaisesDampingWhenAFactorIsNotPositiveDefinite()
     {

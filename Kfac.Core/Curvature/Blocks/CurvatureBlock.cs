@@ -161,6 +161,16 @@ public abstract class CurvatureBlock
     public virtual IEnumerable<Tensor> StatisticsTensors() =>
         throw new NotSupportedException($"{Description} ({GetType().Name}) does not list its statistics tensors: override CurvatureBlock.StatisticsTensors to train it with distributed K-FAC");
 
+    /// <summary>Whether every tensor of <see cref="StatisticsTensors"/> is a symmetric square matrix, so distributed
+    /// K-FAC moves only its lower triangle (half the message; <see cref="Distributed.PackedTensors"/> mirrors it on
+    /// arrival). False by default; K-FAC's Kronecker factors and a full Fisher declare it.</summary>
+    public virtual bool StatisticsAreSymmetric => false;
+
+    /// <summary>The statistics of <paramref name="blocks"/> as one message: each tensor whole, or its lower triangle
+    /// when its block's statistics are symmetric.</summary>
+    internal static Distributed.PackedTensors StatisticsMessage(IEnumerable<CurvatureBlock> blocks) =>
+        new(blocks.SelectMany(b => b.StatisticsTensors().Select(t => (t, b.StatisticsAreSymmetric))));
+
     /// <summary>Whether the whole cached inverse lies in buffers (<see cref="InverseTensors"/>; none with eigenbasis
     /// damping, whose decomposition is an object) plus the checkpoint scalars, so one rank can compute it and broadcast it to the others.</summary>
     public bool InverseIsBroadcastable => CanKeepInverse && InverseTensors.Count > 0;

@@ -90,6 +90,9 @@ public sealed class FullBlock : CurvatureBlock
     /// <summary>[F].</summary>
     public override IEnumerable<Tensor> StatisticsTensors() => [_f];
 
+    /// <summary>F is symmetric.</summary>
+    public override bool StatisticsAreSymmetric => true;
+
     /// <inheritdoc/>
     public override IEnumerable<(string Name, Tensor Value)> StateTensors()
     {

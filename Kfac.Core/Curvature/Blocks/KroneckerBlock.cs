@@ -224,6 +224,9 @@ public abstract class KroneckerBlock : CurvatureBlock
     /// <summary>[A, G] (none before the first update).</summary>
     public sealed override IEnumerable<Tensor> StatisticsTensors() => _a is null ? [] : [EnsureSymmetric()._a!, _g!];
 
+    /// <summary>A and G are symmetric: only their lower triangles (the part the statistics update) travel.</summary>
+    public sealed override bool StatisticsAreSymmetric => true;
+
     /// <summary>"A", "G", "A_inv", "G_inv" (none before the first update or <see cref="AllocateState"/>).</summary>
     public sealed override IEnumerable<(string Name, Tensor Value)> StateTensors()
     {

@@ -193,7 +193,7 @@ public sealed partial class KfacOptimizer
         // The empirical Fisher's statistics come from the true-label pass over the whole shard; the others from the
         // shard's statistics rows.
         double weight = Options.Estimation == FisherEstimation.Empirical ? _shard.Weight(_batchSize) : SubsetShare(Options.StatisticsFraction).Weight;
-        _statisticsMessage ??= new PackedTensors(_blocks!.SelectMany(b => b.StatisticsTensors()));
+        _statisticsMessage ??= CurvatureBlock.StatisticsMessage(_blocks!);
         if (_distributedOptions.Statistics == StatisticsReduction.Eager) ReduceStatistics(weight);
         else
         {
