@@ -12,7 +12,7 @@ for pass in $(seq 1 "$passes"); do
       launch=(mpirun.mpich -np 2)
       [ $mpi = openmpi ] && launch=(mpirun.openmpi --allow-run-as-root --oversubscribe -np 2)
       (cd "$dir" && timeout 300 "${launch[@]}" dotnet Kfac.Bench.dll dkfac-step --batch 4000 --steps 10 --distributed mpi \
-        --threads 1 --statistics eager --inverses directions 2>&1 | grep '^{"bench"' | tail -1 \
+        --threads 1 --statistics eager --inverses directions 2>&1 | grep -o '{"bench".*' | tail -1 \
         | sed "s/^{/{\"build\":\"$build\",\"mpi\":\"$mpi\",\"pass\":$pass,/")
     done
   done
