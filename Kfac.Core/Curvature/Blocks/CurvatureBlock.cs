@@ -178,6 +178,11 @@ public abstract class CurvatureBlock
     /// <summary>The buffers holding the cached inverse (for broadcasting; see <see cref="InverseIsBroadcastable"/>).</summary>
     internal IReadOnlyList<Tensor> InverseBuffers => InverseTensors;
 
+    /// <summary>The inverse buffers of <paramref name="blocks"/> as one broadcast message: each whole, or its lower
+    /// triangle when <see cref="InverseTensorsAreSymmetric"/>.</summary>
+    internal static Distributed.PackedTensors InverseMessage(IEnumerable<CurvatureBlock> blocks) =>
+        new(blocks.SelectMany(b => b.InverseTensors.Select(t => (t, b.InverseTensorsAreSymmetric))));
+
     /// <summary>Work of one <see cref="RefreshInverse"/> in flops (about n^3 per n x n SPD inverse), so a scheduler can
     /// order refreshes largest first; 0 when unknown.</summary>
     public virtual double InverseCost => 0;
@@ -192,6 +197,10 @@ public abstract class CurvatureBlock
 
     /// <summary>The buffers the cached inverse is written into in place (their contents are copied aside).</summary>
     protected virtual IReadOnlyList<Tensor> InverseTensors => [];
+
+    /// <summary>Whether every tensor of <see cref="InverseTensors"/> is an exactly symmetric square matrix, so a
+    /// broadcast of the inverse moves only its lower triangle. False by default.</summary>
+    protected virtual bool InverseTensorsAreSymmetric => false;
 
     /// <summary>The rest of the cached inverse (pi, an eigendecomposition replaced at each refresh), kept by reference.</summary>
     protected virtual object? InverseState { get => null; set { } }

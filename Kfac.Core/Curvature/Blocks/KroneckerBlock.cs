@@ -172,6 +172,10 @@ public abstract class KroneckerBlock : CurvatureBlock
     protected sealed override IReadOnlyList<Tensor> InverseTensors =>
         Damping == DampingStyle.Eigenbasis || _aInverse is null ? [] : [_aInverse, _gInverse!];
 
+    /// <summary>(s A + pi gamma I)^-1 and (G + gamma/pi I)^-1 are exactly symmetric (the SPD inverse mirrors its lower
+    /// triangle; GuardedSpdInverse), so only their lower triangles are broadcast.</summary>
+    protected sealed override bool InverseTensorsAreSymmetric => true;
+
     /// <inheritdoc/>
     protected sealed override object? InverseState
     {

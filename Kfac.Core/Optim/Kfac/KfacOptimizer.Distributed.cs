@@ -229,7 +229,7 @@ public sealed partial class KfacOptimizer
         _broadcastable = blocks.Select(b => b.InverseIsBroadcastable).ToArray();
         _ownerBlocks = Enumerable.Range(0, c.Size)
             .Select(r => Enumerable.Range(0, blocks.Count).Where(b => _broadcastable[b] && _inverseOwners[b] == r).ToArray()).ToArray();
-        _inverseMessages = _ownerBlocks.Select(bs => bs.Length == 0 ? null : new PackedTensors(bs.SelectMany(b => blocks[b].InverseBuffers))).ToArray();
+        _inverseMessages = _ownerBlocks.Select(bs => bs.Length == 0 ? null : CurvatureBlock.InverseMessage(bs.Select(b => blocks[b]))).ToArray();
         _directionMessages = _ownerBlocks.Select(bs => bs.Length == 0 ? null : new PackedTensors(bs.SelectMany(b => _blockDirections![b]))).ToArray();
     }
 
