@@ -45,6 +45,7 @@ public static class ExampleRunner
         using var log = s.Log is null || !leader ? null : MetricsLog.Open(s.Log, append: s.Resume is not null);
         using var progress = leader ? new ConsoleProgress($"{step.OptimizerName} on {s.Data}") : null;
         bool traceRejections = Environment.GetEnvironmentVariable("KFAC_TRACE_REJECTIONS") == "1";
+        double lastRho = double.NaN; // the latest measured reduction ratio (see AfterStep)
         Trainer? trainer = null;
         trainer = new Trainer(step, loader, targets, budget)
         {
@@ -62,6 +63,8 @@ public static class ExampleRunner
             SynchronizeSeconds = communicator.Size == 1 ? null : seconds => communicator.AllReduce(seconds, ReduceOperation.Max),
             AfterStep = (n, _) =>
             {
+                // rho is measured every LambdaInterval steps (NaN between): the log shows the latest measured one.
+                if (step is IKfacTrainingStep { Last: { } last } && double.IsFinite(last.Rho)) lastRho = last.Rho;
                 // Every rejection with its reason on stderr (the metrics log counts them in rejected_steps).
                 if (traceRejections && step is IKfacTrainingStep { Last: { Rejected: true } rejected })
                     Console.Error.WriteLine($"rejected at step {n}: {rejected.RejectionReason}");
@@ -70,7 +73,7 @@ public static class ExampleRunner
             {
                 var metrics = Datasets.Relabel(s, evaluate());
                 if (step is IKfacTrainingStep { Last: { } r })
-                    metrics = new Dictionary<string, double>(metrics) { ["lambda"] = r.Lambda, ["gamma"] = r.Gamma, ["alpha"] = r.Alpha, ["mu"] = r.Mu, ["rejected_steps"] = r.Rejections, ["rho"] = r.Rho, ["model_change"] = r.ModelChange, ["step_rejected"] = r.Rejected ? 1 : 0 };
+                    metrics = new Dictionary<string, double>(metrics) { ["lambda"] = r.Lambda, ["gamma"] = r.Gamma, ["alpha"] = r.Alpha, ["mu"] = r.Mu, ["rejected_steps"] = r.Rejections, ["rho"] = lastRho, ["model_change"] = r.ModelChange, ["step_rejected"] = r.Rejected ? 1 : 0 };
                 if (s.Checkpoint is not null) Save(communicator, s.Checkpoint, model, step, trainer!.Position);
                 return metrics;
             },
