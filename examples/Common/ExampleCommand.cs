@@ -42,6 +42,7 @@ public sealed class ExampleCommand
     private readonly Option<int> _inverseInterval;
     private readonly Option<double> _minLambda;
     private readonly Option<double> _lambdaDecay;
+    private readonly Option<double> _statsDecay;
     private readonly Option<double> _klClip;
     private readonly Option<int> _statsInterval;
     private readonly Option<int> _inverseStaleness;
@@ -90,6 +91,7 @@ public sealed class ExampleCommand
         _rhoFraction = new("--rho-fraction") { Description = "K-FAC: fraction of the batch on which the reduction ratio rho (lambda's adaptation) is measured", DefaultValueFactory = _ => k.RhoFraction };
         _inverseInterval = new("--inverse-interval") { Description = "K-FAC: recompute inverses every T3 steps", DefaultValueFactory = _ => k.InverseInterval };
         _minLambda = new("--min-lambda") { Description = "K-FAC: lower bound on the Levenberg-Marquardt damping", DefaultValueFactory = _ => k.MinLambda };
+        _statsDecay = new("--stats-decay") { Description = "K-FAC: cap on the statistics' moving-average weight of the old value, eps = min(1 - 1/k, decay) (kfac-jax's curvature_ema is 1 - decay)", DefaultValueFactory = _ => k.Decay };
         _lambdaDecay = new("--lambda-decay") { Description = "K-FAC: per-step factor of the Levenberg-Marquardt rule (lambda *= decay^T1 after a good rho; the paper's 19/20)", DefaultValueFactory = _ => k.LambdaDecay };
         _klClip = new("--kl-clip") { Description = "K-FAC with --step-size KlClipping: bound on the predicted KL change per step", DefaultValueFactory = _ => k.KlClip };
         _statsInterval = new("--stats-interval") { Description = "K-FAC: update curvature statistics every T_stats steps", DefaultValueFactory = _ => k.StatisticsInterval };
@@ -114,7 +116,7 @@ public sealed class ExampleCommand
         Root = new RootCommand(description)
         {
             _optimizer, _data, _dataDir, _batch, _epochs, _seconds, _steps, _lr, _momentum, _seed, _log, _checkpoint, _resume,
-            _threads, _device, _logEvery, _evalEverySteps, _evalEveryEpochs, _lambda, _l2, _structure, _estimation, _stepSize, _statsFraction, _quadFraction, _rhoFraction, _inverseInterval, _statsInterval, _klClip, _minLambda, _lambdaDecay, _gammaRule, _implausibleStep,
+            _threads, _device, _logEvery, _evalEverySteps, _evalEveryEpochs, _lambda, _l2, _structure, _estimation, _stepSize, _statsFraction, _quadFraction, _rhoFraction, _inverseInterval, _statsInterval, _klClip, _minLambda, _lambdaDecay, _statsDecay, _gammaRule, _implausibleStep,
             _inverseStaleness, _statsReduction, _inversePlacement,
             _exportOnnx, _plot, _distributed, _validation,
         };
@@ -153,6 +155,7 @@ public sealed class ExampleCommand
                 KlClip = r.GetValue(_klClip),
                 MinLambda = r.GetValue(_minLambda),
                 LambdaDecay = r.GetValue(_lambdaDecay),
+                Decay = r.GetValue(_statsDecay),
                 GammaRule = r.GetValue(_gammaRule),
                 ImplausibleStep = r.GetValue(_implausibleStep),
                 InverseStaleness = r.GetValue(_inverseStaleness),

@@ -39,6 +39,9 @@ public static partial class OptionRules
         Require(double.IsFinite(k.L2) && k.L2 >= 0, $"--l2 must be a finite number >= 0; got {k.L2}");
         Require(k.StatisticsFraction is > 0 and <= 1, $"--stats-fraction must be in (0, 1]; got {k.StatisticsFraction}");
         Require(k.QuadraticModelFraction is > 0 and <= 1, $"--quad-fraction must be in (0, 1]; got {k.QuadraticModelFraction}");
+        Require(k.RhoFraction is > 0 and <= 1, $"--rho-fraction must be in (0, 1]; got {k.RhoFraction}");
+        Require(k.Decay is >= 0 and < 1, $"--stats-decay must be in [0, 1); got {k.Decay}");
+        Require(k.LambdaDecay is > 0 and < 1, $"--lambda-decay must be in (0, 1); got {k.LambdaDecay}");
         Require(k.InverseInterval > 0, $"--inverse-interval must be positive; got {k.InverseInterval}");
         Require(k.InverseStaleness >= 0, $"--inverse-staleness must be 0 (synchronous inverses) or a positive number of steps; got {k.InverseStaleness}");
         Require(k.InverseStaleness < k.InverseInterval, $"--inverse-staleness {k.InverseStaleness} must be below --inverse-interval {k.InverseInterval}: a background refresh is installed before the next one is due");
