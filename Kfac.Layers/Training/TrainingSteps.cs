@@ -26,8 +26,7 @@ public static class TrainingSteps
     /// data-parallel over its ranks (rank 0's parameters are broadcast first; <paramref name="distributedKfac"/>
     /// configures distributed K-FAC, null: its defaults); without one it is the single-process step.
     /// Throws <see cref="ArgumentException"/> naming the optimizer and field for an unknown name or bad options
-    /// (<see cref="OptimizerChoice.Validate"/>), and <see cref="NotSupportedException"/> where distributed K-FAC
-    /// cannot run (a model with buffers).
+    /// (<see cref="OptimizerChoice.Validate"/>).
     /// </summary>
     public static ITrainingStep Create(Module model, ILoss loss, OptimizerChoice choice, ICommunicator? communicator = null,
         DistributedKfacOptions? distributedKfac = null)

@@ -22,7 +22,7 @@ namespace Kfac.Training.Distributed;
 /// </list>
 /// Up to float rounding (the order of the batch sum differs), the update equals one process stepping on the
 /// whole batch. The constructor broadcasts rank 0's parameters and buffers so that replicas start identical.
-/// Buffers (batch-norm running statistics) are averaged over ranks after each step; batch norm itself
+/// Buffers (batch-norm running statistics) are averaged over ranks after each step, skipped steps included; batch norm itself
 /// normalises over each rank's shard, as in PyTorch DDP without SyncBatchNorm.
 /// </summary>
 public sealed class DataParallelStep : ITrainingStep
@@ -120,18 +120,20 @@ public sealed class DataParallelStep : ITrainingStep
             return double.NaN;
         }
         Optimizer.Step();
+        Finish(communication);
+        return batchLoss;
+    }
+
+    /// <summary>Averages the buffers over the ranks (the forward pass moved each rank's running statistics by its own
+    /// shard, also on a skipped step) and records the step's communication time.</summary>
+    private void Finish(double communication)
+    {
         if (_buffers.Length > 0)
         {
             long t1 = Stopwatch.GetTimestamp();
             foreach (var b in _buffers) Communicator.AllReduceMean(b);
             communication += Stopwatch.GetElapsedTime(t1).TotalSeconds;
         }
-        Finish(communication);
-        return batchLoss;
-    }
-
-    private void Finish(double communication)
-    {
         LastCommunicationSeconds = communication;
         TotalCommunicationSeconds += communication;
     }

@@ -12,8 +12,13 @@ namespace Kfac.Training.Distributed;
 /// reduces what its decisions depend on (losses, gradients, factor statistics, the quadratic model's terms) and
 /// divides the inverse work (<see cref="KfacOptimizer.Distribute"/>), so the replicas stay bit-identical and the
 /// update equals, up to float rounding, one process's on the whole batch. The constructor broadcasts rank 0's
-/// parameters so the replicas start identical. Models with buffers (batch norm) are refused: K-FAC's statistics
-/// passes would need their running averages synchronised within the step.
+/// parameters and buffers so the replicas start identical.
+/// <para>Buffers (batch norm's running statistics) are averaged over the ranks after every step, accepted or
+/// rejected, as <see cref="DataParallelStep"/> does; batch norm itself normalises with each rank's shard statistics
+/// in training mode, as PyTorch DDP without SyncBatchNorm. With batch norm the update is therefore not the one a
+/// single process would take on the whole batch (the shards' normalisations differ), but every rank takes the same
+/// one: the gradients, factor statistics and the quadratic model's terms are reduced, so the replicas, their buffers
+/// included, stay bit-identical.</para>
 /// </summary>
 public sealed class DistributedKfacStep : IKfacTrainingStep
 {
@@ -29,15 +34,16 @@ public sealed class DistributedKfacStep : IKfacTrainingStep
         foreach (var p in model.Parameters())
             if (!optimized.Contains(p))
                 throw new ArgumentException($"the model's parameter {p} is not one of the optimizer's; distributed K-FAC updates every parameter", nameof(optimizer));
-        var buffers = model.NamedBuffers().ToList();
-        if (buffers.Count > 0)
-            throw new NotSupportedException($"distributed K-FAC does not synchronise module buffers yet; the model has {buffers.Count} (first: {buffers[0].Name})");
+        _buffers = model.NamedBuffers().Select(b => b.Buffer).Where(b => b.DType is DType.Float32 or DType.Float64).ToArray();
         Model = model;
         Optimizer = optimizer;
         Communicator = communicator;
         optimizer.Distribute(communicator, options);
         foreach (var p in optimizer.Parameters) communicator.Broadcast(p, root: 0);
+        foreach (var b in _buffers) communicator.Broadcast(b, root: 0);
     }
+
+    private readonly Tensor[] _buffers;
 
     /// <summary>"kfac", as logged.</summary>
     public string OptimizerName => "kfac";
@@ -62,6 +68,9 @@ public sealed class DistributedKfacStep : IKfacTrainingStep
         var shard = BatchShard.OfBatch(inputs, targets, Communicator);
         int batch = inputs.Shape[0];
         Last = Optimizer.StepOnShard(Model.Forward, shard.Rows(inputs), shard.Rows(targets), shard, batch);
+        // The training-mode passes moved each rank's running statistics by its own shard, whether or not the step
+        // was accepted: average them so the replicas stay identical.
+        foreach (var b in _buffers) Communicator.AllReduceMean(b);
         return Last.Rejected ? double.NaN : Last.Loss;
     }
 
