@@ -38,9 +38,10 @@ public static class BayesianClassifierCommand
         var threads = new Option<int>("--threads") { Description = "CPU threads for the kernels (0: all)", DefaultValueFactory = _ => 0 };
         var json = new Option<string?>("--json") { Description = "write the results here (a JSON array, one object per method, with the reliability bins)" };
         var plot = new Option<string?>("--plot") { Description = "reliability diagrams of the methods run, as a PNG" };
+        var validation = new Option<double>("--validation") { Description = "hold out this fraction of the training set (stratified, the examples' fixed split) and evaluate on it instead of the test set: for tuning, so the test set is never consulted", DefaultValueFactory = _ => 0.0 };
         var root = new RootCommand("Bayesian MLP classifier (noisy K-FAC) vs K-FAC and Adam point estimates: accuracy, log-likelihood, calibration")
         {
-            data, dataDir, method, hidden, epochs, batch, lr, klWeight, extDamping, beta, inverseInterval, klClip, testSamples, seed, threads, json, plot,
+            data, dataDir, method, hidden, epochs, batch, lr, klWeight, extDamping, beta, inverseInterval, klClip, testSamples, seed, threads, json, plot, validation,
         };
         root.SetAction(parse =>
         {
@@ -63,6 +64,8 @@ public static class BayesianClassifierCommand
             string? directory = parse.GetValue(dataDir);
             ExampleMain.Require(directory is null || Directory.Exists(directory), $"--data-dir {directory}: the directory does not exist");
             ExampleMain.RequirePngPath("--plot", plotPath);
+            double holdOut = parse.GetValue(validation);
+            ExampleMain.Require(holdOut is >= 0 and < 1, $"--validation must be in [0, 1) (0: evaluate on the test set); got {holdOut}");
             OptionRules.WritableFile("--json", parse.GetValue(json));
             if (parse.GetValue(threads) > 0) Kfac.Cpu.CpuParallel.MaxThreads = parse.GetValue(threads);
             if (which == "fashion-mnist" && !Kfac.Data.FashionMnist.IsAvailable(directory))
@@ -71,6 +74,8 @@ public static class BayesianClassifierCommand
                 which = "embedded";
             }
             var dataset = Datasets.Load(which, directory);
+            if (holdOut > 0) dataset = Datasets.HoldOutValidation(dataset, holdOut);
+            string set = holdOut > 0 ? "validation" : "test";
             var rows = new List<Dictionary<string, object>>();
             var diagrams = new List<(string, Kfac.Metrics.ReliabilityDiagram)>();
             foreach (var name in methods)
@@ -85,22 +90,23 @@ public static class BayesianClassifierCommand
                 var r = ClassifierRun.Run(dataset, o, Console.WriteLine);
                 var p = r.Prediction;
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{name,-10} test accuracy {p.Accuracy:F4}  test LL {p.LogLikelihood:F4}  ECE {p.Calibration.ExpectedCalibrationError:F4}  mean confidence {p.Calibration.MeanConfidence:F4}  {r.TrainSeconds:F0} s ({r.TrainSeconds / r.Iterations * 1e3:F1} ms/iteration)"));
+                    $"{name,-10} {set} accuracy {p.Accuracy:F4}  {set} LL {p.LogLikelihood:F4}  ECE {p.Calibration.ExpectedCalibrationError:F4}  mean confidence {p.Calibration.MeanConfidence:F4}  {r.TrainSeconds:F0} s ({r.TrainSeconds / r.Iterations * 1e3:F1} ms/iteration)"));
                 if (r.AtMean is { } a)
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"{name,-10} at the posterior mean: test accuracy {a.Accuracy:F4}  test LL {a.LogLikelihood:F4}  ECE {a.Calibration.ExpectedCalibrationError:F4}"));
+                        $"{name,-10} at the posterior mean: {set} accuracy {a.Accuracy:F4}  {set} LL {a.LogLikelihood:F4}  ECE {a.Calibration.ExpectedCalibrationError:F4}"));
                 diagrams.Add((name, p.Calibration));
                 rows.Add(new Dictionary<string, object>
                 {
                     ["data"] = dataset.Source, ["method"] = name, ["hidden"] = o.Hidden, ["epochs"] = o.Epochs, ["batch_size"] = o.BatchSize,
                     ["seed"] = o.Seed, ["test_samples"] = name == "noisy-kfac" ? o.TestSamples : 1,
-                    ["test_accuracy"] = p.Accuracy, ["test_log_likelihood"] = p.LogLikelihood,
+                    ["evaluated_on"] = set, ["validation_fraction"] = holdOut,
+                    [$"{set}_accuracy"] = p.Accuracy, [$"{set}_log_likelihood"] = p.LogLikelihood,
                     ["ece"] = p.Calibration.ExpectedCalibrationError, ["mce"] = p.Calibration.MaximumCalibrationError,
                     ["mean_confidence"] = p.Calibration.MeanConfidence, ["train_seconds"] = r.TrainSeconds, ["iterations"] = r.Iterations,
                     ["skipped_steps"] = r.SkippedSteps,
                     ["at_mean"] = r.AtMean is { } am ? new Dictionary<string, double>
                     {
-                        ["test_accuracy"] = am.Accuracy, ["test_log_likelihood"] = am.LogLikelihood, ["ece"] = am.Calibration.ExpectedCalibrationError,
+                        [$"{set}_accuracy"] = am.Accuracy, [$"{set}_log_likelihood"] = am.LogLikelihood, ["ece"] = am.Calibration.ExpectedCalibrationError,
                     } : "n/a",
                     ["bins"] = p.Calibration.Bins.Select(b => new Dictionary<string, object>
                     {
@@ -110,10 +116,10 @@ public static class BayesianClassifierCommand
                 });
             }
             Console.WriteLine();
-            Console.WriteLine($"{"method",-12} {"accuracy",9} {"test LL",9} {"ECE",8}");
+            Console.WriteLine($"{"method",-12} {"accuracy",9} {set + " LL",9} {"ECE",8}");
             foreach (var r in rows)
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{r["method"],-12} {(double)r["test_accuracy"],9:F4} {(double)r["test_log_likelihood"],9:F4} {(double)r["ece"],8:F4}"));
+                    $"{r["method"],-12} {(double)r[$"{set}_accuracy"],9:F4} {(double)r[$"{set}_log_likelihood"],9:F4} {(double)r["ece"],8:F4}"));
             if (parse.GetValue(json) is { } path)
                 AtomicFile.WriteAllText(path, JsonSerializer.Serialize(rows, new JsonSerializerOptions { WriteIndented = true }) + "\n");
             if (plotPath is not null)

@@ -28,10 +28,16 @@ public static class Datasets
     public static ClassificationDataset LoadForRun(RunSettings s)
     {
         var dataset = Load(s.Data, s.DataDir);
-        if (s.ValidationFraction <= 0) return dataset;
-        var split = DataSplit.TrainValidationTest(dataset.Train, s.ValidationFraction, 0, ValidationSplitSeed);
+        return s.ValidationFraction <= 0 ? dataset : HoldOutValidation(dataset, s.ValidationFraction);
+    }
+
+    /// <summary><paramref name="dataset"/> with a stratified fraction <paramref name="fraction"/> of its training set
+    /// (fixed seed <see cref="ValidationSplitSeed"/>) held out in the test set's place: the test set is not used.</summary>
+    public static ClassificationDataset HoldOutValidation(ClassificationDataset dataset, double fraction)
+    {
+        var split = DataSplit.TrainValidationTest(dataset.Train, fraction, 0, ValidationSplitSeed);
         Console.WriteLine($"validation: {split.Validation.Count} of the {dataset.Train.Count} training examples held out (stratified, seed {ValidationSplitSeed}); the test set is not used");
-        return new ClassificationDataset(split.Train, split.Validation, dataset.ClassNames, $"{dataset.Source}, training set minus a {s.ValidationFraction:G3} validation split");
+        return new ClassificationDataset(split.Train, split.Validation, dataset.ClassNames, $"{dataset.Source}, training set minus a {fraction:G3} validation split");
     }
 
     /// <summary>"validation" when the run evaluates on a validation split, else "test": the prefix of its metrics.</summary>
