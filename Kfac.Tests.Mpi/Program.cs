@@ -10,6 +10,8 @@ using Kfac.Tests.Mpi;
 //   die --rank R --at-step K      rank R kills itself at step K of data-parallel training
 //   hang --rank R --at-step K     rank R stops responding at step K (the others' watchdog must end the job)
 //   checkpoint --path P           rank 0 writes a checkpoint; every rank reloads and compares it
+//   batchnorm --optimizer kfac|momentum
+//                                 batch norm's running statistics averaged over the ranks, replicas identical
 // Results are printed as "RESULT key=value ..." lines that the NUnit tests parse. Exit code 0 = passed.
 var options = WorkerOptions.Parse(args);
 ICommunicator communicator = options.Communicator == "single"
@@ -24,7 +26,8 @@ try
         "kfac" => DistributedKfacCheck.Train(communicator, options),
         "die" or "hang" => DataParallelCheck.Fault(communicator, options),
         "checkpoint" => DataParallelCheck.CheckpointRoundTrip(communicator, options),
-        _ => throw new ArgumentException($"unknown command '{options.Command}'; expected contract, train, kfac, die, hang or checkpoint"),
+        "batchnorm" => BatchNormCheck.Train(communicator, options),
+        _ => throw new ArgumentException($"unknown command '{options.Command}'; expected contract, train, kfac, die, hang, checkpoint or batchnorm"),
     };
     communicator.Dispose();
     return code;

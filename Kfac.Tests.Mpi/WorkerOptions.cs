@@ -21,7 +21,7 @@ public sealed record WorkerOptions
 
     public static WorkerOptions Parse(string[] args)
     {
-        if (args.Length == 0) throw new ArgumentException("usage: Kfac.Tests.Mpi <contract|train|kfac|die|hang|checkpoint> [--name value ...]");
+        if (args.Length == 0) throw new ArgumentException("usage: Kfac.Tests.Mpi <contract|train|kfac|die|hang|checkpoint|batchnorm> [--name value ...]");
         var o = new WorkerOptions { Command = args[0] };
         for (int i = 1; i < args.Length; i += 2)
         {

@@ -81,6 +81,23 @@ public class MpiRunTests
         TestContext.Out.WriteLine(r.Output);
     }
 
+    /// <summary>Batch norm in separate processes (<see cref="BatchNormCheck"/>, as <see cref="DistributedBatchNormTests"/>
+    /// with threads): parameters and buffers bit-identical on every rank after every step, and the running statistics
+    /// after step 1 equal to the shards' moments averaged over the ranks.</summary>
+    [TestCase("openmpi", "kfac", 2)]
+    [TestCase("mpich", "kfac", 3)]
+    [TestCase("openmpi", "momentum", 3)]
+    public void BatchNormRunningStatisticsAreAveragedOverTheRanks(string implementation, string optimizer, int ranks)
+    {
+        var r = Launcher(implementation).Run(ranks, $"batchnorm --optimizer {optimizer} --steps 8", Limit);
+        Succeeded(r);
+        Assert.That(r.Value("identical"), Is.EqualTo("True"), "the ranks' parameters or buffers differ in some bit after some step");
+        Assert.That(r.Number("first_mean_error"), Is.LessThanOrEqualTo(1e-5), r.Output);
+        Assert.That(r.Number("first_var_error"), Is.LessThanOrEqualTo(1e-5), r.Output);
+        Assert.That(r.Value("finite"), Is.EqualTo("True"));
+        Assert.That(r.Number("accepted"), Is.GreaterThan(4), r.Output);
+    }
+
     /// <summary>A rank that dies mid-training (SIGKILL at step 5) ends the job with a non-zero status in well
     /// under 60 s: the launcher notices the death and terminates the rank waiting in the all-reduce.</summary>
     [TestCase("openmpi")]
