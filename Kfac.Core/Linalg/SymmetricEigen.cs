@@ -39,7 +39,32 @@ public static class SymmetricEigen
             for (int j = 0; j <= i; j++) amax = Math.Max(amax, Math.Abs(a[i * n + j]));
         double scale = amax is > 0 and (< 1e-150 or > 1e150) ? Math.ScaleB(1.0, -Math.ILogB(amax)) : 1.0;
 
-        var work = new double[n * n];
+        // The n x n scratch matrices come from the shared pool: at n ~ 1000 each is 8 MB, and fresh large-object arrays
+        // on every call cost page faults and full collections (which also pause the threads not decomposing).
+        var pool = System.Buffers.ArrayPool<double>.Shared;
+        bool divideAndConquer = wantVectors && n > TridiagonalDivideConquer.LeafSize;
+        var work = pool.Rent(n * n);
+        var zt = wantVectors ? pool.Rent(n * n) : null;
+        var z = divideAndConquer ? pool.Rent(n * n) : null;
+        try
+        {
+            Solve(a, n, scale, w, vectors, work, zt, z, maxThreads);
+        }
+        finally
+        {
+            pool.Return(work);
+            if (zt is not null) pool.Return(zt);
+            if (z is not null) pool.Return(z);
+        }
+    }
+
+    /// <summary>Steps (1)-(3) on scratch arrays of at least n x n (rows of length n): <paramref name="ztArray"/> null
+    /// for eigenvalues only, <paramref name="zArray"/> non-null for divide and conquer.</summary>
+    private static void Solve(ReadOnlySpan<double> a, int n, double scale, Span<double> w, Span<double> vectors,
+        double[] workArray, double[]? ztArray, double[]? zArray, int maxThreads)
+    {
+        var work = workArray.AsSpan(0, n * n);
+        work.Clear();
         for (int i = 0; i < n; i++)
             for (int j = 0; j <= i; j++) work[i * n + j] = a[i * n + j] * scale;
 
@@ -48,23 +73,22 @@ public static class SymmetricEigen
         var tau = new double[Math.Max(n - 1, 1)];
         Tridiagonalization.Reduce(work, n, d, e, tau, maxThreads);
 
-        double[]? zt = null;
-        if (wantVectors && n > TridiagonalDivideConquer.LeafSize)
+        var zt = ztArray is null ? Span<double>.Empty : ztArray.AsSpan(0, n * n);
+        if (zArray is not null)
         {
             // Divide and conquer: its eigenvectors come out as columns of Z; the back-transformation wants Z^T.
-            var z = new double[n * n];
+            var z = zArray.AsSpan(0, n * n);
             TridiagonalDivideConquer.Solve(d, e, z, n, maxThreads);
-            zt = new double[n * n];
             Transpose.Copy<double>(z, n, n, n, zt, n);
         }
         else
         {
-            if (wantVectors)
+            if (ztArray is not null)
             {
-                zt = new double[n * n];
+                zt.Clear();
                 for (int i = 0; i < n; i++) zt[i * n + i] = 1;
             }
-            TridiagonalQl.Solve(d, e, zt, n, maxThreads);
+            TridiagonalQl.Solve(d, e, ztArray, n, maxThreads); // rows of length n; the rented array may be longer
         }
 
         var order = new int[n];
@@ -72,14 +96,21 @@ public static class SymmetricEigen
         var keys = (double[])d.Clone();
         Array.Sort(keys, order);
         for (int j = 0; j < n; j++) w[j] = keys[j] / scale;
-        if (!wantVectors) return;
+        if (ztArray is null) return;
 
         HouseholderBackTransform.Apply(work, tau, n, zt, maxThreads);
-        // Row order[j] of Vt is the eigenvector of the j-th smallest eigenvalue: V[i, j] = Vt[order[j], i].
-        for (int j = 0; j < n; j++)
+        // Row order[j] of Vt is the eigenvector of the j-th smallest eigenvalue: V[i, j] = Vt[order[j], i]. In blocks of
+        // 8 columns of V: 8 rows of Vt are read as streams and each row of V gets one 64-byte run (a whole column of V
+        // at a time would write one element per cache line).
+        const int block = 8;
+        for (int j0 = 0; j0 < n; j0 += block)
         {
-            var row = zt.AsSpan(order[j] * n, n);
-            for (int i = 0; i < n; i++) vectors[i * n + j] = row[i];
+            int jb = Math.Min(block, n - j0);
+            for (int i = 0; i < n; i++)
+            {
+                var dst = vectors.Slice(i * n + j0, jb);
+                for (int jj = 0; jj < jb; jj++) dst[jj] = zt[order[j0 + jj] * n + i];
+            }
         }
     }
 }

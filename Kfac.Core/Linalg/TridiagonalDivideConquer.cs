@@ -98,7 +98,11 @@ internal static class TridiagonalDivideConquer
         var keys = d.ToArray();
         for (int i = 0; i < n; i++) order[i] = i;
         Array.Sort(keys, order);
-        var qhat = new double[n * n];
+        var qhatArray = System.Buffers.ArrayPool<double>.Shared.Rent(n * n);
+        try
+        {
+        var qhat = qhatArray;
+        Array.Clear(qhat, 0, n * n);
         var dz = new double[n];
         var zs = new double[n];
         // Which row blocks a column of Qhat can be nonzero in: 1 = Q1's rows, 2 = Q2's, 3 = both (after a deflating
@@ -110,10 +114,20 @@ internal static class TridiagonalDivideConquer
             dz[c] = d[src];
             zs[c] = z[src];
             rows[c] = src < n1 ? (byte)1 : (byte)2;
-            if (src < n1)
-                for (int i = 0; i < n1; i++) qhat[i * n + c] = q1[i * n1 + src];
-            else
-                for (int i = 0; i < n2; i++) qhat[(n1 + i) * n + c] = q2[i * n2 + (src - n1)];
+        }
+        // Filled row by row (a gather within one row of Q1 or Q2 per row of Qhat): writing Qhat column by column strides
+        // through n rows per column, a cache miss per element at n ~ 1000.
+        for (int i = 0; i < n1; i++)
+        {
+            int row = i * n, from = i * n1;
+            for (int c = 0; c < n; c++)
+                if (order[c] < n1) qhat[row + c] = q1[from + order[c]];
+        }
+        for (int i = 0; i < n2; i++)
+        {
+            int row = (n1 + i) * n, from = i * n2 - n1;
+            for (int c = 0; c < n; c++)
+                if (order[c] >= n1) qhat[row + c] = q2[from + order[c]];
         }
 
         // Deflation (dlaed2): tol = 8 eps max(|d|, |z|) on the unit-norm z.
@@ -184,12 +198,25 @@ internal static class TridiagonalDivideConquer
             BlockProduct(qhat, n, n1, n2, 2, columns, rows, u, k, q, maxThreads);
         }
         for (int c = 0; c < k; c++) d[c] = lambda[c];
+        // Deflated eigenpairs after the others: column j of Qhat into column c of q, copied row by row.
+        var deflatedColumns = new int[n - k];
         for (int j = 0, c = k; j < n; j++)
         {
             if (!deflated[j]) continue;
             d[c] = dz[j];
-            for (int i = 0; i < n; i++) q[i * n + c] = qhat[i * n + j];
+            deflatedColumns[c - k] = j;
             c++;
+        }
+        if (deflatedColumns.Length > 0)
+            for (int i = 0; i < n; i++)
+            {
+                int row = i * n;
+                for (int c = 0; c < deflatedColumns.Length; c++) q[row + k + c] = qhat[row + deflatedColumns[c]];
+            }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<double>.Shared.Return(qhatArray);
         }
     }
 
