@@ -92,17 +92,32 @@ internal static class TridiagonalDivideConquer
     /// </summary>
     private static void Merge(Span<double> d, double[] z, double rho, double[] q1, int n1, double[] q2, int n2, Span<double> q, int maxThreads)
     {
+        // Qhat (n x n, zero outside the two diagonal blocks) from the shared pool: at the top levels of a large problem it
+        // is megabytes, and a fresh large array per merge costs page faults and collections.
+        int n = n1 + n2;
+        var qhat = System.Buffers.ArrayPool<double>.Shared.Rent(n * n);
+        try
+        {
+            Array.Clear(qhat, 0, n * n);
+            Merge(d, z, rho, q1, n1, q2, n2, q, qhat, maxThreads);
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<double>.Shared.Return(qhat);
+        }
+    }
+
+    /// <summary><see cref="Merge(Span{double}, double[], double, double[], int, double[], int, Span{double}, int)"/> with
+    /// <paramref name="qhat"/> (rows of n, zeroed) as scratch.</summary>
+    private static void Merge(Span<double> d, double[] z, double rho, double[] q1, int n1, double[] q2, int n2, Span<double> q,
+        double[] qhat, int maxThreads)
+    {
         int n = n1 + n2;
         // Qhat = diag(Q1, Q2), its columns reordered so that D ascends.
         var order = new int[n];
         var keys = d.ToArray();
         for (int i = 0; i < n; i++) order[i] = i;
         Array.Sort(keys, order);
-        var qhatArray = System.Buffers.ArrayPool<double>.Shared.Rent(n * n);
-        try
-        {
-        var qhat = qhatArray;
-        Array.Clear(qhat, 0, n * n);
         var dz = new double[n];
         var zs = new double[n];
         // Which row blocks a column of Qhat can be nonzero in: 1 = Q1's rows, 2 = Q2's, 3 = both (after a deflating
@@ -213,11 +228,6 @@ internal static class TridiagonalDivideConquer
                 int row = i * n;
                 for (int c = 0; c < deflatedColumns.Length; c++) q[row + k + c] = qhat[row + deflatedColumns[c]];
             }
-        }
-        finally
-        {
-            System.Buffers.ArrayPool<double>.Shared.Return(qhatArray);
-        }
     }
 
     /// <summary>q[rows first .. first + count, 0 .. k) = Qhat[those rows, the non-deflated columns nonzero there] x the

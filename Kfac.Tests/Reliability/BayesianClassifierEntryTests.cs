@@ -32,6 +32,7 @@ public class BayesianClassifierEntryTests
         using var dir = ReliabilityFixture.TempDir();
         AssertUserError(Run(BayesianClassifierCommand.Create(), arguments, dir.Path), expected);
     }
+
     /// <summary>--validation trains on the training set minus a held-out fraction and reports on that fraction: 600 of
     /// the embedded subset's 6000 training examples at 0.1 (the examples' fixed stratified split), never the test set.</summary>
     [Test]
