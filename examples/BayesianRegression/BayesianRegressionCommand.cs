@@ -24,7 +24,8 @@ public static class BayesianRegressionCommand
     {
         var dataset = new Option<string>("--dataset") { Description = "boston | concrete (embedded) | path to a CSV (header row, target last)", DefaultValueFactory = _ => "boston" };
         var method = new Option<string>("--method") { Description = "comma-separated: noisy-kfac, noisy-adam, bbb, adam (point estimate), or all", DefaultValueFactory = _ => "all" };
-        var splits = new Option<int>("--splits") { Description = "random 90/10 splits", DefaultValueFactory = _ => 20 };
+        var splits = new Option<int>("--splits") { Description = "random 90/10 splits (with --split-protocol authors: training runs on the authors' one split)", DefaultValueFactory = _ => 20 };
+        var splitProtocol = new Option<string>("--split-protocol") { Description = "random: a fresh 90/10 split per run (the issue's protocol) | authors: every run on the one split of the authors' code (NumPy RandomState(0), as in the talk's table), seeds differ per run", DefaultValueFactory = _ => "random" };
         var epochs = new Option<int>("--epochs") { Description = "training epochs per split (learning rates / 10 after half)", DefaultValueFactory = _ => 1000 };
         var particles = new Option<int>("--particles") { Description = "weight samples per training step", DefaultValueFactory = _ => 10 };
         var batch = new Option<int>("--batch-size") { DefaultValueFactory = _ => 10 };
@@ -46,12 +47,14 @@ public static class BayesianRegressionCommand
         var threads = new Option<int>("--threads") { Description = "CPU threads for the kernels (the network is tiny: 1 is fastest)", DefaultValueFactory = _ => 1 };
         var json = new Option<string?>("--json") { Description = "write the table here (a JSON array, one object per method)" };
         var elboLogOption = new Option<string?>("--elbo-log") { Description = "JSON lines: the ELBO estimate per epoch of split 0, per method" };
+        var testLogOption = new Option<string?>("--test-log") { Description = "JSON lines: test RMSE and log-likelihood every --test-every epochs, every split and method (the test learning curve)" };
+        var testEveryOption = new Option<int>("--test-every") { Description = "epochs between --test-log evaluations", DefaultValueFactory = _ => 10 };
         var plot = new Option<string?>("--plot") { Description = "PNG: the ELBO (and its two terms) against iterations for the methods run, split 0" };
         var plotFrom = new Option<string[]>("--plot-from") { Description = "with --plot: draw from these --elbo-log files instead of training", AllowMultipleArgumentsPerToken = true };
         var root = new RootCommand("Bayesian neural-network regression by noisy natural gradient on UCI data")
         {
             dataset, method, splits, epochs, particles, batch, lr, extDamping, beta, inverseInterval, bbbSigma, testSamples, miniBatchFisher, seed, threads, json, elboLogOption,
-            plot, plotFrom, bbbLocal, noiseLr, identityFactors, decayBeta, klClip, posteriorDamping, parallelSplitsOption,
+            plot, plotFrom, bbbLocal, noiseLr, identityFactors, decayBeta, klClip, posteriorDamping, parallelSplitsOption, splitProtocol, testLogOption, testEveryOption,
         };
         root.SetAction(parse =>
         {
@@ -82,8 +85,15 @@ public static class BayesianRegressionCommand
             ExampleMain.Require(double.IsFinite(gammaEx) && gammaEx >= 0, $"--ext-damping must be a finite number >= 0; got {gammaEx}");
             string posteriorStyle = parse.GetValue(posteriorDamping)!;
             ExampleMain.Require(posteriorStyle is "factored" or "eigenbasis", $"--posterior-damping must be factored or eigenbasis; got '{posteriorStyle}'");
+            string protocol = parse.GetValue(splitProtocol)!;
+            ExampleMain.Require(protocol is "random" or "authors", $"--split-protocol must be random or authors; got '{protocol}'");
             OptionRules.WritableFile("--json", parse.GetValue(json));
             OptionRules.WritableFile("--elbo-log", parse.GetValue(elboLogOption));
+            OptionRules.WritableFile("--test-log", parse.GetValue(testLogOption));
+            int testEvery = parse.GetValue(testEveryOption);
+            ExampleMain.RequirePositive("--test-every", testEvery);
+            string? testLogPath = parse.GetValue(testLogOption);
+            var testLines = new StringBuilder();
             Kfac.Cpu.CpuParallel.MaxThreads = parse.GetValue(threads);
             int parallelSplits = parse.GetValue(parallelSplitsOption) ?? Math.Max(1, Environment.ProcessorCount / parse.GetValue(threads));
             ExampleMain.RequirePositive("--parallel-splits", parallelSplits);
@@ -91,7 +101,10 @@ public static class BayesianRegressionCommand
             string? elboPath = parse.GetValue(elboLogOption);
             var elboLines = new StringBuilder();
             var rows = new List<Dictionary<string, object?>>();
-            Console.WriteLine($"{data.Name}: {data.Rows} rows, {data.Features} inputs; {nSplits} splits x {parse.GetValue(epochs)} epochs, batch {parse.GetValue(batch)}, {parse.GetValue(particles)} particles");
+            var authorsSplit = protocol == "authors" ? data.MakeAuthorsSplit() : null;
+            Console.WriteLine(authorsSplit is null
+                ? $"{data.Name}: {data.Rows} rows, {data.Features} inputs; {nSplits} splits x {parse.GetValue(epochs)} epochs, batch {parse.GetValue(batch)}, {parse.GetValue(particles)} particles"
+                : $"{data.Name}: {data.Rows} rows, {data.Features} inputs; {nSplits} runs on the authors' split ({authorsSplit.TrainY.Length} train, {authorsSplit.TestY.Length} test) x {parse.GetValue(epochs)} epochs, batch {parse.GetValue(batch)}, {parse.GetValue(particles)} particles");
             foreach (var method in methods)
             {
                 // The label in the logs and the table: the eigenbasis posterior is a different posterior, so its own name.
@@ -125,19 +138,27 @@ public static class BayesianRegressionCommand
                 var wall = System.Diagnostics.Stopwatch.StartNew();
                 // Splits are independent (each seeds its own split, network, optimizer and noise model; the kernels run on
                 // the calling thread with --threads 1), so up to --parallel-splits of them train at once, one per core.
-                // Every figure is the same as in a sequential run; only the per-split lines print in completion order.
+                // Every figure is the same as in a sequential run up to the last bits (TensorPrimitives' vector sums align
+                // to the array's address, which differs when splits allocate side by side); the per-split lines print in
+                // completion order.
                 var results = new RegressionRun.Result[nSplits];
                 var printGate = new object();
                 try
                 {
                     Parallel.For(0, nSplits, new ParallelOptions { MaxDegreeOfParallelism = parallelSplits }, s =>
                     {
-                        var split = data.MakeSplit(o.Seed, s);
+                        var split = authorsSplit ?? data.MakeSplit(o.Seed, s);
                         // Only split 0 logs its ELBO, so the log has one writer.
                         Action<int, long, Kfac.Bayes.ElboEstimate>? log = (elboPath is null && plotPath is null) || s != 0 || name == "adam" ? null : (epoch, it, e) =>
                             elboLines.AppendLine(string.Create(CultureInfo.InvariantCulture,
                                 $"{{\"dataset\":\"{data.Name}\",\"method\":\"{name}\",\"split\":{s},\"epoch\":{epoch},\"iteration\":{it},\"elbo\":{e.Value:R},\"expected_log_likelihood\":{e.ExpectedLogLikelihood:R},\"kl_weights\":{e.WeightKl:R},\"kl_noise\":{e.NoiseKl:R}}}"));
-                        var r = results[s] = RegressionRun.Run(split, o, s, log);
+                        Action<int, Kfac.Bayes.RegressionPrediction>? testLog = testLogPath is null ? null : (epoch, p) =>
+                        {
+                            lock (testLines)
+                                testLines.AppendLine(string.Create(CultureInfo.InvariantCulture,
+                                    $"{{\"dataset\":\"{data.Name}\",\"method\":\"{name}\",\"split\":{s},\"epoch\":{epoch},\"rmse\":{JsonLiteral(p.Rmse)},\"ll\":{JsonLiteral(p.LogLikelihood)}}}"));
+                        };
+                        var r = results[s] = RegressionRun.Run(split, o, s, log, testLog, testEvery);
                         lock (printGate)
                             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                                 $"  {name,-10} split {s,2}: test RMSE {r.Rmse:F3}  test LL {r.LogLikelihood:F3}  final ELBO {r.FinalElbo:F1}  {r.Seconds:F1} s ({r.Seconds / r.Iterations * 1e6:F0} us/iteration){(r.SkippedSteps > 0 ? $"  {r.SkippedSteps} of {r.Iterations} steps skipped (non-finite loss or gradient)" : "")}"));
@@ -160,7 +181,7 @@ public static class BayesianRegressionCommand
                 double total = wall.Elapsed.TotalSeconds;
                 rows.Add(new Dictionary<string, object?>
                 {
-                    ["dataset"] = data.Name, ["method"] = name, ["splits"] = nSplits, ["epochs"] = o.Epochs, ["particles"] = name == "adam" ? 1 : o.Particles,
+                    ["dataset"] = data.Name, ["method"] = name, ["splits"] = nSplits, ["split_protocol"] = protocol, ["epochs"] = o.Epochs, ["particles"] = name == "adam" ? 1 : o.Particles,
                     ["rmse_mean"] = JsonNumber(rm), ["rmse_se"] = JsonNumber(rse), ["ll_mean"] = JsonNumber(lm), ["ll_se"] = JsonNumber(lse),
                     ["final_elbo_mean"] = name == "adam" ? "n/a" : JsonNumber(elbo.Average()), ["seconds"] = total, ["train_seconds"] = seconds, ["parallel_splits"] = Math.Min(parallelSplits, nSplits),
                     ["us_per_iteration"] = seconds / iterations * 1e6, ["rmse"] = rmse.Select(JsonNumber).ToList(), ["ll"] = ll.Select(JsonNumber).ToList(),
@@ -174,6 +195,7 @@ public static class BayesianRegressionCommand
             if (parse.GetValue(json) is { } path)
                 AtomicFile.WriteAllText(path, JsonSerializer.Serialize(rows, new JsonSerializerOptions { WriteIndented = true }) + "\n");
             if (elboPath is not null) AtomicFile.WriteAllText(elboPath, elboLines.ToString());
+            if (testLogPath is not null) AtomicFile.WriteAllText(testLogPath, testLines.ToString());
             if (plotPath is not null)
             {
                 var points = elboLines.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => Kfac.Plot.ElboPlot.Parse(l)).ToList();
@@ -193,6 +215,9 @@ public static class BayesianRegressionCommand
     /// <summary>JSON has no NaN or infinity: a diverged split's figure, or the standard error of a single split, is
     /// written as null.</summary>
     private static object? JsonNumber(double x) => double.IsFinite(x) ? x : null;
+
+    /// <summary>A number in a JSON line: round-trip digits, or null where it is not finite (a diverged run).</summary>
+    private static string JsonLiteral(double x) => double.IsFinite(x) ? x.ToString("R", CultureInfo.InvariantCulture) : "null";
 
     /// <summary>A table cell: the number to 3 decimals, or "-" where <see cref="JsonNumber"/> gave null.</summary>
     private static string Shown(object? x) => x is double d ? d.ToString("F3", CultureInfo.InvariantCulture) : "-";

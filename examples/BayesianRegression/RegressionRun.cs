@@ -47,8 +47,13 @@ public static class RegressionRun
     public sealed record Result(double Rmse, double LogLikelihood, double Seconds, long Iterations, double FinalElbo, int SkippedSteps);
 
     /// <param name="elboLog">receives (epoch, iteration, ELBO estimate averaged over the epoch's mini-batches).</param>
-    public static Result Run(Split split, RunOptions o, int splitIndex, Action<int, long, ElboEstimate>? elboLog)
+    /// <param name="testLog">receives (epoch, test predictions) every <paramref name="testEvery"/> epochs: the test
+    /// learning curve (the authors' code evaluates every 10 epochs). Its draws come from their own generator, so
+    /// logging it does not change the training run.</param>
+    public static Result Run(Split split, RunOptions o, int splitIndex, Action<int, long, ElboEstimate>? elboLog,
+        Action<int, RegressionPrediction>? testLog = null, int testEvery = 10)
     {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(testEvery);
         int n = split.TrainY.Length, d = split.TrainX[0].Length;
         int seed = StableSeed.Combine(o.Seed, splitIndex);
         var model = Mlp.Create([d, o.Hidden, 1], Activation.Relu, seed: seed, dtype: DType.Float64);
@@ -83,6 +88,9 @@ public static class RegressionRun
         var h = new double[o.BatchSize];
         long iterations = 0;
         double finalElbo = double.NaN;
+        var testX = Tensor.FromDoubles(split.TestX.SelectMany(r => r).ToArray(), new Shape(split.TestX.Length, d), DType.Float64);
+        int samples = o.Method == "adam" ? 1 : o.TestSamples;
+        var curveRng = new Random(seed + 2);
         var clock = Stopwatch.StartNew();
         for (int epoch = 1; epoch <= o.Epochs; epoch++)
         {
@@ -128,10 +136,14 @@ public static class RegressionRun
                 }
             }
             if (epoch == o.Epochs && batches > 0) finalElbo = elboSum / batches;
+            if (testLog is not null && epoch % testEvery == 0)
+            {
+                clock.Stop();
+                testLog(epoch, PredictiveMonteCarlo.Regression(forward, opt.Posterior, noise, testX, split.TestY, split.TargetMean, split.TargetStd, samples, curveRng));
+                clock.Start();
+            }
         }
         double seconds = clock.Elapsed.TotalSeconds;
-        var testX = Tensor.FromDoubles(split.TestX.SelectMany(r => r).ToArray(), new Shape(split.TestX.Length, d), DType.Float64);
-        int samples = o.Method == "adam" ? 1 : o.TestSamples;
         var p = PredictiveMonteCarlo.Regression(forward, opt.Posterior, noise, testX, split.TestY, split.TargetMean, split.TargetStd, samples, new Random(seed + 1));
         return new Result(p.Rmse, p.LogLikelihood, seconds, iterations, finalElbo, opt.SkippedSteps);
     }

@@ -63,7 +63,18 @@ public sealed class UciData
         var rng = new Random(StableSeed.Combine(seed, split, 0x5eed));
         var order = Enumerable.Range(0, Rows).ToArray();
         rng.Shuffle(order);
-        int nTrain = (int)Math.Round(trainFraction * Rows);
+        return FromOrder(order, (int)Math.Round(trainFraction * Rows));
+    }
+
+    /// <summary>The one split of the noisy natural gradient authors' UCI loader (pomonam/NoisyNaturalGradient,
+    /// regression/misc/data_loader.py): <c>RandomState(0).choice(n, n, replace=False)</c>, its first round(0.9 n)
+    /// rows (their training and validation parts, stacked) for training and the rest for test. Every run of their
+    /// table uses this split, so its standard errors are over training runs, not over splits.</summary>
+    public Split MakeAuthorsSplit() => FromOrder(new NumpyLegacyRandom(0).Permutation(Rows), (int)Math.Round(0.9 * Rows, MidpointRounding.ToEven));
+
+    /// <summary>Rows order[..nTrain] train, the rest test, standardised with the training rows' statistics.</summary>
+    private Split FromOrder(int[] order, int nTrain)
+    {
         var train = order[..nTrain];
         var test = order[nTrain..];
         int d = Features;

@@ -1,0 +1,12 @@
+#!/bin/sh
+# The seed's UCI table is on ONE split: the authors' loader (pomonam/NoisyNaturalGradient,
+# regression/misc/data_loader.py) draws it from NumPy's RandomState(0); their runs differ only in training seeds.
+# 10 training runs per method on that split, every other setting the example's default (the authors' protocol).
+# Run from the repository root after `dotnet build examples/BayesianRegression -c Release`.
+set -e
+D=docs/results/bayes/authors_split_stop36
+B=examples/BayesianRegression/bin/Release/net10.0/BayesianRegression.dll
+for ds in boston concrete; do
+  dotnet $B --dataset $ds --method noisy-kfac,bbb,noisy-adam,adam --split-protocol authors --splits 10 --json $D/$ds.json > $D/$ds.log 2>&1
+done
+python3 bench/bayes_table.py $D/boston.json $D/concrete.json > $D/table.md
