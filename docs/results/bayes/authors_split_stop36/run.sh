@@ -10,3 +10,5 @@ for ds in boston concrete; do
   dotnet $B --dataset $ds --method noisy-kfac,bbb,noisy-adam,adam --split-protocol authors --splits 10 --json $D/$ds.json > $D/$ds.log 2>&1
 done
 python3 bench/bayes_table.py $D/boston.json $D/concrete.json > $D/table.md
+# The test learning curve of noisy K-FAC and the Adam point estimate, 4 runs each (test RMSE / LL every 10 epochs):
+dotnet $B --dataset boston --method noisy-kfac,adam --split-protocol authors --splits 4 --test-log $D/boston-test-curve.jsonl --test-every 10 --json $D/boston-curve-runs.json > $D/boston-curve-runs.log 2>&1
