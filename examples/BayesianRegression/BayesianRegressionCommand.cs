@@ -138,8 +138,8 @@ public static class BayesianRegressionCommand
                 var wall = System.Diagnostics.Stopwatch.StartNew();
                 // Splits are independent (each seeds its own split, network, optimizer and noise model; the kernels run on
                 // the calling thread with --threads 1), so up to --parallel-splits of them train at once, one per core.
-                // Every figure is the same as in a sequential run up to the last bits (TensorPrimitives' vector sums align
-                // to the array's address, which differs when splits allocate side by side); the per-split lines print in
+                // Every figure is the same as in a sequential run (bit for bit across processes; within one process the
+                // first run differs in the last bits, see BayesianRegressionEntryTests); the per-split lines print in
                 // completion order.
                 var results = new RegressionRun.Result[nSplits];
                 var printGate = new object();
