@@ -29,6 +29,8 @@ public class BayesianRegressionEntryTests
     [TestCase("--parallel-splits 0", "--parallel-splits must be positive")]
     [TestCase("--test-every 0", "--test-every must be positive; got 0")]
     [TestCase("--test-log {dir}/no-such-dir/curve.jsonl", "--test-log")]
+    [TestCase("--split-seed 7", "--split-seed needs --split-protocol authors")]
+    [TestCase("--split-protocol authors --split-seed -1", "--split-seed must be in 0 .. 2^32 - 1")]
     [TestCase("--split-protocol kfold", "--split-protocol must be random or authors; got 'kfold'")]
     public void UserErrorIsOneLineWithExitCode2(string arguments, string expected)
     {
@@ -50,12 +52,15 @@ public class BayesianRegressionEntryTests
             Is.EqualTo(order[..455].Select(i => data.Y[i]).ToArray()).Within(1e-9));
         Assert.That(split.TrainY.Average(), Is.EqualTo(0).Within(1e-12));
         Assert.That(data.MakeAuthorsSplit().TestY, Is.EqualTo(split.TestY), "the same split every time");
+        var zhusuan = data.MakeAuthorsSplit(1234);
+        Assert.That(zhusuan.TestY, Is.EqualTo(new Kfac.Data.NumpyLegacyRandom(1234).Permutation(data.Rows)[455..].Select(i => data.Y[i]).ToArray()));
+        Assert.That(zhusuan.TestY, Is.Not.EqualTo(split.TestY));
         Assert.That(UciData.Load("concrete").MakeAuthorsSplit().TestY.Length, Is.EqualTo(1030 - 927));
 
         using var dir = ReliabilityFixture.TempDir();
         var o = Run(BayesianRegressionCommand.Create(), "--method adam --splits 2 --epochs 2 --split-protocol authors --json {dir}/table.json", dir.Path);
         Assert.That(o.ExitCode, Is.Zero, o.Out + o.Error);
-        Assert.That(o.Out, Does.Contain("2 runs on the authors' split (455 train, 51 test)"));
+        Assert.That(o.Out, Does.Contain("2 runs on the authors' split (NumPy seed 0; 455 train, 51 test)"));
         using var table = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(dir.Path, "table.json")));
         Assert.That(table.RootElement[0].GetProperty("split_protocol").GetString(), Is.EqualTo("authors"));
     }

@@ -47,6 +47,7 @@ public static class BayesianRegressionCommand
         var threads = new Option<int>("--threads") { Description = "CPU threads for the kernels (the network is tiny: 1 is fastest)", DefaultValueFactory = _ => 1 };
         var json = new Option<string?>("--json") { Description = "write the table here (a JSON array, one object per method)" };
         var elboLogOption = new Option<string?>("--elbo-log") { Description = "JSON lines: the ELBO estimate per epoch of split 0, per method" };
+        var splitSeedOption = new Option<long>("--split-seed") { Description = "with --split-protocol authors: the NumPy RandomState seed of the split (0: pomonam/NoisyNaturalGradient's loader; 1234: ZhuSuan's UCI examples, which that loader copies)", DefaultValueFactory = _ => 0 };
         var testLogOption = new Option<string?>("--test-log") { Description = "JSON lines: test RMSE and log-likelihood every --test-every epochs, every split and method (the test learning curve)" };
         var testEveryOption = new Option<int>("--test-every") { Description = "epochs between --test-log evaluations", DefaultValueFactory = _ => 10 };
         var plot = new Option<string?>("--plot") { Description = "PNG: the ELBO (and its two terms) against iterations for the methods run, split 0" };
@@ -54,7 +55,7 @@ public static class BayesianRegressionCommand
         var root = new RootCommand("Bayesian neural-network regression by noisy natural gradient on UCI data")
         {
             dataset, method, splits, epochs, particles, batch, lr, extDamping, beta, inverseInterval, bbbSigma, testSamples, miniBatchFisher, seed, threads, json, elboLogOption,
-            plot, plotFrom, bbbLocal, noiseLr, identityFactors, decayBeta, klClip, posteriorDamping, parallelSplitsOption, splitProtocol, testLogOption, testEveryOption,
+            plot, plotFrom, bbbLocal, noiseLr, identityFactors, decayBeta, klClip, posteriorDamping, parallelSplitsOption, splitProtocol, splitSeedOption, testLogOption, testEveryOption,
         };
         root.SetAction(parse =>
         {
@@ -101,10 +102,13 @@ public static class BayesianRegressionCommand
             string? elboPath = parse.GetValue(elboLogOption);
             var elboLines = new StringBuilder();
             var rows = new List<Dictionary<string, object?>>();
-            var authorsSplit = protocol == "authors" ? data.MakeAuthorsSplit() : null;
+            long splitSeed = parse.GetValue(splitSeedOption);
+            ExampleMain.Require(splitSeed is >= 0 and <= uint.MaxValue, $"--split-seed must be in 0 .. 2^32 - 1 (NumPy's RandomState); got {splitSeed}");
+            ExampleMain.Require(splitSeed == 0 || protocol == "authors", "--split-seed needs --split-protocol authors");
+            var authorsSplit = protocol == "authors" ? data.MakeAuthorsSplit(splitSeed) : null;
             Console.WriteLine(authorsSplit is null
                 ? $"{data.Name}: {data.Rows} rows, {data.Features} inputs; {nSplits} splits x {parse.GetValue(epochs)} epochs, batch {parse.GetValue(batch)}, {parse.GetValue(particles)} particles"
-                : $"{data.Name}: {data.Rows} rows, {data.Features} inputs; {nSplits} runs on the authors' split ({authorsSplit.TrainY.Length} train, {authorsSplit.TestY.Length} test) x {parse.GetValue(epochs)} epochs, batch {parse.GetValue(batch)}, {parse.GetValue(particles)} particles");
+                : $"{data.Name}: {data.Rows} rows, {data.Features} inputs; {nSplits} runs on the authors' split (NumPy seed {splitSeed}; {authorsSplit.TrainY.Length} train, {authorsSplit.TestY.Length} test) x {parse.GetValue(epochs)} epochs, batch {parse.GetValue(batch)}, {parse.GetValue(particles)} particles");
             foreach (var method in methods)
             {
                 // The label in the logs and the table: the eigenbasis posterior is a different posterior, so its own name.
@@ -181,7 +185,7 @@ public static class BayesianRegressionCommand
                 double total = wall.Elapsed.TotalSeconds;
                 rows.Add(new Dictionary<string, object?>
                 {
-                    ["dataset"] = data.Name, ["method"] = name, ["splits"] = nSplits, ["split_protocol"] = protocol, ["epochs"] = o.Epochs, ["particles"] = name == "adam" ? 1 : o.Particles,
+                    ["dataset"] = data.Name, ["method"] = name, ["splits"] = nSplits, ["split_protocol"] = protocol, ["split_seed"] = authorsSplit is null ? null : splitSeed, ["epochs"] = o.Epochs, ["particles"] = name == "adam" ? 1 : o.Particles,
                     ["rmse_mean"] = JsonNumber(rm), ["rmse_se"] = JsonNumber(rse), ["ll_mean"] = JsonNumber(lm), ["ll_se"] = JsonNumber(lse),
                     ["final_elbo_mean"] = name == "adam" ? "n/a" : JsonNumber(elbo.Average()), ["seconds"] = total, ["train_seconds"] = seconds, ["parallel_splits"] = Math.Min(parallelSplits, nSplits),
                     ["us_per_iteration"] = seconds / iterations * 1e6, ["rmse"] = rmse.Select(JsonNumber).ToList(), ["ll"] = ll.Select(JsonNumber).ToList(),
