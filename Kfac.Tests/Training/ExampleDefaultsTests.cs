@@ -87,6 +87,34 @@ public class ExampleDefaultsTests
         Assert.That(s.ComputeDevice, Is.SameAs(Kfac.Tensors.Device.Cpu));
     }
 
+    [TestCase("1000", 0.125, 0.125)]    // 125 rows: the cap is an eighth of the default batch, nothing changes
+    [TestCase("500", 0.125, 0.125)]     // 62 rows, below the cap
+    [TestCase("4000", 0.03125, 0.03125)] // 125 rows, not 500
+    [TestCase("16000", 125.0 / 16000, 125.0 / 16000)]
+    public void TheAutoencodersCurvatureRowsAreCappedAt125(string batch, double expectedFraction, double expectedRho)
+    {
+        var k = Read("Autoencoder", "--batch-size", batch).Choice.Kfac;
+        Assert.That(k.StatisticsFraction, Is.EqualTo(expectedFraction));
+        Assert.That(k.QuadraticModelFraction, Is.EqualTo(expectedFraction));
+        Assert.That(k.RhoFraction, Is.EqualTo(expectedRho));
+        Assert.That(KfacStepPlan.RowsFor(k.StatisticsFraction, int.Parse(batch)), Is.EqualTo(Math.Min(125, int.Parse(batch) / 8)).Within(1));
+    }
+
+    [Test]
+    public void CurvatureRowsMaxZeroRemovesTheCapAndOtherExamplesHaveNone()
+    {
+        var k = Read("Autoencoder", "--batch-size", "4000", "--curvature-rows-max", "0").Choice.Kfac;
+        Assert.That((k.StatisticsFraction, k.QuadraticModelFraction, k.RhoFraction), Is.EqualTo((0.125, 0.125, 0.125)));
+        var own = Read("Autoencoder", "--batch-size", "4000", "--curvature-rows-max", "1000").Choice.Kfac;
+        Assert.That(own.StatisticsFraction, Is.EqualTo(0.125), "a cap above the fraction's rows changes nothing");
+        var explicitFraction = Read("Autoencoder", "--batch-size", "4000", "--stats-fraction", "0.5").Choice.Kfac;
+        Assert.That(explicitFraction.StatisticsFraction, Is.EqualTo(0.03125), "the cap applies to given fractions too");
+        Assert.That(Read("ConvNet", "--batch-size", "4096").Choice.Kfac.StatisticsFraction, Is.EqualTo(0.25));
+        var bad = new ExampleCommand("Autoencoder", ExampleDefaults.Autoencoder);
+        Assert.That(() => bad.Read(bad.Root.Parse(["--curvature-rows-max", "-1"])),
+            Throws.InstanceOf<UsageException>().With.Message.Contains("--curvature-rows-max must be >= 0"));
+    }
+
     [TestCase("ConvNet")]
     [TestCase("Classifier")]
     public void WithoutOptimizerFlagTheExampleTrainsKfac(string example) => Assert.That(Read(example).Optimizer, Is.EqualTo("kfac"));

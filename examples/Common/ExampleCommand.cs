@@ -39,6 +39,7 @@ public sealed class ExampleCommand
     private readonly Option<double> _statsFraction;
     private readonly Option<double> _quadFraction;
     private readonly Option<double> _rhoFraction;
+    private readonly Option<int> _curvatureRowsMax;
     private readonly Option<int> _inverseInterval;
     private readonly Option<double> _minLambda;
     private readonly Option<double> _lambdaDecay;
@@ -89,6 +90,7 @@ public sealed class ExampleCommand
         _statsFraction = new("--stats-fraction") { Description = "K-FAC: fraction of the batch for curvature statistics", DefaultValueFactory = _ => k.StatisticsFraction };
         _quadFraction = new("--quad-fraction") { Description = "K-FAC: fraction of the batch for the quadratic model's Fisher products", DefaultValueFactory = _ => k.QuadraticModelFraction };
         _rhoFraction = new("--rho-fraction") { Description = "K-FAC: fraction of the batch on which the reduction ratio rho (lambda's adaptation) is measured", DefaultValueFactory = _ => k.RhoFraction };
+        _curvatureRowsMax = new("--curvature-rows-max") { Description = "K-FAC: at most this many rows of the batch for the statistics, the quadratic model and rho (the fractions apply below it; 0: no cap)", DefaultValueFactory = _ => defaults.CurvatureRowsMax };
         _inverseInterval = new("--inverse-interval") { Description = "K-FAC: recompute inverses every T3 steps", DefaultValueFactory = _ => k.InverseInterval };
         _minLambda = new("--min-lambda") { Description = "K-FAC: lower bound on the Levenberg-Marquardt damping", DefaultValueFactory = _ => k.MinLambda };
         _statsDecay = new("--stats-decay") { Description = "K-FAC: cap on the statistics' moving-average weight of the old value, eps = min(1 - 1/k, decay) (kfac-jax's curvature_ema is 1 - decay)", DefaultValueFactory = _ => k.Decay };
@@ -116,7 +118,7 @@ public sealed class ExampleCommand
         Root = new RootCommand(description)
         {
             _optimizer, _data, _dataDir, _batch, _epochs, _seconds, _steps, _lr, _momentum, _seed, _log, _checkpoint, _resume,
-            _threads, _device, _logEvery, _evalEverySteps, _evalEveryEpochs, _lambda, _l2, _structure, _estimation, _stepSize, _statsFraction, _quadFraction, _rhoFraction, _inverseInterval, _statsInterval, _klClip, _minLambda, _lambdaDecay, _statsDecay, _gammaRule, _implausibleStep,
+            _threads, _device, _logEvery, _evalEverySteps, _evalEveryEpochs, _lambda, _l2, _structure, _estimation, _stepSize, _statsFraction, _quadFraction, _rhoFraction, _curvatureRowsMax, _inverseInterval, _statsInterval, _klClip, _minLambda, _lambdaDecay, _statsDecay, _gammaRule, _implausibleStep,
             _inverseStaleness, _statsReduction, _inversePlacement,
             _exportOnnx, _plot, _distributed, _validation,
         };
@@ -163,12 +165,16 @@ public sealed class ExampleCommand
                 Seed = (ulong)seed + 1,
             },
         };
+        int batch = r.GetValue(_batch) ?? d.BatchFor(optimizer);
+        int rowsMax = r.GetValue(_curvatureRowsMax);
+        if (rowsMax < 0) throw new UsageException($"--curvature-rows-max must be >= 0 (0: no cap); got {rowsMax}");
+        choice = choice with { Kfac = ExampleDefaults.CapCurvatureRows(choice.Kfac, batch, rowsMax) };
         return OptionRules.Validate(new()
         {
             Choice = choice,
             Data = r.GetValue(_data)!.ToLowerInvariant(),
             DataDir = r.GetValue(_dataDir),
-            BatchSize = r.GetValue(_batch) ?? d.BatchFor(optimizer),
+            BatchSize = batch,
             Epochs = r.GetValue(_epochs),
             Seconds = r.GetValue(_seconds),
             Steps = r.GetValue(_steps),
