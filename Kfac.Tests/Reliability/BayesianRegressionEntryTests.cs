@@ -86,6 +86,12 @@ public class BayesianRegressionEntryTests
                 double expected = a.RootElement[m].GetProperty(key).GetDouble();
                 Assert.That(b.RootElement[m].GetProperty(key).GetDouble(), Is.EqualTo(expected).Within(1e-9 * Math.Abs(expected)), key);
             }
+        for (int m = 0; m < 2; m++)
+        {
+            // The posterior mean's own prediction is reported next to the predictive one, and differs from it.
+            double atMean = b.RootElement[m].GetProperty("rmse_at_mean_mean").GetDouble();
+            Assert.That(atMean, Is.GreaterThan(0).And.Not.EqualTo(b.RootElement[m].GetProperty("rmse_mean").GetDouble()));
+        }
         var lines = File.ReadAllLines(Path.Combine(dir.Path, "curve.jsonl"));
         Assert.That(lines, Has.Length.EqualTo(2 * 2 * 2), "2 methods x 2 runs x epochs 2 and 4");
         var last = lines.Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement)
@@ -117,6 +123,7 @@ public class BayesianRegressionEntryTests
         Assert.That(row.GetProperty("ll_se").ValueKind, Is.EqualTo(System.Text.Json.JsonValueKind.Null));
         Assert.That(row.GetProperty("rmse_mean").GetDouble(), Is.GreaterThan(0).And.LessThan(100));
         Assert.That(o.Out, Does.Contain("+- -"), "the console table shows the missing standard error as '-'");
+        Assert.That(row.GetProperty("rmse_at_mean_mean").ValueKind, Is.EqualTo(System.Text.Json.JsonValueKind.Null), "a point estimate has no separate mean");
     }
 
     [Test]

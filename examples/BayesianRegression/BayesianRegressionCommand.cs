@@ -135,6 +135,8 @@ public static class BayesianRegressionCommand
                     Seed = parse.GetValue(seed),
                 };
                 var rmse = new List<double>();
+                var rmseAtMean = new List<double>();
+                var llAtMean = new List<double>();
                 var ll = new List<double>();
                 var elbo = new List<double>();
                 double seconds = 0;
@@ -165,7 +167,7 @@ public static class BayesianRegressionCommand
                         var r = results[s] = RegressionRun.Run(split, o, s, log, testLog, testEvery);
                         lock (printGate)
                             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                                $"  {name,-10} split {s,2}: test RMSE {r.Rmse:F3}  test LL {r.LogLikelihood:F3}  final ELBO {r.FinalElbo:F1}  {r.Seconds:F1} s ({r.Seconds / r.Iterations * 1e6:F0} us/iteration){(r.SkippedSteps > 0 ? $"  {r.SkippedSteps} of {r.Iterations} steps skipped (non-finite loss or gradient)" : "")}"));
+                                $"  {name,-10} split {s,2}: test RMSE {r.Rmse:F3}  test LL {r.LogLikelihood:F3}{(double.IsNaN(r.RmseAtMean) ? "" : $"  (at the mean: {r.RmseAtMean:F3} / {r.LogLikelihoodAtMean:F3})")}  final ELBO {r.FinalElbo:F1}  {r.Seconds:F1} s ({r.Seconds / r.Iterations * 1e6:F0} us/iteration){(r.SkippedSteps > 0 ? $"  {r.SkippedSteps} of {r.Iterations} steps skipped (non-finite loss or gradient)" : "")}"));
                     });
                 }
                 catch (AggregateException e) when (e.InnerExceptions.Count > 0)
@@ -175,6 +177,8 @@ public static class BayesianRegressionCommand
                 foreach (var r in results)
                 {
                     rmse.Add(r.Rmse);
+                    rmseAtMean.Add(r.RmseAtMean);
+                    llAtMean.Add(r.LogLikelihoodAtMean);
                     ll.Add(r.LogLikelihood);
                     elbo.Add(r.FinalElbo);
                     seconds += r.Seconds;
@@ -188,7 +192,8 @@ public static class BayesianRegressionCommand
                     ["dataset"] = data.Name, ["method"] = name, ["splits"] = nSplits, ["split_protocol"] = protocol, ["split_seed"] = authorsSplit is null ? null : splitSeed, ["epochs"] = o.Epochs, ["particles"] = name == "adam" ? 1 : o.Particles,
                     ["rmse_mean"] = JsonNumber(rm), ["rmse_se"] = JsonNumber(rse), ["ll_mean"] = JsonNumber(lm), ["ll_se"] = JsonNumber(lse),
                     ["final_elbo_mean"] = name == "adam" ? "n/a" : JsonNumber(elbo.Average()), ["seconds"] = total, ["train_seconds"] = seconds, ["parallel_splits"] = Math.Min(parallelSplits, nSplits),
-                    ["us_per_iteration"] = seconds / iterations * 1e6, ["rmse"] = rmse.Select(JsonNumber).ToList(), ["ll"] = ll.Select(JsonNumber).ToList(),
+                    ["us_per_iteration"] = seconds / iterations * 1e6,
+                    ["rmse_at_mean_mean"] = JsonNumber(rmseAtMean.Average()), ["ll_at_mean_mean"] = JsonNumber(llAtMean.Average()), ["rmse"] = rmse.Select(JsonNumber).ToList(), ["ll"] = ll.Select(JsonNumber).ToList(),
                 });
             }
             Console.WriteLine();
