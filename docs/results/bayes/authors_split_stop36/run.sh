@@ -17,3 +17,5 @@ dotnet $B --dataset boston --method noisy-kfac,bbb,noisy-adam,adam --split-proto
 # Noisy K-FAC on the authors' split without the KL clip, and with the authors' optimizer settings:
 dotnet $B --dataset boston --method noisy-kfac --split-protocol authors --splits 10 --kl-clip Infinity --json $D/boston-noclip.json > $D/boston-noclip.log 2>&1
 dotnet $B --dataset boston --method noisy-kfac --split-protocol authors --splits 10 --identity-factors --decay-beta --noise-lr 0.001 --json $D/boston-authors-optimizer-settings.json > $D/boston-authors-optimizer-settings.log 2>&1
+# The posterior mean network's prediction next to the predictive one (4 runs each):
+dotnet $B --dataset boston --method noisy-kfac,bbb,noisy-adam --split-protocol authors --splits 4 --json $D/boston-at-mean.json > $D/boston-at-mean.log 2>&1
