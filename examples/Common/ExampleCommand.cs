@@ -87,9 +87,9 @@ public sealed class ExampleCommand
         _structure = new("--structure") { Description = "K-FAC: BlockDiagonal | BlockTridiagonal", DefaultValueFactory = _ => k.Structure };
         _estimation = new("--estimation") { Description = "K-FAC: Sampled | Exact | Empirical", DefaultValueFactory = _ => k.Estimation };
         _stepSize = new("--step-size") { Description = "K-FAC: QuadraticModel | FixedLearningRate | KlClipping", DefaultValueFactory = _ => k.StepSize };
-        _statsFraction = new("--stats-fraction") { Description = "K-FAC: fraction of the batch for curvature statistics", DefaultValueFactory = _ => k.StatisticsFraction };
-        _quadFraction = new("--quad-fraction") { Description = "K-FAC: fraction of the batch for the quadratic model's Fisher products", DefaultValueFactory = _ => k.QuadraticModelFraction };
-        _rhoFraction = new("--rho-fraction") { Description = "K-FAC: fraction of the batch on which the reduction ratio rho (lambda's adaptation) is measured", DefaultValueFactory = _ => k.RhoFraction };
+        _statsFraction = new("--stats-fraction") { Description = "K-FAC: fraction of the batch for curvature statistics (at most --curvature-rows-max rows)", DefaultValueFactory = _ => k.StatisticsFraction };
+        _quadFraction = new("--quad-fraction") { Description = "K-FAC: fraction of the batch for the quadratic model's Fisher products (at most --curvature-rows-max rows)", DefaultValueFactory = _ => k.QuadraticModelFraction };
+        _rhoFraction = new("--rho-fraction") { Description = "K-FAC: fraction of the batch on which the reduction ratio rho (lambda's adaptation) is measured (at most --curvature-rows-max rows)", DefaultValueFactory = _ => k.RhoFraction };
         _curvatureRowsMax = new("--curvature-rows-max") { Description = "K-FAC: at most this many rows of the batch for the statistics, the quadratic model and rho (the fractions apply below it; 0: no cap)", DefaultValueFactory = _ => defaults.CurvatureRowsMax };
         _inverseInterval = new("--inverse-interval") { Description = "K-FAC: recompute inverses every T3 steps", DefaultValueFactory = _ => k.InverseInterval };
         _minLambda = new("--min-lambda") { Description = "K-FAC: lower bound on the Levenberg-Marquardt damping", DefaultValueFactory = _ => k.MinLambda };
