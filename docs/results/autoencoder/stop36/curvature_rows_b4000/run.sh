@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Stop 36: the autoencoder at batch 4000 with K-FAC's curvature (statistics, quadratic model, rho) on 1/8 (500 rows),
-# 1/16 (250) and 1/32 (125) of the batch, everything else the example's defaults; seeds 0 and 1, 200 steps, train_error
+# 1/16 (250) and 1/32 (125) of the batch, everything else the example's defaults; seeds 0-2 (1/16: 0-1), 200 steps, train_error
 # every 5 steps (f<fraction>_s<seed>.jsonl/.txt), and the step time of each against SGD's (f<fraction>.json).
 # Needs `apt-get install dataset-fashion-mnist`; `dotnet build examples/Autoencoder Kfac.Bench -c Release`.
 set -euo pipefail
@@ -14,6 +14,6 @@ for f in 0.125 0.0625 0.03125; do
 done
 run() { dotnet $A --data fashion-mnist --batch-size 4000 --optimizer kfac --seed $2 --threads 1 --log-every 1e9 --eval-every-steps 5 \
   --steps 200 --curvature-rows-max 0 --stats-fraction $1 --quad-fraction $1 --rho-fraction $1 --log $out/f$1_s$2.jsonl > $out/f$1_s$2.txt 2>&1; }
-for s in 0 1; do run 0.125 $s & run 0.03125 $s & wait; done
+for s in 0 1 2; do run 0.125 $s & run 0.03125 $s & wait; done
 run 0.0625 0 & run 0.0625 1 & wait
 python3 $out/summarise.py > $out/summary.txt

@@ -11,12 +11,13 @@ def curve(p):
         r = json.loads(line)
         if "train_error" in r: d[r["step"]] = r["train_error"]
     return d
-for seed in (0, 1):
-    print(f"seed {seed}: target: steps (seconds) for " + " | ".join(f"1/{round(1 / float(f))}" for f in fractions))
-    curves = {f: curve(os.path.join(here, f"f{f}_s{seed}.jsonl")) for f in fractions}
+for seed in (0, 1, 2):
+    have = [f for f in fractions if os.path.exists(os.path.join(here, f"f{f}_s{seed}.jsonl"))]
+    print(f"seed {seed}: target: steps (seconds) for " + " | ".join(f"1/{round(1 / float(f))}" for f in have))
+    curves = {f: curve(os.path.join(here, f"f{f}_s{seed}.jsonl")) for f in have}
     for t in (15, 12, 10, 8.5, 7, 6, 5.5):
         cells = []
-        for f in fractions:
+        for f in have:
             s = next((s for s in sorted(curves[f]) if curves[f][s] <= t), None)
             cells.append(f"{s} ({s * ms[f] / 1000:.1f} s)" if s else "-")
         print(f"  {t:4}: " + " | ".join(cells))
