@@ -89,8 +89,9 @@ public sealed record ExampleDefaults
     /// with the whole batch, 66 / 80 / 68, 144 / 170 / 154 and 180 / 206 / 186; train error 5.60 / 5.82 / 5.68 at step 330
     /// against 5.60 / 5.82 / 5.64), which takes its forward pass every T1 steps from about 3 ms per step to 0.5.
     /// At most 125 curvature rows (an eighth of the default batch; stop 36): at batch 4000 the statistics, quadratic
-    /// model and rho on 125 rows instead of 500 made the step 0.86x as long and reached train error 15 ... 5.5 4-14%
-    /// sooner in time on seeds 0 and 1 (0-12% more steps); at batch 1000 and below nothing changes.</summary>
+    /// model and rho on 125 rows instead of 500 made the step 0.86x as long and reached train error 15 ... 5.5 4-20%
+    /// sooner in time on seeds 0-2 (0-12% more steps); at batch 8000 4-17% sooner down to 5.5, the steps lost growing
+    /// as the error falls; at batch 1000 and below nothing changes.</summary>
     public static ExampleDefaults Autoencoder { get; } = new()
     {
         Batch = 1000,
