@@ -16,4 +16,4 @@ run() { dotnet $A --data fashion-mnist --batch-size 4000 --optimizer kfac --seed
   --steps 200 --curvature-rows-max 0 --stats-fraction $1 --quad-fraction $1 --rho-fraction $1 --log $out/f$1_s$2.jsonl > $out/f$1_s$2.txt 2>&1; }
 for s in 0 1 2; do run 0.125 $s & run 0.03125 $s & wait; done
 run 0.0625 0 & run 0.0625 1 & wait
-python3 $out/summarise.py > $out/summary.txt
+python3 docs/results/autoencoder/stop36/summarise_curvature_rows.py $out 0.125 0.0625 0.03125 > $out/summary.txt

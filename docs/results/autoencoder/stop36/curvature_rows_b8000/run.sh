@@ -13,4 +13,4 @@ for f in 0.125 0.015625; do
   dotnet $B step --model autoencoder --optimizer kfac --batch 8000 --steps 20 --lambda 0.15 --stats-fraction $f --quad-fraction $f \
     --rho-fraction $f --inverse-interval 10 --baseline sgd --baseline-process --rounds 2 --json | tail -1 > $d/f$f.json
 done
-python3 $d/summarise.py > $d/summary.txt
+python3 docs/results/autoencoder/stop36/summarise_curvature_rows.py $d 0.125 0.015625 > $d/summary.txt

@@ -1,21 +1,26 @@
 #!/usr/bin/env python3
-"""Steps and seconds (steps x the bench's amortised ms per step) to each train_error target, per fraction and seed."""
-import json, os
-here = os.path.dirname(os.path.abspath(__file__))
-fractions = ["0.125", "0.0625", "0.03125"]
+"""Steps and seconds (steps x the bench's amortised ms per step, f<fraction>.json) to each train_error target, per
+curvature fraction and seed (f<fraction>_s<seed>.jsonl). Usage: summarise_curvature_rows.py DIR FRACTION [FRACTION ...]"""
+import json, os, sys
+here, fractions = sys.argv[1], sys.argv[2:]
 ms = {f: json.load(open(os.path.join(here, f"f{f}.json")))["ms_per_step_amortised"] for f in fractions}
 print("ms per step (amortised): " + ", ".join(f"1/{round(1 / float(f))} {ms[f]:.1f}" for f in fractions))
+
+
 def curve(p):
     d = {}
     for line in open(p):
         r = json.loads(line)
         if "train_error" in r: d[r["step"]] = r["train_error"]
     return d
-for seed in (0, 1, 2):
+
+
+for seed in range(10):
     have = [f for f in fractions if os.path.exists(os.path.join(here, f"f{f}_s{seed}.jsonl"))]
+    if not have: continue
     print(f"seed {seed}: target: steps (seconds) for " + " | ".join(f"1/{round(1 / float(f))}" for f in have))
     curves = {f: curve(os.path.join(here, f"f{f}_s{seed}.jsonl")) for f in have}
-    for t in (15, 12, 10, 8.5, 7, 6, 5.5):
+    for t in (15, 12, 10, 8.5, 7, 6, 5.5, 5):
         cells = []
         for f in have:
             s = next((s for s in sorted(curves[f]) if curves[f][s] <= t), None)
