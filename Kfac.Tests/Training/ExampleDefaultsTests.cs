@@ -192,9 +192,10 @@ public class ExampleDefaultsTests
         Assert.That(help, Does.Contain("[default: 0.03 for sgd, momentum and nesterov, 0.001 for adam, 0.25 for kfac"));
         Assert.That(help, Does.Contain("[default: 0.9]"), "momentum");
         Assert.That(System.Text.RegularExpressions.Regex.IsMatch(help, @"--min-lambda <min-lambda>\s+K-FAC: lower bound on the Levenberg-Marquardt damping \[default: 0\.01\]"), help);
-        Assert.That(System.Text.RegularExpressions.Regex.IsMatch(help, @"--stats-fraction <stats-fraction>\s+K-FAC: fraction of the batch for curvature statistics \[default: 0\.25\]"), help);
         var library = new DistributedKfacOptions();
         string flat = System.Text.RegularExpressions.Regex.Replace(help, @"\s+", " "); // long descriptions wrap
+        Assert.That(System.Text.RegularExpressions.Regex.IsMatch(flat, @"--stats-fraction <stats-fraction> K-FAC: fraction of the batch for curvature statistics \(at most --curvature-rows-max rows\) \[default: 0\.25\]"), help);
+        Assert.That(System.Text.RegularExpressions.Regex.IsMatch(flat, @"--curvature-rows-max <curvature-rows-max> K-FAC: at most [^[]*\[default: 0\]"), help);
         Assert.That(System.Text.RegularExpressions.Regex.IsMatch(flat, $@"--stats-reduction <stats-reduction> K-FAC with --distributed mpi: eager [^[]*no effect in one process \[default: {DistributedKfacFlags.Name(library.Statistics)}\]"), help);
         Assert.That(System.Text.RegularExpressions.Regex.IsMatch(flat, $@"--inverse-placement <inverse-placement> K-FAC with --distributed mpi: replicated [^[]*no effect in one process \[default: {DistributedKfacFlags.Name(library.Inverses)}\]"), help);
         Assert.That(System.Text.RegularExpressions.Regex.IsMatch(flat, $@"--inverse-staleness <inverse-staleness> K-FAC: [^[]*\[default: {new KfacOptions().InverseStaleness}\]"), help);
