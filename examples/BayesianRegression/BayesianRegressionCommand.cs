@@ -88,6 +88,9 @@ public static class BayesianRegressionCommand
             ExampleMain.Require(posteriorStyle is "factored" or "eigenbasis", $"--posterior-damping must be factored or eigenbasis; got '{posteriorStyle}'");
             string protocol = parse.GetValue(splitProtocol)!;
             ExampleMain.Require(protocol is "random" or "authors", $"--split-protocol must be random or authors; got '{protocol}'");
+            long splitSeed = parse.GetValue(splitSeedOption);
+            ExampleMain.Require(splitSeed is >= 0 and <= uint.MaxValue, $"--split-seed must be in 0 .. 2^32 - 1 (NumPy's RandomState); got {splitSeed}");
+            ExampleMain.Require(splitSeed == 0 || protocol == "authors", "--split-seed needs --split-protocol authors");
             OptionRules.WritableFile("--json", parse.GetValue(json));
             OptionRules.WritableFile("--elbo-log", parse.GetValue(elboLogOption));
             OptionRules.WritableFile("--test-log", parse.GetValue(testLogOption));
@@ -102,9 +105,6 @@ public static class BayesianRegressionCommand
             string? elboPath = parse.GetValue(elboLogOption);
             var elboLines = new StringBuilder();
             var rows = new List<Dictionary<string, object?>>();
-            long splitSeed = parse.GetValue(splitSeedOption);
-            ExampleMain.Require(splitSeed is >= 0 and <= uint.MaxValue, $"--split-seed must be in 0 .. 2^32 - 1 (NumPy's RandomState); got {splitSeed}");
-            ExampleMain.Require(splitSeed == 0 || protocol == "authors", "--split-seed needs --split-protocol authors");
             var authorsSplit = protocol == "authors" ? data.MakeAuthorsSplit(splitSeed) : null;
             Console.WriteLine(authorsSplit is null
                 ? $"{data.Name}: {data.Rows} rows, {data.Features} inputs; {nSplits} splits x {parse.GetValue(epochs)} epochs, batch {parse.GetValue(batch)}, {parse.GetValue(particles)} particles"

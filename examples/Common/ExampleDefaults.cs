@@ -41,8 +41,8 @@ public sealed record ExampleDefaults
     public int CurvatureRowsMax { get; init; }
 
     /// <summary>The K-FAC options for a batch of <paramref name="batch"/> rows: each curvature fraction lowered to
-    /// <see cref="CurvatureRowsMax"/> / batch where it would take more rows (<paramref name="rowsMax"/> overrides it;
-    /// 0: no cap).</summary>
+    /// <paramref name="rowsMax"/> / batch where it would take more rows (0: no cap; the examples pass
+    /// <see cref="CurvatureRowsMax"/> or --curvature-rows-max).</summary>
     public static KfacOptions CapCurvatureRows(KfacOptions kfac, int batch, int rowsMax)
     {
         ArgumentNullException.ThrowIfNull(kfac);
