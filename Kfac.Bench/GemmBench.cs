@@ -195,6 +195,7 @@ internal sealed class GemmBenchOptions
         GemmBlocking.McRows = args.Int("mc", GemmBlocking.McRows);
         GemmBlocking.InPlaceThin = args.Int("inplace", GemmBlocking.InPlaceThin ? 1 : 0) != 0;
         GemmBlocking.ThinTiles = args.Int("thin", GemmBlocking.ThinTiles);
+        GemmBlocking.FuseBPacking = args.Int("fuse-b", GemmBlocking.FuseBPacking ? 1 : 0) != 0;
         return o;
     }
 

@@ -25,7 +25,7 @@ internal sealed class StepBench : IBenchCommand
 {
     public string Name => "step";
 
-    public string Description => "ms per training step: --model autoencoder|mlp|convnet|convnet-features [--batchnorm] --optimizer sgd|momentum|adam|kfac --batch N --steps N [--threads N] [--baseline sgd --rounds R: interleaved rounds, ratio per round; --baseline-batch N: the baseline at its own batch (ratio per step and per example); --baseline-process: the baseline in a child process]; K-FAC: --stats-fraction --quad-fraction --rho-fraction --inverse-interval --stats-interval --tridiagonal --lambda --min-lambda --gamma-rule tied|search|fixed --implausible-step reject|shrink; --no-operand-cache: pack held weights and inverses in every product (measures the cache)";
+    public string Description => "ms per training step: --model autoencoder|mlp|convnet|convnet-features [--batchnorm] --optimizer sgd|momentum|adam|kfac --batch N --steps N [--threads N] [--baseline sgd --rounds R: interleaved rounds, ratio per round; --baseline-batch N: the baseline at its own batch (ratio per step and per example); --baseline-process: the baseline in a child process]; K-FAC: --stats-fraction --quad-fraction --rho-fraction --inverse-interval --stats-interval --tridiagonal --lambda --min-lambda --gamma-rule tied|search|fixed --implausible-step reject|shrink; --no-operand-cache: pack held weights and inverses in every product (measures the cache); --fuse-b 0|1: B micro-panels packed inside the tasks when there is one row block (default 1)";
 
     public int Run(BenchArgs args)
     {
@@ -38,6 +38,7 @@ internal sealed class StepBench : IBenchCommand
         bool json = args.Flag("json");
         if (threads > 0) CpuParallel.MaxThreads = threads;
         Kfac.Cpu.Blas.PackedOperandCache.Disabled = args.Flag("no-operand-cache");
+        Kfac.Cpu.Blas.GemmBlocking.FuseBPacking = args.Int("fuse-b", Kfac.Cpu.Blas.GemmBlocking.FuseBPacking ? 1 : 0) != 0;
 
         var (model, loss, x, t) = Build(modelName, batch, args.Flag("batchnorm"));
         var step = CreateStep(optimizer, model, loss, args);

@@ -78,6 +78,48 @@ public class GemmTests
         GemmReference.AssertNull(new GemmCase(ta, tb, 9, 70, 270, -1.0, 1.0, 2, threads, isa, seed + 200).Check(single: false));
     }
 
+    // One row block (m <= mc): each task packs the B micro-panel it is about to use (GemmBlocking.FuseBPacking) instead
+    // of all of B first. Several k blocks, ragged n and m, all transposes; the bits equal the shared packing's (the same
+    // packed values meet the same kernel in the same order).
+    [Test]
+    public void OneRowBlock_FusedBPacking_MatchesReferenceAndSharedPackingBits([Values] bool ta, [Values] bool tb,
+        [Values(TestIsa.Vector512, TestIsa.Vector256)] TestIsa isa, [Values(1, 2)] int threads)
+    {
+        int seed = 60 + (ta ? 1 : 0) + (tb ? 2 : 0) + (threads - 1) * 4 + (int)isa * 8;
+        var cases = new[]
+        {
+            new GemmCase(ta, tb, 64, 517, 1100, 1.0, 0.0, 1, threads, isa, seed),
+            new GemmCase(ta, tb, 37, 45, 700, -0.5, 1.0, 3, threads, isa, seed + 100),
+        };
+        foreach (var c in cases)
+        {
+            GemmReference.AssertNull(c.Check(single: true));
+            GemmReference.AssertNull((c with { Seed = c.Seed + 1 }).Check(single: false));
+            Assert.That(Run(c, fuse: true), Is.EqualTo(Run(c, fuse: false)), $"fused and shared B packing differ: {c}");
+        }
+
+        static float[] Run(GemmCase c, bool fuse)
+        {
+            var rng = new Random(c.Seed);
+            int lda = (c.TransA ? c.M : c.K) + c.Pad, ldb = (c.TransB ? c.K : c.N) + c.Pad, ldc = c.N + c.Pad;
+            float[] a = GemmReference.ToFloat(GemmReference.Random(rng, (c.TransA ? c.K : c.M) * lda));
+            float[] b = GemmReference.ToFloat(GemmReference.Random(rng, (c.TransB ? c.N : c.K) * ldb));
+            float[] cm = GemmReference.ToFloat(GemmReference.Random(rng, c.M * ldc));
+            bool saved = GemmBlocking.FuseBPacking;
+            try
+            {
+                GemmBlocking.FuseBPacking = fuse;
+                GemmReference.WithIsa(c.Kernel, () =>
+                {
+                    Gemm.Sgemm(c.TransA, c.TransB, c.M, c.N, c.K, (float)c.Alpha, a, lda, b, ldb, (float)c.Beta, cm, ldc, c.Threads);
+                    return 0;
+                });
+            }
+            finally { GemmBlocking.FuseBPacking = saved; }
+            return cm;
+        }
+    }
+
     [Test]
     public void BetaZero_OverwritesNaN_AndPaddingUntouched([Values] bool single, [Values(1, 2)] int threads) =>
         GemmReference.AssertNull(new GemmCase(false, false, 40, 70, 90, 1.0, 0.0, 5, threads, TestIsa.Vector512, 21).Check(single));

@@ -45,6 +45,10 @@ internal static class GemmBlocking
         return Math.Clamp(rows / mr * mr, 8 * mr, 480 / mr * mr);
     }
 
+    /// <summary>With one row block (m &lt;= mc), pack each B micro-panel inside its task just before use instead of all of
+    /// B up front (<see cref="GemmDriver{T, TK}"/>).</summary>
+    public static bool FuseBPacking = true;
+
     /// <summary>Read a thin operand in place instead of packing it (see <see cref="KernelOperands{T}"/>).</summary>
     public static bool InPlaceThin = true;
 

@@ -27,6 +27,14 @@ namespace Kfac.Cpu.Blas;
 /// thin operand is read in place by the micro-kernel instead (<see cref="KernelOperands{T}"/>).
 /// </para>
 /// <para>
+/// With a single row block (m &lt;= mc: a conv layer's W cols with 32-64 output channels, K-FAC's 125-row curvature
+/// passes, a hidden layer at batch 128) every packed B micro-panel serves one task only, and packing all of B first
+/// would write it to memory and read it back, which costs as much as the FMAs when B is large (the ConvNet's 800 x
+/// 25088 patch matrix: 80 MB each way). Then each task packs the kc x NR micro-panel it is about to use into a
+/// per-thread buffer that stays in L1 (<see cref="GemmBlocking.FuseBPacking"/>; the order OpenBLAS uses for its
+/// first A block): the same packed values in the same order, so the same bits.
+/// </para>
+/// <para>
 /// SYRK (LowerOnly) runs the same nest over the tiles that intersect the lower triangle only; tiles straddling the
 /// diagonal are computed into a scratch tile and merged below the diagonal, and each task then mirrors its finished
 /// block to the upper triangle.
@@ -74,6 +82,14 @@ internal static unsafe class GemmDriver<T, TK> where T : unmanaged, IFloatingPoi
             }
         }
 
+        // One row block (m <= mc): every packed B micro-panel would serve a single task, so packing all of B first only
+        // sends it through memory twice more (written, read back); each task packs its micro-panels just before use instead.
+        if (!directB && !pr.LowerOnly && GemmBlocking.FuseBPacking && m <= McMax())
+        {
+            Compute(pr, null, 0, n, (n + nr - 1) / nr, kc, kBlocks, directB: false, threads, fuseB: true);
+            return;
+        }
+
         T* bbuf = PackBuffers.B<T>((long)k * RoundUp(ncChunk, nr));
         for (int jc = 0; jc < n; jc += ncChunk)
         {
@@ -101,11 +117,11 @@ internal static unsafe class GemmDriver<T, TK> where T : unmanaged, IFloatingPoi
     }
 
     /// <summary>The compute tasks of the chunk at jc against its packed B.</summary>
-    private static void Compute(in GemmProblem<T> pr, T* bPacked, int jc, int nc, int panels, int kc, int kBlocks, bool directB, int threads)
+    private static void Compute(in GemmProblem<T> pr, T* bPacked, int jc, int nc, int panels, int kc, int kBlocks, bool directB, int threads, bool fuseB = false)
     {
         var body = new ComputeBody
         {
-            Pr = pr, BPacked = bPacked, Jc = jc, Nc = nc, NcPad = panels * TK.NR, Kc = kc, KBlocks = kBlocks, DirectB = directB,
+            Pr = pr, BPacked = bPacked, Jc = jc, Nc = nc, NcPad = panels * TK.NR, Kc = kc, KBlocks = kBlocks, DirectB = directB, FuseB = fuseB,
         };
         PlanTasks(pr.M, panels, threads, pr.LowerOnly, ref body);
         CpuParallel.For(0, body.TasksM * body.TasksN, body, grain: 1, maxThreads: threads);
@@ -113,13 +129,16 @@ internal static unsafe class GemmDriver<T, TK> where T : unmanaged, IFloatingPoi
 
     private static long RoundUp(long x, int to) => (x + to - 1) / to * to;
 
+    /// <summary>The most rows of a task's packed A block (a multiple of MR).</summary>
+    private static int McMax() => Math.Max(TK.MR, GemmBlocking.McRowsFor(TK.NR * sizeof(T), TK.MR, sizeof(T)) / TK.MR * TK.MR);
+
     /// <summary>Task grid: row blocks of at most <see cref="GemmBlocking.McRowsFor"/> rows (a multiple of MR), a multiple of the
     /// thread count when there are few of them; column ranges (whole micro-panels) when rows alone cannot feed the threads.
     /// A task spanning only a few column panels reads A in place instead of packing it.</summary>
     private static void PlanTasks(int m, int panels, int threads, bool lower, ref ComputeBody body)
     {
         int mr = TK.MR;
-        int mcMax = Math.Max(mr, GemmBlocking.McRowsFor(TK.NR * sizeof(T), mr, sizeof(T)) / mr * mr);
+        int mcMax = McMax();
         int mBlocks = (m + mcMax - 1) / mcMax;
         int tm = mBlocks, tn = 1;
         if (threads > 1)
@@ -169,6 +188,8 @@ internal static unsafe class GemmDriver<T, TK> where T : unmanaged, IFloatingPoi
         public int Jc, Nc, NcPad, Kc, KBlocks;
         public int Mc, TasksM, TasksN, NcTask;
         public bool DirectA, DirectB;
+        /// <summary>No shared packed B: each task packs the B micro-panel it is about to use (one row block only).</summary>
+        public bool FuseB;
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public readonly void Invoke(int start, int end)
@@ -189,6 +210,7 @@ internal static unsafe class GemmDriver<T, TK> where T : unmanaged, IFloatingPoi
 
             T* abuf = DirectA ? null : PackBuffers.A<T>((long)RoundUp(Mc, mr) * Kc);
             T* tmp = stackalloc T[TK.MR * TK.NR];
+            T* bLocal = FuseB ? PackBuffers.BPanel<T>((long)Kc * nr) : null;
             for (int kb = 0; kb < KBlocks; kb++)
             {
                 int p0 = kb * Kc, kcb = Math.Min(Kc, Pr.K - p0);
@@ -197,8 +219,18 @@ internal static unsafe class GemmDriver<T, TK> where T : unmanaged, IFloatingPoi
                 // jr outside ir: the kc x NR micro-panel of B stays in L1 while the A micro-panels of the block stream
                 // from L2 (the reverse order, with a column block of B held in L2, measured no faster here).
                 for (int jr = j0; jr < j1; jr += nr)
+                {
+                    T* bPanel;
+                    if (FuseB)
+                    {
+                        // Packed into L1 just before the row tiles read it (OpenBLAS's order for its first A block).
+                        Packing<T, TK>.PackBPanel(Pr.B, Pr.Ldb, Pr.TransB, p0, kcb, jr, Jc + Nc - jr, bLocal);
+                        bPanel = bLocal;
+                    }
+                    else bPanel = BPacked + (long)p0 * NcPad + (long)(jr - Jc) * kcb;
                     for (int ir = i0; ir < i1; ir += mr)
-                        Tile(ir, jr, blk);
+                        Tile(ir, jr, blk, bPanel);
+                }
             }
             if (Pr.LowerOnly && !Pr.NoMirror) GemmRunner.MirrorBlock(Pr.C, Pr.Ldc, i0, i1, j0, j1);
         }
@@ -212,7 +244,7 @@ internal static unsafe class GemmDriver<T, TK> where T : unmanaged, IFloatingPoi
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private readonly void Tile(int ir, int jr, in Block blk)
+        private readonly void Tile(int ir, int jr, in Block blk, T* bPanel)
         {
             int mr = TK.MR, nr = TK.NR;
             int nrr = Math.Min(nr, blk.J1 - jr), mrr = Math.Min(mr, blk.I1 - ir);
@@ -221,7 +253,7 @@ internal static unsafe class GemmDriver<T, TK> where T : unmanaged, IFloatingPoi
             else if (Pr.TransA) { x.A = Pr.A + (long)blk.P0 * Pr.Lda + ir; x.AStep = Pr.Lda; x.ARow = 0; }
             else { x.A = Pr.A + (long)ir * Pr.Lda + blk.P0; x.AStep = 1; x.ARow = Pr.Lda; }
             if (DirectB && nrr == nr) { x.B = Pr.B + (long)blk.P0 * Pr.Ldb + jr; x.BStep = Pr.Ldb; }
-            else { x.B = BPacked + (long)blk.P0 * NcPad + (long)(jr - Jc) * blk.Kcb; x.BStep = nr; }
+            else { x.B = bPanel; x.BStep = nr; }
             T* cp = Pr.C + (long)ir * Pr.Ldc + jr;
             if (Pr.LowerOnly && jr + nrr - 1 > ir)
             {

@@ -39,8 +39,12 @@ internal static unsafe class PackBuffers
 {
     [ThreadStatic] private static NativeBuffer? t_a;
     [ThreadStatic] private static NativeBuffer? t_b;
+    [ThreadStatic] private static NativeBuffer? t_bPanel;
 
     public static T* A<T>(long count) where T : unmanaged => (T*)(t_a ??= new NativeBuffer()).Get((nuint)(count * sizeof(T)));
 
     public static T* B<T>(long count) where T : unmanaged => (T*)(t_b ??= new NativeBuffer()).Get((nuint)(count * sizeof(T)));
+
+    /// <summary>One kc x NR micro-panel of B that the calling thread packs and reads itself (fused B packing).</summary>
+    public static T* BPanel<T>(long count) where T : unmanaged => (T*)(t_bPanel ??= new NativeBuffer()).Get((nuint)(count * sizeof(T)));
 }
