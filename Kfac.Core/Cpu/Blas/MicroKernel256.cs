@@ -80,10 +80,10 @@ internal unsafe struct MicroKernel256<T> : IMicroKernel<T> where T : unmanaged, 
         }
         nint row2 = 2 * aRow;
         T* a0 = a + 0 * aRow, a1 = a + 3 * aRow;
-        int p = 0;
         // Two k steps per iteration: 24 FMAs against 4 instructions of loop control instead of 12 (a 4-wide decoder,
-        // Zen 2/3, issues the 24-instruction body at just under its width otherwise).
-        for (; p + 2 <= kc; p += 2)
+        // Zen 2/3, issues the 24-instruction body at just under its width otherwise); a count-down loop tested at
+        // the bottom (one decrement and one taken branch per iteration).
+        for (int pairs = kc >> 1; pairs != 0; pairs--)
         {
             var b0 = Vector256.Load(b);
             var b1 = TV.Value > 1 ? Vector256.Load(b + w) : default;
@@ -108,7 +108,7 @@ internal unsafe struct MicroKernel256<T> : IMicroKernel<T> where T : unmanaged, 
             else { a0 += 2; a1 += 2; }
             b += 2 * bStep;
         }
-        for (; p < kc; p++)
+        for (int p = kc & ~1; p < kc; p++)
         {
             var b0 = Vector256.Load(b);
             var b1 = TV.Value > 1 ? Vector256.Load(b + w) : default;
