@@ -39,8 +39,9 @@ internal static unsafe class Packing<T, TK> where T : unmanaged, IFloatingPointI
             else
             {
                 Transpose.Copy(a + (long)(i0 + ii) * lda + p0, lda, r, kc, dst, mr);
-                for (int p = 0; p < kc; p++)
-                    for (int i = r; i < mr; i++) dst[p * mr + i] = T.Zero;
+                if (r < mr)
+                    for (int p = 0; p < kc; p++)
+                        for (int i = r; i < mr; i++) dst[p * mr + i] = T.Zero;
             }
         }
     }
