@@ -14,7 +14,7 @@ internal sealed class GemmBench : IBenchCommand
 
     public string Description =>
         "GEMM GFLOP/s: --sizes 256,512,1024,2048 | --shapes autoencoder [--batch N] | --shapes kfac-direction; --threads N; --double; --trans NN|NT|TN|TT; " +
-        "--isa 512|256|scalar; --kc K --mc M (blocking override); --reference openblas (the system's OpenBLAS timed in the same run, " +
+        "--isa 512|256|scalar; --kc K --mc M (blocking override); --inplace 0|1 --thin T (thin operands read in place); --fuse-b 0|1 (B packed inside the tasks with one row block); --reference openblas (the system's OpenBLAS timed in the same run, " +
         "runs alternating; ratio = ours / OpenBLAS in GFLOP/s); --json";
 
     public int Run(BenchArgs args)

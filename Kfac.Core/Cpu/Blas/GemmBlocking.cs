@@ -12,7 +12,7 @@ namespace Kfac.Cpu.Blas;
 /// On Zen 5 the AVX-512 values made the AVX2 path 0.93-0.99x OpenBLAS's Haswell kernels (n = 512-2048); these give
 /// 0.98-1.02x (docs/BENCHMARKS.md, stop 32), with kc 384-640 and mc 288-480 all within noise of them.</item>
 /// </list>
-/// The bench overrides them for every kernel (`gemm --kc K --mc M --inplace 0|1 --thin T`) to re-tune on another
+/// The bench overrides them for every kernel (`gemm --kc K --mc M --inplace 0|1 --thin T --fuse-b 0|1`) to re-tune on another
 /// machine; <see cref="Kc"/> and <see cref="McRows"/> are internal and mutable only for that (0 = the per-kernel values).
 /// </summary>
 internal static class GemmBlocking
