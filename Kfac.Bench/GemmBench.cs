@@ -196,6 +196,7 @@ internal sealed class GemmBenchOptions
         GemmBlocking.InPlaceThin = args.Int("inplace", GemmBlocking.InPlaceThin ? 1 : 0) != 0;
         GemmBlocking.ThinTiles = args.Int("thin", GemmBlocking.ThinTiles);
         GemmBlocking.FuseBPacking = args.Int("fuse-b", GemmBlocking.FuseBPacking ? 1 : 0) != 0;
+        GemmBlocking.PackBByRows = args.Int("pack-b-rows", GemmBlocking.PackBByRows ? 1 : 0) != 0;
         return o;
     }
 

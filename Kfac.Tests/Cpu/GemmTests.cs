@@ -86,36 +86,52 @@ public class GemmTests
         [Values(TestIsa.Vector512, TestIsa.Vector256)] TestIsa isa, [Values(1, 2)] int threads)
     {
         int seed = 60 + (ta ? 1 : 0) + (tb ? 2 : 0) + (threads - 1) * 4 + (int)isa * 8;
-        var cases = new[]
-        {
+        CheckBothWays(v => GemmBlocking.FuseBPacking = v, "fused and shared B packing",
             new GemmCase(ta, tb, 64, 517, 1100, 1.0, 0.0, 1, threads, isa, seed),
-            new GemmCase(ta, tb, 37, 45, 700, -0.5, 1.0, 3, threads, isa, seed + 100),
-        };
+            new GemmCase(ta, tb, 37, 45, 700, -0.5, 1.0, 3, threads, isa, seed + 100));
+    }
+
+    // A shared packed B that is not transposed is packed row by row (GemmBlocking.PackBByRows): the same panels as the
+    // panel-by-panel order, so the same bits; several row blocks and k blocks, a ragged last panel, and (m = 9) B read
+    // in place with only its ragged last panel packed.
+    [Test]
+    public void SharedBPacking_ByRows_MatchesReferenceAndPanelOrderBits([Values] bool ta,
+        [Values(TestIsa.Vector512, TestIsa.Vector256)] TestIsa isa, [Values(1, 2)] int threads)
+    {
+        int seed = 80 + (ta ? 1 : 0) + (threads - 1) * 4 + (int)isa * 8;
+        CheckBothWays(v => GemmBlocking.PackBByRows = v, "B packed by rows and by panels",
+            new GemmCase(ta, false, 700, 517, 1100, 1.0, 0.5, 2, threads, isa, seed),
+            new GemmCase(ta, false, 9, 70, 270, -1.0, 0.0, 1, threads, isa, seed + 100));
+    }
+
+    /// <summary>Each case against the reference (float and double) with the switch on, and the float results with the
+    /// switch on and off bit for bit.</summary>
+    private static void CheckBothWays(Action<bool> set, string what, params GemmCase[] cases)
+    {
         foreach (var c in cases)
         {
             GemmReference.AssertNull(c.Check(single: true));
             GemmReference.AssertNull((c with { Seed = c.Seed + 1 }).Check(single: false));
-            Assert.That(Run(c, fuse: true), Is.EqualTo(Run(c, fuse: false)), $"fused and shared B packing differ: {c}");
+            Assert.That(Run(c, set, true), Is.EqualTo(Run(c, set, false)), $"{what} differ: {c}");
         }
 
-        static float[] Run(GemmCase c, bool fuse)
+        static float[] Run(GemmCase c, Action<bool> set, bool on)
         {
             var rng = new Random(c.Seed);
             int lda = (c.TransA ? c.M : c.K) + c.Pad, ldb = (c.TransB ? c.K : c.N) + c.Pad, ldc = c.N + c.Pad;
             float[] a = GemmReference.ToFloat(GemmReference.Random(rng, (c.TransA ? c.K : c.M) * lda));
             float[] b = GemmReference.ToFloat(GemmReference.Random(rng, (c.TransB ? c.N : c.K) * ldb));
             float[] cm = GemmReference.ToFloat(GemmReference.Random(rng, c.M * ldc));
-            bool saved = GemmBlocking.FuseBPacking;
             try
             {
-                GemmBlocking.FuseBPacking = fuse;
+                set(on);
                 GemmReference.WithIsa(c.Kernel, () =>
                 {
                     Gemm.Sgemm(c.TransA, c.TransB, c.M, c.N, c.K, (float)c.Alpha, a, lda, b, ldb, (float)c.Beta, cm, ldc, c.Threads);
                     return 0;
                 });
             }
-            finally { GemmBlocking.FuseBPacking = saved; }
+            finally { set(true); }
             return cm;
         }
     }

@@ -49,6 +49,9 @@ internal static class GemmBlocking
     /// B up front (<see cref="GemmDriver{T, TK}"/>).</summary>
     public static bool FuseBPacking = true;
 
+    /// <summary>Pack a B that is not transposed row by row (sequential reads) rather than panel by panel.</summary>
+    public static bool PackBByRows = true;
+
     /// <summary>Read a thin operand in place instead of packing it (see <see cref="KernelOperands{T}"/>).</summary>
     public static bool InPlaceThin = true;
 

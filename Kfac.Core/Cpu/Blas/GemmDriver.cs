@@ -112,6 +112,17 @@ internal static unsafe class GemmDriver<T, TK> where T : unmanaged, IFloatingPoi
         {
             Pr = pr, Dst = dst, Jc = jc, Nc = nc, NcPad = ncPad, Kc = kc, Panels = panels, FirstPanel = firstPanel,
         };
+        if (!pr.TransB && GemmBlocking.PackBByRows)
+        {
+            // Row by row: each stored row of B is read once, contiguously, and dealt out to the panels.
+            var rows = new PackBRowsBody
+            {
+                Pr = pr, Dst = dst, Jc = jc, Nc = nc, NcPad = ncPad, Kc = kc, Panels = panels, FirstPanel = firstPanel,
+            };
+            int rowItems = (pr.K + PackBRowsBody.Rows - 1) / PackBRowsBody.Rows;
+            CpuParallel.For(0, rowItems, rows, grain: Math.Max(1, rowItems / (4 * threads)), maxThreads: threads);
+            return;
+        }
         int packItems = kBlocks * panels;
         CpuParallel.For(0, packItems, pack, grain: Math.Max(1, packItems / (4 * threads)), maxThreads: threads);
     }
@@ -176,6 +187,45 @@ internal static unsafe class GemmDriver<T, TK> where T : unmanaged, IFloatingPoi
                 int p0 = kb * Kc, kcb = Math.Min(Kc, Pr.K - p0);
                 T* dst = Dst + (long)p0 * NcPad + (long)q * kcb * nr;
                 Packing<T, TK>.PackBPanel(Pr.B, Pr.Ldb, Pr.TransB, p0, kcb, Jc + q * nr, Nc - q * nr, dst);
+            }
+        }
+    }
+
+    /// <summary>Packs B (not transposed) by its stored rows: item r covers rows [r Rows, (r + 1) Rows) of k; each row's
+    /// NR-wide pieces go to the same row of every panel, so B is read sequentially (the panel order reads one 64-byte
+    /// piece per row ldb apart, a new page every row or two, where the hardware prefetchers stop).</summary>
+    private struct PackBRowsBody : IRangeBody
+    {
+        public const int Rows = 8;
+        public GemmProblem<T> Pr;
+        public T* Dst;
+        public int Jc, Nc, NcPad, Kc, Panels, FirstPanel;
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public readonly void Invoke(int start, int end)
+        {
+            int nr = TK.NR;
+            for (int item = start; item < end; item++)
+            {
+                int pEnd = Math.Min(Pr.K, (item + 1) * Rows);
+                for (int p = item * Rows; p < pEnd; p++)
+                {
+                    int kb = p / Kc, p0 = kb * Kc, kcb = Math.Min(Kc, Pr.K - p0);
+                    T* row = Dst + (long)p0 * NcPad + (long)(p - p0) * nr;
+                    T* src = Pr.B + (long)p * Pr.Ldb + Jc;
+                    for (int q = FirstPanel; q < FirstPanel + Panels; q++)
+                    {
+                        T* d = row + (long)q * kcb * nr, s = src + q * nr;
+                        int c = Math.Min(nr, Nc - q * nr);
+                        if (c == nr) Unsafe.CopyBlockUnaligned(d, s, (uint)(nr * sizeof(T)));
+                        else
+                        {
+                            int j = 0;
+                            for (; j < c; j++) d[j] = s[j];
+                            for (; j < nr; j++) d[j] = T.Zero;
+                        }
+                    }
+                }
             }
         }
     }
