@@ -1,5 +1,7 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Kfac.Cpu.Blas;
 
@@ -38,12 +40,62 @@ internal static unsafe class Packing<T, TK> where T : unmanaged, IFloatingPointI
             }
             else
             {
-                Transpose.Copy(a + (long)(i0 + ii) * lda + p0, lda, r, kc, dst, mr);
+                if (typeof(T) == typeof(float) && mr == 6 && r == 6 && Avx.IsSupported)
+                    PackSixRows((float*)(a + (long)(i0 + ii) * lda + p0), lda, kc, (float*)dst);
+                else Transpose.Copy(a + (long)(i0 + ii) * lda + p0, lda, r, kc, dst, mr);
                 if (r < mr)
                     for (int p = 0; p < kc; p++)
                         for (int i = r; i < mr; i++) dst[p * mr + i] = T.Zero;
             }
         }
+    }
+
+    /// <summary>
+    /// Six stored rows of A (the AVX2 kernel's MR) into one micro-panel, dst[p * 6 + i] = src[i * lda + p]: eight
+    /// columns at a time, transposed as an 8 x 8 block whose rows 6 and 7 are zero, each column then stored as a whole
+    /// 256-bit vector at its place 6 floats after the previous one (its two zero lanes are overwritten by the next
+    /// column's store): 6 loads and 8 stores per 48 values, where the 4 x 4 and 2 x 4 blocks of
+    /// <see cref="Transpose.Copy{T}"/> need 12 and 16. The last column of the panel is stored without the overhang.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void PackSixRows(float* src, int lda, int kc, float* dst)
+    {
+        var zero = Vector256<float>.Zero;
+        int p = 0;
+        for (; p + 8 <= kc; p += 8)
+        {
+            float* s = src + p;
+            var r0 = Avx.LoadVector256(s);
+            var r1 = Avx.LoadVector256(s + lda);
+            var r2 = Avx.LoadVector256(s + 2 * lda);
+            var r3 = Avx.LoadVector256(s + 3 * lda);
+            var r4 = Avx.LoadVector256(s + 4 * lda);
+            var r5 = Avx.LoadVector256(s + 5 * lda);
+            var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1);
+            var t2 = Avx.UnpackLow(r2, r3); var t3 = Avx.UnpackHigh(r2, r3);
+            var t4 = Avx.UnpackLow(r4, r5); var t5 = Avx.UnpackHigh(r4, r5);
+            // u0: rows 0-3 of column 0 (low lane) and of column 4 (high lane); u4: rows 4-5 of the same columns, then zeros.
+            var u0 = Avx.Shuffle(t0, t2, 0x44); var u1 = Avx.Shuffle(t0, t2, 0xEE);
+            var u2 = Avx.Shuffle(t1, t3, 0x44); var u3 = Avx.Shuffle(t1, t3, 0xEE);
+            var u4 = Avx.Shuffle(t4, zero, 0x44); var u5 = Avx.Shuffle(t4, zero, 0xEE);
+            var u6 = Avx.Shuffle(t5, zero, 0x44); var u7 = Avx.Shuffle(t5, zero, 0xEE);
+            float* d = dst + p * 6;
+            Avx.Store(d, Avx.Permute2x128(u0, u4, 0x20));
+            Avx.Store(d + 6, Avx.Permute2x128(u1, u5, 0x20));
+            Avx.Store(d + 12, Avx.Permute2x128(u2, u6, 0x20));
+            Avx.Store(d + 18, Avx.Permute2x128(u3, u7, 0x20));
+            Avx.Store(d + 24, Avx.Permute2x128(u0, u4, 0x31));
+            Avx.Store(d + 30, Avx.Permute2x128(u1, u5, 0x31));
+            Avx.Store(d + 36, Avx.Permute2x128(u2, u6, 0x31));
+            var last = Avx.Permute2x128(u3, u7, 0x31);
+            if (p + 8 < kc) Avx.Store(d + 42, last); // the overhang lands where the next columns are written next
+            else
+            {
+                Sse.Store(d + 42, last.GetLower());
+                Sse.StoreLow(d + 46, last.GetUpper());
+            }
+        }
+        if (p < kc) Transpose.Copy(src + p, lda, 6, kc - p, dst + p * 6, 6);
     }
 
     /// <summary>
