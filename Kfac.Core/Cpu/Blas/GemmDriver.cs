@@ -108,22 +108,15 @@ internal static unsafe class GemmDriver<T, TK> where T : unmanaged, IFloatingPoi
     /// <summary>Packs column panels [firstPanel, firstPanel + panels) of the chunk at jc (all k blocks) into dst.</summary>
     private static void PackB(in GemmProblem<T> pr, T* dst, int jc, int nc, int ncPad, int kc, int kBlocks, int panels, int firstPanel, int threads)
     {
+        // A B that is not transposed is packed row by row: each stored row is read once, contiguously, and dealt out to
+        // the panels (the panel order reads one NR-wide piece per row, ldb apart: a new page every row or two at
+        // ldb >= 512 floats, where the hardware prefetchers stop).
+        bool byRows = !pr.TransB && GemmBlocking.PackBByRows;
         var pack = new PackBBody
         {
-            Pr = pr, Dst = dst, Jc = jc, Nc = nc, NcPad = ncPad, Kc = kc, Panels = panels, FirstPanel = firstPanel,
+            Pr = pr, Dst = dst, Jc = jc, Nc = nc, NcPad = ncPad, Kc = kc, Panels = panels, FirstPanel = firstPanel, ByRows = byRows,
         };
-        if (!pr.TransB && GemmBlocking.PackBByRows)
-        {
-            // Row by row: each stored row of B is read once, contiguously, and dealt out to the panels.
-            var rows = new PackBRowsBody
-            {
-                Pr = pr, Dst = dst, Jc = jc, Nc = nc, NcPad = ncPad, Kc = kc, Panels = panels, FirstPanel = firstPanel,
-            };
-            int rowItems = (pr.K + PackBRowsBody.Rows - 1) / PackBRowsBody.Rows;
-            CpuParallel.For(0, rowItems, rows, grain: Math.Max(1, rowItems / (4 * threads)), maxThreads: threads);
-            return;
-        }
-        int packItems = kBlocks * panels;
+        int packItems = byRows ? (pr.K + PackBBody.RowsPerItem - 1) / PackBBody.RowsPerItem : kBlocks * panels;
         CpuParallel.For(0, packItems, pack, grain: Math.Max(1, packItems / (4 * threads)), maxThreads: threads);
     }
 
@@ -170,16 +163,21 @@ internal static unsafe class GemmDriver<T, TK> where T : unmanaged, IFloatingPoi
         body.DirectA = GemmBlocking.InPlaceThin && !lower && panelsPerTask <= GemmBlocking.ThinTiles;
     }
 
-    /// <summary>Packs micro-panel (k block, column panel) items of the chunk into the shared B buffer.</summary>
+    /// <summary>Packs the chunk into the shared B buffer: items are (k block, column panel) micro-panels, or with
+    /// <see cref="ByRows"/> runs of <see cref="RowsPerItem"/> stored rows of B, each row's NR-wide pieces written to the
+    /// same row of every panel.</summary>
     private struct PackBBody : IRangeBody
     {
+        public const int RowsPerItem = 8;
         public GemmProblem<T> Pr;
         public T* Dst;
         public int Jc, Nc, NcPad, Kc, Panels, FirstPanel;
+        public bool ByRows;
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public readonly void Invoke(int start, int end)
         {
+            if (ByRows) { PackRows(start, end); return; }
             int nr = TK.NR;
             for (int item = start; item < end; item++)
             {
@@ -189,41 +187,25 @@ internal static unsafe class GemmDriver<T, TK> where T : unmanaged, IFloatingPoi
                 Packing<T, TK>.PackBPanel(Pr.B, Pr.Ldb, Pr.TransB, p0, kcb, Jc + q * nr, Nc - q * nr, dst);
             }
         }
-    }
 
-    /// <summary>Packs B (not transposed) by its stored rows: item r covers rows [r Rows, (r + 1) Rows) of k; each row's
-    /// NR-wide pieces go to the same row of every panel, so B is read sequentially (the panel order reads one 64-byte
-    /// piece per row ldb apart, a new page every row or two, where the hardware prefetchers stop).</summary>
-    private struct PackBRowsBody : IRangeBody
-    {
-        public const int Rows = 8;
-        public GemmProblem<T> Pr;
-        public T* Dst;
-        public int Jc, Nc, NcPad, Kc, Panels, FirstPanel;
-
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public readonly void Invoke(int start, int end)
+        private readonly void PackRows(int start, int end)
         {
             int nr = TK.NR;
-            for (int item = start; item < end; item++)
+            for (int p = start * RowsPerItem, pEnd = Math.Min(Pr.K, end * RowsPerItem); p < pEnd; p++)
             {
-                int pEnd = Math.Min(Pr.K, (item + 1) * Rows);
-                for (int p = item * Rows; p < pEnd; p++)
+                int kb = p / Kc, p0 = kb * Kc, kcb = Math.Min(Kc, Pr.K - p0);
+                T* row = Dst + (long)p0 * NcPad + (long)(p - p0) * nr;
+                T* src = Pr.B + (long)p * Pr.Ldb + Jc;
+                for (int q = FirstPanel; q < FirstPanel + Panels; q++)
                 {
-                    int kb = p / Kc, p0 = kb * Kc, kcb = Math.Min(Kc, Pr.K - p0);
-                    T* row = Dst + (long)p0 * NcPad + (long)(p - p0) * nr;
-                    T* src = Pr.B + (long)p * Pr.Ldb + Jc;
-                    for (int q = FirstPanel; q < FirstPanel + Panels; q++)
+                    T* d = row + (long)q * kcb * nr, s = src + q * nr;
+                    int c = Math.Min(nr, Nc - q * nr);
+                    if (c == nr) Unsafe.CopyBlockUnaligned(d, s, (uint)(nr * sizeof(T)));
+                    else
                     {
-                        T* d = row + (long)q * kcb * nr, s = src + q * nr;
-                        int c = Math.Min(nr, Nc - q * nr);
-                        if (c == nr) Unsafe.CopyBlockUnaligned(d, s, (uint)(nr * sizeof(T)));
-                        else
-                        {
-                            int j = 0;
-                            for (; j < c; j++) d[j] = s[j];
-                            for (; j < nr; j++) d[j] = T.Zero;
-                        }
+                        int j = 0;
+                        for (; j < c; j++) d[j] = s[j];
+                        for (; j < nr; j++) d[j] = T.Zero;
                     }
                 }
             }

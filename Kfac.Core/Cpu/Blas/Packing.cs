@@ -65,29 +65,17 @@ internal static unsafe class Packing<T, TK> where T : unmanaged, IFloatingPointI
         for (; p + 8 <= kc; p += 8)
         {
             float* s = src + p;
-            var r0 = Avx.LoadVector256(s);
-            var r1 = Avx.LoadVector256(s + lda);
-            var r2 = Avx.LoadVector256(s + 2 * lda);
-            var r3 = Avx.LoadVector256(s + 3 * lda);
-            var r4 = Avx.LoadVector256(s + 4 * lda);
-            var r5 = Avx.LoadVector256(s + 5 * lda);
-            var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1);
-            var t2 = Avx.UnpackLow(r2, r3); var t3 = Avx.UnpackHigh(r2, r3);
-            var t4 = Avx.UnpackLow(r4, r5); var t5 = Avx.UnpackHigh(r4, r5);
-            // u0: rows 0-3 of column 0 (low lane) and of column 4 (high lane); u4: rows 4-5 of the same columns, then zeros.
-            var u0 = Avx.Shuffle(t0, t2, 0x44); var u1 = Avx.Shuffle(t0, t2, 0xEE);
-            var u2 = Avx.Shuffle(t1, t3, 0x44); var u3 = Avx.Shuffle(t1, t3, 0xEE);
-            var u4 = Avx.Shuffle(t4, zero, 0x44); var u5 = Avx.Shuffle(t4, zero, 0xEE);
-            var u6 = Avx.Shuffle(t5, zero, 0x44); var u7 = Avx.Shuffle(t5, zero, 0xEE);
+            Transpose.Columns8x8(Avx.LoadVector256(s), Avx.LoadVector256(s + lda), Avx.LoadVector256(s + 2 * lda),
+                Avx.LoadVector256(s + 3 * lda), Avx.LoadVector256(s + 4 * lda), Avx.LoadVector256(s + 5 * lda), zero, zero,
+                out var c0, out var c1, out var c2, out var c3, out var c4, out var c5, out var c6, out var last);
             float* d = dst + p * 6;
-            Avx.Store(d, Avx.Permute2x128(u0, u4, 0x20));
-            Avx.Store(d + 6, Avx.Permute2x128(u1, u5, 0x20));
-            Avx.Store(d + 12, Avx.Permute2x128(u2, u6, 0x20));
-            Avx.Store(d + 18, Avx.Permute2x128(u3, u7, 0x20));
-            Avx.Store(d + 24, Avx.Permute2x128(u0, u4, 0x31));
-            Avx.Store(d + 30, Avx.Permute2x128(u1, u5, 0x31));
-            Avx.Store(d + 36, Avx.Permute2x128(u2, u6, 0x31));
-            var last = Avx.Permute2x128(u3, u7, 0x31);
+            Avx.Store(d, c0);
+            Avx.Store(d + 6, c1);
+            Avx.Store(d + 12, c2);
+            Avx.Store(d + 18, c3);
+            Avx.Store(d + 24, c4);
+            Avx.Store(d + 30, c5);
+            Avx.Store(d + 36, c6);
             if (p + 8 < kc) Avx.Store(d + 42, last); // the overhang lands where the next columns are written next
             else
             {
