@@ -201,12 +201,7 @@ internal static unsafe class GemmDriver<T, TK> where T : unmanaged, IFloatingPoi
                     T* d = row + (long)q * kcb * nr, s = src + q * nr;
                     int c = Math.Min(nr, Nc - q * nr);
                     if (c == nr) Unsafe.CopyBlockUnaligned(d, s, (uint)(nr * sizeof(T)));
-                    else
-                    {
-                        int j = 0;
-                        for (; j < c; j++) d[j] = s[j];
-                        for (; j < nr; j++) d[j] = T.Zero;
-                    }
+                    else Packing<T, TK>.CopyPadded(d, s, c, nr);
                 }
             }
         }

@@ -30,13 +30,7 @@ internal static unsafe class Packing<T, TK> where T : unmanaged, IFloatingPointI
                 if (r == mr)
                     for (int p = 0; p < kc; p++) Unsafe.CopyBlockUnaligned(dst + p * mr, src + (long)p * lda, (uint)(mr * sizeof(T)));
                 else
-                    for (int p = 0; p < kc; p++)
-                    {
-                        T* d = dst + p * mr, s = src + (long)p * lda;
-                        int i = 0;
-                        for (; i < r; i++) d[i] = s[i];
-                        for (; i < mr; i++) d[i] = T.Zero;
-                    }
+                    for (int p = 0; p < kc; p++) CopyPadded(dst + p * mr, src + (long)p * lda, r, mr);
             }
             else
             {
@@ -48,6 +42,16 @@ internal static unsafe class Packing<T, TK> where T : unmanaged, IFloatingPointI
                         for (int i = r; i < mr; i++) dst[p * mr + i] = T.Zero;
             }
         }
+    }
+
+    /// <summary>The first <paramref name="count"/> values of <paramref name="src"/> into <paramref name="dst"/>, then zeros up
+    /// to <paramref name="width"/>: one row of a ragged edge panel.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void CopyPadded(T* dst, T* src, int count, int width)
+    {
+        int j = 0;
+        for (; j < count; j++) dst[j] = src[j];
+        for (; j < width; j++) dst[j] = T.Zero;
     }
 
     /// <summary>
@@ -101,13 +105,7 @@ internal static unsafe class Packing<T, TK> where T : unmanaged, IFloatingPointI
             if (c == nr)
                 for (int p = 0; p < kc; p++) Unsafe.CopyBlockUnaligned(dst + p * nr, src + (long)p * ldb, (uint)(nr * sizeof(T)));
             else
-                for (int p = 0; p < kc; p++)
-                {
-                    T* d = dst + p * nr, s = src + (long)p * ldb;
-                    int j = 0;
-                    for (; j < c; j++) d[j] = s[j];
-                    for (; j < nr; j++) d[j] = T.Zero;
-                }
+                for (int p = 0; p < kc; p++) CopyPadded(dst + p * nr, src + (long)p * ldb, c, nr);
         }
         else
         {
