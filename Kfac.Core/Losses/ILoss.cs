@@ -24,6 +24,15 @@ public interface ILoss
     /// </summary>
     double LowerBound => double.NegativeInfinity;
 
+    /// <summary>
+    /// The infimum over outputs of <see cref="Value"/> for these targets: at least <see cref="LowerBound"/>, and larger
+    /// when the targets cannot be predicted with certainty (soft targets of a cross entropy: the sigmoid cross entropy
+    /// of intensities in [0, 1] cannot fall below their binary entropy, about 186 nats per Fashion-MNIST image).
+    /// K-FAC's guards measure the objective's excess over this bound (docs/kfac.md, "Guards"). Default:
+    /// <see cref="LowerBound"/>.
+    /// </summary>
+    double TargetLowerBound(Tensor target) => LowerBound;
+
     /// <summary>Mean over the batch of -log p(target_i | output_i): a differentiable scalar.</summary>
     Tensor Value(Tensor output, Tensor target);
 

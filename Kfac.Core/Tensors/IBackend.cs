@@ -163,6 +163,24 @@ public interface IBackend
     /// <summary>True if every element is finite.</summary>
     bool AllFinite(Tensor x);
 
+    /// <summary>
+    /// sum_i -p_i ln p_i (with <paramref name="binary"/>, plus -(1 - p_i) ln(1 - p_i)), with 0 ln 0 = 0: the entropy of
+    /// soft targets, the infimum of their cross entropy (host scalar). -infinity when an element lies outside [0, 1] or
+    /// is NaN (the cross entropy then has no lower bound). The default copies p to the host.
+    /// </summary>
+    double EntropySum(Tensor p, bool binary)
+    {
+        var values = p.DType == DType.Float64 ? p.ToArray<double>() : Array.ConvertAll(p.ToArray<float>(), v => (double)v);
+        double sum = 0;
+        foreach (double v in values)
+        {
+            if (!(v >= 0 && v <= 1)) return double.NegativeInfinity;
+            if (v > 0) sum -= v * Math.Log(v);
+            if (binary && v < 1) sum -= (1 - v) * Math.Log(1 - v);
+        }
+        return sum;
+    }
+
     // ---- Fused passes over parameter-sized vectors (second-order optimizers) ----
 
     /// <summary>

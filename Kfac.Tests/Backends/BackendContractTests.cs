@@ -445,6 +445,31 @@ public abstract class BackendContractTests
         Assert.That(mixed, Is.EqualTo(new[] { 14.0, 18.0 }));
     }
 
+    /// <summary>EntropySum equals sum -p ln p (- (1 - p) ln(1 - p) when binary) in double, with 0 ln 0 = 0, over lengths
+    /// straddling the CPU's 512-element chunks; binary values give exactly 0; a value outside [0, 1] or NaN anywhere
+    /// gives -infinity.</summary>
+    [Test]
+    public void EntropySumMatchesTheDefinition([Values] DType dtype, [Values] bool binary)
+    {
+        static double Plogp(double v) => v > 0 ? v * Math.Log(v) : 0;
+        foreach (int n in new[] { 1, 511, 1300 })
+        {
+            var rng = new Random(70 + n);
+            // Soft values, with exact 0s and 1s mixed in.
+            var p = Stored(Enumerable.Range(0, n).Select(i => i % 7 == 0 ? 0.0 : i % 11 == 0 ? 1.0 : rng.NextDouble()).ToArray(), dtype);
+            double want = -p.Sum(v => Plogp(v) + (binary ? Plogp(1 - v) : 0));
+            double scale = p.Sum(v => Math.Abs(Plogp(v)) + (binary ? Math.Abs(Plogp(1 - v)) : 0));
+            Assert.That(B.EntropySum(Make(p, dtype, n), binary), Is.EqualTo(want).Within(Tol(dtype) * scale + 1e-300), $"n = {n}");
+        }
+        Assert.That(B.EntropySum(Make([0, 1, 1, 0, 1], dtype, 5), binary), Is.EqualTo(0.0), "binary values");
+        foreach (double bad in new[] { -0.25, 1.5, double.NaN })
+        {
+            var values = Enumerable.Repeat(0.5, 700).ToArray();
+            values[650] = bad;
+            Assert.That(B.EntropySum(Make(values, dtype, 700), binary), Is.EqualTo(double.NegativeInfinity), $"an element {bad}");
+        }
+    }
+
     [Test]
     public void SumDotAllFinite([Values] DType dtype)
     {

@@ -28,13 +28,15 @@ public class KfacGuardTests
 
     private static float[][] Weights(Sequential net) => net.Parameters().Select(p => p.ToArray<float>()).ToArray();
 
-    /// <summary>Softmax cross entropy whose declared lower bound the test sets (to make any predicted decrease impossible).</summary>
-    private sealed class BoundedLoss(double bound) : ILoss
+    /// <summary>Softmax cross entropy whose declared lower bound the test sets (to make any predicted decrease impossible):
+    /// as its constant bound, or (<paramref name="perTargets"/>) as the bound for the batch's targets only.</summary>
+    private sealed class BoundedLoss(double bound, bool perTargets = false) : ILoss
     {
         private readonly SoftmaxCrossEntropy _inner = new();
         public double Bound { get; set; } = bound;
         public string Name => "bounded_softmax_cross_entropy";
-        public double LowerBound => Bound;
+        public double LowerBound => perTargets ? 0 : Bound;
+        public double TargetLowerBound(Tensor target) => Bound;
         public Tensor Value(Tensor output, Tensor target) => _inner.Value(output, target);
         public Tensor OutputGradient(Tensor output, Tensor target) => _inner.OutputGradient(output, target);
         public Tensor Sample(Tensor output, RandomStream rng) => _inner.Sample(output, rng);
@@ -67,12 +69,15 @@ public class KfacGuardTests
         Assert.That(QuadraticModel.Implausible(QuadraticModel.Solution.Failed("boom"), 10), Is.EqualTo("boom"));
     }
 
-    [Test]
-    public void AnImpossiblePredictionRejectsTheStepLeavesTheWeightsAndRaisesLambda()
+    /// <summary>Also when the bound comes from the batch's targets (<see cref="ILoss.TargetLowerBound"/>) and the
+    /// constant bound is 0: the headroom is the objective's excess over the targets' bound.</summary>
+    [TestCase(false)]
+    [TestCase(true)]
+    public void AnImpossiblePredictionRejectsTheStepLeavesTheWeightsAndRaisesLambda(bool perTargets)
     {
         var (x, t) = Data(64, 1);
         var net = Net(2);
-        var loss = new BoundedLoss(0);
+        var loss = new BoundedLoss(0, perTargets);
         var options = new KfacOptions { InitialLambda = 1, RejectionLambdaFactor = 4 };
         var kfac = new KfacOptimizer(net.Parameters(), loss, options);
         using (TensorScope.Begin()) Assert.That(kfac.Step(net.Forward, x, t).Rejected, Is.False);

@@ -129,6 +129,15 @@ public sealed partial class KfacOptimizer
         return mean;
     }
 
+    /// <summary><see cref="ReduceBatchMean"/> of two values in one all-reduce.</summary>
+    private (double First, double Second) ReduceBatchMeans(double first, double second)
+    {
+        if (!IsDistributed) return (first, second);
+        Span<double> values = [first, second];
+        ReduceScalars(values, _shard.Weight(_batchSize));
+        return (values[0], values[1]);
+    }
+
     /// <summary>The mean over the union of the ranks' rho rows (<see cref="KfacOptions.RhoFraction"/>) from this rank's
     /// mean over its own: the batch mean when they are whole shards, else weighted by the ranks' subset rows.</summary>
     private double ReduceRhoMean(double shardMean)

@@ -54,10 +54,10 @@ public sealed partial class KfacOptimizer
     }
 
     /// <summary>Why going from objective <paramref name="before"/> to <paramref name="after"/> on one batch is a blow-up
-    /// (their excess over the loss's lower bound grew more than <see cref="KfacOptions.LossGrowthLimit"/> times), or null.</summary>
-    private string? GrewTooMuch(double before, double after)
+    /// (their excess over <paramref name="bound"/>, the infimum of the loss for the batch's targets, grew more than
+    /// <see cref="KfacOptions.LossGrowthLimit"/> times), or null.</summary>
+    private string? GrewTooMuch(double before, double after, double bound)
     {
-        double bound = Loss.LowerBound;
         return after - bound > Options.LossGrowthLimit * (before - bound)
             ? $"the last update raised the objective on one batch from {before:G4} to {after:G4} (more than x{Options.LossGrowthLimit}): it is undone"
             : null;
@@ -67,9 +67,8 @@ public sealed partial class KfacOptimizer
     /// the loss's lower bound is more than <see cref="KfacOptions.BatchLossSpikeLimit"/> times the running mean of recent
     /// accepted losses' excess (never counted below 1% of the first one, so a converged run's noise is not a blow-up).
     /// Once the last update has been undone there is nothing left to undo: the guard waits for the next update.</summary>
-    private string? LossGrewTooMuch(double loss)
+    private string? LossGrewTooMuch(double loss, double bound)
     {
-        double bound = Loss.LowerBound;
         if (!double.IsFinite(bound) || double.IsNaN(_lossScale) || Iteration == 0 || _lastUpdateUndone) return null;
         double scale = Math.Max(_lossScale, _lossFloor);
         return loss - bound > Options.BatchLossSpikeLimit * scale
@@ -77,10 +76,9 @@ public sealed partial class KfacOptimizer
             : null;
     }
 
-    /// <summary>Running mean (weight 0.1) of the accepted steps' loss excess over the lower bound.</summary>
-    private void TrackLossScale(double loss)
+    /// <summary>Running mean (weight 0.1) of the accepted steps' loss excess over the lower bound of their batch.</summary>
+    private void TrackLossScale(double loss, double bound)
     {
-        double bound = Loss.LowerBound;
         if (!double.IsFinite(bound)) return;
         double excess = Math.Max(0, loss - bound);
         if (double.IsNaN(_lossScale))

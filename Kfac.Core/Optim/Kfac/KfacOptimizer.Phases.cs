@@ -14,8 +14,10 @@ public sealed partial class KfacOptimizer
     /// <summary>The step's mini-batch and the network that maps its inputs to outputs.</summary>
     private readonly record struct MiniBatch(Func<Tensor, Tensor> Forward, Tensor Inputs, Tensor Targets);
 
-    /// <summary>The main forward pass: the output, the loss tensor (for the true gradient) and the batch's mean loss.</summary>
-    private readonly record struct MainPass(Tensor Output, Tensor LossTensor, double Loss);
+    /// <summary>The main forward pass: the output, the loss tensor (for the true gradient), the batch's mean loss and
+    /// the infimum of that mean over outputs for the batch's targets (<see cref="global::Kfac.Losses.ILoss.TargetLowerBound"/>), from which
+    /// the guards measure how far the loss can still fall.</summary>
+    private readonly record struct MainPass(Tensor Output, Tensor LossTensor, double Loss, double Bound);
 
     /// <summary>The last update, waiting to be judged on this batch, with h on this batch at the weights before it.</summary>
     private readonly record struct JudgedUpdate(PendingRho Update, double ObjectiveBefore);
@@ -33,9 +35,9 @@ public sealed partial class KfacOptimizer
         else output = batch.Forward(batch.Inputs);
         if (plan.DiscoverLayers && !plan.CollectsStatistics) EnsureBlocks();
         var lossTensor = Loss.Value(output, batch.Targets);
-        double loss = ReduceBatchMean(lossTensor.Item());
+        var (loss, bound) = ReduceBatchMeans(lossTensor.Item(), Loss.TargetLowerBound(batch.Targets));
         Timings.Add(KfacPhase.Forward, t0);
-        return new MainPass(output, lossTensor, loss);
+        return new MainPass(output, lossTensor, loss, bound);
     }
 
     /// <summary>
@@ -76,7 +78,7 @@ public sealed partial class KfacOptimizer
         double after = RhoLoss(pass, batch) + 0.5 * Options.L2 * j.Update.SquaredNormAfter;
         double rho = LevenbergMarquardt.Rho(j.ObjectiveBefore, after, j.Update.ModelChange);
         Lambda = LevenbergMarquardt.Adjust(Lambda, rho, Options.Omega1, Options.MinLambda, Options.MaxLambda);
-        return (rho, GrewTooMuch(j.ObjectiveBefore, after));
+        return (rho, GrewTooMuch(j.ObjectiveBefore, after, RhoBound(pass, batch)));
     }
 
     /// <summary>
@@ -177,13 +179,13 @@ public sealed partial class KfacOptimizer
     /// <see cref="ImplausibleStepRule.Shrink"/> a usable but overreaching solution is shortened along its ray instead
     /// (and lambda raised by 1 / omega1, as for a poor rho).
     /// </summary>
-    private (QuadraticModel.Solution Solution, bool Shrunk, string? Implausible) Plausible(QuadraticModel.Solution solution, double objective)
+    private (QuadraticModel.Solution Solution, bool Shrunk, string? Implausible) Plausible(QuadraticModel.Solution solution, double objective, double bound)
     {
         var o = Options;
-        if (o.StepSize != StepSizeRule.QuadraticModel || QuadraticModel.Implausible(solution, objective - Loss.LowerBound) is not { } implausible)
+        if (o.StepSize != StepSizeRule.QuadraticModel || QuadraticModel.Implausible(solution, objective - bound) is not { } implausible)
             return (solution, false, null);
         if (o.ImplausibleStep != ImplausibleStepRule.Shrink
-            || QuadraticModel.ShrinkToPlausible(solution, objective - Loss.LowerBound, o.PlausibleDecreaseFraction) is not { Failure: null } shorter)
+            || QuadraticModel.ShrinkToPlausible(solution, objective - bound, o.PlausibleDecreaseFraction) is not { Failure: null } shorter)
             return (solution, false, implausible);
         ShrunkSteps++;
         Lambda = Math.Clamp(Lambda / o.Omega1, o.MinLambda, o.MaxLambda);
@@ -232,7 +234,7 @@ public sealed partial class KfacOptimizer
                 Timings.Add(KfacPhase.LambdaAdaptation, t0);
                 double rho = LevenbergMarquardt.Rho(before, after, modelChange);
                 Lambda = LevenbergMarquardt.Adjust(Lambda, rho, Options.Omega1, Options.MinLambda, Options.MaxLambda);
-                return (rho, double.IsFinite(after) ? GrewTooMuch(before, after) : "non-finite loss after the update");
+                return (rho, double.IsFinite(after) ? GrewTooMuch(before, after, RhoBound(pass, batch)) : "non-finite loss after the update");
             default:
                 return (double.NaN, null);
         }
@@ -250,6 +252,14 @@ public sealed partial class KfacOptimizer
     /// <summary>Rows of this rank's batch on which rho is measured (<see cref="KfacOptions.RhoFraction"/>; the first
     /// ones, as the quadratic model takes its rows).</summary>
     private int RhoRows(MiniBatch batch) => RowsFor(Options.RhoFraction, batch.Inputs.Shape[0]);
+
+    /// <summary>The infimum of the mean loss over the rho rows for their targets: the batch's when they are the whole
+    /// batch.</summary>
+    private double RhoBound(MainPass pass, MiniBatch batch)
+    {
+        int rows = RhoRows(batch);
+        return rows == batch.Inputs.Shape[0] ? pass.Bound : ReduceRhoMean(Loss.TargetLowerBound(Rows(batch.Targets, rows)));
+    }
 
     /// <summary>The mean loss over the rho rows of a forward pass already made on the batch: the pass's own loss when
     /// they are the whole batch, else the loss of its first output rows (no graph is recorded).</summary>

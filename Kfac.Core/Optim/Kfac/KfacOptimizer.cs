@@ -162,7 +162,7 @@ public sealed partial class KfacOptimizer
         // The parameters are always finite (a non-finite update is never kept), so h is finite exactly when the loss is.
         if (!double.IsFinite(pass.Loss)) return Reject(pass.Loss, pass.Loss, "non-finite loss at the current parameters", rollback: true);
         var (rho, blewUp) = JudgePreviousUpdate(judged, pass, batch);
-        blewUp ??= LossGrewTooMuch(pass.Loss);
+        blewUp ??= LossGrewTooMuch(pass.Loss, pass.Bound);
         if (blewUp is not null) return Reject(pass.Loss, pass.Loss, blewUp, rollback: true) with { Rho = rho };
 
         var statisticsGraph = StatisticsPass(plan, batch, pass.Output);
@@ -182,7 +182,7 @@ public sealed partial class KfacOptimizer
             // Some block's factors are beyond repair (its statistics were reset): no update this step.
             return Reject(pass.Loss, objective, "curvature inverse failed: " + e.Message, rollback: false);
         }
-        var (plausible, shrunk, implausible) = Plausible(solution, objective);
+        var (plausible, shrunk, implausible) = Plausible(solution, objective, pass.Bound);
         if (implausible is not null) return Reject(pass.Loss, objective, implausible, rollback: false);
 
         var (squaredNormAfter, updateFinite) = ApplyUpdate(plausible);
@@ -192,7 +192,7 @@ public sealed partial class KfacOptimizer
         if (plan.JudgeUpdate == LambdaJudgement.SameBatch) rho = rhoNow;
         Iteration = plan.Step;
         if (blewUpNow is not null) return Reject(pass.Loss, objective, blewUpNow, rollback: true) with { Rho = rho };
-        TrackLossScale(pass.Loss);
+        TrackLossScale(pass.Loss, pass.Bound);
         return new KfacStepResult
         {
             Loss = pass.Loss, Objective = objective, Alpha = plausible.Alpha, Mu = plausible.Mu, ModelChange = plausible.Value,

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Stop 38: the autoencoder at the default batch 1000 with K-FAC's curvature (statistics, quadratic model, rho) on 1/8
+# (125 rows, the example's default), 1/16 (62 rows) and 1/32 (31 rows) of the batch, everything else the example's
+# defaults; seeds 0 and 1 (1/32: seed 0 only: the run of seed 1 was stopped), 500 steps, train_error every 5 steps (f<fraction>_s<seed>.jsonl/.txt). The step times come from
+# step_times.sh (run on an otherwise idle machine, after this). Two runs at a time, one thread each.
+# Needs `apt-get install dataset-fashion-mnist`; `dotnet build examples/Autoencoder Kfac.Bench -c Release`.
+# usage: run.sh [SEEDS...]   (default 0 1)
+set -euo pipefail
+cd "$(git -C "$(dirname "$0")" rev-parse --show-toplevel)"
+out=docs/results/autoencoder/stop38/curvature_rows_b1000
+A=examples/Autoencoder/bin/Release/net10.0/Autoencoder.dll
+run() { dotnet $A --data fashion-mnist --batch-size 1000 --optimizer kfac --seed $2 --threads 1 --log-every 1e9 --eval-every-steps 5 \
+  --steps 500 --curvature-rows-max 0 --stats-fraction $1 --quad-fraction $1 --rho-fraction $1 --log $out/f$1_s$2.jsonl > $out/f$1_s$2.txt 2>&1; }
+seeds=${*:-0 1}
+for s in $seeds; do
+  run 0.125 $s & run 0.0625 $s & wait
+  run 0.03125 $s
+done
