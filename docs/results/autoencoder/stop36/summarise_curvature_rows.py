@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Steps and seconds (steps x the bench's amortised ms per step, f<fraction>.json) to each train_error target, per
-curvature fraction and seed (f<fraction>_s<seed>.jsonl).
+curvature fraction and seed (f<fraction>_s<seed>.jsonl); steps only where f<fraction>.json is absent.
 Usage: summarise_curvature_rows.py DIR FRACTION [FRACTION ...] [--targets T1,T2,...]"""
 import json, os, sys
 args = sys.argv[1:]
@@ -10,8 +10,9 @@ if "--targets" in args:
     targets = tuple(float(t) for t in args[i + 1].split(","))
     del args[i:i + 2]
 here, fractions = args[0], args[1:]
-ms = {f: json.load(open(os.path.join(here, f"f{f}.json")))["ms_per_step_amortised"] for f in fractions}
-print("ms per step (amortised): " + ", ".join(f"1/{round(1 / float(f))} {ms[f]:.1f}" for f in fractions))
+ms = {f: json.load(open(os.path.join(here, f"f{f}.json")))["ms_per_step_amortised"] for f in fractions
+      if os.path.exists(os.path.join(here, f"f{f}.json"))}
+if ms: print("ms per step (amortised): " + ", ".join(f"1/{round(1 / float(f))} {ms[f]:.1f}" for f in ms))
 
 
 def curve(p):
@@ -31,5 +32,5 @@ for seed in range(10):
         cells = []
         for f in have:
             s = next((s for s in sorted(curves[f]) if curves[f][s] <= t), None)
-            cells.append(f"{s} ({s * ms[f] / 1000:.1f} s)" if s else "-")
+            cells.append("-" if not s else f"{s} ({s * ms[f] / 1000:.1f} s)" if f in ms else str(s))
         print(f"  {t:4}: " + " | ".join(cells))
