@@ -65,6 +65,22 @@ public class TargetLowerBoundTests
         Assert.That(((ILoss)new SquaredError()).TargetLowerBound(t), Is.EqualTo(0.0));
     }
 
+    /// <summary>The guards' slack: 1e-4 of the bound below it (a float loss fitted within rounding keeps a non-negative
+    /// excess), nothing for a bound of 0, and -infinity stays -infinity.</summary>
+    [Test]
+    public void TheGuardsLowerTheBoundByItsRoundingOnly()
+    {
+        Assert.That(Kfac.Optim.Kfac.KfacOptimizer.GuardBound(186.0), Is.EqualTo(186.0 - 0.0186).Within(1e-12));
+        Assert.That(BitConverter.DoubleToInt64Bits(Kfac.Optim.Kfac.KfacOptimizer.GuardBound(0.0)), Is.EqualTo(0L));
+        Assert.That(Kfac.Optim.Kfac.KfacOptimizer.GuardBound(double.NegativeInfinity), Is.EqualTo(double.NegativeInfinity));
+        // A float loss at its soft targets' optimum (the excess is rounding) stays above the guards' bound.
+        var rng = new System.Random(8);
+        var t = Enumerable.Range(0, 100 * 784).Select(_ => (float)(0.02 + 0.96 * rng.NextDouble())).ToArray();
+        var targets = Tensor.FromArray(t, 100, 784);
+        var atOptimum = Tensor.FromArray(t.Select(v => (float)Math.Log(v / (1.0 - v))).ToArray(), 100, 784);
+        Assert.That(Loss.Value(atOptimum, targets).Item(), Is.GreaterThan(Kfac.Optim.Kfac.KfacOptimizer.GuardBound(Loss.TargetLowerBound(targets))));
+    }
+
     [Test]
     public void ATargetWithoutRowsIsRefused() =>
         Assert.That(() => Loss.TargetLowerBound(Tensor.Zeros(new Shape(0, 3))), Throws.ArgumentException.With.Message.Contains("no rows"));

@@ -53,6 +53,14 @@ public sealed partial class KfacOptimizer
         else _inversesStale = true;
     }
 
+    /// <summary>
+    /// The targets' lower bound as the guards use it: lowered by 1e-4 of its size, the rounding a float loss summed over
+    /// a batch can carry, so a loss fitted to its soft targets within rounding never shows a negative excess (which
+    /// would make every update look like a blow-up and every predicted decrease impossible). A bound of 0 (binary
+    /// targets, the built-in losses' constant bound) is unchanged.
+    /// </summary>
+    internal static double GuardBound(double bound) => bound - 1e-4 * Math.Abs(bound);
+
     /// <summary>Why going from objective <paramref name="before"/> to <paramref name="after"/> on one batch is a blow-up
     /// (their excess over <paramref name="bound"/>, the infimum of the loss for the batch's targets, grew more than
     /// <see cref="KfacOptions.LossGrowthLimit"/> times), or null.</summary>

@@ -37,7 +37,7 @@ public sealed partial class KfacOptimizer
         var lossTensor = Loss.Value(output, batch.Targets);
         var (loss, bound) = ReduceBatchMeans(lossTensor.Item(), Loss.TargetLowerBound(batch.Targets));
         Timings.Add(KfacPhase.Forward, t0);
-        return new MainPass(output, lossTensor, loss, bound);
+        return new MainPass(output, lossTensor, loss, GuardBound(bound));
     }
 
     /// <summary>
@@ -258,7 +258,7 @@ public sealed partial class KfacOptimizer
     private double RhoBound(MainPass pass, MiniBatch batch)
     {
         int rows = RhoRows(batch);
-        return rows == batch.Inputs.Shape[0] ? pass.Bound : ReduceRhoMean(Loss.TargetLowerBound(Rows(batch.Targets, rows)));
+        return rows == batch.Inputs.Shape[0] ? pass.Bound : GuardBound(ReduceRhoMean(Loss.TargetLowerBound(Rows(batch.Targets, rows))));
     }
 
     /// <summary>The mean loss over the rho rows of a forward pass already made on the batch: the pass's own loss when
