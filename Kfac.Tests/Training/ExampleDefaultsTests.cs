@@ -87,17 +87,32 @@ public class ExampleDefaultsTests
         Assert.That(s.ComputeDevice, Is.SameAs(Kfac.Tensors.Device.Cpu));
     }
 
-    [TestCase("1000", 0.125, 0.125)]    // 125 rows: the cap is an eighth of the default batch, nothing changes
-    [TestCase("500", 0.125, 0.125)]     // 62 rows, below the cap
-    [TestCase("4000", 0.03125, 0.03125)] // 125 rows, not 500
-    [TestCase("16000", 125.0 / 16000, 125.0 / 16000)]
-    public void TheAutoencodersCurvatureRowsAreCappedAt125(string batch, double expectedFraction, double expectedRho)
+    [TestCase("1000", 0.125)]           // 125 rows: an eighth of the default batch, nothing changes
+    [TestCase("500", 0.25)]             // 125 rows, not 62 (stop 38: 62 rows blew up)
+    [TestCase("250", 0.5)]
+    [TestCase("100", 1.0)]              // the whole of a batch below 125
+    [TestCase("4000", 0.03125)]         // 125 rows, not 500
+    [TestCase("16000", 125.0 / 16000)]
+    public void TheAutoencodersCurvatureTakes125Rows(string batch, double expectedFraction)
     {
         var k = Read("Autoencoder", "--batch-size", batch).Choice.Kfac;
-        Assert.That(k.StatisticsFraction, Is.EqualTo(expectedFraction));
-        Assert.That(k.QuadraticModelFraction, Is.EqualTo(expectedFraction));
-        Assert.That(k.RhoFraction, Is.EqualTo(expectedRho));
-        Assert.That(KfacStepPlan.RowsFor(k.StatisticsFraction, int.Parse(batch)), Is.EqualTo(Math.Min(125, int.Parse(batch) / 8)).Within(1));
+        Assert.That((k.StatisticsFraction, k.QuadraticModelFraction, k.RhoFraction), Is.EqualTo((expectedFraction, expectedFraction, expectedFraction)));
+        Assert.That(KfacStepPlan.RowsFor(k.StatisticsFraction, int.Parse(batch)), Is.EqualTo(Math.Min(125, int.Parse(batch))));
+    }
+
+    [Test]
+    public void CurvatureRowsMinZeroRemovesTheFloorAndContradictoryBoundsAreRefused()
+    {
+        var k = Read("Autoencoder", "--batch-size", "500", "--curvature-rows-min", "0").Choice.Kfac;
+        Assert.That((k.StatisticsFraction, k.QuadraticModelFraction, k.RhoFraction), Is.EqualTo((0.125, 0.125, 0.125)));
+        var explicitFraction = Read("Autoencoder", "--batch-size", "1000", "--quad-fraction", "0.0625").Choice.Kfac;
+        Assert.That(explicitFraction.QuadraticModelFraction, Is.EqualTo(0.125), "the floor applies to given fractions too");
+        Assert.That(Read("ConvNet", "--batch-size", "256").Choice.Kfac.StatisticsFraction, Is.EqualTo(0.25), "other examples have no floor");
+        var bad = new ExampleCommand("Autoencoder", ExampleDefaults.Autoencoder);
+        Assert.That(() => bad.Read(bad.Root.Parse(["--curvature-rows-min", "-1"])),
+            Throws.InstanceOf<UsageException>().With.Message.Contains("--curvature-rows-min must be >= 0"));
+        Assert.That(() => bad.Read(bad.Root.Parse(["--curvature-rows-min", "200", "--curvature-rows-max", "100"])),
+            Throws.InstanceOf<UsageException>().With.Message.Contains("must not exceed --curvature-rows-max"));
     }
 
     [Test]
@@ -194,8 +209,9 @@ public class ExampleDefaultsTests
         Assert.That(System.Text.RegularExpressions.Regex.IsMatch(help, @"--min-lambda <min-lambda>\s+K-FAC: lower bound on the Levenberg-Marquardt damping \[default: 0\.01\]"), help);
         var library = new DistributedKfacOptions();
         string flat = System.Text.RegularExpressions.Regex.Replace(help, @"\s+", " "); // long descriptions wrap
-        Assert.That(System.Text.RegularExpressions.Regex.IsMatch(flat, @"--stats-fraction <stats-fraction> K-FAC: fraction of the batch for curvature statistics \(at most --curvature-rows-max rows\) \[default: 0\.25\]"), help);
+        Assert.That(System.Text.RegularExpressions.Regex.IsMatch(flat, @"--stats-fraction <stats-fraction> K-FAC: fraction of the batch for curvature statistics \(raised to --curvature-rows-min rows, lowered to --curvature-rows-max\) \[default: 0\.25\]"), help);
         Assert.That(System.Text.RegularExpressions.Regex.IsMatch(flat, @"--curvature-rows-max <curvature-rows-max> K-FAC: at most [^[]*\[default: 0\]"), help);
+        Assert.That(System.Text.RegularExpressions.Regex.IsMatch(flat, @"--curvature-rows-min <curvature-rows-min> K-FAC: at least [^[]*\[default: 0\]"), help);
         Assert.That(System.Text.RegularExpressions.Regex.IsMatch(flat, $@"--stats-reduction <stats-reduction> K-FAC with --distributed mpi: eager [^[]*no effect in one process \[default: {DistributedKfacFlags.Name(library.Statistics)}\]"), help);
         Assert.That(System.Text.RegularExpressions.Regex.IsMatch(flat, $@"--inverse-placement <inverse-placement> K-FAC with --distributed mpi: replicated [^[]*no effect in one process \[default: {DistributedKfacFlags.Name(library.Inverses)}\]"), help);
         Assert.That(System.Text.RegularExpressions.Regex.IsMatch(flat, $@"--inverse-staleness <inverse-staleness> K-FAC: [^[]*\[default: {new KfacOptions().InverseStaleness}\]"), help);

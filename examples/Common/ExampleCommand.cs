@@ -39,6 +39,7 @@ public sealed class ExampleCommand
     private readonly Option<double> _statsFraction;
     private readonly Option<double> _quadFraction;
     private readonly Option<double> _rhoFraction;
+    private readonly Option<int> _curvatureRowsMin;
     private readonly Option<int> _curvatureRowsMax;
     private readonly Option<int> _inverseInterval;
     private readonly Option<double> _minLambda;
@@ -87,9 +88,10 @@ public sealed class ExampleCommand
         _structure = new("--structure") { Description = "K-FAC: BlockDiagonal | BlockTridiagonal", DefaultValueFactory = _ => k.Structure };
         _estimation = new("--estimation") { Description = "K-FAC: Sampled | Exact | Empirical", DefaultValueFactory = _ => k.Estimation };
         _stepSize = new("--step-size") { Description = "K-FAC: QuadraticModel | FixedLearningRate | KlClipping", DefaultValueFactory = _ => k.StepSize };
-        _statsFraction = new("--stats-fraction") { Description = "K-FAC: fraction of the batch for curvature statistics (at most --curvature-rows-max rows)", DefaultValueFactory = _ => k.StatisticsFraction };
-        _quadFraction = new("--quad-fraction") { Description = "K-FAC: fraction of the batch for the quadratic model's Fisher products (at most --curvature-rows-max rows)", DefaultValueFactory = _ => k.QuadraticModelFraction };
-        _rhoFraction = new("--rho-fraction") { Description = "K-FAC: fraction of the batch on which the reduction ratio rho (lambda's adaptation) is measured (at most --curvature-rows-max rows)", DefaultValueFactory = _ => k.RhoFraction };
+        _statsFraction = new("--stats-fraction") { Description = "K-FAC: fraction of the batch for curvature statistics (raised to --curvature-rows-min rows, lowered to --curvature-rows-max)", DefaultValueFactory = _ => k.StatisticsFraction };
+        _quadFraction = new("--quad-fraction") { Description = "K-FAC: fraction of the batch for the quadratic model's Fisher products (raised to --curvature-rows-min rows, lowered to --curvature-rows-max)", DefaultValueFactory = _ => k.QuadraticModelFraction };
+        _rhoFraction = new("--rho-fraction") { Description = "K-FAC: fraction of the batch on which the reduction ratio rho (lambda's adaptation) is measured (raised to --curvature-rows-min rows, lowered to --curvature-rows-max)", DefaultValueFactory = _ => k.RhoFraction };
+        _curvatureRowsMin = new("--curvature-rows-min") { Description = "K-FAC: at least this many rows of the batch (all of a smaller batch) for the statistics, the quadratic model and rho (0: no floor)", DefaultValueFactory = _ => defaults.CurvatureRowsMin };
         _curvatureRowsMax = new("--curvature-rows-max") { Description = "K-FAC: at most this many rows of the batch for the statistics, the quadratic model and rho (the fractions apply below it; 0: no cap)", DefaultValueFactory = _ => defaults.CurvatureRowsMax };
         _inverseInterval = new("--inverse-interval") { Description = "K-FAC: recompute inverses every T3 steps", DefaultValueFactory = _ => k.InverseInterval };
         _minLambda = new("--min-lambda") { Description = "K-FAC: lower bound on the Levenberg-Marquardt damping", DefaultValueFactory = _ => k.MinLambda };
@@ -118,7 +120,7 @@ public sealed class ExampleCommand
         Root = new RootCommand(description)
         {
             _optimizer, _data, _dataDir, _batch, _epochs, _seconds, _steps, _lr, _momentum, _seed, _log, _checkpoint, _resume,
-            _threads, _device, _logEvery, _evalEverySteps, _evalEveryEpochs, _lambda, _l2, _structure, _estimation, _stepSize, _statsFraction, _quadFraction, _rhoFraction, _curvatureRowsMax, _inverseInterval, _statsInterval, _klClip, _minLambda, _lambdaDecay, _statsDecay, _gammaRule, _implausibleStep,
+            _threads, _device, _logEvery, _evalEverySteps, _evalEveryEpochs, _lambda, _l2, _structure, _estimation, _stepSize, _statsFraction, _quadFraction, _rhoFraction, _curvatureRowsMin, _curvatureRowsMax, _inverseInterval, _statsInterval, _klClip, _minLambda, _lambdaDecay, _statsDecay, _gammaRule, _implausibleStep,
             _inverseStaleness, _statsReduction, _inversePlacement,
             _exportOnnx, _plot, _distributed, _validation,
         };
@@ -166,9 +168,12 @@ public sealed class ExampleCommand
             },
         };
         int batch = r.GetValue(_batch) ?? d.BatchFor(optimizer);
-        int rowsMax = r.GetValue(_curvatureRowsMax);
+        int rowsMin = r.GetValue(_curvatureRowsMin), rowsMax = r.GetValue(_curvatureRowsMax);
+        if (rowsMin < 0) throw new UsageException($"--curvature-rows-min must be >= 0 (0: no floor); got {rowsMin}");
         if (rowsMax < 0) throw new UsageException($"--curvature-rows-max must be >= 0 (0: no cap); got {rowsMax}");
-        choice = choice with { Kfac = ExampleDefaults.CapCurvatureRows(choice.Kfac, batch, rowsMax) };
+        if (rowsMin > 0 && rowsMax > 0 && rowsMin > rowsMax)
+            throw new UsageException($"--curvature-rows-min ({rowsMin}) must not exceed --curvature-rows-max ({rowsMax})");
+        choice = choice with { Kfac = ExampleDefaults.BoundCurvatureRows(choice.Kfac, batch, rowsMin, rowsMax) };
         return OptionRules.Validate(new()
         {
             Choice = choice,

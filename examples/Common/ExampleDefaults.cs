@@ -40,19 +40,30 @@ public sealed record ExampleDefaults
     /// gradient only (0: no cap). --curvature-rows-max on the command line.</summary>
     public int CurvatureRowsMax { get; init; }
 
-    /// <summary>The K-FAC options for a batch of <paramref name="batch"/> rows: each curvature fraction lowered to
-    /// <paramref name="rowsMax"/> / batch where it would take more rows (0: no cap; the examples pass
-    /// <see cref="CurvatureRowsMax"/> or --curvature-rows-max).</summary>
-    public static KfacOptions CapCurvatureRows(KfacOptions kfac, int batch, int rowsMax)
+    /// <summary>At least this many rows of each batch (the whole batch when it is smaller) for K-FAC's curvature
+    /// statistics, quadratic model and rho: the fractions of <see cref="Kfac"/> are raised to it where they would take
+    /// fewer, because the quadratic model's 2 x 2 solve on a few dozen rows returns momenta far outside [0, 1] and
+    /// blows the training up (0: no floor). --curvature-rows-min on the command line.</summary>
+    public int CurvatureRowsMin { get; init; }
+
+    /// <summary>The K-FAC options for a batch of <paramref name="batch"/> rows: each curvature fraction raised to
+    /// <paramref name="rowsMin"/> / batch (at most 1) where it would take fewer rows, then lowered to
+    /// <paramref name="rowsMax"/> / batch where it would take more (0: no floor, no cap; the examples pass
+    /// <see cref="CurvatureRowsMin"/> and <see cref="CurvatureRowsMax"/> or --curvature-rows-min / -max).</summary>
+    public static KfacOptions BoundCurvatureRows(KfacOptions kfac, int batch, int rowsMin, int rowsMax)
     {
         ArgumentNullException.ThrowIfNull(kfac);
-        if (rowsMax <= 0 || batch <= rowsMax) return kfac;
-        double cap = (double)rowsMax / batch;
+        double Bound(double fraction)
+        {
+            if (rowsMin > 0 && fraction * batch < rowsMin) fraction = Math.Min(1.0, (double)rowsMin / batch);
+            if (rowsMax > 0 && fraction * batch > rowsMax) fraction = (double)rowsMax / batch;
+            return fraction;
+        }
         return kfac with
         {
-            StatisticsFraction = Math.Min(kfac.StatisticsFraction, cap),
-            QuadraticModelFraction = Math.Min(kfac.QuadraticModelFraction, cap),
-            RhoFraction = Math.Min(kfac.RhoFraction, cap),
+            StatisticsFraction = Bound(kfac.StatisticsFraction),
+            QuadraticModelFraction = Bound(kfac.QuadraticModelFraction),
+            RhoFraction = Bound(kfac.RhoFraction),
         };
     }
 
@@ -91,10 +102,14 @@ public sealed record ExampleDefaults
     /// At most 125 curvature rows (an eighth of the default batch; stop 36): at batch 4000 the statistics, quadratic
     /// model and rho on 125 rows instead of 500 made the step 0.86x as long and reached train error 15 ... 5.5 4-20%
     /// sooner in time on seeds 0-2 (0-12% more steps); at batch 8000 4-17% sooner down to 5.5, the steps lost growing
-    /// as the error falls; at batch 1000 and below nothing changes.</summary>
+    /// as the error falls; at batch 1000 and below nothing changes. At least 125 as well (stop 38): with 62 rows (1/16 of
+    /// batch 1000, 1/8 of batch 500) or 31 the quadratic model's momentum left [0, 1] (-5.9 ... 4.7) and the train
+    /// error climbed back (5.6 -> 22.1 at batch 1000 before the target-entropy guard, 7.3 with it); 125 rows kept it
+    /// within [-1.5, 1.8] and needed fewer steps below train error 7.</summary>
     public static ExampleDefaults Autoencoder { get; } = new()
     {
         Batch = 1000,
+        CurvatureRowsMin = 125,
         CurvatureRowsMax = 125,
         Sgd = new() { LearningRate = 0.01, Momentum = SgdMomentum },
         Kfac = new() { InitialLambda = 0.15, StatisticsFraction = 0.125, QuadraticModelFraction = 0.125, RhoFraction = 0.125, InverseInterval = 10 },

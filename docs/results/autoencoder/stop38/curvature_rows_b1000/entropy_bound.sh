@@ -8,7 +8,7 @@ cd "$(git -C "$(dirname "$0")" rev-parse --show-toplevel)"
 out=docs/results/autoencoder/stop38/curvature_rows_b1000
 A=examples/Autoencoder/bin/Release/net10.0/Autoencoder.dll
 run() { dotnet $A --data fashion-mnist --batch-size 1000 --optimizer kfac --seed 0 --threads 1 --log-every 1e9 --eval-every-steps 5 \
-  --steps 500 --curvature-rows-max 0 --stats-fraction $1 --quad-fraction $1 --rho-fraction $1 --log $out/entropy_bound_f$1_s0.jsonl > $out/entropy_bound_f$1_s0.txt 2>&1; }
+  --steps 500 --curvature-rows-min 0 --curvature-rows-max 0 --stats-fraction $1 --quad-fraction $1 --rho-fraction $1 --log $out/entropy_bound_f$1_s0.jsonl > $out/entropy_bound_f$1_s0.txt 2>&1; }
 run 0.0625 & run 0.03125 & wait
 dotnet $A --data fashion-mnist --batch-size 1000 --optimizer kfac --seed 0 --threads 2 --log-every 1e9 --eval-every-steps 5 --steps 500 \
   --log $out/entropy_bound_default_s0.jsonl > $out/entropy_bound_default_s0.txt 2>&1

@@ -11,7 +11,7 @@ cd "$(git -C "$(dirname "$0")" rev-parse --show-toplevel)"
 out=docs/results/autoencoder/stop38/curvature_rows_b1000
 A=examples/Autoencoder/bin/Release/net10.0/Autoencoder.dll
 run() { dotnet $A --data fashion-mnist --batch-size 1000 --optimizer kfac --seed $2 --threads 1 --log-every 1e9 --eval-every-steps 5 \
-  --steps 500 --curvature-rows-max 0 --stats-fraction $1 --quad-fraction $1 --rho-fraction $1 --log $out/f$1_s$2.jsonl > $out/f$1_s$2.txt 2>&1; }
+  --steps 500 --curvature-rows-min 0 --curvature-rows-max 0 --stats-fraction $1 --quad-fraction $1 --rho-fraction $1 --log $out/f$1_s$2.jsonl > $out/f$1_s$2.txt 2>&1; }
 seeds=${*:-0 1}
 for s in $seeds; do
   run 0.125 $s & run 0.0625 $s & wait
