@@ -92,6 +92,9 @@ def run(opt, batch, value, cap):
         # The scaling study measures K-FAC with its curvature on 1/8 of every batch (the study's setting since stop 24),
         # not the autoencoder's default cap of 125 rows, which trades iterations for time at large batches.
         cmd += ["--curvature-rows-max", "0"]
+    if opt == "kfac" and "--curvature-rows-min" not in a.extra:
+        # Nor the floor of 125 rows (stop 38): 1/8 of batch 500 stays 62 rows, as in the study's runs.
+        cmd += ["--curvature-rows-min", "0"]
     print(f"{time.strftime('%H:%M:%S')} run: {' '.join(cmd[2:])}", flush=True)
     with open(path + ".txt", "w") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
