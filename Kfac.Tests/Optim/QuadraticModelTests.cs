@@ -24,6 +24,42 @@ public class QuadraticModelTests
         return true;
     }
 
+    /// <summary>With |mu| bounded: the unconstrained solution when it lies inside the band (the same bits), else mu at
+    /// the bound on its side and the best alpha for it, which no (alpha, mu) of the band beats (brute force over the
+    /// band's mu, each with its best alpha). Nearly collinear directions make |mu*| large.</summary>
+    [FsCheck.NUnit.Property(MaxTest = 200)]
+    public bool BoundedMomentumMinimisesTheModelOverTheBand(int seed)
+    {
+        var rng = new System.Random(seed);
+        double dd = 0.5 + rng.NextDouble(), pp = 0.5 + rng.NextDouble();
+        double cos = 0.9 + 0.0999 * rng.NextDouble() * (rng.Next(2) == 0 ? 1 : -1); // nearly collinear: large mu*
+        double dp = cos * Math.Sqrt(dd * pp);
+        double fd = rng.NextDouble() * 3, fp = rng.NextDouble() * 3, fdp = cos * Math.Sqrt(fd * fp);
+        var t = new QuadraticModel.Terms(fd, fdp, fp, dd, dp, pp, rng.NextDouble() * 2 - 1, rng.NextDouble() * 2 - 1);
+        double c = 0.1 + rng.NextDouble(), limit = 0.25 + 2 * rng.NextDouble();
+        var free = QuadraticModel.Solve(t, c, useMomentum: true);
+        var bounded = QuadraticModel.Solve(t, c, useMomentum: true, momentumLimit: limit);
+        if (free.Failure is not null || bounded.Failure is not null) return free.Failure == bounded.Failure;
+        if (Math.Abs(free.Mu) <= limit) return bounded == free;
+        if (bounded.Mu != Math.CopySign(limit, free.Mu)) return false;
+        if (Math.Abs(QuadraticModel.Value(t, c, bounded.Alpha, bounded.Mu) - bounded.Value) > 1e-12) return false;
+        double a00 = fd + c * dd, a01 = fdp + c * dp;
+        for (int j = -200; j <= 200; j++)
+        {
+            double mu = limit * j / 200.0, best = -(t.GradDelta + mu * a01) / a00; // the best alpha for this mu
+            if (QuadraticModel.Value(t, c, best, mu) < bounded.Value - 1e-12) return false;
+        }
+        return true;
+    }
+
+    [Test]
+    public void TheMomentumLimitMustBePositive()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => new KfacOptions { MomentumLimit = 0 }.Validate());
+        Assert.Throws<ArgumentOutOfRangeException>(() => new KfacOptions { MomentumLimit = double.NaN }.Validate());
+        Assert.DoesNotThrow(() => new KfacOptions { MomentumLimit = double.PositiveInfinity }.Validate());
+    }
+
     [Test]
     public void WithoutMomentumAlphaIsTheOneDimensionalMinimiser()
     {

@@ -39,6 +39,7 @@ public sealed class ExampleCommand
     private readonly Option<double> _statsFraction;
     private readonly Option<double> _quadFraction;
     private readonly Option<double> _rhoFraction;
+    private readonly Option<double> _momentumLimit;
     private readonly Option<int> _curvatureRowsMin;
     private readonly Option<int> _curvatureRowsMax;
     private readonly Option<int> _inverseInterval;
@@ -94,6 +95,7 @@ public sealed class ExampleCommand
         _curvatureRowsMin = new("--curvature-rows-min") { Description = "K-FAC: at least this many rows of the batch (all of a smaller batch) for the statistics, the quadratic model and rho (0: no floor)", DefaultValueFactory = _ => defaults.CurvatureRowsMin };
         _curvatureRowsMax = new("--curvature-rows-max") { Description = "K-FAC: at most this many rows of the batch for the statistics, the quadratic model and rho (the fractions apply below it; 0: no cap)", DefaultValueFactory = _ => defaults.CurvatureRowsMax };
         _inverseInterval = new("--inverse-interval") { Description = "K-FAC: recompute inverses every T3 steps", DefaultValueFactory = _ => k.InverseInterval };
+        _momentumLimit = new("--momentum-limit") { Description = "K-FAC: bound on |mu|, the quadratic model's momentum (Infinity: unbounded)", DefaultValueFactory = _ => k.MomentumLimit };
         _minLambda = new("--min-lambda") { Description = "K-FAC: lower bound on the Levenberg-Marquardt damping", DefaultValueFactory = _ => k.MinLambda };
         _statsDecay = new("--stats-decay") { Description = "K-FAC: cap on the statistics' moving-average weight of the old value, eps = min(1 - 1/k, decay) (kfac-jax's curvature_ema is 1 - decay)", DefaultValueFactory = _ => k.Decay };
         _lambdaDecay = new("--lambda-decay") { Description = "K-FAC: per-step factor of the Levenberg-Marquardt rule (lambda *= decay^T1 after a good rho; the paper's 19/20)", DefaultValueFactory = _ => k.LambdaDecay };
@@ -120,7 +122,7 @@ public sealed class ExampleCommand
         Root = new RootCommand(description)
         {
             _optimizer, _data, _dataDir, _batch, _epochs, _seconds, _steps, _lr, _momentum, _seed, _log, _checkpoint, _resume,
-            _threads, _device, _logEvery, _evalEverySteps, _evalEveryEpochs, _lambda, _l2, _structure, _estimation, _stepSize, _statsFraction, _quadFraction, _rhoFraction, _curvatureRowsMin, _curvatureRowsMax, _inverseInterval, _statsInterval, _klClip, _minLambda, _lambdaDecay, _statsDecay, _gammaRule, _implausibleStep,
+            _threads, _device, _logEvery, _evalEverySteps, _evalEveryEpochs, _lambda, _l2, _structure, _estimation, _stepSize, _statsFraction, _quadFraction, _rhoFraction, _momentumLimit, _curvatureRowsMin, _curvatureRowsMax, _inverseInterval, _statsInterval, _klClip, _minLambda, _lambdaDecay, _statsDecay, _gammaRule, _implausibleStep,
             _inverseStaleness, _statsReduction, _inversePlacement,
             _exportOnnx, _plot, _distributed, _validation,
         };
@@ -158,6 +160,7 @@ public sealed class ExampleCommand
                 StatisticsInterval = r.GetValue(_statsInterval),
                 KlClip = r.GetValue(_klClip),
                 MinLambda = r.GetValue(_minLambda),
+                MomentumLimit = r.GetValue(_momentumLimit),
                 LambdaDecay = r.GetValue(_lambdaDecay),
                 Decay = r.GetValue(_statsDecay),
                 GammaRule = r.GetValue(_gammaRule),

@@ -176,7 +176,7 @@ public sealed partial class KfacOptimizer
             pFp = previous.PreviousFPrevious;
         }
         var terms = new QuadraticModel.Terms(dFd, dFp, pFp, deltaDelta, dp, pp, gradDelta, gp);
-        var solution = QuadraticModel.Solve(terms, Lambda + o.L2, previous is not null);
+        var solution = QuadraticModel.Solve(terms, Lambda + o.L2, previous is not null, o.MomentumLimit);
         Timings.Add(KfacPhase.QuadraticModel, t0);
         return solution;
     }

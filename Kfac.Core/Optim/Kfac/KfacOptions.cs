@@ -141,6 +141,13 @@ public sealed record KfacOptions
     /// <summary>Use the previous update as a second direction in the quadratic model (mu); false fixes mu = 0.</summary>
     public bool UseMomentum { get; init; } = true;
 
+    /// <summary>
+    /// The quadratic model's momentum is chosen with |mu| at most this (the model's minimiser over that band; infinity:
+    /// unbounded, section 7 as written). On a subset of a few dozen rows the 2 x 2 solve returned momenta of -6 to 283,
+    /// each a step of several previous updates that the model cannot resolve (docs/BENCHMARKS.md, stop 38).
+    /// </summary>
+    public double MomentumLimit { get; init; } = 2;
+
     /// <summary>Learning rate for FixedLearningRate and the maximum rate for KlClipping.</summary>
     public double LearningRate { get; init; } = 0.25;
 
@@ -212,6 +219,7 @@ public sealed record KfacOptions
         Positive(MinGamma, nameof(MinGamma));
         if (!(MaxGamma >= MinGamma)) Fail(nameof(MaxGamma), MaxGamma, $"must be >= MinGamma ({MinGamma})");
         if (!(BatchLossSpikeLimit > 1)) Fail(nameof(BatchLossSpikeLimit), BatchLossSpikeLimit, "must be above 1 (infinity turns the guard off)");
+        if (!(MomentumLimit > 0)) Fail(nameof(MomentumLimit), MomentumLimit, "must be positive (infinity leaves mu unbounded)");
         if (!(LossGrowthLimit > 1)) Fail(nameof(LossGrowthLimit), LossGrowthLimit, "must be above 1 (infinity turns the guard off)");
         if (!(RejectionLambdaFactor >= 1) || double.IsInfinity(RejectionLambdaFactor)) Fail(nameof(RejectionLambdaFactor), RejectionLambdaFactor, "must be finite and >= 1");
         if (!Enum.IsDefined(ImplausibleStep)) Fail(nameof(ImplausibleStep), ImplausibleStep, "unknown implausible-step rule");

@@ -34,7 +34,10 @@ public static class QuadraticModel
     /// non-positive diagonal or a negative determinant (F + c I is positive definite, so these only come from
     /// numerical trouble) give a <see cref="Solution.Failure"/>.
     /// </summary>
-    public static Solution Solve(in Terms t, double c, bool useMomentum)
+    /// <remarks>With a finite <paramref name="momentumLimit"/> the minimiser is taken over the band |mu| &lt;= limit: M is
+    /// convex, so min over alpha of M(alpha, mu) is a convex parabola in mu with its minimum at the unconstrained mu*,
+    /// and the band's minimiser is mu = the limit on mu*'s side with alpha = -(grad^T D + mu a01) / a00.</remarks>
+    public static Solution Solve(in Terms t, double c, bool useMomentum, double momentumLimit = double.PositiveInfinity)
     {
         if (!AllFinite(t) || !double.IsFinite(c))
             return Solution.Failed($"non-finite quadratic model terms ({t}, c = {c})");
@@ -51,6 +54,11 @@ public static class QuadraticModel
             {
                 double alpha = (-t.GradDelta * a11 + t.GradPrevious * a01) / det;
                 double mu = (-t.GradPrevious * a00 + t.GradDelta * a01) / det;
+                if (Math.Abs(mu) > momentumLimit)
+                {
+                    mu = Math.CopySign(momentumLimit, mu);
+                    alpha = -(t.GradDelta + mu * a01) / a00;
+                }
                 return Checked(new Solution(alpha, mu, Value(t, c, alpha, mu)));
             }
         }
