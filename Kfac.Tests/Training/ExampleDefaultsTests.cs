@@ -100,34 +100,31 @@ public class ExampleDefaultsTests
         Assert.That(KfacStepPlan.RowsFor(k.StatisticsFraction, int.Parse(batch)), Is.EqualTo(Math.Min(125, int.Parse(batch))));
     }
 
+    /// <summary>0 removes the floor (--curvature-rows-min) or the cap (--curvature-rows-max); both apply to given
+    /// fractions too; the other examples have neither; negative or contradictory bounds are refused.</summary>
     [Test]
-    public void CurvatureRowsMinZeroRemovesTheFloorAndContradictoryBoundsAreRefused()
+    public void CurvatureRowBoundsOfZeroRemoveThemAndBadBoundsAreRefused()
     {
-        var k = Read("Autoencoder", "--batch-size", "500", "--curvature-rows-min", "0").Choice.Kfac;
-        Assert.That((k.StatisticsFraction, k.QuadraticModelFraction, k.RhoFraction), Is.EqualTo((0.125, 0.125, 0.125)));
-        var explicitFraction = Read("Autoencoder", "--batch-size", "1000", "--quad-fraction", "0.0625").Choice.Kfac;
-        Assert.That(explicitFraction.QuadraticModelFraction, Is.EqualTo(0.125), "the floor applies to given fractions too");
-        Assert.That(Read("ConvNet", "--batch-size", "256").Choice.Kfac.StatisticsFraction, Is.EqualTo(0.25), "other examples have no floor");
-        var bad = new ExampleCommand("Autoencoder", ExampleDefaults.Autoencoder);
-        Assert.That(() => bad.Read(bad.Root.Parse(["--curvature-rows-min", "-1"])),
-            Throws.InstanceOf<UsageException>().With.Message.Contains("--curvature-rows-min must be >= 0"));
-        Assert.That(() => bad.Read(bad.Root.Parse(["--curvature-rows-min", "200", "--curvature-rows-max", "100"])),
-            Throws.InstanceOf<UsageException>().With.Message.Contains("must not exceed --curvature-rows-max"));
-    }
-
-    [Test]
-    public void CurvatureRowsMaxZeroRemovesTheCapAndOtherExamplesHaveNone()
-    {
-        var k = Read("Autoencoder", "--batch-size", "4000", "--curvature-rows-max", "0").Choice.Kfac;
-        Assert.That((k.StatisticsFraction, k.QuadraticModelFraction, k.RhoFraction), Is.EqualTo((0.125, 0.125, 0.125)));
+        var noFloor = Read("Autoencoder", "--batch-size", "500", "--curvature-rows-min", "0").Choice.Kfac;
+        Assert.That((noFloor.StatisticsFraction, noFloor.QuadraticModelFraction, noFloor.RhoFraction), Is.EqualTo((0.125, 0.125, 0.125)));
+        var noCap = Read("Autoencoder", "--batch-size", "4000", "--curvature-rows-max", "0").Choice.Kfac;
+        Assert.That((noCap.StatisticsFraction, noCap.QuadraticModelFraction, noCap.RhoFraction), Is.EqualTo((0.125, 0.125, 0.125)));
         var own = Read("Autoencoder", "--batch-size", "4000", "--curvature-rows-max", "1000").Choice.Kfac;
         Assert.That(own.StatisticsFraction, Is.EqualTo(0.125), "a cap above the fraction's rows changes nothing");
-        var explicitFraction = Read("Autoencoder", "--batch-size", "4000", "--stats-fraction", "0.5").Choice.Kfac;
-        Assert.That(explicitFraction.StatisticsFraction, Is.EqualTo(0.03125), "the cap applies to given fractions too");
+        Assert.That(Read("Autoencoder", "--batch-size", "1000", "--quad-fraction", "0.0625").Choice.Kfac.QuadraticModelFraction,
+            Is.EqualTo(0.125), "the floor applies to given fractions too");
+        Assert.That(Read("Autoencoder", "--batch-size", "4000", "--stats-fraction", "0.5").Choice.Kfac.StatisticsFraction,
+            Is.EqualTo(0.03125), "the cap applies to given fractions too");
         Assert.That(Read("ConvNet", "--batch-size", "4096").Choice.Kfac.StatisticsFraction, Is.EqualTo(0.25));
-        var bad = new ExampleCommand("Autoencoder", ExampleDefaults.Autoencoder);
-        Assert.That(() => bad.Read(bad.Root.Parse(["--curvature-rows-max", "-1"])),
-            Throws.InstanceOf<UsageException>().With.Message.Contains("--curvature-rows-max must be >= 0"));
+        Assert.That(Read("ConvNet", "--batch-size", "256").Choice.Kfac.StatisticsFraction, Is.EqualTo(0.25));
+        var command = new ExampleCommand("Autoencoder", ExampleDefaults.Autoencoder);
+        foreach (var (args, message) in new[]
+        {
+            (new[] { "--curvature-rows-min", "-1" }, "--curvature-rows-min must be >= 0"),
+            (new[] { "--curvature-rows-max", "-1" }, "--curvature-rows-max must be >= 0"),
+            (new[] { "--curvature-rows-min", "200", "--curvature-rows-max", "100" }, "must not exceed --curvature-rows-max"),
+        })
+            Assert.That(() => command.Read(command.Root.Parse(args)), Throws.InstanceOf<UsageException>().With.Message.Contains(message));
     }
 
     [TestCase("ConvNet")]
