@@ -21,7 +21,8 @@ namespace Kfac.Tests.Optim.Reference;
 ///   F_hat^-1 = Xi^T blockdiag(Sigma^-1) Xi with Xi = I - superdiag(Psi), all as dense matrices;</item>
 /// <item>Delta = -F_hat^-1 grad h; (alpha, mu) minimise M(alpha Delta + mu delta0) = 1/2 delta^T (F + c I) delta
 ///   + grad h^T delta, c = lambda + eta, F the exact mini-batch Fisher (forward-mode J v), by the 2x2 solve; mu = 0
-///   on the first step;</item>
+///   on the first step; when |mu| exceeds MomentumLimit, mu = that limit with mu's sign and alpha the best for it,
+///   alpha = -(grad^T Delta + mu K01) / K00 (the minimiser over the band |mu| &lt;= limit of the convex model);</item>
 /// <item>theta += delta; every T1 steps rho = (h(theta + delta) - h(theta)) / M(delta) on the same batch and
 ///   lambda *= omega1 (rho > 3/4) or /= omega1 (rho &lt; 1/4 or NaN), omega1 = (19/20)^T1, clamped.</item>
 /// </list>
@@ -219,6 +220,11 @@ internal sealed class RefKfac
             throw new InvalidOperationException($"the 2x2 system is (nearly) singular: det {det}, diagonal {k00}, {k11}");
         double alpha = (-gd * k11 + gp * k01) / det;
         double mu = (-gp * k00 + gd * k01) / det;
+        if (Math.Abs(mu) > _o.MomentumLimit)
+        {
+            mu = Math.Sign(mu) * _o.MomentumLimit;
+            alpha = -(gd + mu * k01) / k00;
+        }
         double value = 0.5 * (alpha * alpha * k00 + 2 * alpha * mu * k01 + mu * mu * k11) + alpha * gd + mu * gp;
         return (alpha, mu, value);
     }
