@@ -21,10 +21,13 @@ internal sealed partial class CpuBackend
     {
         int blocks = (p.Length + EntropyBlock - 1) / EntropyBlock;
         if (blocks <= 1) return EntropyBlockSum<T>(p, binary);
-        var partial = new double[blocks];
+        // One partial sum per block; on the stack for any batch up to 64M elements (no allocation per step).
+        double[]? heap = blocks > 1024 ? new double[blocks] : null;
+        Span<double> partial = heap ?? stackalloc double[blocks];
         fixed (T* data = p)
+        fixed (double* sums = partial)
         {
-            var body = new EntropyBody<T>(data, p.Length, binary, partial);
+            var body = new EntropyBody<T>(data, p.Length, binary, sums);
             CpuParallel.For(0, blocks, in body, grain: 1);
         }
         double sum = 0;
@@ -32,7 +35,7 @@ internal sealed partial class CpuBackend
         return sum;
     }
 
-    private unsafe struct EntropyBody<T>(T* data, int length, bool binary, double[] partial) : IRangeBody
+    private unsafe struct EntropyBody<T>(T* data, int length, bool binary, double* partial) : IRangeBody
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         public void Invoke(int from, int to)

@@ -103,9 +103,10 @@ public sealed record ExampleDefaults
     /// model and rho on 125 rows instead of 500 made the step 0.86x as long and reached train error 15 ... 5.5 4-20%
     /// sooner in time on seeds 0-2 (0-12% more steps); at batch 8000 4-17% sooner down to 5.5, the steps lost growing
     /// as the error falls; at batch 1000 and below nothing changes. At least 125 as well (stop 38): with 62 rows (1/16 of
-    /// batch 1000, 1/8 of batch 500) or 31 the quadratic model's momentum left [0, 1] (-5.9 ... 4.7) and the train
+    /// batch 1000, 1/8 of batch 500) or 31 the quadratic model's momentum left [0, 1] (-6.9 ... 283) and the train
     /// error climbed back (5.6 -> 22.1 at batch 1000 before the target-entropy guard, 7.3 with it); 125 rows kept it
-    /// within [-1.5, 1.8] and needed fewer steps below train error 7.</summary>
+    /// within [-1.4, 1.8] on seed 0 at batch 500 (seed 1 reached -15.6 and 6.0, which KfacOptions.MomentumLimit now
+    /// bounds) and needed fewer steps below train error 7.</summary>
     public static ExampleDefaults Autoencoder { get; } = new()
     {
         Batch = 1000,
