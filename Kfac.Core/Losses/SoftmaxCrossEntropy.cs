@@ -16,6 +16,49 @@ public sealed class SoftmaxCrossEntropy : ILoss
     /// <summary>0: the loss is -log of a probability (or a squared distance without the Gaussian\'s constant).</summary>
     public double LowerBound => 0;
 
+    /// <summary>
+    /// min over z of -sum_c t_c log softmax(z)_c for a row of non-negative targets with sum s: s H(t / s) =
+    /// -sum_c t_c ln t_c + s ln s (Gibbs' inequality; attained at softmax(z) = t / s, approached where t has zeros), so
+    /// the bound is the batch mean of that: the targets' entropy when each row is a distribution (soft labels,
+    /// distillation), 0 for hard (0/1) targets. 0/1 targets return <see cref="LowerBound"/> at once: their entropy term is
+    /// exactly 0 and s ln s &gt;= 0, so 0 is a valid bound (the exact one for one-hot rows) and costs one pass over the
+    /// targets without allocating; only soft targets take the row sums. Entries above 1 (weighted rows) take the same
+    /// formula on the host; a negative or NaN entry gives -infinity (a negative t_c leaves the loss unbounded below).
+    /// </summary>
+    public double TargetLowerBound(Tensor target)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        if (target.Rank != 2 || target.Shape[0] == 0) throw new ArgumentException($"{Name}: targets {target.Shape} must be [rows > 0, classes]", nameof(target));
+        double entropy = target.Backend.EntropySum(target, binary: false);
+        if (entropy == 0) return LowerBound;
+        int m = target.Shape[0], k = target.Shape[1];
+        double sum = 0;
+        if (double.IsNegativeInfinity(entropy))
+        {
+            // Some entry is outside [0, 1]: the rare path, on the host.
+            var t = target.ToDoubleArray();
+            for (int i = 0; i < m; i++)
+            {
+                double s = 0;
+                for (int c = 0; c < k; c++)
+                {
+                    double v = t[i * k + c];
+                    if (!(v >= 0)) return double.NegativeInfinity;
+                    if (v > 0) sum -= v * Math.Log(v);
+                    s += v;
+                }
+                if (s > 0) sum += s * Math.Log(s);
+            }
+        }
+        else
+        {
+            using var noGrad = GradMode.Disable();
+            sum = entropy;
+            foreach (double s in target.Sum(1).ToDoubleArray()) if (s > 0) sum += s * Math.Log(s);
+        }
+        return Math.Max(LowerBound, sum / m);
+    }
+
     /// <summary>Mean over the batch of -sum_c t_c log softmax(z)_c.</summary>
     public Tensor Value(Tensor output, Tensor target)
     {
