@@ -9,7 +9,7 @@ public sealed record TunedSetting<TOptions>(int Envs, TOptions Options, string S
 /// <summary>
 /// Per-environment settings, as rl-baselines3-zoo keeps a table of hyper-parameters per task: the discount and the
 /// number of copies are properties of the task (Pendulum-v1's returns need gamma 0.95 under ACKTR's trust region;
-/// CartPole-v1's do better with fewer, shorter-lived copies). Every entry was measured over 5 seeds here
+/// CartPole-v1's do better with fewer, shorter-lived copies). Every entry was measured over 5 seeds or more here
 /// (docs/BENCHMARKS.md, the section each <see cref="TunedSetting{TOptions}.Source"/> names); environments without an
 /// entry get the options records' own defaults (baselines' A2C and ACKTR, SB3's PPO) with 16 copies.
 /// </summary>
@@ -22,7 +22,7 @@ public static class TunedSettings
     public static TunedSetting<A2cOptions> A2c(string envId) => Require(envId) switch
     {
         "CartPole-v1" => new(16, new A2cOptions { StepsPerEnv = 10, EntropyCoefficient = 0, LearningRate = 5e-3 },
-            "10 steps per env, ent_coef 0, lr 5e-3: the best of 15 grid points on held-out seeds 11-15 (lr bracketed by 0.01, which fails); median 112 160 steps to 475 on seeds 1-5 against 321 440 with the defaults (BENCHMARKS: Stop 28 CartPole-v1, A2C tuned)"),
+            "10 steps per env, ent_coef 0, lr 5e-3: the best of 15 grid points on held-out seeds 11-15 (lr bracketed by 0.01, which fails); median 107 520 steps to 475 on seeds 1-10, 10/10 (stop 28: 112 160 on seeds 1-5, against 321 440 with the defaults) (BENCHMARKS: Stop 28 CartPole-v1, A2C tuned; Stop 39)"),
         "Acrobot-v1" => new(16, new A2cOptions { StepsPerEnv = 10, EntropyCoefficient = 0, LearningRate = 2e-3 },
             "10 steps per env, ent_coef 0, lr 2e-3: of 20 grid points on held-out seeds 11-15, the best that reached -100 on every seed of both sets; median 52 800 steps on seeds 1-5 against 97 600 with the defaults (BENCHMARKS: Stop 28 Acrobot-v1)"),
         var id => new(DefaultEnvs, new A2cOptions(), $"baselines' a2c defaults (no per-task setting measured for {id})"),
@@ -32,7 +32,7 @@ public static class TunedSettings
     public static TunedSetting<PpoOptions> Ppo(string envId) => Require(envId) switch
     {
         "CartPole-v1" => new(8, PpoOptions.ZooCartPole,
-            "rl-baselines3-zoo ppo.yml CartPole-v1; 4/5 seeds reach 475 by 1e5 steps, median 82 688 (BENCHMARKS: CartPole-v1)"),
+            "rl-baselines3-zoo ppo.yml CartPole-v1; median 74 496 steps to 475 on seeds 1-10, 10/10 (stop 15: 4/5 seeds by 1e5 steps, median 82 688) (BENCHMARKS: CartPole-v1; Stop 39)"),
         "Acrobot-v1" => new(16, new PpoOptions { StepsPerEnv = 256, GaeLambda = 0.94, Epochs = 4 },
             "rl-baselines3-zoo ppo.yml Acrobot-v1 without VecNormalize; 5/5 seeds reach -100, median 77 824 steps (BENCHMARKS: Acrobot-v1)"),
         "Pendulum-v1" => new(4, new PpoOptions { StepsPerEnv = 1024, GaeLambda = 0.95, Epochs = 10, Gamma = 0.95 },
@@ -43,8 +43,8 @@ public static class TunedSettings
     /// <summary>ACKTR: the library's defaults (baselines' with KL clip 0.03) except where a task measured better.</summary>
     public static TunedSetting<AcktrOptions> Acktr(string envId) => Require(envId) switch
     {
-        "CartPole-v1" => new(8, new AcktrOptions { EntropyCoefficient = 0, StepsPerEnv = 10 },
-            "rl-baselines-zoo acktr.yml CartPole-v1 (8 envs, ent_coef 0) with 10 steps per env, best of 24 grid points on held-out seeds 11-15; median 92 720 steps to 475 on seeds 1-5 against 139 520 with the defaults (BENCHMARKS: Stop 28 CartPole-v1)"),
+        "CartPole-v1" => new(8, new AcktrOptions { EntropyCoefficient = 0, StepsPerEnv = 10, KlClip = 0.005 },
+            "rl-baselines-zoo acktr.yml CartPole-v1 (8 envs, ent_coef 0) with 10 steps per env and trust region delta 0.005 (bracketed over 0.0025-0.03 on held-out seeds 11-20: 0.03 collapsed the policy on 2 of seeds 1-10); every one of 20 seeds reaches 475, median 97 800 steps on seeds 1-10 (BENCHMARKS: Stop 39 CartPole-v1)"),
         "Pendulum-v1" => new(DefaultEnvs, new AcktrOptions { Gamma = 0.95 },
             "gamma 0.95: mean return after 1M steps -134.5 +- 1.5 over seeds 1-10, every seed learned; gamma 0.99 (the default): -431.1 +- 152.8, 2 of 10 seeds below -1200 (BENCHMARKS: Stop 28 ACKTR's per-task settings)"),
         "Acrobot-v1" => new(16, new AcktrOptions { StepsPerEnv = 10 },

@@ -14,7 +14,7 @@ public class TunedSettingsTests
         var pendulum = TunedSettings.Acktr("Pendulum-v1");
         Assert.That((pendulum.Envs, pendulum.Options), Is.EqualTo((16, new AcktrOptions { Gamma = 0.95 })));
         var cartPole = TunedSettings.Acktr("CartPole-v1");
-        Assert.That((cartPole.Envs, cartPole.Options), Is.EqualTo((8, new AcktrOptions { EntropyCoefficient = 0, StepsPerEnv = 10 })));
+        Assert.That((cartPole.Envs, cartPole.Options), Is.EqualTo((8, new AcktrOptions { EntropyCoefficient = 0, StepsPerEnv = 10, KlClip = 0.005 })));
         Assert.That(TunedSettings.Acktr("MinAtar/Breakout-v1").Options, Is.EqualTo(new AcktrOptions { KlClip = 0.001 }));
         Assert.That(TunedSettings.Acktr("Breakout"), Is.EqualTo(TunedSettings.Acktr("MinAtar/Breakout-v1")), "the short name");
         Assert.That(TunedSettings.Acktr("MinAtar/SpaceInvaders-v1").Options, Is.EqualTo(new AcktrOptions { KlClip = 0.001 }));
