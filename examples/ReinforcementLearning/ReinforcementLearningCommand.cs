@@ -37,7 +37,7 @@ public static class ReinforcementLearningCommand
         var checkpoint = new Option<string?>("--checkpoint") { Description = "save policy + optimizer here (safetensors) at the end; with --evaluate, the policy to load" };
         var evaluate = new Option<bool>("--evaluate") { Description = "run the --checkpoint policy greedily and report mean and std of the returns" };
         var episodes = new Option<int>("--episodes") { Description = "--evaluate: episodes to run", DefaultValueFactory = _ => 100 };
-        var hyper = new Option<string>("--hyper") { Description = "tuned (per-environment settings measured over 5 seeds, Kfac.Rl.Algorithms.TunedSettings) | default (the options' own: baselines A2C and ACKTR, SB3 PPO) | zoo (rl-baselines3-zoo's CartPole-v1 A2C / PPO settings)", DefaultValueFactory = _ => "tuned" };
+        var hyper = new Option<string>("--hyper") { Description = "tuned (per-environment settings measured over 5-10 seeds, Kfac.Rl.Algorithms.TunedSettings) | default (the options' own: baselines A2C and ACKTR, SB3 PPO) | zoo (rl-baselines3-zoo's CartPole-v1 A2C / PPO settings)", DefaultValueFactory = _ => "tuned" };
         var shared = new Option<bool>("--shared") { Description = "one torso for actor and critic (baselines' style; SB3's MlpPolicy is separate)" };
         var stopAt = new Option<double?>("--stop-at-return") { Description = "stop once the mean return of the last 100 episodes reaches this" };
         var logEvery = new Option<long>("--log-every") { Description = "environment steps between log lines", DefaultValueFactory = _ => 5000 };
