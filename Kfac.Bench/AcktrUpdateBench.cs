@@ -25,7 +25,7 @@ internal sealed class AcktrUpdateBench : IBenchCommand
 
     public string Description =>
         "ACKTR vs A2C ms/update on the RL example's network and batch, interleaved by inverse period [--env CartPole-v1|Acrobot-v1|MinAtar/Breakout-v1 " +
-        "--envs 16 --n-steps 20 --rounds 10 --warmup-rounds 10 --inverse-interval 10 --inverse-staleness S --damping-style eigenbasis|factored --threads 1 --runner-seconds 1 --seed 0 --json]";
+        "--envs 16 --n-steps 20 --rounds 10 --warmup-rounds 10 --inverse-interval 10 --inverse-staleness S --damping-style eigenbasis|factored --kl-guard C --threads 1 --runner-seconds 1 --seed 0 --json]";
 
     private static readonly string[] EnvIds = ["CartPole-v1", "Acrobot-v1", "MinAtar/Breakout-v1"];
 
@@ -39,7 +39,7 @@ internal sealed class AcktrUpdateBench : IBenchCommand
 
     /// <summary>The command's options, checked before anything is built.</summary>
     internal sealed record Settings(string Env, int Envs, int Steps, int Rounds, int WarmupRounds, int Interval, int Staleness,
-        DampingStyle DampingStyle, int Threads, double RunnerSeconds, int Seed, bool Json)
+        DampingStyle DampingStyle, int Threads, double RunnerSeconds, int Seed, bool Json, double? KlGuard = null)
     {
         public static Settings Parse(BenchArgs args)
         {
@@ -55,7 +55,7 @@ internal sealed class AcktrUpdateBench : IBenchCommand
             };
             var s = new Settings(env, args.Int("envs", 16), args.Int("n-steps", 20), args.Int("rounds", 10), args.Int("warmup-rounds", 10),
                 interval, args.Int("inverse-staleness", interval - 1), dampingStyle, args.Int("threads", 1), args.Double("runner-seconds", 1), args.Int("seed", 0),
-                args.Flag("json"));
+                args.Flag("json"), args.Double("kl-guard", 0) is var guard and > 0 ? guard : null);
             Positive("envs", s.Envs);
             Positive("n-steps", s.Steps);
             Positive("rounds", s.Rounds);
@@ -90,7 +90,7 @@ internal sealed class AcktrUpdateBench : IBenchCommand
             var a2c = new A2c(MakePolicy(probe, s.Seed), new VectorEnvironment(_ => GymEnvironments.Create(s.Env), s.Envs), new A2cOptions { StepsPerEnv = s.Steps }, s.Seed);
             var acktr = new Acktr(MakePolicy(probe, s.Seed), new VectorEnvironment(_ => GymEnvironments.Create(s.Env), s.Envs),
                 new AcktrOptions { StepsPerEnv = s.Steps, ColdUpdates = 0, InverseInterval = s.Interval, InverseStaleness = s.Staleness,
-                    DampingStyle = s.DampingStyle }, s.Seed);
+                    DampingStyle = s.DampingStyle, KlGuard = s.KlGuard }, s.Seed);
             long perUpdate = (long)s.Envs * s.Steps, perRound = perUpdate * s.Interval;
             for (int r = 0; r < s.WarmupRounds; r++)
             {

@@ -31,7 +31,13 @@ public sealed class Acktr : OnPolicyLearner
         _optimizer = new Sgd(policy.Parameters(), new SgdOptions { LearningRate = Options.ColdLearningRate * (1 - Options.Momentum), Momentum = Options.Momentum });
         _curvature = new ActorCriticCurvature(policy, Options.EffectiveInverseStaleness, Options.DampingStyle);
         _fisherRng = new System.Random(seed + 104_729);
+        if (Options.KlGuard is not null) _guard = new PolicyKlGuard(policy, _optimizer);
     }
+
+    private readonly PolicyKlGuard? _guard;
+
+    /// <summary>The measured-KL guard (null unless <see cref="AcktrOptions.KlGuard"/> is set).</summary>
+    public PolicyKlGuard? Guard => _guard;
 
     public AcktrOptions Options { get; }
 
@@ -67,6 +73,12 @@ public sealed class Acktr : OnPolicyLearner
         return installed && scheduled;
     }
 
+    private Tensor Observations(Rollout b, int n)
+    {
+        int size = Policy.ObservationShape.Aggregate(1, (x, y) => x * y);
+        return Tensor.FromArray(b.Observations.AsSpan(0, n * size), new Shape(n, size));
+    }
+
     protected override UpdateInfo Update()
     {
         var b = Buffer;
@@ -78,7 +90,7 @@ public sealed class Acktr : OnPolicyLearner
         using var scope = TensorScope.Begin();
         _optimizer.ZeroGrad();
         int n = b.Size;
-        var (logProb, entropy, value) = _curvature.Record(() => PolicyEvaluation.Evaluate(Policy, b.Observations, b.Actions, n));
+        var (logProb, entropy, value, policyOutput) = _curvature.Record(() => PolicyEvaluation.EvaluateWithOutput(Policy, b.Observations, b.Actions, n));
         t = Timings.Add(AcktrPhase.Forward, t);
         _curvature.BackwardFisherLoss(logProb, value, Options.ValueFisherCoefficient, _fisherRng);
         t = Timings.Add(AcktrPhase.FisherBackward, t);
@@ -128,7 +140,14 @@ public sealed class Acktr : OnPolicyLearner
                     if (p.Grad is { } g) g.Backend.Affine(g, nu, 0, g);
                 stepLr = lr;
                 _optimizer.LearningRate = lr * (1 - Options.Momentum);
+                Tensor? observations = _guard is null ? null : Observations(b, n);
+                if (observations is not null) _guard!.BeginFromOutput(policyOutput);
                 _optimizer.Step();
+                if (observations is not null && !_guard!.Check(observations, Options.KlGuard!.Value * Options.KlClip))
+                {
+                    skipped = 1;
+                    stepLr = 0;
+                }
             }
         }
         Timings.Add(AcktrPhase.Update, t);

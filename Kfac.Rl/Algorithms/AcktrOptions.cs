@@ -39,6 +39,14 @@ public sealed record AcktrOptions
     /// seeds never learned (docs/BENCHMARKS.md, ACKTR's delta). MinAtar and the continuous tasks were not re-tuned.</summary>
     public double KlClip { get; init; } = 0.03;
 
+    /// <summary>
+    /// c of the measured-KL guard (<see cref="PolicyKlGuard"/>): after each K-FAC update the policy's mean
+    /// KL(pi_old || pi_new) over the batch is measured and, while above c delta, the update (and the momentum buffer) is
+    /// halved, up to 3 times, then undone. null (the default): no guard, baselines' ACKTR. Costs one forward pass of the
+    /// policy over the batch per update (more when it halves).
+    /// </summary>
+    public double? KlGuard { get; init; }
+
     public double StatsDecay { get; init; } = 0.99;
 
     /// <summary>Added to the products lambda_A lambda_G of the factors' eigenvalues ((A (x) G + damping I)^-1).</summary>
@@ -96,6 +104,8 @@ public sealed record AcktrOptions
         OptionCheck.Positive(this, LearningRate, nameof(LearningRate));
         OptionCheck.InHalfOpenUnit(this, Momentum, nameof(Momentum));
         OptionCheck.Positive(this, KlClip, nameof(KlClip));
+        if (KlGuard is double guard && !(guard > 0 && double.IsFinite(guard)))
+            throw new ArgumentOutOfRangeException(nameof(KlGuard), KlGuard, "must be positive and finite (null: no guard)");
         OptionCheck.InHalfOpenUnit(this, StatsDecay, nameof(StatsDecay));
         OptionCheck.Positive(this, Damping, nameof(Damping));
         OptionCheck.Positive(this, ColdLearningRate, nameof(ColdLearningRate));

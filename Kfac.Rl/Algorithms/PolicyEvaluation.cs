@@ -11,6 +11,13 @@ public static class PolicyEvaluation
 {
     public static (Tensor LogProb, Tensor Entropy, Tensor Value) Evaluate(ActorCritic policy, ReadOnlySpan<float> observations, ReadOnlySpan<double> actions, int batch)
     {
+        var (logProb, entropy, value, _) = EvaluateWithOutput(policy, observations, actions, batch);
+        return (logProb, entropy, value);
+    }
+
+    /// <summary><see cref="Evaluate"/> that also returns the policy head's output (logits, or the Gaussian's means).</summary>
+    public static (Tensor LogProb, Tensor Entropy, Tensor Value, Tensor PolicyOutput) EvaluateWithOutput(ActorCritic policy, ReadOnlySpan<float> observations, ReadOnlySpan<double> actions, int batch)
+    {
         ArgumentNullException.ThrowIfNull(policy);
         int obsSize = policy.ObservationShape.Aggregate(1, (a, b) => a * b);
         if (observations.Length != batch * obsSize)
@@ -23,9 +30,9 @@ public static class PolicyEvaluation
             var ints = new int[batch];
             for (int i = 0; i < batch; i++) ints[i] = (int)actions[i];
             var dist = policy.CategoricalOf(output);
-            return (dist.LogProb(ints), dist.Entropy().Mean(), value);
+            return (dist.LogProb(ints), dist.Entropy().Mean(), value, output);
         }
         var gaussian = policy.GaussianOf(output);
-        return (gaussian.LogProb(actions), gaussian.Entropy(), value);
+        return (gaussian.LogProb(actions), gaussian.Entropy(), value, output);
     }
 }

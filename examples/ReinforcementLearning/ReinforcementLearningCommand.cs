@@ -53,6 +53,7 @@ public static class ReinforcementLearningCommand
         var entCoef = new Option<double?>("--ent-coef") { Description = "override: entropy coefficient" };
         var updateTiming = new Option<int?>("--update-timing") { Description = "time N updates of A2C and of ACKTR on the same network and batch (--envs x --n-steps, default 20) and print the ratio" };
         var klClip = new Option<double?>("--kl-clip") { Description = $"ACKTR: trust-region bound delta on the predicted KL change per update [default: {AcktrDefaults.KlClip}]" };
+        var klGuard = new Option<double?>("--kl-guard") { Description = "ACKTR: after each update measure the policy's KL on the batch and halve the update (up to 3 times, then undo it) while it exceeds this multiple of delta [default: off]" };
         var damping = new Option<double?>("--damping") { Description = $"ACKTR: damping added to the products of the factors' eigenvalues [default: {AcktrDefaults.Damping}]" };
         var inverseInterval = new Option<int>("--inverse-interval") { Description = "ACKTR: recompute the factors' eigendecompositions every N updates (baselines: every update, asynchronously; PyTorch port: 10)", DefaultValueFactory = _ => AcktrDefaults.InverseInterval };
         var inverseStaleness = new Option<int?>("--inverse-staleness") { Description = "ACKTR: compute each refresh's eigendecompositions on a background thread and install them S updates later, exactly (0: synchronous; must be below --inverse-interval; default: --inverse-interval - 1)" };
@@ -63,7 +64,7 @@ public static class ReinforcementLearningCommand
         {
             env, algo, timesteps, envs, seed, log, checkpoint, evaluate, episodes, hyper, shared, stopAt, logEvery, threads,
             nSteps, batchSize, epochs, gamma, gaeLambda, lr, lrSchedule, entCoef, normalizeReward, runnerSpeed, updateTiming, inverseInterval, inverseStaleness, klClip, damping,
-            dampingStyle,
+            dampingStyle, klGuard,
         };
         root.SetAction(parse =>
         {
@@ -191,6 +192,7 @@ public static class ReinforcementLearningCommand
                     InverseInterval = parse.GetValue(inverseInterval),
                     InverseStaleness = Staleness(parse),
                     KlClip = parse.GetValue(klClip) ?? acktrBase.KlClip,
+                    KlGuard = parse.GetValue(klGuard) ?? acktrBase.KlGuard,
                     Damping = parse.GetValue(damping) ?? acktrBase.Damping,
                     DampingStyle = Style(parse),
                     Gamma = parse.GetValue(gamma) ?? acktrBase.Gamma,
@@ -272,6 +274,7 @@ public static class ReinforcementLearningCommand
             ExampleMain.Require(stale == 0 || (stale > 0 && stale < parse.GetValue(inverseInterval)),
                 $"--inverse-staleness must be 0 (synchronous) or in 1 .. --inverse-interval - 1 = {parse.GetValue(inverseInterval) - 1}; got {stale}");
             if (parse.GetValue(klClip) is double kl) ExampleMain.Require(double.IsFinite(kl) && kl > 0, $"--kl-clip must be a finite positive number; got {kl}");
+            if (parse.GetValue(klGuard) is double kg) ExampleMain.Require(double.IsFinite(kg) && kg > 0, $"--kl-guard must be a finite positive number; got {kg}");
             string style = parse.GetValue(dampingStyle)!;
             if (parse.GetValue(lrSchedule) is string sched)
                 ExampleMain.Require(sched is "constant" or "linear", $"--lr-schedule must be constant or linear; got '{sched}'");
