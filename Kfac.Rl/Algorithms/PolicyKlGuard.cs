@@ -17,7 +17,8 @@ namespace Kfac.Rl.Algorithms;
 /// and while it exceeds the limit halves the update: theta = theta_0 + (theta - theta_0) / 2 and the momentum buffer
 /// v = v / 2 (so theta = theta_0 - lr (1 - mu) v still holds), at most <see cref="MaxHalvings"/> times; if the KL is
 /// still above the limit the update is undone (theta = theta_0, v = 0). The critic's parameters move with the policy's
-/// (one update, one scale). Buffers are allocated once; each check is one forward pass of the policy over the batch.
+/// (one update, one scale). The parameter snapshot is allocated once; each check is one forward pass of the policy
+/// over the batch and a host copy of its output (the guard is opt-in: about 1 ms per update on CartPole's batch of 320).
 /// </summary>
 public sealed class PolicyKlGuard
 {
