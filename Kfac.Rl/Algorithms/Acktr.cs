@@ -104,8 +104,8 @@ public sealed class Acktr : OnPolicyLearner
         loss.Backward();
         t = Timings.Add(AcktrPhase.Backward, t);
 
-        int skipped = 0;
-        double norm = double.NaN, stepLr;
+        int skipped = 0, halvings = 0;
+        double norm = double.NaN, stepLr, policyKl = double.NaN;
         if (!_optimizer.GradientsAreFinite())
         {
             skipped = 1;
@@ -143,10 +143,15 @@ public sealed class Acktr : OnPolicyLearner
                 Tensor? observations = _guard is null ? null : Observations(b, n);
                 if (observations is not null) _guard!.BeginFromOutput(policyOutput);
                 _optimizer.Step();
-                if (observations is not null && !_guard!.Check(observations, Options.KlGuard!.Value * Options.KlClip))
+                if (observations is not null)
                 {
-                    skipped = 1;
-                    stepLr = 0;
+                    if (!_guard!.Check(observations, Options.KlGuard!.Value * Options.KlClip))
+                    {
+                        skipped = 1;
+                        stepLr = 0;
+                    }
+                    halvings = _guard.LastHalvings;
+                    policyKl = _guard.LastKl;
                 }
             }
         }
@@ -155,6 +160,7 @@ public sealed class Acktr : OnPolicyLearner
         {
             PolicyLoss = policyLoss.Item(), ValueLoss = valueLoss.Item(), Entropy = entropy.Item(),
             GradientNorm = norm, LearningRate = stepLr, SkippedSteps = skipped, TrustRegionScale = LastScale,
+            PolicyKl = policyKl, GuardHalvings = halvings,
         };
     }
 }

@@ -30,6 +30,14 @@ public sealed record UpdateInfo
     /// <summary>ACKTR: the trust-region scale nu of this update (NaN otherwise or during cold updates).</summary>
     public double TrustRegionScale { get; init; } = double.NaN;
 
+    /// <summary>ACKTR with <see cref="AcktrOptions.KlGuard"/>: the policy's measured KL(pi_old || pi_new) on the batch
+    /// after the guard (0 when it undid the update; NaN without the guard or during cold updates).</summary>
+    public double PolicyKl { get; init; } = double.NaN;
+
+    /// <summary>ACKTR with <see cref="AcktrOptions.KlGuard"/>: halvings of this update (PolicyKlGuard.MaxHalvings + 1:
+    /// undone; 0 otherwise).</summary>
+    public int GuardHalvings { get; init; }
+
     /// <summary>Learning rate used.</summary>
     public double LearningRate { get; init; }
 

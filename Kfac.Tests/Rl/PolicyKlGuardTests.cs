@@ -173,8 +173,14 @@ public class PolicyKlGuardTests
         var policy = ActorCritic.Mlp([4], env.ActionSpace, seed: 1);
         var options = new AcktrOptions { StepsPerEnv = 10, EntropyCoefficient = 0, KlClip = 0.03, KlGuard = 0.5 };
         var acktr = new Acktr(policy, env, options, seed: 1);
-        acktr.Learn(40_000);
+        var reported = new List<UpdateInfo>();
+        acktr.Learn(40_000, reported.Add);
         var guard = acktr.Guard!;
+        var kUpdates = reported.Where(u => !double.IsNaN(u.PolicyKl)).ToList();
+        Assert.That(kUpdates, Has.Count.EqualTo(guard.Checks), "every checked update reports its measured KL");
+        Assert.That(kUpdates.Sum(u => (long)Math.Min(u.GuardHalvings, PolicyKlGuard.MaxHalvings)), Is.EqualTo(guard.Halvings));
+        Assert.That(kUpdates.Count(u => u.GuardHalvings > PolicyKlGuard.MaxHalvings), Is.EqualTo(guard.Undone));
+        Assert.That(kUpdates.All(u => u.PolicyKl <= 0.5 * 0.03), Is.True);
         TestContext.Out.WriteLine($"checks {guard.Checks}, halvings {guard.Halvings}, undone {guard.Undone}, max accepted KL {guard.MaxAcceptedKl:G4}, mean return {env.Episodes.MeanReturn():F1}");
         Assert.That(guard.Checks, Is.EqualTo(40_000 / 80 - options.ColdUpdates).Within(1));
         Assert.That(guard.Halvings + guard.Undone, Is.GreaterThan(0), "the guard fired");

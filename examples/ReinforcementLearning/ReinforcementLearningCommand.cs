@@ -218,6 +218,7 @@ public static class ReinforcementLearningCommand
                     ("mean_return", meanReturn), ("episodes", vec.Episodes.Count), ("mean_length", vec.Episodes.MeanLength()),
                     ("policy_loss", u.PolicyLoss), ("value_loss", u.ValueLoss), ("entropy", u.Entropy), ("grad_norm", u.GradientNorm),
                     ("approx_kl", u.ApproxKl), ("clip_fraction", u.ClipFraction), ("lr", u.LearningRate), ("skipped", u.SkippedSteps), ("trust_region_scale", u.TrustRegionScale),
+                    ("policy_kl", u.PolicyKl), ("guard_halvings", u.GuardHalvings),
                     ("algo", parse.GetValue(algo)!), ("env", envId), ("seed", s), ("envs", count));
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"steps {u.EnvSteps,9}  updates {u.Updates,7}  {clock.Elapsed.TotalSeconds,7:F1}s  episodes {vec.Episodes.Count,6}  mean return (last 100) {meanReturn,8:F2}"));
