@@ -55,7 +55,7 @@ internal sealed class AcktrUpdateBench : IBenchCommand
             };
             var s = new Settings(env, args.Int("envs", 16), args.Int("n-steps", 20), args.Int("rounds", 10), args.Int("warmup-rounds", 10),
                 interval, args.Int("inverse-staleness", interval - 1), dampingStyle, args.Int("threads", 1), args.Double("runner-seconds", 1), args.Int("seed", 0),
-                args.Flag("json"), args.Double("kl-guard", 0) is var guard and > 0 ? guard : null);
+                args.Flag("json"), args.Double("kl-guard", 0) is var guard and not 0 ? guard : null); // 0: off; a negative C is refused by AcktrOptions.Validate
             Positive("envs", s.Envs);
             Positive("n-steps", s.Steps);
             Positive("rounds", s.Rounds);

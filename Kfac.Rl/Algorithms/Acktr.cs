@@ -140,12 +140,12 @@ public sealed class Acktr : OnPolicyLearner
                     if (p.Grad is { } g) g.Backend.Affine(g, nu, 0, g);
                 stepLr = lr;
                 _optimizer.LearningRate = lr * (1 - Options.Momentum);
-                Tensor? observations = _guard is null ? null : Observations(b, n);
-                if (observations is not null) _guard!.BeginFromOutput(policyOutput);
-                _optimizer.Step();
-                if (observations is not null)
+                if (_guard is null) _optimizer.Step();
+                else
                 {
-                    if (!_guard!.Check(observations, Options.KlGuard!.Value * Options.KlClip))
+                    _guard.BeginFromOutput(policyOutput);
+                    _optimizer.Step();
+                    if (!_guard.Check(Observations(b, n), Options.KlGuard!.Value * Options.KlClip))
                     {
                         skipped = 1;
                         stepLr = 0;

@@ -29,7 +29,7 @@ public sealed class PolicyKlGuard
     private readonly Sgd _optimizer;
     private readonly Tensor[] _parameters;
     private readonly Tensor[] _start;
-    private double[] _before = [], _after = [];
+    private double[] _before = [];
 
     public PolicyKlGuard(ActorCritic policy, Sgd optimizer)
     {
@@ -73,7 +73,7 @@ public sealed class PolicyKlGuard
         ArgumentNullException.ThrowIfNull(policyOutput);
         for (int i = 0; i < _parameters.Length; i++) _parameters[i].Backend.Copy(_parameters[i], _start[i]);
         using var noGrad = GradMode.Disable();
-        Read(policyOutput, ref _before);
+        _before = Read(policyOutput);
     }
 
     /// <summary>Measures the step taken since <see cref="Begin"/> and halves or undoes it while the KL exceeds
@@ -106,31 +106,26 @@ public sealed class PolicyKlGuard
     /// <summary>theta = theta_0 + s (theta - theta_0), v = s v.</summary>
     private void Scale(double s)
     {
-        var states = _optimizer.State.Parameters;
-        for (int i = 0; i < _parameters.Length; i++)
-        {
-            var p = _parameters[i];
-            p.Backend.Axpby(1 - s, _start[i], s, p);
-        }
-        foreach (var state in states)
+        for (int i = 0; i < _parameters.Length; i++) _parameters[i].Backend.Axpby(1 - s, _start[i], s, _parameters[i]);
+        foreach (var state in _optimizer.State.Parameters)
             if (state.Buffers.TryGetValue(Momentum.BufferName, out var v)) v.Backend.Affine(v, s, 0, v);
     }
 
     private double Kl(Tensor observations)
     {
-        Distribution(observations, ref _after);
+        var after = Distribution(observations);
         int n = observations.Shape[0];
         double sum = 0;
         if (_policy.ActionSpace.IsDiscrete)
         {
-            for (int i = 0; i < _before.Length; i++) sum += Math.Exp(_before[i]) * (_before[i] - _after[i]);
+            for (int i = 0; i < _before.Length; i++) sum += Math.Exp(_before[i]) * (_before[i] - after[i]);
             return sum / n;
         }
         // [mean (n x d) | log std (d)]
         int d = _policy.ActionSpace.Dimension, count = n * d;
         for (int i = 0; i < count; i++)
         {
-            double lsOld = _before[count + i % d], lsNew = _after[count + i % d], dm = _before[i] - _after[i];
+            double lsOld = _before[count + i % d], lsNew = after[count + i % d], dm = _before[i] - after[i];
             sum += lsNew - lsOld + (Math.Exp(2 * lsOld) + dm * dm) / (2 * Math.Exp(2 * lsNew)) - 0.5;
         }
         return sum / n;
@@ -138,32 +133,17 @@ public sealed class PolicyKlGuard
 
     /// <summary>Categorical: log p, [n x k]; Gaussian: the means [n x d] then the state-independent log standard
     /// deviations [d]. (A host copy per check: the guard is opt-in, and its batches are a rollout's.)</summary>
-    private void Distribution(Tensor observations, ref double[] into)
+    private double[] Distribution(Tensor observations)
     {
         using var noGrad = GradMode.Disable();
         using var scope = TensorScope.Begin();
-        Read(_policy.Evaluate(observations).PolicyOutput, ref into);
+        return Read(_policy.Evaluate(observations).PolicyOutput);
     }
 
-    private void Read(Tensor output, ref double[] into)
+    private double[] Read(Tensor output)
     {
-        if (_policy.ActionSpace.IsDiscrete)
-        {
-            var logP = _policy.CategoricalOf(output).LogProbabilities;
-            if (into.Length != logP.Numel) into = new double[logP.Numel];
-            HostCopy(logP, into, 0);
-            return;
-        }
+        if (_policy.ActionSpace.IsDiscrete) return _policy.CategoricalOf(output).LogProbabilities.ToDoubleArray();
         var g = _policy.GaussianOf(output);
-        int count = g.Mean.Numel;
-        if (into.Length != count + g.Dimension) into = new double[count + g.Dimension];
-        HostCopy(g.Mean, into, 0);
-        HostCopy(g.LogStd, into, count);
-    }
-
-    private static void HostCopy(Tensor t, double[] into, int offset)
-    {
-        var values = t.ToDoubleArray();
-        values.AsSpan().CopyTo(into.AsSpan(offset));
+        return [.. g.Mean.ToDoubleArray(), .. g.LogStd.ToDoubleArray()];
     }
 }
