@@ -52,6 +52,8 @@ public sealed record AcktrOptions
     /// <summary>Added to the products lambda_A lambda_G of the factors' eigenvalues ((A (x) G + damping I)^-1).</summary>
     public double Damping { get; init; } = 0.01;
 
+    /// <summary>Updates between refreshes of the factors' eigendecompositions (or inverses) (kfac-pytorch's ACKTR: 10;
+    /// baselines refreshes asynchronously, as often as its queue allows).</summary>
     public int InverseInterval { get; init; } = 10;
 
     /// <summary>

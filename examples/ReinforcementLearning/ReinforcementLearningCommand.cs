@@ -55,7 +55,7 @@ public static class ReinforcementLearningCommand
         var klClip = new Option<double?>("--kl-clip") { Description = $"ACKTR: trust-region bound delta on the predicted KL change per update [default: {AcktrDefaults.KlClip}]" };
         var klGuard = new Option<double?>("--kl-guard") { Description = "ACKTR: after each update measure the policy's KL on the batch and halve the update (up to 3 times, then undo it) while it exceeds this multiple of delta [default: off]" };
         var damping = new Option<double?>("--damping") { Description = $"ACKTR: damping added to the products of the factors' eigenvalues [default: {AcktrDefaults.Damping}]" };
-        var inverseInterval = new Option<int>("--inverse-interval") { Description = "ACKTR: recompute the factors' eigendecompositions every N updates (baselines: every update, asynchronously; PyTorch port: 10)", DefaultValueFactory = _ => AcktrDefaults.InverseInterval };
+        var inverseInterval = new Option<int?>("--inverse-interval") { Description = $"ACKTR: recompute the factors' eigendecompositions every N updates (baselines: every update, asynchronously; PyTorch port: 10) [default: the --hyper setting's; {AcktrDefaults.InverseInterval}]" };
         var inverseStaleness = new Option<int?>("--inverse-staleness") { Description = "ACKTR: compute each refresh's eigendecompositions on a background thread and install them S updates later, exactly (0: synchronous; must be below --inverse-interval; default: --inverse-interval - 1)" };
         var dampingStyle = new Option<string>("--damping-style") { Description = "ACKTR: eigenbasis ((A (x) G + damping I)^-1 from eigendecompositions, baselines') | factored (K-FAC's pi-damped Cholesky inverses, gamma = sqrt(damping))", DefaultValueFactory = _ => "eigenbasis" };
         var runnerSpeed = new Option<double?>("--runner-speed") { Description = "measure the vectorised runner alone: random actions for this many seconds, print env steps per second" };
@@ -125,7 +125,7 @@ public static class ReinforcementLearningCommand
             {
                 int steps = parse.GetValue(nSteps) ?? 20;
                 var a2c = Checked(() => new A2c(MakePolicy(), vec, new A2cOptions { StepsPerEnv = steps }, s));
-                int interval = parse.GetValue(inverseInterval), staleness = Staleness(parse);
+                int interval = parse.GetValue(inverseInterval) ?? AcktrDefaults.InverseInterval, staleness = Staleness(parse, interval);
                 var acktr = Checked(() => new Acktr(MakePolicy(), new VectorEnvironment(_ => GymEnvironments.Create(envId), count),
                     new AcktrOptions { StepsPerEnv = steps, ColdUpdates = 0, InverseInterval = interval, InverseStaleness = staleness, DampingStyle = Style(parse) }, s));
                 long perUpdate = (long)count * steps;
@@ -189,8 +189,8 @@ public static class ReinforcementLearningCommand
                 "acktr" => new Acktr(net, vec, acktrBase with
                 {
                     StepsPerEnv = parse.GetValue(nSteps) ?? acktrBase.StepsPerEnv,
-                    InverseInterval = parse.GetValue(inverseInterval),
-                    InverseStaleness = Staleness(parse),
+                    InverseInterval = parse.GetValue(inverseInterval) ?? acktrBase.InverseInterval,
+                    InverseStaleness = Staleness(parse, parse.GetValue(inverseInterval) ?? acktrBase.InverseInterval),
                     KlClip = parse.GetValue(klClip) ?? acktrBase.KlClip,
                     KlGuard = parse.GetValue(klGuard) ?? acktrBase.KlGuard,
                     Damping = parse.GetValue(damping) ?? acktrBase.Damping,
@@ -252,7 +252,8 @@ public static class ReinforcementLearningCommand
         bool? Linear(ParseResult p) => p.GetValue(lrSchedule) is string sched ? sched == "linear" : null;
 
         // --inverse-staleness defaults to as stale as the interval allows: every refresh in the background.
-        int Staleness(ParseResult p) => p.GetValue(inverseStaleness) ?? p.GetValue(inverseInterval) - 1;
+        // The staleness given, or the interval in effect - 1 (every refresh in the background).
+        int Staleness(ParseResult p, int interval) => p.GetValue(inverseStaleness) ?? interval - 1;
 
         Kfac.Curvature.DampingStyle Style(ParseResult p) =>
             p.GetValue(dampingStyle) == "factored" ? Kfac.Curvature.DampingStyle.FactoredTikhonov : Kfac.Curvature.DampingStyle.Eigenbasis;
@@ -270,10 +271,13 @@ public static class ReinforcementLearningCommand
             if (parse.GetValue(envs) is int envCount) ExampleMain.RequirePositive("--envs", envCount);
             ExampleMain.RequirePositive("--episodes", parse.GetValue(episodes));
             ExampleMain.RequirePositive("--log-every", parse.GetValue(logEvery));
-            ExampleMain.RequirePositive("--inverse-interval", parse.GetValue(inverseInterval));
-            int stale = Staleness(parse);
-            ExampleMain.Require(stale == 0 || (stale > 0 && stale < parse.GetValue(inverseInterval)),
-                $"--inverse-staleness must be 0 (synchronous) or in 1 .. --inverse-interval - 1 = {parse.GetValue(inverseInterval) - 1}; got {stale}");
+            if (parse.GetValue(inverseInterval) is int ii) ExampleMain.RequirePositive("--inverse-interval", ii);
+            // Against the interval in effect: the flag's, else the --hyper setting's for this environment.
+            int interval = parse.GetValue(inverseInterval)
+                ?? (h == "tuned" ? TunedSettings.Acktr(envId).Options.InverseInterval : AcktrDefaults.InverseInterval);
+            int stale = Staleness(parse, interval);
+            ExampleMain.Require(stale == 0 || (stale > 0 && stale < interval),
+                $"--inverse-staleness must be 0 (synchronous) or in 1 .. inverse interval - 1 = {interval - 1} (inverse interval {interval}); got {stale}");
             if (parse.GetValue(klClip) is double kl) ExampleMain.Require(double.IsFinite(kl) && kl > 0, $"--kl-clip must be a finite positive number; got {kl}");
             if (parse.GetValue(klGuard) is double kg) ExampleMain.Require(double.IsFinite(kg) && kg > 0, $"--kl-guard must be a finite positive number; got {kg}");
             string style = parse.GetValue(dampingStyle)!;
