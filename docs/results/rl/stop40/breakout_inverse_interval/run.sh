@@ -17,3 +17,5 @@ run interval20_seed1 1 --inverse-interval 20 & run interval20_seed2 2 --inverse-
 run interval20_seed3 3 --inverse-interval 20 & run noflags_seed3 3; wait
 run interval20_seed4 4 --inverse-interval 20 & run noflags_seed4 4; wait
 run interval20_seed5 5 --inverse-interval 20 & run noflags_seed5 5; wait
+# added after the five seeds: a sixth seed pair
+run interval20_seed6 6 --inverse-interval 20 & run noflags_seed6 6; wait
