@@ -73,12 +73,6 @@ public sealed class Acktr : OnPolicyLearner
         return installed && scheduled;
     }
 
-    private Tensor Observations(Rollout b, int n)
-    {
-        int size = Policy.ObservationShape.Aggregate(1, (x, y) => x * y);
-        return Tensor.FromArray(b.Observations.AsSpan(0, n * size), new Shape(n, size));
-    }
-
     protected override UpdateInfo Update()
     {
         var b = Buffer;
@@ -90,7 +84,8 @@ public sealed class Acktr : OnPolicyLearner
         using var scope = TensorScope.Begin();
         _optimizer.ZeroGrad();
         int n = b.Size;
-        var (logProb, entropy, value, policyOutput) = _curvature.Record(() => PolicyEvaluation.EvaluateWithOutput(Policy, b.Observations, b.Actions, n));
+        var obs = PolicyEvaluation.ObservationTensor(Policy, b.Observations, n); // the guard re-reads it after the step
+        var (logProb, entropy, value, policyOutput) = _curvature.Record(() => PolicyEvaluation.EvaluateWithOutput(Policy, obs, b.Actions));
         t = Timings.Add(AcktrPhase.Forward, t);
         _curvature.BackwardFisherLoss(logProb, value, Options.ValueFisherCoefficient, _fisherRng);
         t = Timings.Add(AcktrPhase.FisherBackward, t);
@@ -145,7 +140,7 @@ public sealed class Acktr : OnPolicyLearner
                 {
                     _guard.BeginFromOutput(policyOutput);
                     _optimizer.Step();
-                    if (!_guard.Check(Observations(b, n), Options.KlGuard!.Value * Options.KlClip))
+                    if (!_guard.Check(obs, Options.KlGuard!.Value * Options.KlClip))
                     {
                         skipped = 1;
                         stepLr = 0;

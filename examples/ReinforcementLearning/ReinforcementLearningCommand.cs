@@ -56,7 +56,7 @@ public static class ReinforcementLearningCommand
         var klGuard = new Option<double?>("--kl-guard") { Description = "ACKTR: after each update measure the policy's KL on the batch and halve the update (up to 3 times, then undo it) while it exceeds this multiple of delta [default: off]" };
         var damping = new Option<double?>("--damping") { Description = $"ACKTR: damping added to the products of the factors' eigenvalues [default: {AcktrDefaults.Damping}]" };
         var inverseInterval = new Option<int?>("--inverse-interval") { Description = $"ACKTR: recompute the factors' eigendecompositions every N updates (baselines: every update, asynchronously; PyTorch port: 10) [default: the --hyper setting's; {AcktrDefaults.InverseInterval}]" };
-        var inverseStaleness = new Option<int?>("--inverse-staleness") { Description = "ACKTR: compute each refresh's eigendecompositions on a background thread and install them S updates later, exactly (0: synchronous; must be below --inverse-interval; default: --inverse-interval - 1)" };
+        var inverseStaleness = new Option<int?>("--inverse-staleness") { Description = "ACKTR: compute each refresh's eigendecompositions on a background thread and install them S updates later, exactly (0: synchronous; must be below the inverse interval; default: the inverse interval - 1)" };
         var dampingStyle = new Option<string>("--damping-style") { Description = "ACKTR: eigenbasis ((A (x) G + damping I)^-1 from eigendecompositions, baselines') | factored (K-FAC's pi-damped Cholesky inverses, gamma = sqrt(damping))", DefaultValueFactory = _ => "eigenbasis" };
         var runnerSpeed = new Option<double?>("--runner-speed") { Description = "measure the vectorised runner alone: random actions for this many seconds, print env steps per second" };
 
@@ -182,6 +182,7 @@ public static class ReinforcementLearningCommand
                 EntropyCoefficient = parse.GetValue(entCoef) ?? ppoBase.EntropyCoefficient,
                 NormalizeReward = parse.GetValue(normalizeReward) ?? ppoBase.NormalizeReward,
             };
+            int acktrInterval = parse.GetValue(inverseInterval) ?? acktrBase.InverseInterval;
             OnPolicyLearner learner = Checked<OnPolicyLearner>(() => parse.GetValue(algo) switch
             {
                 "a2c" => new A2c(net, vec, a2cOptions, s),
@@ -189,8 +190,8 @@ public static class ReinforcementLearningCommand
                 "acktr" => new Acktr(net, vec, acktrBase with
                 {
                     StepsPerEnv = parse.GetValue(nSteps) ?? acktrBase.StepsPerEnv,
-                    InverseInterval = parse.GetValue(inverseInterval) ?? acktrBase.InverseInterval,
-                    InverseStaleness = Staleness(parse, parse.GetValue(inverseInterval) ?? acktrBase.InverseInterval),
+                    InverseInterval = acktrInterval,
+                    InverseStaleness = Staleness(parse, acktrInterval),
                     KlClip = parse.GetValue(klClip) ?? acktrBase.KlClip,
                     KlGuard = parse.GetValue(klGuard) ?? acktrBase.KlGuard,
                     Damping = parse.GetValue(damping) ?? acktrBase.Damping,
