@@ -23,8 +23,8 @@ public static class TunedSettings
     {
         "CartPole-v1" => new(16, new A2cOptions { StepsPerEnv = 10, EntropyCoefficient = 0, LearningRate = 5e-3 },
             "10 steps per env, ent_coef 0, lr 5e-3: the best of 15 grid points on held-out seeds 11-15 (lr bracketed by 0.01, which fails); median 107 520 steps to 475 on seeds 1-10, 10/10 (stop 28: 112 160 on seeds 1-5, against 321 440 with the defaults) (BENCHMARKS: Stop 28 CartPole-v1, A2C tuned; Stop 39)"),
-        "Acrobot-v1" => new(16, new A2cOptions { StepsPerEnv = 10, LearningRate = 2e-3 },
-            "10 steps per env, lr 2e-3, ent_coef 0.01: reaches -100 on every one of seeds 1-20, median 67 200 steps on seeds 1-10; stop 28's ent_coef 0 (52 800 on seeds 1-5) never left -500 on held-out seed 19 (BENCHMARKS: Stop 28 Acrobot-v1; Stop 39)"),
+        "Acrobot-v1" => new(32, new A2cOptions { StepsPerEnv = 5, EntropyCoefficient = 0, LearningRate = 2e-3 },
+            "32 envs x 5 steps, ent_coef 0, lr 2e-3: of 58 grid points on held-out seeds 11-20 (the same grid size as ACKTR's), the best of the three best held-out medians that also reached -100 on every one of seeds 1-10; median 59 200 steps there (stop 39's 16 x 10, ent_coef 0.01: 67 200) (BENCHMARKS: Stop 41 Acrobot-v1)"),
         var id => new(DefaultEnvs, new A2cOptions(), $"baselines' a2c defaults (no per-task setting measured for {id})"),
     };
 
@@ -47,8 +47,8 @@ public static class TunedSettings
             "rl-baselines-zoo acktr.yml CartPole-v1 (8 envs, ent_coef 0) with 10 steps per env and trust region delta 0.005 (bracketed over 0.0025-0.03 on held-out seeds 11-20: 0.03 collapsed the policy on 2 of seeds 1-10); every one of 20 seeds reaches 475, median 97 800 steps on seeds 1-10 (BENCHMARKS: Stop 39 CartPole-v1)"),
         "Pendulum-v1" => new(DefaultEnvs, new AcktrOptions { Gamma = 0.95 },
             "gamma 0.95: mean return after 1M steps -134.5 +- 1.5 over seeds 1-10, every seed learned; gamma 0.99 (the default): -431.1 +- 152.8, 2 of 10 seeds below -1200 (BENCHMARKS: Stop 28 ACKTR's per-task settings)"),
-        "Acrobot-v1" => new(16, new AcktrOptions { StepsPerEnv = 10 },
-            "10 steps per env: of 8 grid points on held-out seeds 11-15, the best that reached -100 on every seed of both sets; median 51 040 steps on seeds 1-5 against 63 680 with the defaults (BENCHMARKS: Stop 28 Acrobot-v1)"),
+        "Acrobot-v1" => new(4, new AcktrOptions { StepsPerEnv = 3, KlClip = 0.005 },
+            "4 envs x 3 steps, ent_coef 0.01, trust region delta 0.005: the best median of 58 grid points on held-out seeds 11-20 (11 046, 10/10; delta bracketed by 0.0025 and 0.01); median 11 412 steps on seeds 1-10, 10/10 (stop 28's 16 x 10: 43 520) (BENCHMARKS: Stop 41 Acrobot-v1)"),
         "MinAtar/Breakout-v1" => new(DefaultEnvs, new AcktrOptions { KlClip = 0.001 },
             "baselines' Atari trust region delta 0.001: mean return 18.3 +- 1.1 after 5M steps, 5 seeds; the default 0.03 collapsed the policy (0.0 and 6.6 on seeds 1-2) (BENCHMARKS: Stop 28 MinAtar Breakout)"),
         "MinAtar/SpaceInvaders-v1" => new(DefaultEnvs, new AcktrOptions { KlClip = 0.001 },

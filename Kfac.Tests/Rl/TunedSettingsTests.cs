@@ -19,9 +19,10 @@ public class TunedSettingsTests
         Assert.That(TunedSettings.Acktr("Breakout"), Is.EqualTo(TunedSettings.Acktr("MinAtar/Breakout-v1")), "the short name");
         Assert.That(TunedSettings.Acktr("MinAtar/SpaceInvaders-v1").Options, Is.EqualTo(new AcktrOptions { KlClip = 0.001 }));
         Assert.That(TunedSettings.Acktr("SpaceInvaders"), Is.EqualTo(TunedSettings.Acktr("MinAtar/SpaceInvaders-v1")), "the short name");
-        Assert.That(TunedSettings.Acktr("Acrobot-v1").Options, Is.EqualTo(new AcktrOptions { StepsPerEnv = 10 }));
-        Assert.That(TunedSettings.A2c("Acrobot-v1").Options, Is.EqualTo(new A2cOptions { StepsPerEnv = 10, LearningRate = 2e-3 }));
-        Assert.That(TunedSettings.A2c("Acrobot-v1").Options.EntropyCoefficient, Is.EqualTo(0.01), "ent_coef 0 stalled a held-out seed (stop 39)");
+        Assert.That(TunedSettings.Acktr("Acrobot-v1").Options, Is.EqualTo(new AcktrOptions { StepsPerEnv = 3, KlClip = 0.005 }));
+        Assert.That(TunedSettings.Acktr("Acrobot-v1").Envs, Is.EqualTo(4));
+        Assert.That(TunedSettings.A2c("Acrobot-v1").Options, Is.EqualTo(new A2cOptions { StepsPerEnv = 5, EntropyCoefficient = 0, LearningRate = 2e-3 }));
+        Assert.That(TunedSettings.A2c("Acrobot-v1").Envs, Is.EqualTo(32));
         Assert.That(TunedSettings.Ppo("CartPole-v1").Options, Is.EqualTo(PpoOptions.ZooCartPole));
         Assert.That(TunedSettings.Ppo("Pendulum-v1").Options.Gamma, Is.EqualTo(0.95));
         Assert.That(TunedSettings.A2c("CartPole-v1").Options, Is.EqualTo(new A2cOptions { StepsPerEnv = 10, EntropyCoefficient = 0, LearningRate = 5e-3 }));
