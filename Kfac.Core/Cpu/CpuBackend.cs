@@ -91,14 +91,16 @@ internal sealed partial class CpuBackend(Device device) : IBackend
     {
         ArgumentNullException.ThrowIfNull(tensors);
         var regions = new (nint Start, nint Bytes)[tensors.Count];
+        var owners = new Storage[tensors.Count];
         for (int i = 0; i < tensors.Count; i++)
         {
             var t = tensors[i];
             if (t.Backend != (IBackend)this)
                 throw new ArgumentException($"HoldConstant: tensor {i} ({t.Name ?? t.Shape.ToString()}) lives on {t.Device}, not on this backend's {Device}", nameof(tensors));
             regions[i] = IsDouble(t) ? Region(S<double>(t)) : Region(S<float>(t));
+            owners[i] = t.Storage;
         }
-        return Blas.PackedOperandCache.Hold(regions);
+        return Blas.PackedOperandCache.Hold(regions, owners);
     }
 
     /// <summary>Pool arrays are pinned: the address stays valid for the storage's lifetime.</summary>

@@ -141,6 +141,52 @@ public class PackedOperandCacheTests
         Assert.That(PackedOperandCache.PooledBytes, Is.EqualTo(pooled));
     }
 
+    /// <summary>
+    /// The race ACKTR's background refresh hit: an owner (an eigendecomposition) is dropped without disposing its
+    /// hold, and a collection runs while another thread's lookup still has the hold in a local. The hold must keep
+    /// its memory, or arrays allocated there afterwards (a mutable scratch) are matched against it, packed once, and
+    /// read stale after every later write. Here the test keeps the hold reachable itself and allocates tensors of the
+    /// dropped one's size: none may land in the held memory, and a written operand's products must follow its writes.
+    /// </summary>
+    [Test]
+    public void AReachableHoldKeepsItsMemoryAfterItsOwnerIsCollected()
+    {
+        const int m = 64, k = 37, n = 53; // a size class no other test uses, so new tensors are fresh pinned arrays
+        var a = Matrix(m, k, 21);
+        var (hold, region) = HoldPackedAndDrop(a, m, k, n);
+        for (int i = 0; i < 3; i++)
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+        }
+        for (int trial = 0; trial < 64; trial++)
+        {
+            var b = Matrix(k, n, 100 + trial);
+            Product(false, m, n, k, a, b); // would be cached, were b inside the hold
+            a.Backend.Affine(b, -1, 0.5, b);
+            Assert.That(Product(false, m, n, k, a, b), Is.EqualTo(Product(false, m, n, k, a, b.Clone())), $"tensor {trial}: product after a write");
+            var (start, end) = Extent(b);
+            Assert.That(end <= region.Start || start >= region.End, Is.True,
+                $"tensor {trial} at [{start:x}, {end:x}) lies in the memory of a hold that is still reachable ([{region.Start:x}, {region.End:x}))");
+        }
+        GC.KeepAlive(hold);
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static (object Hold, (nint Start, nint End) Region) HoldPackedAndDrop(Tensor a, int m, int k, int n)
+    {
+        var b = Matrix(k, n, 20);
+        var hold = a.Backend.HoldConstant([b]); // never disposed, like an abandoned owner's
+        Product(false, m, n, k, a, b);
+        return (hold, Extent(b));
+    }
+
+    private static unsafe (nint Start, nint End) Extent(Tensor t)
+    {
+        var span = ((CpuStorage)t.Storage).Span<float>()[..t.Numel];
+        fixed (float* p = span) return ((nint)p, (nint)(p + span.Length));
+    }
+
     [Test]
     public void DisposingTwiceIsHarmless()
     {

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Kfac.Tensors;
 
 namespace Kfac.Cpu.Blas;
 
@@ -22,9 +23,14 @@ namespace Kfac.Cpu.Blas;
 /// </para>
 /// <para>
 /// Long-lived holds (a curvature block's inverses, held from one refresh to the next) may be dropped without
-/// Dispose when their owner is abandoned. The registry therefore references holds weakly: an unreachable hold stops
-/// matching in the same collection that frees its owner's arrays (weak references are cleared before any memory is
-/// reused), and its finalizer frees its buffers.
+/// Dispose when their owner is abandoned. The registry therefore references holds weakly, and a hold references the
+/// storages it covers strongly: while any thread can still reach a hold (a product's lookup on another thread keeps
+/// it in a local for a moment), its memory cannot be collected and handed to a new array, and once the hold is
+/// unreachable its weak reference is cleared in the same collection that could free that memory. Its finalizer then
+/// frees its buffers. (Without the strong reference, a collection that ran while a lookup on another thread held a
+/// dead owner's hold freed the owner's arrays but kept the hold matching: the next array allocated over that memory
+/// was read through the old packed copy. ACKTR's background inverse refresh hit this, in about one run in ten.)
+/// A storage that goes back to its pool while held (a contract breach: the tensor was disposed) stops matching too.
 /// </para>
 /// </summary>
 internal static unsafe class PackedOperandCache
@@ -45,11 +51,13 @@ internal static unsafe class PackedOperandCache
     /// (`Kfac.Bench step --no-operand-cache`).</summary>
     internal static bool Disabled { get; set; }
 
-    /// <summary>Declares the byte ranges [start, start + bytes) constant until the returned hold is disposed (the hold
-    /// keeps the array).</summary>
-    public static Holding Hold((nint Start, nint Bytes)[] regions)
+    /// <summary>Declares the byte ranges [start, start + bytes) constant until the returned hold is disposed; region i
+    /// lies in <paramref name="owners"/>[i], which the hold keeps alive (see the class remarks).</summary>
+    public static Holding Hold((nint Start, nint Bytes)[] regions, Storage[] owners)
     {
-        var h = new Holding(regions);
+        if (owners.Length != regions.Length)
+            throw new ArgumentException($"Hold: {regions.Length} regions but {owners.Length} owners; give one owning storage per region", nameof(owners));
+        var h = new Holding(regions, owners);
         lock (s_lock) s_holds = [.. s_holds.Where(w => w.TryGetTarget(out _)), new WeakReference<Holding>(h)];
         return h;
     }
@@ -143,8 +151,9 @@ internal static unsafe class PackedOperandCache
     public sealed class Holding : IDisposable
     {
         private readonly (nint Start, nint Bytes)[] _regions;
+        private readonly Storage[] _owners; // strong: the memory of a reachable hold is never reused
 
-        internal Holding((nint Start, nint Bytes)[] regions) => _regions = regions;
+        internal Holding((nint Start, nint Bytes)[] regions, Storage[] owners) => (_regions, _owners) = (regions, owners);
 
         internal List<Entry> Entries { get; } = [];
 
@@ -152,8 +161,11 @@ internal static unsafe class PackedOperandCache
 
         internal bool Covers(nint start, nint end)
         {
-            foreach (var (s, bytes) in _regions)
-                if (start >= s && end <= s + bytes) return true;
+            for (int i = 0; i < _regions.Length; i++)
+            {
+                var (s, bytes) = _regions[i];
+                if (start >= s && end <= s + bytes && !_owners[i].IsReleased) return true;
+            }
             return false;
         }
 
