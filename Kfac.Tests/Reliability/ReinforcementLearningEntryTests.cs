@@ -40,6 +40,7 @@ public class ReinforcementLearningEntryTests
     [TestCase("--env CartPole-v1 --algo ppo --batch-size 4", 8, "ppo.yml CartPole-v1")]
     [TestCase("--env Acrobot-v1 --algo acktr", 4, "4 envs x 3 steps")]
     [TestCase("--env Acrobot-v1 --algo a2c", 32, "32 envs x 5 steps")]
+    [TestCase("--env CartPole-v1 --algo a2c", 16, "16 envs x 5 steps")]
     [TestCase("--env MountainCarContinuous-v0 --algo acktr", 16, "the library's ACKTR defaults")]
     [TestCase("--env CartPole-v1 --algo acktr --envs 3", 3, "acktr.yml CartPole-v1")]
     [TestCase("--env CartPole-v1 --algo acktr --hyper default", 16, null)]

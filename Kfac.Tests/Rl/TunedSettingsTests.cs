@@ -25,7 +25,8 @@ public class TunedSettingsTests
         Assert.That(TunedSettings.A2c("Acrobot-v1").Envs, Is.EqualTo(32));
         Assert.That(TunedSettings.Ppo("CartPole-v1").Options, Is.EqualTo(PpoOptions.ZooCartPole));
         Assert.That(TunedSettings.Ppo("Pendulum-v1").Options.Gamma, Is.EqualTo(0.95));
-        Assert.That(TunedSettings.A2c("CartPole-v1").Options, Is.EqualTo(new A2cOptions { StepsPerEnv = 10, EntropyCoefficient = 0, LearningRate = 5e-3 }));
+        Assert.That(TunedSettings.A2c("CartPole-v1").Options, Is.EqualTo(new A2cOptions { StepsPerEnv = 5, EntropyCoefficient = 0, LearningRate = 5e-3 }));
+        Assert.That(TunedSettings.A2c("CartPole-v1").Envs, Is.EqualTo(16));
         Assert.That(TunedSettings.A2c("Pendulum-v1").Options, Is.EqualTo(new A2cOptions()));
     }
 
