@@ -172,6 +172,24 @@ public class PackedOperandCacheTests
         GC.KeepAlive(hold);
     }
 
+    /// <summary>Disposing a held tensor breaks the hold's contract, but must not poison the cache: its array goes back
+    /// to the pool, the next tensor of that size gets the same memory, and its products must follow its own values.</summary>
+    [Test]
+    public void AHeldTensorDisposedIntoThePoolStopsMatching()
+    {
+        const int m = 64, k = 41, n = 47; // a size class no other test uses
+        var a = Matrix(m, k, 31);
+        var b = Matrix(k, n, 32);
+        var hold = a.Backend.HoldConstant([b]);
+        Product(false, m, n, k, a, b); // packs b into the hold's cache
+        var (start, _) = Extent(b);
+        b.Dispose();
+        var reused = Matrix(k, n, 33);
+        Assume.That(Extent(reused).Start, Is.EqualTo(start), "the pool hands the same array to the next tensor of that size");
+        Assert.That(Product(false, m, n, k, a, reused), Is.EqualTo(Product(false, m, n, k, a, reused.Clone())));
+        hold.Dispose();
+    }
+
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
     private static (object Hold, (nint Start, nint End) Region) HoldPackedAndDrop(Tensor a, int m, int k, int n)
     {
