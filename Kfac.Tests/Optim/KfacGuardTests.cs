@@ -78,7 +78,7 @@ public class KfacGuardTests
         var (x, t) = Data(64, 1);
         var net = Net(2);
         var loss = new BoundedLoss(0, perTargets);
-        var options = new KfacOptions { InitialLambda = 1, RejectionLambdaFactor = 4 };
+        var options = new KfacOptions { InitialLambda = 1, RejectionLambdaFactor = 4, ImplausibleStep = ImplausibleStepRule.Reject };
         var kfac = new KfacOptimizer(net.Parameters(), loss, options);
         using (TensorScope.Begin()) Assert.That(kfac.Step(net.Forward, x, t).Rejected, Is.False);
         double lambda = kfac.Lambda;

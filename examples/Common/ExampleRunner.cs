@@ -73,7 +73,7 @@ public static class ExampleRunner
             {
                 var metrics = Datasets.Relabel(s, evaluate());
                 if (step is IKfacTrainingStep { Last: { } r })
-                    metrics = new Dictionary<string, double>(metrics) { ["lambda"] = r.Lambda, ["gamma"] = r.Gamma, ["alpha"] = r.Alpha, ["mu"] = r.Mu, ["rejected_steps"] = r.Rejections, ["rho"] = lastRho, ["model_change"] = r.ModelChange, ["step_rejected"] = r.Rejected ? 1 : 0 };
+                    metrics = new Dictionary<string, double>(metrics) { ["lambda"] = r.Lambda, ["gamma"] = r.Gamma, ["alpha"] = r.Alpha, ["mu"] = r.Mu, ["rejected_steps"] = r.Rejections, ["shrunk_steps"] = r.ShrunkSteps, ["rho"] = lastRho, ["model_change"] = r.ModelChange, ["step_rejected"] = r.Rejected ? 1 : 0 };
                 if (s.Checkpoint is not null) Save(communicator, s.Checkpoint, model, step, trainer!.Position);
                 return metrics;
             },

@@ -32,7 +32,7 @@ public sealed partial class KfacOptimizer
             _ => throw new InvalidOperationException($"unknown gamma rule {Options.GammaRule}"),
         };
         RepairInverses();
-        return new KfacStepResult { Loss = loss, Objective = objective, Lambda = Lambda, Gamma = Gamma, Rejected = true, RejectionReason = reason, Rejections = Rejections };
+        return new KfacStepResult { Loss = loss, Objective = objective, Lambda = Lambda, Gamma = Gamma, Rejected = true, RejectionReason = reason, Rejections = Rejections, ShrunkSteps = ShrunkSteps };
     }
 
     /// <summary>After a rejection: the inverses with the raised damping now when every block has statistics, else

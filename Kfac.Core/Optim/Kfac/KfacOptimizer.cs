@@ -196,7 +196,7 @@ public sealed partial class KfacOptimizer
         return new KfacStepResult
         {
             Loss = pass.Loss, Objective = objective, Alpha = plausible.Alpha, Mu = plausible.Mu, ModelChange = plausible.Value,
-            Rho = rho, Lambda = Lambda, Gamma = Gamma, Rejections = Rejections, Shrunk = shrunk,
+            Rho = rho, Lambda = Lambda, Gamma = Gamma, Rejections = Rejections, Shrunk = shrunk, ShrunkSteps = ShrunkSteps,
         };
     }
 

@@ -40,4 +40,8 @@ public sealed record KfacStepResult
 
     /// <summary>Steps rejected since the start of training (this one included).</summary>
     public long Rejections { get; init; }
+
+    /// <summary>Steps shortened instead of rejected since this optimizer was created (this one included;
+    /// <see cref="KfacOptimizer.ShrunkSteps"/>).</summary>
+    public long ShrunkSteps { get; init; }
 }

@@ -16,8 +16,9 @@ namespace Kfac.Tests.Optim.Reference;
 /// (T1 = 2, T2 = 4, T3 = 3) so that over 30 steps lambda updates, gamma trials, refreshes and trials that fall on a
 /// refresh step all happen several times; the test asserts they did. Started at lambda = 1 every rho is above 3/4;
 /// started at 0.1 or 0.05 the runs also see rho below 1/4 and in [1/4, 3/4] and steps rejected by the guard on an
-/// impossible predicted decrease, which the reference models (docs/kfac.md, Guards) and the test compares (the same
-/// steps rejected, the same lambda, gamma and repeated k afterwards). Each case prints a summary of what it exercised
+/// impossible predicted decrease, which the reference models (docs/kfac.md, Guards) and the test compares under both
+/// rules: shortened along the ray (the default; the same alpha, mu, M and lambda) and rejected (the same steps rejected,
+/// the same lambda, gamma and repeated k afterwards). Each case prints a summary of what it exercised
 /// and the largest relative difference it saw (about 1e-13 to 1e-7).
 /// </summary>
 [FixtureLifeCycle(LifeCycle.InstancePerTestCase)] // _worst is per test case
@@ -27,8 +28,9 @@ public class KfacReferenceTests
     private const int Steps = 30, BatchSize = 8, Batches = 3;
     private const double Tolerance = 1e-6;
 
-    private static KfacOptions Options(CurvatureStructure structure, GammaRule rule, double initialLambda) => new()
+    private static KfacOptions Options(CurvatureStructure structure, GammaRule rule, double initialLambda, ImplausibleStepRule implausible) => new()
     {
+        ImplausibleStep = implausible,
         Structure = structure,
         GammaRule = rule,
         Estimation = FisherEstimation.Exact,
@@ -40,22 +42,26 @@ public class KfacReferenceTests
         InverseInterval = 3,
     };
 
-    [TestCase(CurvatureStructure.BlockDiagonal, GammaRule.Search, 1.0)]
-    [TestCase(CurvatureStructure.BlockDiagonal, GammaRule.Search, 0.1)]
-    [TestCase(CurvatureStructure.BlockDiagonal, GammaRule.Search, 0.05)]
-    [TestCase(CurvatureStructure.BlockDiagonal, GammaRule.TiedToLambda, 1.0)]
-    [TestCase(CurvatureStructure.BlockDiagonal, GammaRule.TiedToLambda, 0.1)]
-    [TestCase(CurvatureStructure.BlockDiagonal, GammaRule.TiedToLambda, 0.05)]
-    [TestCase(CurvatureStructure.BlockTridiagonal, GammaRule.Search, 1.0)]
-    [TestCase(CurvatureStructure.BlockTridiagonal, GammaRule.Search, 0.1)]
-    [TestCase(CurvatureStructure.BlockTridiagonal, GammaRule.Search, 0.05)]
-    [TestCase(CurvatureStructure.BlockTridiagonal, GammaRule.TiedToLambda, 1.0)]
-    [TestCase(CurvatureStructure.BlockTridiagonal, GammaRule.TiedToLambda, 0.1)]
-    [TestCase(CurvatureStructure.BlockTridiagonal, GammaRule.TiedToLambda, 0.05)]
-    public void OptimizerFollowsTheDenseReferenceStepByStep(CurvatureStructure structure, GammaRule rule, double initialLambda)
+    [TestCase(CurvatureStructure.BlockDiagonal, GammaRule.Search, 1.0, ImplausibleStepRule.Shrink)]
+    [TestCase(CurvatureStructure.BlockDiagonal, GammaRule.Search, 0.1, ImplausibleStepRule.Shrink)]
+    [TestCase(CurvatureStructure.BlockDiagonal, GammaRule.Search, 0.05, ImplausibleStepRule.Shrink)]
+    [TestCase(CurvatureStructure.BlockDiagonal, GammaRule.TiedToLambda, 1.0, ImplausibleStepRule.Shrink)]
+    [TestCase(CurvatureStructure.BlockDiagonal, GammaRule.TiedToLambda, 0.1, ImplausibleStepRule.Shrink)]
+    [TestCase(CurvatureStructure.BlockDiagonal, GammaRule.TiedToLambda, 0.05, ImplausibleStepRule.Shrink)]
+    [TestCase(CurvatureStructure.BlockTridiagonal, GammaRule.Search, 1.0, ImplausibleStepRule.Shrink)]
+    [TestCase(CurvatureStructure.BlockTridiagonal, GammaRule.Search, 0.1, ImplausibleStepRule.Shrink)]
+    [TestCase(CurvatureStructure.BlockTridiagonal, GammaRule.Search, 0.05, ImplausibleStepRule.Shrink)]
+    [TestCase(CurvatureStructure.BlockTridiagonal, GammaRule.TiedToLambda, 1.0, ImplausibleStepRule.Shrink)]
+    [TestCase(CurvatureStructure.BlockTridiagonal, GammaRule.TiedToLambda, 0.1, ImplausibleStepRule.Shrink)]
+    [TestCase(CurvatureStructure.BlockTridiagonal, GammaRule.TiedToLambda, 0.05, ImplausibleStepRule.Shrink)]
+    [TestCase(CurvatureStructure.BlockDiagonal, GammaRule.Search, 0.1, ImplausibleStepRule.Reject)]
+    [TestCase(CurvatureStructure.BlockDiagonal, GammaRule.Search, 0.05, ImplausibleStepRule.Reject)]
+    [TestCase(CurvatureStructure.BlockDiagonal, GammaRule.TiedToLambda, 0.1, ImplausibleStepRule.Reject)]
+    [TestCase(CurvatureStructure.BlockDiagonal, GammaRule.TiedToLambda, 0.05, ImplausibleStepRule.Reject)]
+    public void OptimizerFollowsTheDenseReferenceStepByStep(CurvatureStructure structure, GammaRule rule, double initialLambda, ImplausibleStepRule implausible)
     {
         _worst = 0;
-        var options = Options(structure, rule, initialLambda);
+        var options = Options(structure, rule, initialLambda, implausible);
         var (net, dense) = Network(seed: 17);
         var reference = new RefKfac(new RefMlp(Sizes), dense.Select(ReadLayer).ToArray(), options);
         var kfac = new KfacOptimizer(net.Parameters(), new SoftmaxCrossEntropy(), options);
@@ -71,11 +77,12 @@ public class KfacReferenceTests
             KfacStepResult got;
             using (TensorScope.Begin()) got = kfac.Step(net.Forward, xTensors[b], tTensors[b]);
             var want = reference.Step(xs[b], ts[b]);
-            string at = $"step {want.K} ({structure}, {rule})";
+            string at = $"step {want.K} ({structure}, {rule}, {implausible})";
 
             Assert.That(got.Rejected, Is.EqualTo(want.Rejected), $"{at}: rejected ({got.RejectionReason})");
             if (got.Rejected) Assert.That(got.RejectionReason, Does.Contain("predicts a decrease"), at);
             Assert.That(kfac.Rejections, Is.EqualTo(reference.Rejections), at);
+            Assert.That(kfac.ShrunkSteps, Is.EqualTo(reference.Shrunk), $"{at}: shrunk steps");
             Assert.That(kfac.Iteration, Is.EqualTo(reference.Iteration), $"{at}: iteration");
             Close(got.Loss, want.Loss, $"{at}: loss");
             Close(got.Objective, want.Objective, $"{at}: objective h");
@@ -103,8 +110,8 @@ public class KfacReferenceTests
             previousGamma = want.Gamma;
             TestContext.Out.WriteLine($"k {want.K,2} loss {want.Loss:F6} alpha {want.Alpha,10:G5} mu {want.Mu,10:G5} M {want.ModelValue,11:G5} rho {want.Rho,8:F4} lambda {want.Lambda:G5} gamma {want.Gamma:G5}{(want.GammaTrial ? " trial" : "")}{(want.Rejected ? " REJECTED" : "")}{(want.Refreshed ? " refresh" : "")}");
         }
-        TestContext.Out.WriteLine($"SUMMARY {structure} {rule} lambda0 {initialLambda}: rho < 1/4: {rhoLow}, in [1/4, 3/4]: {rhoMid}, > 3/4: {rhoHigh}; "
-            + $"rejections {reference.Rejections}, refreshes {refreshes}, gamma trials {trials} ({trialsMovingGamma} moved gamma), lambda up {lambdaUp} / down {lambdaDown}; largest relative difference {_worst:G3}");
+        TestContext.Out.WriteLine($"SUMMARY {structure} {rule} {implausible} lambda0 {initialLambda}: rho < 1/4: {rhoLow}, in [1/4, 3/4]: {rhoMid}, > 3/4: {rhoHigh}; "
+            + $"rejections {reference.Rejections}, shrunk {reference.Shrunk}, refreshes {refreshes}, gamma trials {trials} ({trialsMovingGamma} moved gamma), lambda up {lambdaUp} / down {lambdaDown}; largest relative difference {_worst:G3}");
         Assert.That(reference.Iteration, Is.EqualTo(Steps - reference.Rejections));
         // The run exercised the schedules it claims to check.
         Assert.That(lambdaUp + lambdaDown, Is.GreaterThanOrEqualTo(Steps / options.LambdaInterval / 2), "lambda moved on most of its T1 steps");
@@ -112,8 +119,14 @@ public class KfacReferenceTests
         if (initialLambda <= 0.1)
         {
             // Started small, lambda has to rise somewhere: a rho below 1/4 or a rejected step.
-            Assert.That(lambdaUp, Is.GreaterThan(0), "lambda rose at least once");
-            Assert.That(rhoLow + rhoMid + reference.Rejections, Is.GreaterThan(0), "some rho at or below 3/4, or a rejection");
+            // (a shortened step raises lambda by 1/omega1 within its step, which the same step's LM decrease can cancel)
+            Assert.That(lambdaUp + reference.Shrunk, Is.GreaterThan(0), "lambda rose at least once, or a shortened step raised it");
+            Assert.That(rhoLow + rhoMid + reference.Rejections + reference.Shrunk, Is.GreaterThan(0), "some rho at or below 3/4, or a rejected or shrunk step");
+            // The block-diagonal runs started this low meet the guard (the tridiagonal ones do not), so each rule's path is compared.
+            if (structure == CurvatureStructure.BlockDiagonal && implausible == ImplausibleStepRule.Shrink)
+                Assert.That(reference.Shrunk, Is.GreaterThan(0), "some implausible step was shortened");
+            if (structure == CurvatureStructure.BlockDiagonal && implausible == ImplausibleStepRule.Reject)
+                Assert.That(reference.Rejections, Is.GreaterThan(0), "some implausible step was rejected");
         }
         if (rule == GammaRule.Search)
         {

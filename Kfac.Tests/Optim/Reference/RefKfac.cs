@@ -75,6 +75,9 @@ internal sealed class RefKfac
 
     public long Rejections { get; private set; }
 
+    /// <summary>Implausible steps shortened (<see cref="ImplausibleStepRule.Shrink"/>).</summary>
+    public long Shrunk { get; private set; }
+
     public IReadOnlyList<double[,]> InputFactors => _a;
 
     public IReadOnlyList<double[,]> OutputFactors => _g;
@@ -156,10 +159,21 @@ internal sealed class RefKfac
             direction = Direction(_inverse!, gradient);
             solution = SolveQuadraticModel(pass, direction, gradient, jPrevious);
         }
-        // Guard (docs/kfac.md, Guards): a predicted decrease beyond what h can fall (h >= 0 for cross entropy) rejects
-        // the step before anything moves: lambda *= RejectionLambdaFactor, gamma follows (tied: sqrt(lambda + eta);
+        // Guard (docs/kfac.md, Guards): a predicted decrease beyond what h can fall (h >= 0 for cross entropy).
+        // Shrink (the default): the step is shortened along its ray, delta(s) = s (alpha Delta + mu delta0), to where the
+        // model predicts the fraction f of the headroom: M(s) = M (2s - s^2) = -f h gives s = 1 - sqrt(1 - r),
+        // r = f h / -M, and lambda rises by one LM increase (lambda / omega1) before this step's own LM adjustment.
+        // Reject: nothing moves: lambda *= RejectionLambdaFactor, gamma follows (tied: sqrt(lambda + eta);
         // search: gamma / omega2), the momentum is cleared, the inverses are rebuilt at the new gamma, and the step
         // is not counted (the next one runs the same k; the statistics stay updated).
+        if (-solution.Value > objective && _o.ImplausibleStep == ImplausibleStepRule.Shrink)
+        {
+            double r = _o.PlausibleDecreaseFraction * objective / -solution.Value;
+            double along = 1 - Math.Sqrt(1 - r);
+            solution = (along * solution.Alpha, along * solution.Mu, solution.Value * (2 * along - along * along));
+            Shrunk++;
+            Lambda = Math.Clamp(Lambda / Omega1, _o.MinLambda, _o.MaxLambda);
+        }
         if (-solution.Value > objective)
         {
             Rejections++;
