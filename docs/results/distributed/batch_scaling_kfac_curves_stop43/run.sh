@@ -3,7 +3,7 @@
 # no stop at a target), so that iterations to ANY target can be read from one set of runs: stops 24-36 measured
 # iterations to train_error 25 and 10, where K-FAC was flat from batch 2000 on; a pilot to train_error 6 this stop
 # (bench/batch_scaling.py --target 6, lambda0 1.5e-3, inverses every 5) gave 295 / 140 / 115 / 105 at 1000 / 2000 /
-# 4000 / 8000. Batches 1000-8000 (500 was stopped for time). Setting: stop 29's best at 1000-16000 (lambda0 1.5e-3, inverses every 5 steps), everything else the
+# 4000 / 8000. Setting: stop 29's best at 1000-16000 (lambda0 1.5e-3, inverses every 5 steps), everything else the
 # example's defaults as bench/batch_scaling.py runs them, seed 0, one thread per run, two runs at a time,
 # train_error every 5 steps; an implausible quadratic-model step shortened, not rejected (--implausible-step shrink:
 # with the library's default, reject, the first steps at batch 2000-8000 were rejected and lambda raised 4x per
@@ -23,10 +23,10 @@ run() { # batch steps
 (run 4000 400; run 2000 600) &
 wait
 # Batch 500 was started after 2000 and stopped for time (the pilot's batch 500 had not reached 6 by step 525). The
-# curves kept falling faster at 8000 than at 4000 below train error 5, so 4000 and 8000 again, further (extended/;
-# the same runs, so the same values at every common step):
+# curves kept falling faster at 8000 than at 4000 below train error 5, so 4000 and 8000 again, further, then 1000 and
+# 500 (extended/; the same runs, so the same values at every common step; summarise.py takes the longest log):
 mkdir -p "$here/extended"
-for bs in "8000 360" "4000 480"; do
+for bs in "8000 360" "4000 480" "1000 1500" "500 1600"; do
   set -- $bs
   [ -s "$here/extended/kfac_batch$1_lambda1.5e-3_seed0.jsonl" ] && continue
   dotnet $dll --data fashion-mnist --batch-size "$1" --optimizer kfac --lambda 1.5e-3 --seed 0 --threads 1 \
