@@ -10,7 +10,7 @@ def load_curves(folder):
     """{batch: [(step, train_error), ...]}; extended/ holds longer runs of some batch sizes (the same runs further):
     the longest log of a batch size is used."""
     curves = {}
-    for path in glob.glob(os.path.join(folder, "kfac_batch*_seed0.jsonl")) + glob.glob(os.path.join(folder, "extended", "kfac_batch*_seed0.jsonl")):
+    for path in glob.glob(os.path.join(folder, "kfac_batch*_seed*.jsonl")) + glob.glob(os.path.join(folder, "extended", "kfac_batch*_seed*.jsonl")):
         batch = int(re.search(r"batch(\d+)_", path).group(1))
         rows = [json.loads(l) for l in open(path) if l.strip()]
         curve = [(r["step"], r["train_error"]) for r in rows if r.get("train_error") is not None]
