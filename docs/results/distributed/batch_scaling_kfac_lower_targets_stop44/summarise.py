@@ -1,0 +1,57 @@
+#!/usr/bin/env python3
+"""Stop 44: first step at or below each target train_error in the K-FAC curves of run.sh (the default gamma tied to
+lambda) and of run_gamma_search.sh (gamma_search/), with the ratio of iterations per doubling of the batch, and a check
+that every step the runs share with stop 43's logs (../batch_scaling_kfac_curves_stop43) has the same train_error.
+usage: python3 summarise.py [folder]"""
+import glob, json, os, re, sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "batch_scaling_kfac_curves_stop43"))
+from summarise import load_curves, first_crossing  # noqa: E402  (stop 43's helpers: the longest log per batch)
+
+TARGETS = [10, 8, 6, 5, 4.75, 4.5, 4.25, 4.1, 4.0, 3.9, 3.8, 3.7, 3.6, 3.5, 3.4, 3.3, 3.2, 3.1, 3.0]
+
+
+def curves_in(folder):
+    curves = {}
+    for path in glob.glob(os.path.join(folder, "kfac_batch*_seed*.jsonl")):
+        batch = int(re.search(r"batch(\d+)_", path).group(1))
+        rows = [json.loads(l) for l in open(path) if l.strip()]
+        curves[batch] = [(r["step"], r["train_error"]) for r in rows if r.get("train_error") is not None]
+    return curves
+
+
+def table(title, curves):
+    batches = sorted(curves)
+    print(f"## {title}")
+    print("last evaluation per batch: " + ", ".join(f"{b}: step {curves[b][-1][0]} error {curves[b][-1][1]:.3f}" for b in batches))
+    print("target | " + " | ".join(f"batch {b}" for b in batches) + " | per doubling")
+    for target in TARGETS:
+        first = {b: first_crossing(curves[b], target) or f">{curves[b][-1][0]}" for b in batches}
+        ratios = []
+        for lo, hi in zip(batches, batches[1:]):
+            a, c = first[lo], first[hi]
+            if isinstance(a, int) and isinstance(c, int): ratios.append(f"{a / c:.2f}")
+            elif isinstance(c, int): ratios.append(f">{int(a[1:]) / c:.2f}")
+            else: ratios.append("-")
+        print(f"{target} | " + " | ".join(str(first[b]) for b in batches) + " | " + " / ".join(ratios))
+    print()
+
+
+def main():
+    here = sys.argv[1] if len(sys.argv) > 1 else os.path.dirname(os.path.abspath(__file__))
+    old = load_curves(os.path.join(here, "..", "batch_scaling_kfac_curves_stop43"))
+    new = curves_in(here)
+    for b, curve in sorted(new.items()):
+        common = dict(old.get(b, []))
+        same = [abs(e - common[s]) < 1e-9 for s, e in curve if s in common]
+        print(f"batch {b}: {len(same)} evaluations shared with stop 43's log, {sum(same)} identical")
+    print()
+    merged = dict(old)
+    merged.update({b: c for b, c in new.items() if len(c) >= len(old.get(b, []))})
+    table("gamma tied to lambda (the default; stop 43's logs where this stop has no longer run)", merged)
+    gs = curves_in(os.path.join(here, "gamma_search"))
+    if gs: table("gamma search (section 6.6), gamma_search/", gs)
+
+
+if __name__ == "__main__":
+    main()
