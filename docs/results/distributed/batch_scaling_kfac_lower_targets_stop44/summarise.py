@@ -1,12 +1,17 @@
 #!/usr/bin/env python3
 """Stop 44: first step at or below each target train_error in the K-FAC curves of run.sh (the default gamma tied to
 lambda) and of run_gamma_search.sh (gamma_search/), with the ratio of iterations per doubling of the batch, and a check
-that every step the runs share with stop 43's logs (../batch_scaling_kfac_curves_stop43) has the same train_error.
+that every step the runs share with stop 43's logs (../batch_scaling_kfac_curves_stop43, and its seed1/ for seed1/)
+has the same train_error.
 usage: python3 summarise.py [folder]"""
-import glob, json, os, re, sys
+import glob, importlib.util, json, os, re, sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "batch_scaling_kfac_curves_stop43"))
-from summarise import load_curves, first_crossing  # noqa: E402  (stop 43's helpers: the longest log per batch)
+# stop 43's helpers (the longest log per batch; the first crossing), loaded under a name of their own
+_spec = importlib.util.spec_from_file_location("summarise_stop43", os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), "..", "batch_scaling_kfac_curves_stop43", "summarise.py"))
+_stop43 = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_stop43)
+load_curves, first_crossing = _stop43.load_curves, _stop43.first_crossing
 
 TARGETS = [10, 8, 6, 5, 4.75, 4.5, 4.25, 4.1, 4.0, 3.9, 3.8, 3.7, 3.6, 3.5, 3.4, 3.3, 3.2, 3.1, 3.0]
 
@@ -51,6 +56,14 @@ def main():
     table("gamma tied to lambda (the default; stop 43's logs where this stop has no longer run)", merged)
     gs = curves_in(os.path.join(here, "gamma_search"))
     if gs: table("gamma search (section 6.6), gamma_search/", gs)
+    s1 = curves_in(os.path.join(here, "seed1"))
+    if s1:
+        old1 = curves_in(os.path.join(here, "..", "batch_scaling_kfac_curves_stop43", "seed1"))
+        for b, curve in sorted(s1.items()):
+            common = dict(old1.get(b, []))
+            same = [abs(e - common[s]) < 1e-9 for s, e in curve if s in common]
+            print(f"seed 1, batch {b}: {len(same)} evaluations shared with stop 43's seed1/ log, {sum(same)} identical")
+        table("gamma tied to lambda, seed 1 (seed1/)", s1)
 
 
 if __name__ == "__main__":
