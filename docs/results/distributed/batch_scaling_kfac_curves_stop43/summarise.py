@@ -23,13 +23,12 @@ def first_crossing(curve, target):
     return next((s for s, e in curve if e <= target), None)
 
 
-def main():
-    folder = sys.argv[1] if len(sys.argv) > 1 else os.path.dirname(os.path.abspath(__file__))
-    curves = load_curves(folder)
+def print_table(curves, targets):
+    """The last evaluation per batch, then one line per target: first crossings and the ratio per doubling."""
     batches = sorted(curves)
     print("last evaluation per batch: " + ", ".join(f"{b}: step {curves[b][-1][0]} error {curves[b][-1][1]:.3f}" for b in batches))
     print("target | " + " | ".join(f"batch {b}" for b in batches) + " | per doubling")
-    for target in TARGETS:
+    for target in targets:
         first = {b: first_crossing(curves[b], target) or f">{curves[b][-1][0]}" for b in batches}
         ratios = []
         for lo, hi in zip(batches, batches[1:]):
@@ -38,6 +37,11 @@ def main():
             elif isinstance(c, int): ratios.append(f">{int(a[1:]) / c:.2f}")
             else: ratios.append("-")
         print(f"{target} | " + " | ".join(str(first[b]) for b in batches) + " | " + " / ".join(ratios))
+
+
+def main():
+    folder = sys.argv[1] if len(sys.argv) > 1 else os.path.dirname(os.path.abspath(__file__))
+    print_table(load_curves(folder), TARGETS)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ _spec = importlib.util.spec_from_file_location("summarise_stop43", os.path.join(
     os.path.dirname(os.path.abspath(__file__)), "..", "batch_scaling_kfac_curves_stop43", "summarise.py"))
 _stop43 = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_stop43)
-load_curves, first_crossing = _stop43.load_curves, _stop43.first_crossing
+load_curves, first_crossing = _stop43.load_curves, _stop43.first_crossing  # noqa: F401 (plot.py imports them from here)
 
 TARGETS = [10, 8, 6, 5, 4.75, 4.5, 4.25, 4.1, 4.0, 3.9, 3.8, 3.7, 3.6, 3.5, 3.4, 3.3, 3.2, 3.1, 3.0]
 
@@ -26,19 +26,8 @@ def curves_in(folder):
 
 
 def table(title, curves):
-    batches = sorted(curves)
     print(f"## {title}")
-    print("last evaluation per batch: " + ", ".join(f"{b}: step {curves[b][-1][0]} error {curves[b][-1][1]:.3f}" for b in batches))
-    print("target | " + " | ".join(f"batch {b}" for b in batches) + " | per doubling")
-    for target in TARGETS:
-        first = {b: first_crossing(curves[b], target) or f">{curves[b][-1][0]}" for b in batches}
-        ratios = []
-        for lo, hi in zip(batches, batches[1:]):
-            a, c = first[lo], first[hi]
-            if isinstance(a, int) and isinstance(c, int): ratios.append(f"{a / c:.2f}")
-            elif isinstance(c, int): ratios.append(f">{int(a[1:]) / c:.2f}")
-            else: ratios.append("-")
-        print(f"{target} | " + " | ".join(str(first[b]) for b in batches) + " | " + " / ".join(ratios))
+    _stop43.print_table(curves, TARGETS)
     print()
 
 
