@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Stop 44: first step at or below each target train_error in the K-FAC curves of run.sh (the default gamma tied to
-lambda) and of run_gamma_search.sh (gamma_search/), with the ratio of iterations per doubling of the batch, and a check
-that every step the runs share with stop 43's logs (../batch_scaling_kfac_curves_stop43, and its seed1/ for seed1/)
-has the same train_error.
+lambda), of run_gamma_search.sh (gamma_search/) and of run_stats_decay.sh (stats_decay_0.99/), with the ratio of
+iterations per doubling of the batch, and a check that every step the runs share with stop 43's logs
+(../batch_scaling_kfac_curves_stop43, and its seed1/ for seed1/) has the same train_error.
 usage: python3 summarise.py [folder]"""
 import glob, importlib.util, json, os, re, sys
 
@@ -43,8 +43,9 @@ def main():
     merged = dict(old)
     merged.update({b: c for b, c in new.items() if len(c) >= len(old.get(b, []))})
     table("gamma tied to lambda (the default; stop 43's logs where this stop has no longer run)", merged)
-    gs = curves_in(os.path.join(here, "gamma_search"))
-    if gs: table("gamma search (section 6.6), gamma_search/", gs)
+    for folder, title in (("gamma_search", "gamma search (section 6.6)"), ("stats_decay_0.99", "--stats-decay 0.99")):
+        variant = curves_in(os.path.join(here, folder))
+        if variant: table(f"{title}, {folder}/", variant)
     s1 = curves_in(os.path.join(here, "seed1"))
     if s1:
         old1 = curves_in(os.path.join(here, "..", "batch_scaling_kfac_curves_stop43", "seed1"))
