@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Stop 44: first step at or below each target train_error in the K-FAC curves of run.sh (the default gamma tied to
-lambda), of run_gamma_search.sh (gamma_search/) and of run_stats_decay.sh (stats_decay_0.99/), with the ratio of
+lambda) and of run_variant.sh (gamma_search/, stats_decay_0.99/), with the ratio of
 iterations per doubling of the batch, and a check that every step the runs share with stop 43's logs
 (../batch_scaling_kfac_curves_stop43, and its seed1/ for seed1/) has the same train_error.
 usage: python3 summarise.py [folder]"""

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Stop 44: run.sh's command (seed 0) with one setting changed, at the batch sizes given; logs in VARIANT/.
+#   gamma_search      --gamma-rule Search: section 6.6's search (every 20 steps the quadratic model picks gamma among
+#                     {omega2 gamma, gamma, gamma / omega2}, omega2 = 0.95^10) instead of gamma tied to lambda. Why: in
+#                     run.sh's curves at 4000 and 8000 lambda reaches its floor (1e-8) by step ~245 with rho ~ 1, so
+#                     gamma tied to lambda sits at sqrt(eta) = 0.00316 for the whole late phase (stop 30 tried the
+#                     search only to train_error 10).
+#   stats_decay_0.99  --stats-decay 0.99: a longer memory of the factor statistics (about 100 steps against the default
+#                     0.95's 20). Why: the late phase's alpha stays 0.02-0.04 with gamma tied or searched, so the
+#                     direction's quality limits the large batches (stop 43 tried a shorter memory, 0.5: slower).
+# Usage: run_variant.sh VARIANT BATCH:STEPS ...   (e.g. run_variant.sh gamma_search 4000:600 8000:450)
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+cd "$(git -C "$here" rev-parse --show-toplevel)"
+dll=${DLL:-examples/Autoencoder/bin/Release/net10.0/Autoencoder.dll}
+variant=$1; shift
+case "$variant" in
+  gamma_search) flags="--gamma-rule Search"; tag=gammasearch ;;
+  stats_decay_0.99) flags="--stats-decay 0.99"; tag=statsdecay0.99 ;;
+  *) echo "unknown variant: $variant (gamma_search | stats_decay_0.99)" >&2; exit 2 ;;
+esac
+mkdir -p "$here/$variant"
+for spec in "$@"; do
+  b=${spec%%:*}; steps=${spec##*:}
+  log="$here/$variant/kfac_batch${b}_lambda1.5e-3_${tag}_seed0.jsonl"
+  [ -s "$log" ] && continue
+  dotnet $dll --data fashion-mnist --batch-size "$b" --optimizer kfac --lambda 1.5e-3 --seed 0 --threads 1 \
+    --log-every 1e9 --eval-every-steps 5 --steps "$steps" --inverse-interval 5 --curvature-rows-max 0 --curvature-rows-min 0 \
+    --implausible-step shrink $flags --log "$log.tmp" > "$log.txt" 2>&1 && mv "$log.tmp" "$log"
+done
