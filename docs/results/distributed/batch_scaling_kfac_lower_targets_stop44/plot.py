@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Two figures from stop 44's runs. RATIO.png: the last doubling's ratio, iterations at batch 4000 over iterations at
 batch 8000 to the same train_error, against the target, for every pair of runs this stop has (seed 0 gamma tied to
-lambda, seed 0 gamma search, seed 1), with the issue's 1.6x. ITERATIONS.png: iterations to several training errors
+lambda, seed 0 gamma search, seeds 1 and 2), with the issue's 1.6x. ITERATIONS.png: iterations to several training errors
 against the batch size (stop 43's draw(), seed-0 curves of stops 43 and 44 merged, 500 to 16000).
 Needs matplotlib. usage: /usr/bin/python3 plot.py RATIO.png ITERATIONS.png"""
 import importlib.util, os, sys
@@ -29,7 +29,8 @@ def seed0_curves():
 def draw_ratio(out):
     pairs = [("seed 0, gamma tied to lambda (default)", seed0_curves(), "o-"),
              ("seed 0, gamma search (section 6.6)", curves_in(os.path.join(here, "gamma_search")), "s--"),
-             ("seed 1, gamma tied to lambda", curves_in(os.path.join(here, "seed1")), "D-")]
+             ("seed 1, gamma tied to lambda", curves_in(os.path.join(here, "seed1")), "D-"),
+             ("seed 2, gamma tied to lambda", curves_in(os.path.join(here, "seed2")), "^-")]
     fig, ax = plt.subplots(figsize=(8, 4.5), dpi=120)
     for label, curves, style in pairs:
         if 4000 not in curves or 8000 not in curves: continue

@@ -4,7 +4,7 @@
 # thread per run, train_error every 5 steps), run further, to read iterations to train_error 4.0 ... 3.5, where stop 43
 # saw the 4000 -> 8000 ratio still rising (1.27 / 1.35 / 1.44 / 1.50 / 1.52 at 5 / 4.75 / 4.5 / 4.25 / 4.1).
 # The runs are deterministic: every step they share with stop 43's logs has the same values (summarise.py checks).
-# Usage: [SEED=1] run.sh BATCH:STEPS ...   (two at a time on the 2 cores; seed 0 by default, other seeds go to seed<S>/).
+# Usage: [SEED=1|2] run.sh BATCH:STEPS ...   (two at a time on the 2 cores; seed 0 by default, other seeds go to seed<S>/).
 # DLL=... overrides the example's build.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"

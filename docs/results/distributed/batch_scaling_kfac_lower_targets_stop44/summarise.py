@@ -2,7 +2,7 @@
 """Stop 44: first step at or below each target train_error in the K-FAC curves of run.sh (the default gamma tied to
 lambda) and of run_variant.sh (gamma_search/, stats_decay_0.99/), with the ratio of
 iterations per doubling of the batch, and a check that every step the runs share with stop 43's logs
-(../batch_scaling_kfac_curves_stop43, and its seed1/ for seed1/) has the same train_error.
+(../batch_scaling_kfac_curves_stop43, and its seed1/ for seed1/; seed 2 is new) has the same train_error.
 usage: python3 summarise.py [folder]"""
 import glob, importlib.util, json, os, re, sys
 
@@ -46,14 +46,16 @@ def main():
     for folder, title in (("gamma_search", "gamma search (section 6.6)"), ("stats_decay_0.99", "--stats-decay 0.99")):
         variant = curves_in(os.path.join(here, folder))
         if variant: table(f"{title}, {folder}/", variant)
-    s1 = curves_in(os.path.join(here, "seed1"))
-    if s1:
-        old1 = curves_in(os.path.join(here, "..", "batch_scaling_kfac_curves_stop43", "seed1"))
-        for b, curve in sorted(s1.items()):
-            common = dict(old1.get(b, []))
+    for seed in (1, 2):
+        runs = curves_in(os.path.join(here, f"seed{seed}"))
+        if not runs: continue
+        earlier = curves_in(os.path.join(here, "..", "batch_scaling_kfac_curves_stop43", f"seed{seed}"))
+        for b, curve in sorted(runs.items()):
+            if b not in earlier: continue
+            common = dict(earlier[b])
             same = [abs(e - common[s]) < 1e-9 for s, e in curve if s in common]
-            print(f"seed 1, batch {b}: {len(same)} evaluations shared with stop 43's seed1/ log, {sum(same)} identical")
-        table("gamma tied to lambda, seed 1 (seed1/)", s1)
+            print(f"seed {seed}, batch {b}: {len(same)} evaluations shared with stop 43's seed{seed}/ log, {sum(same)} identical")
+        table(f"gamma tied to lambda, seed {seed} (seed{seed}/)", runs)
 
 
 if __name__ == "__main__":
