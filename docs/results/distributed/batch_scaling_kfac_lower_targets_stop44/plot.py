@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt
 
 here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, here)
-from summarise import TARGETS, curves_in, first_crossing, load_curves  # noqa: E402
+from summarise import TARGETS, first_crossing, load_curves  # noqa: E402
 
 _spec = importlib.util.spec_from_file_location("plot_stop43", os.path.join(here, "..", "batch_scaling_kfac_curves_stop43", "plot.py"))
 _plot43 = importlib.util.module_from_spec(_spec)
@@ -22,15 +22,15 @@ _spec.loader.exec_module(_plot43)
 def seed0_curves():
     """Stop 43's seed-0 curves with this stop's longer runs in their place."""
     curves = load_curves(os.path.join(here, "..", "batch_scaling_kfac_curves_stop43"))
-    curves.update({b: c for b, c in curves_in(here).items() if len(c) >= len(curves.get(b, []))})
+    curves.update({b: c for b, c in load_curves(here).items() if len(c) >= len(curves.get(b, []))})
     return curves
 
 
 def draw_ratio(out):
     pairs = [("seed 0, gamma tied to lambda (default)", seed0_curves(), "o-"),
-             ("seed 0, gamma search (section 6.6)", curves_in(os.path.join(here, "gamma_search")), "s--"),
-             ("seed 1, gamma tied to lambda", curves_in(os.path.join(here, "seed1")), "D-"),
-             ("seed 2, gamma tied to lambda", curves_in(os.path.join(here, "seed2")), "^-")]
+             ("seed 0, gamma search (section 6.6)", load_curves(os.path.join(here, "gamma_search")), "s--"),
+             ("seed 1, gamma tied to lambda", load_curves(os.path.join(here, "seed1")), "D-"),
+             ("seed 2, gamma tied to lambda", load_curves(os.path.join(here, "seed2")), "^-")]
     fig, ax = plt.subplots(figsize=(8, 4.5), dpi=120)
     for label, curves, style in pairs:
         if 4000 not in curves or 8000 not in curves: continue

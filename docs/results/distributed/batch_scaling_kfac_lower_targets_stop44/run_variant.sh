@@ -11,20 +11,10 @@
 # Usage: run_variant.sh VARIANT BATCH:STEPS ...   (e.g. run_variant.sh gamma_search 4000:600 8000:450)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-cd "$(git -C "$here" rev-parse --show-toplevel)"
-dll=${DLL:-examples/Autoencoder/bin/Release/net10.0/Autoencoder.dll}
 variant=$1; shift
 case "$variant" in
   gamma_search) flags="--gamma-rule Search"; tag=gammasearch ;;
   stats_decay_0.99) flags="--stats-decay 0.99"; tag=statsdecay0.99 ;;
   *) echo "unknown variant: $variant (gamma_search | stats_decay_0.99)" >&2; exit 2 ;;
 esac
-mkdir -p "$here/$variant"
-for spec in "$@"; do
-  b=${spec%%:*}; steps=${spec##*:}
-  log="$here/$variant/kfac_batch${b}_lambda1.5e-3_${tag}_seed0.jsonl"
-  [ -s "$log" ] && continue
-  dotnet $dll --data fashion-mnist --batch-size "$b" --optimizer kfac --lambda 1.5e-3 --seed 0 --threads 1 \
-    --log-every 1e9 --eval-every-steps 5 --steps "$steps" --inverse-interval 5 --curvature-rows-max 0 --curvature-rows-min 0 \
-    --implausible-step shrink $flags --log "$log.tmp" > "$log.txt" 2>&1 && mv "$log.tmp" "$log"
-done
+SEED=0 EXTRA="$flags" OUT="$here/$variant" TAG=$tag exec "$here/run.sh" "$@"
