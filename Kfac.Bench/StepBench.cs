@@ -25,7 +25,7 @@ internal sealed class StepBench : IBenchCommand
 {
     public string Name => "step";
 
-    public string Description => "ms per training step: --model autoencoder|mlp|convnet|convnet-features [--batchnorm] --optimizer sgd|momentum|adam|kfac --batch N --steps N [--threads N] [--baseline sgd --rounds R: interleaved rounds, ratio per round; --baseline-batch N: the baseline at its own batch (ratio per step and per example); --baseline-process: the baseline in a child process]; K-FAC: --stats-fraction --quad-fraction --rho-fraction --inverse-interval --stats-interval --tridiagonal --lambda --min-lambda --gamma-rule tied|search|fixed --implausible-step reject|shrink; --no-operand-cache: pack held weights and inverses in every product (measures the cache); --fuse-b 0|1: B micro-panels packed inside the tasks when there is one row block (default 1)";
+    public string Description => "ms per training step: --model autoencoder|mlp|convnet|convnet-features [--batchnorm] --optimizer sgd|momentum|adam|kfac --batch N --steps N [--threads N] [--baseline sgd --rounds R: interleaved rounds, ratio per round; --baseline-batch N: the baseline at its own batch (ratio per step and per example); --baseline-process: the baseline in a child process]; K-FAC: --stats-fraction --quad-fraction --rho-fraction --inverse-interval --inverse-staleness --stats-interval --tridiagonal --lambda --min-lambda --gamma-rule tied|search|fixed --implausible-step reject|shrink; --no-operand-cache: pack held weights and inverses in every product (measures the cache); --fuse-b 0|1: B micro-panels packed inside the tasks when there is one row block (default 1)";
 
     public int Run(BenchArgs args)
     {
@@ -233,6 +233,7 @@ internal sealed class StepBench : IBenchCommand
                 QuadraticModelFraction = args.Double("quad-fraction", defaults.QuadraticModelFraction),
                 RhoFraction = args.Double("rho-fraction", defaults.RhoFraction),
                 InverseInterval = args.Int("inverse-interval", defaults.InverseInterval),
+                InverseStaleness = args.Int("inverse-staleness", defaults.InverseStaleness),
                 StatisticsInterval = args.Int("stats-interval", defaults.StatisticsInterval),
                 Structure = args.Flag("tridiagonal") ? CurvatureStructure.BlockTridiagonal : CurvatureStructure.BlockDiagonal,
                 InitialLambda = args.Double("lambda", defaults.InitialLambda),
