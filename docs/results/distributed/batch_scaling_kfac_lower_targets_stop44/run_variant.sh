@@ -8,6 +8,10 @@
 #   stats_decay_0.99  --stats-decay 0.99: a longer memory of the factor statistics (about 100 steps against the default
 #                     0.95's 20). Why: the late phase's alpha stays 0.02-0.04 with gamma tied or searched, so the
 #                     direction's quality limits the large batches (stop 43 tried a shorter memory, 0.5: slower).
+#   tridiagonal       --structure BlockTridiagonal (stop 45): the block-tridiagonal inverse (section 4.3), a closer
+#                     approximation of the inverse GGN than the block-diagonal one. Why: the late phase's small alpha says
+#                     the direction's quality limits the large batches; stop 29 tried it only to train_error 10, where
+#                     rejected steps (now shortened instead) raised lambda at batch 8000.
 # Usage: run_variant.sh VARIANT BATCH:STEPS ...   (e.g. run_variant.sh gamma_search 4000:600 8000:450)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -15,6 +19,7 @@ variant=$1; shift
 case "$variant" in
   gamma_search) flags="--gamma-rule Search"; tag=gammasearch ;;
   stats_decay_0.99) flags="--stats-decay 0.99"; tag=statsdecay0.99 ;;
-  *) echo "unknown variant: $variant (gamma_search | stats_decay_0.99)" >&2; exit 2 ;;
+  tridiagonal) flags="--structure BlockTridiagonal"; tag=tridiagonal ;;
+  *) echo "unknown variant: $variant (gamma_search | stats_decay_0.99 | tridiagonal)" >&2; exit 2 ;;
 esac
 SEED=0 EXTRA="$flags" OUT="$here/$variant" TAG=$tag exec "$here/run.sh" "$@"

@@ -1,19 +1,22 @@
 """Stop 45: first step at or below momentum's final train_error (stop 15, per seed) and a few more targets, evaluated
 after every step; S = 0 synchronous against S = 1 asynchronous inverses. usage: python3 summarise.py -> summary.txt"""
-import json, os
+import importlib.util, os
 
 here = os.path.dirname(os.path.abspath(__file__))
 momentum_final = {0: 10.78, 1: 10.55, 2: 10.69}
 targets = [15, 12.14, 10, 9]
 
 
+_parent = importlib.util.spec_from_file_location("parent", os.path.join(here, "..", "summarise.py"))
+parent = importlib.util.module_from_spec(_parent)
+_parent.loader.exec_module(parent)
+
+
 def curve(s, seed):
-    rows = [json.loads(l) for l in open(os.path.join(here, f"kfac_staleness{s}_seed{seed}.jsonl"))]
-    return [(r["step"], r["train_error"]) for r in rows if r.get("train_error") is not None]
+    return parent.curve_in(here, s, seed)
 
 
-def first(c, t):
-    return next((step for step, e in c if e <= t), None)
+first = parent.first
 
 
 lines = ["first step at or below the target, S = 0 / S = 1 (excess of S = 1)",
