@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Stop 44: first step at or below each target train_error in the K-FAC curves of run.sh (the default gamma tied to
-lambda) and of run_variant.sh (gamma_search/, stats_decay_0.99/, tridiagonal/), with the ratio of
+lambda) and of run_variant.sh (gamma_search/, stats_decay_0.99/, tridiagonal/,
+inverse_interval_1/), with the ratio of
 iterations per doubling of the batch, and a check that every step the runs share with stop 43's logs
 (../batch_scaling_kfac_curves_stop43, and its seed1/ for seed1/; seed 2 is new) has the same train_error.
 usage: python3 summarise.py [folder]"""
@@ -41,7 +42,8 @@ def main():
     merged.update({b: c for b, c in new.items() if len(c) >= len(old.get(b, []))})
     table("gamma tied to lambda (the default; stop 43's logs where this stop has no longer run)", merged)
     for folder, title in (("gamma_search", "gamma search (section 6.6)"), ("stats_decay_0.99", "--stats-decay 0.99"),
-                          ("tridiagonal", "block-tridiagonal inverse (section 4.3; stop 45)")):
+                          ("tridiagonal", "block-tridiagonal inverse (section 4.3; stop 45)"),
+                          ("inverse_interval_1", "inverses every step (stop 45)")):
         variant = load_curves(os.path.join(here, folder))
         if variant: table(f"{title}, {folder}/", variant)
     for seed in (1, 2):
