@@ -25,6 +25,24 @@ public sealed class BackwardContext
         return input.RequiresGrad && (!input.IsLeaf || _leafGradients);
     }
 
+    /// <summary>
+    /// Hands <paramref name="grad"/> itself to input i as its gradient when the rule's result would be an exact copy of
+    /// it (dA = dC for c = a + b) and nothing has been accumulated for that input yet: the copy is skipped. Only for
+    /// non-leaf inputs (a leaf's gradient is a buffer that outlives the step) and only when <paramref name="grad"/> is
+    /// the output gradient this node received, which the engine no longer holds once the node has run. Later
+    /// consumers of the input may then add into <paramref name="grad"/>'s buffer, so a rule that aliases must read
+    /// <paramref name="grad"/> for its other inputs before returning, never after. Returns false (nothing done) when the
+    /// input already holds a partial sum or is a leaf; the rule then writes as usual.
+    /// </summary>
+    public bool TryPassThrough(int i, Tensor grad)
+    {
+        ArgumentNullException.ThrowIfNull(grad);
+        var input = _node!.Inputs[i];
+        if (input.IsLeaf || input.PendingGrad is not null || grad.Shape != input.Shape || grad.DType != input.DType) return false;
+        input.PendingGrad = grad;
+        return true;
+    }
+
     /// <summary>The buffer that receives input i's gradient; <paramref name="accumulate"/> says whether it
     /// already holds a partial sum (add into it) or is fresh (overwrite it).</summary>
     public Tensor GradTarget(int i, out bool accumulate)

@@ -8,6 +8,7 @@ namespace Kfac.Cpu;
 /// TensorPrimitives' float tanh and log1p are computed in ways that cancel near zero (tanh(1e-6) comes out 5%
 /// low, log1p(1e-18) as 0). These passes replace small arguments by their Taylor series, which are exact to
 /// rounding there: tanh x = x - x^3/3 + 2x^5/15 for |x| &lt; 2^-6, log1p(e) = e - e^2/2 + e^3/3 for e &lt; 2^-10.
+/// Both have 512- and 256-bit vector paths, so neither path falls back to a scalar scan of every element.
 /// </summary>
 internal static class SmallArgumentSeries
 {
@@ -29,6 +30,21 @@ internal static class SmallArgumentSeries
                 var x2 = vx * vx;
                 var series = vx * (Vector512<T>.One - x2 * (v3 - x2 * v5));
                 Vector512.ConditionalSelect(small, series, Vector512.Create((ReadOnlySpan<T>)y.Slice(i, Vector512<T>.Count))).CopyTo(y[i..]);
+            }
+        }
+        else if (Vector256.IsHardwareAccelerated && Vector256<T>.IsSupported)
+        {
+            var vl = Vector256.Create(limit);
+            var v3 = Vector256.Create(third);
+            var v5 = Vector256.Create(c5);
+            for (; i <= x.Length - Vector256<T>.Count; i += Vector256<T>.Count)
+            {
+                var vx = Vector256.Create(x.Slice(i, Vector256<T>.Count));
+                var small = Vector256.LessThan(Vector256.Abs(vx), vl);
+                if (small == Vector256<T>.Zero) continue;
+                var x2 = vx * vx;
+                var series = vx * (Vector256<T>.One - x2 * (v3 - x2 * v5));
+                Vector256.ConditionalSelect(small, series, Vector256.Create((ReadOnlySpan<T>)y.Slice(i, Vector256<T>.Count))).CopyTo(y[i..]);
             }
         }
         for (; i < x.Length; i++)
@@ -62,6 +78,20 @@ internal static class SmallArgumentSeries
                 if (small == Vector512<T>.Zero) continue;
                 var series = v * (Vector512<T>.One - v * (vh - v * v3));
                 Vector512.ConditionalSelect(small, series, Vector512.Create((ReadOnlySpan<T>)y.Slice(i, Vector512<T>.Count))).CopyTo(y[i..]);
+            }
+        }
+        else if (Vector256.IsHardwareAccelerated && Vector256<T>.IsSupported)
+        {
+            var vl = Vector256.Create(limit);
+            var vh = Vector256.Create(half);
+            var v3 = Vector256.Create(third);
+            for (; i <= arg.Length - Vector256<T>.Count; i += Vector256<T>.Count)
+            {
+                var v = Vector256.Create((ReadOnlySpan<T>)arg.Slice(i, Vector256<T>.Count));
+                var small = Vector256.LessThan(v, vl);
+                if (small == Vector256<T>.Zero) continue;
+                var series = v * (Vector256<T>.One - v * (vh - v * v3));
+                Vector256.ConditionalSelect(small, series, Vector256.Create((ReadOnlySpan<T>)y.Slice(i, Vector256<T>.Count))).CopyTo(y[i..]);
             }
         }
         for (; i < arg.Length; i++)

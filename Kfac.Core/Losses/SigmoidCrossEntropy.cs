@@ -1,4 +1,5 @@
 using Kfac.Autodiff;
+using Kfac.Ops;
 using Kfac.Sampling;
 using Kfac.Tensors;
 
@@ -29,11 +30,12 @@ public sealed class SigmoidCrossEntropy : ILoss
         return target.Backend.EntropySum(target, binary: true) / target.Shape[0];
     }
 
-    /// <summary>Mean over the batch of sum_j softplus(z_j) - t_j z_j (= -log p(t | z) for Bernoulli outputs).</summary>
+    /// <summary>Mean over the batch of sum_j softplus(z_j) - t_j z_j (= -log p(t | z) for Bernoulli outputs), as one
+    /// fused op (<see cref="SigmoidCrossEntropyOp"/>: one pass over the logits each way).</summary>
     public Tensor Value(Tensor output, Tensor target)
     {
         LossChecks.OutputAndTarget(Name, output, target);
-        return (output.Softplus() - target * output).Sum() / output.Shape[0];
+        return SigmoidCrossEntropyOp.SigmoidCrossEntropySum(output, target, 1.0 / output.Shape[0]);
     }
 
     /// <summary>dL_i/dz_i = sigmoid(z_i) - t_i per example.</summary>

@@ -164,6 +164,31 @@ public interface IBackend
     bool AllFinite(Tensor x);
 
     /// <summary>
+    /// sum_i softplus(z_i) - t_i z_i over all elements of logits z and targets t (host scalar, accumulated in double):
+    /// the Bernoulli negative log-likelihood. The default composes softplus, product and sum; a backend may fuse them
+    /// into one pass.
+    /// </summary>
+    double SigmoidCrossEntropySum(Tensor logits, Tensor targets)
+    {
+        var terms = Tensor.EmptyLike(logits);
+        Unary(UnaryOp.Softplus, logits, terms);
+        var products = Tensor.EmptyLike(logits);
+        Binary(BinaryOp.Mul, targets, logits, products, new BroadcastLayout(1, logits.Numel, 1, BroadcastSide.None), false);
+        Axpby(-1, products, 1, terms);
+        return Sum(terms);
+    }
+
+    /// <summary>dz (+)= scale (sigmoid(z) - t) elementwise: the gradient of <see cref="SigmoidCrossEntropySum"/> times
+    /// scale. The default takes three passes; a backend may fuse them into one.</summary>
+    void SigmoidCrossEntropyGradient(Tensor logits, Tensor targets, double scale, Tensor dLogits, bool accumulate)
+    {
+        var residual = Tensor.EmptyLike(logits);
+        Unary(UnaryOp.Sigmoid, logits, residual);
+        Axpby(-1, targets, 1, residual);
+        Axpby(scale, residual, accumulate ? 1 : 0, dLogits);
+    }
+
+    /// <summary>
     /// sum_i -p_i ln p_i (with <paramref name="binary"/>, plus -(1 - p_i) ln(1 - p_i)), with 0 ln 0 = 0: the entropy of
     /// soft targets, the infimum of their cross entropy (host scalar). -infinity when an element lies outside [0, 1] or
     /// is NaN (the cross entropy then has no lower bound). The default copies p to the host.

@@ -71,6 +71,8 @@ public class OpGradientTests
 
     [Test] public void Reshape() => Check(x => x[0].Reshape(4, -1), [S(2, 3, 2)]);
     [Test] public void Transpose() => Check(x => x[0].T(), [S(3, 5)]);
+    [Test] public void SigmoidCrossEntropySum() => Check(x => SigmoidCrossEntropyOp.SigmoidCrossEntropySum(x[0], x[1], 0.7), [S(3, 5), S(3, 5)]);
+    [Test] public void SigmoidCrossEntropySumLargeLogits() => Check(x => SigmoidCrossEntropyOp.SigmoidCrossEntropySum(x[0] * 30.0, x[1], 1), [S(1, 7), S(1, 7)]);
     [Test] public void LogSoftmax() => Check(x => x[0].LogSoftmax(), [S(4, 5)]);
     [Test] public void LogSoftmaxOneClass() => Check(x => x[0].LogSoftmax(), [S(3, 1)]);
     [Test] public void LogSumExp() => Check(x => x[0].LogSumExp(), [S(4, 5)]);

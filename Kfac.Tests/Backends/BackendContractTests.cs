@@ -419,6 +419,29 @@ public abstract class BackendContractTests
         }
     }
 
+    /// <summary>The Bernoulli loss sum_i softplus(z_i) - t_i z_i and its gradient dz (+)= scale (sigmoid(z) - t), on
+    /// logits from -40 to 40 (both saturations) and targets in [0, 1], lengths 1, odd and 64.</summary>
+    [Test]
+    public void SigmoidCrossEntropySumAndGradient([Values] DType dtype, [Values] bool accumulate)
+    {
+        var rng = new Random(44);
+        foreach (int n in new[] { 1, 23, 64 })
+        {
+            var z = Stored(Enumerable.Range(0, n).Select(_ => 80 * rng.NextDouble() - 40).ToArray(), dtype);
+            var t = Stored(Enumerable.Range(0, n).Select(_ => rng.NextDouble()).ToArray(), dtype);
+            var terms = z.Select((v, i) => Math.Max(v, 0) + Math.Log(1 + Math.Exp(-Math.Abs(v))) - t[i] * v).ToArray();
+            double got = B.SigmoidCrossEntropySum(Make(z, dtype, n), Make(t, dtype, n));
+            Close([got], [terms.Sum()], Tol(dtype) * 4, $"SigmoidCrossEntropySum n={n}", [terms.Sum(Math.Abs) + z.Sum(Math.Abs)]);
+
+            var d0 = Stored(RandomGaussian(rng, n), dtype);
+            var d = accumulate ? Make(d0, dtype, n) : Filled(double.NaN, dtype, n);
+            B.SigmoidCrossEntropyGradient(Make(z, dtype, n), Make(t, dtype, n), 0.75, d, accumulate);
+            var want = z.Select((v, i) => 0.75 * (1 / (1 + Math.Exp(-v)) - t[i]) + (accumulate ? d0[i] : 0)).ToArray();
+            var scale = z.Select((v, i) => 0.75 * (1 + t[i]) + (accumulate ? Math.Abs(d0[i]) : 0)).ToArray();
+            Close(d.ToDoubleArray(), want, Tol(dtype) * 4, $"SigmoidCrossEntropyGradient n={n} accumulate={accumulate}", scale);
+        }
+    }
+
     /// <summary>Fused inner products (one tensor in several pairs, lengths straddling the 1024-element chunks)
     /// equal the host sums; pairs of different lengths still give each pair's own dot product.</summary>
     [Test]

@@ -1,3 +1,4 @@
+using Kfac.Cpu;
 using Kfac.Tensors;
 using NUnit.Framework;
 
@@ -93,5 +94,87 @@ public class ParallelElementwiseTests
         double actual = x.Backend.Dot(x, y);
         Assert.That(actual, Is.EqualTo(expected).Within(1e-5 * Math.Sqrt(n)), "float products summed in chunks");
         for (int r = 0; r < 5; r++) Assert.That(x.Backend.Dot(x, y), Is.EqualTo(actual), "same bits every call");
+    }
+    /// <summary>Column sums of a [rows, cols] gradient (a bias gradient: SumToMid with inner = 1), split over blocks of
+    /// 64 columns with a ragged last block (777 = 12 x 64 + 9), against a double loop; overwrite and accumulate; the
+    /// same bits with one thread as with two.</summary>
+    [Test]
+    public void ColumnSumsOfALargeGradient([Values] DType dtype, [Values] bool accumulate)
+    {
+        var x = Tensor.RandN(new Shape(Rows, Cols), new System.Random(21), dtype: dtype);
+        var y0 = Tensor.RandN(new Shape(Cols), new System.Random(22), dtype: dtype);
+        var xv = x.ToDoubleArray(); var y0v = y0.ToDoubleArray();
+        Tensor Run(int threads)
+        {
+            int saved = CpuParallel.MaxThreads;
+            try
+            {
+                CpuParallel.MaxThreads = threads;
+                var y = accumulate ? y0.Clone() : Tensor.Full(new Shape(Cols), double.NaN, dtype);
+                x.Backend.SumToMid(x, Rows, Cols, 1, y, accumulate);
+                return y;
+            }
+            finally { CpuParallel.MaxThreads = saved; }
+        }
+        var two = Run(2).ToDoubleArray();
+        for (int c = 0; c < Cols; c++)
+        {
+            double want = accumulate ? y0v[c] : 0, scale = Math.Abs(want);
+            for (int r = 0; r < Rows; r++) { want += xv[r * Cols + c]; scale += Math.Abs(xv[r * Cols + c]); }
+            Assert.That(two[c], Is.EqualTo(want).Within((dtype == DType.Float32 ? 1e-6 : 1e-13) * scale), $"column {c}");
+        }
+        Assert.That(Run(1).ToDoubleArray(), Is.EqualTo(two), "one thread and two give the same bits");
+    }
+
+    /// <summary>The adjoint of a full reduction (inner = 1: a scalar, or one value per row, spread over a whole run)
+    /// writes or adds that value to every element of its run.</summary>
+    [Test]
+    public void BroadcastOfAFullReduction([Values] bool accumulate)
+    {
+        var y = Random(23, Rows, Cols);
+        var before = y.ToArray<float>();
+        var perRow = Tensor.FromDoubles(Enumerable.Range(0, Rows).Select(r => 0.25 * r - 3).ToArray(), new Shape(Rows), DType.Float32);
+        y.Backend.BroadcastAxis(perRow, Rows, Cols, 1, y, accumulate);
+        var got = y.ToArray<float>();
+        for (int i = 0; i < got.Length; i++)
+            Assert.That(got[i], Is.EqualTo((accumulate ? before[i] : 0) + (0.25 * (i / Cols) - 3)).Within(1e-5), $"element {i}");
+    }
+
+    /// <summary>The fused Bernoulli loss against double loops on logits spanning [-60, 60] (softplus saturates both
+    /// ways) and targets in [0, 1]: the sum (float terms summed in chunks, in double across them: 1e-6 relative
+    /// to the sum of |terms|), the gradient scale (sigmoid(z) - t) written and accumulated, the same bits with one
+    /// thread as with two.</summary>
+    [Test]
+    public void SigmoidCrossEntropyFusedMatchesDoubleLoops([Values] DType dtype)
+    {
+        var z = Tensor.Rand(new Shape(Rows, Cols), new System.Random(24), -60, 60, dtype);
+        var t = Tensor.Rand(new Shape(Rows, Cols), new System.Random(25), 0, 1, dtype);
+        var zv = z.ToDoubleArray(); var tv = t.ToDoubleArray();
+        double want = 0, scale = 0;
+        for (int i = 0; i < zv.Length; i++)
+        {
+            double term = Math.Max(zv[i], 0) + Math.Log(1 + Math.Exp(-Math.Abs(zv[i]))) - tv[i] * zv[i];
+            want += term;
+            scale += Math.Abs(term);
+        }
+        double got = z.Backend.SigmoidCrossEntropySum(z, t);
+        Assert.That(got, Is.EqualTo(want).Within((dtype == DType.Float32 ? 1e-6 : 1e-13) * scale), "sum");
+        int saved = CpuParallel.MaxThreads;
+        try { CpuParallel.MaxThreads = 1; Assert.That(z.Backend.SigmoidCrossEntropySum(z, t), Is.EqualTo(got), "one thread, same bits"); }
+        finally { CpuParallel.MaxThreads = saved; }
+
+        var d0 = Tensor.RandN(z.Shape, new System.Random(26), dtype: dtype);
+        var d0v = d0.ToDoubleArray();
+        foreach (bool accumulate in new[] { false, true })
+        {
+            var d = accumulate ? d0.Clone() : Tensor.Full(z.Shape, double.NaN, dtype);
+            z.Backend.SigmoidCrossEntropyGradient(z, t, -0.5, d, accumulate);
+            var dv = d.ToDoubleArray();
+            for (int i = 0; i < zv.Length; i++)
+            {
+                double r = -0.5 * (1 / (1 + Math.Exp(-zv[i])) - tv[i]) + (accumulate ? d0v[i] : 0);
+                Assert.That(dv[i], Is.EqualTo(r).Within(1e-6 * Math.Max(1, Math.Abs(r))), $"gradient at {i}, accumulate={accumulate}");
+            }
+        }
     }
 }
