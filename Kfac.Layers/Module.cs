@@ -94,11 +94,11 @@ public abstract class Module
     /// <summary>The number of trainable scalars.</summary>
     public int ParameterCount() => Parameters().Sum(p => p.Numel);
 
-    /// <summary>Zero-fills existing gradients (keeping their buffers, so steps do not allocate).</summary>
+    /// <summary>Zeroes existing gradients (keeping their buffers, so steps do not allocate; see <see cref="Tensor.ZeroGrad"/>).</summary>
     public void ZeroGrad()
     {
         foreach (var p in Parameters())
-            if (p.Grad is { } g) g.Backend.Fill(g, 0);
+            p.ZeroGrad();
     }
 
     /// <summary>Parameters and buffers by dotted name; the tensors are the module's own (not copies).</summary>

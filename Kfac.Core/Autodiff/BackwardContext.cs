@@ -50,14 +50,15 @@ public sealed class BackwardContext
         var input = _node!.Inputs[i];
         if (input.IsLeaf)
         {
-            if (input.Grad is null)
+            // A gradient zeroed by ZeroGrad is overwritten here rather than filled and added to.
+            var grad = input.GradForAccumulation(out accumulate);
+            if (grad is null)
             {
                 // A leaf's gradient outlives the step's scope (optimizers read it after Backward).
-                using (TensorScope.Suspend()) input.Grad = Tensor.Empty(input.Shape, input.DType, input.Device);
+                using (TensorScope.Suspend()) input.Grad = grad = Tensor.Empty(input.Shape, input.DType, input.Device);
                 accumulate = false;
             }
-            else accumulate = true;
-            return input.Grad;
+            return grad;
         }
         if (input.PendingGrad is null)
         {

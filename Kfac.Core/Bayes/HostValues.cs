@@ -51,6 +51,6 @@ internal static class HostValues
     public static void ZeroGradients(IReadOnlyList<Tensor> parameters)
     {
         foreach (var p in parameters)
-            if (p.Grad is { } g) g.Backend.Fill(g, 0);
+            p.ZeroGrad();
     }
 }

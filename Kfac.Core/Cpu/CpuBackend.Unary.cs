@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using Kfac.Tensors;
 using Tensor = Kfac.Tensors.Tensor;
@@ -26,7 +27,11 @@ internal sealed partial class CpuBackend
                 TensorPrimitives.Tanh(x, y);
                 SmallArgumentSeries.Tanh(x, y);
                 break;
-            case UnaryOp.Sigmoid: TensorPrimitives.Sigmoid(x, y); break;
+            case UnaryOp.Sigmoid:
+                if (typeof(T) == typeof(float) && FloatSigmoid256.Preferred)
+                    FloatSigmoid256.Sigmoid(MemoryMarshal.Cast<T, float>(x), MemoryMarshal.Cast<T, float>(y));
+                else TensorPrimitives.Sigmoid(x, y);
+                break;
             case UnaryOp.Relu: TensorPrimitives.Max(x, T.Zero, y); break;
             case UnaryOp.Square: TensorPrimitives.Multiply(x, x, y); break;
             case UnaryOp.Sqrt: TensorPrimitives.Sqrt(x, y); break;

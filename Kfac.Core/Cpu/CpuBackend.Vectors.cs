@@ -134,6 +134,28 @@ internal sealed partial class CpuBackend
         block.Slots[block.Blocks + b] = finiteOf.IsEmpty || TensorPrimitives.IsFiniteAll(finiteOf) ? 1 : 0;
     }
 
+    private static unsafe bool AllFinite<T>(Span<T> x) where T : unmanaged, IFloatingPointIeee754<T> =>
+        x.Length <= VectorBlock
+            ? TensorPrimitives.IsFiniteAll<T>(x)
+            : Reduce(x.Length, new AllFiniteBody<T> { X = Pointer(x), Block = new BlockSlots { N = x.Length } }).Item2;
+
+    private unsafe struct AllFiniteBody<T> : IBlockReduction where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public T* X;
+        public BlockSlots Block;
+
+        public void Bind(double* slots, int blocks) => Block.Bind(slots, blocks);
+
+        public readonly void Invoke(int start, int end)
+        {
+            for (int b = start; b < end; b++)
+            {
+                var (i0, len) = Block.Range(b);
+                Record<T>(Block, b, default, new ReadOnlySpan<T>(X + i0, len));
+            }
+        }
+    }
+
     private unsafe struct RegularizedGradientBody<T> : IBlockReduction where T : unmanaged, IFloatingPointIeee754<T>
     {
         public T* Grad, Param, Result;

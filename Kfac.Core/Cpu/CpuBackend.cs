@@ -150,9 +150,10 @@ internal sealed partial class CpuBackend(Device device) : IBackend
         else ParallelDots<float>(left, right, results);
     }
 
-    /// <summary>(An empty tensor is all finite; TensorPrimitives answers false for an empty span.)</summary>
+    /// <summary>(An empty tensor is all finite; TensorPrimitives answers false for an empty span.) Parameter-sized
+    /// tensors are checked in blocks on every thread (see CpuBackend.Vectors).</summary>
     public bool AllFinite(Tensor x) =>
-        x.Numel == 0 || (IsDouble(x) ? TensorPrimitives.IsFiniteAll<double>(S<double>(x)) : TensorPrimitives.IsFiniteAll<float>(S<float>(x)));
+        x.Numel == 0 || (IsDouble(x) ? AllFinite<double>(S<double>(x)) : AllFinite<float>(S<float>(x)));
 
     /// <summary>Float sums of long vectors lose digits; sum chunks in SIMD float, accumulate chunks in double.</summary>
     internal static double SumInDouble(ReadOnlySpan<float> x)

@@ -3,9 +3,10 @@ using Kfac.Tensors;
 namespace Kfac.Optim;
 
 /// <summary>
-/// One link of an update pipeline (optax's GradientTransformation, made in-place). A step copies each
-/// parameter's gradient into its update buffer, runs the group's links in order, each rewriting the update
-/// buffers in place, and finally applies p -= StepSize * update. The built-in chains are
+/// One link of an update pipeline (optax's GradientTransformation, made in-place). A step starts each
+/// parameter's update from its gradient, runs the group's links in order, each rewriting the update
+/// (<see cref="UpdateContext.Update"/>) in place or reading it (<see cref="UpdateContext.CurrentUpdate"/>) and handing
+/// it on in a buffer of its own (<see cref="UpdateContext.HoldUpdateIn"/>), and finally applies p -= StepSize * update. The built-in chains are
 /// <code>
 /// SGD      AddWeightDecay (L2) -> Momentum
 /// Adam     AddWeightDecay (L2) -> ScaleByAdam                 (or ScaleByAdam -> AddWeightDecay for AdamW)
@@ -43,10 +44,17 @@ public sealed class UpdateContext
     private readonly int[] _active;
     private int _activeCount;
 
+    // Where a parameter's update lives while it is not in its update buffer: the gradient itself when the chain starts
+    // (copied only when a link asks to rewrite it), or a buffer a link has declared to hold it (momentum's buf). So a
+    // chain like momentum SGD reads the gradient once and writes no copies: two passes over the parameters instead of
+    // four. Null: the update buffer holds it.
+    private readonly Tensor?[] _heldBy;
+
     internal UpdateContext(OptimizerState state, int largestGroup)
     {
         State = state;
         _active = new int[largestGroup];
+        _heldBy = new Tensor?[largestGroup];
     }
 
     /// <summary>The 1-based index of the step in progress (the optimizer's completed steps + 1).</summary>
@@ -74,8 +82,38 @@ public sealed class UpdateContext
     /// <summary>The parameter's gradient (read-only by convention; links transform <see cref="Update"/>).</summary>
     public Tensor Gradient(int position) => Group.Params[position].Grad!;
 
-    /// <summary>The update buffer of a parameter: the gradient when the chain starts; links rewrite it in place.</summary>
-    public Tensor Update(int position) => Group.Updates[position];
+    /// <summary>The update buffer of a parameter: the gradient when the chain starts; links rewrite it in place. (The
+    /// update is copied into the buffer here, on the first call of the step, if it was still held elsewhere.)</summary>
+    public Tensor Update(int position)
+    {
+        var buffer = Group.Updates[position];
+        if (_heldBy[position] is { } holder)
+        {
+            holder.Backend.Copy(holder, buffer);
+            _heldBy[position] = null;
+        }
+        return buffer;
+    }
+
+    /// <summary>The parameter's current update, to read only (not to write): the gradient, the update buffer, or the
+    /// buffer a link declared with <see cref="HoldUpdateIn"/>. Reading through this instead of <see cref="Update"/>
+    /// spares the copy of the gradient into the update buffer.</summary>
+    public Tensor CurrentUpdate(int position) => _heldBy[position] ?? Group.Updates[position];
+
+    /// <summary>Declares that <paramref name="holder"/> (a buffer of the calling link, shaped like the parameter) now holds
+    /// the parameter's update, instead of copying it into the update buffer; the link must leave it unchanged until the
+    /// step ends (a later link that rewrites the update gets a copy through <see cref="Update"/>).</summary>
+    public void HoldUpdateIn(int position, Tensor holder)
+    {
+        ArgumentNullException.ThrowIfNull(holder);
+        var parameter = Group.Params[position];
+        if (holder.Numel != parameter.Numel || holder.DType != parameter.DType || holder.Device != parameter.Device)
+            throw new ArgumentException($"HoldUpdateIn: holder {holder.Shape} {holder.DType} on {holder.Device} does not match parameter {position} ({parameter.Shape} {parameter.DType} on {parameter.Device})", nameof(holder));
+        _heldBy[position] = holder;
+    }
+
+    /// <summary>Starts the chain of the parameter at <paramref name="position"/> from its gradient, held where it is.</summary>
+    internal void StartFromGradient(int position) => _heldBy[position] = Group.Params[position].Grad!;
 
     /// <summary>A temporary shaped like the parameter, shared by parameters of the same shape, dtype and
     /// device: valid only while the caller works on this one parameter.</summary>
@@ -97,5 +135,9 @@ public sealed class UpdateContext
 
     internal int ActiveCount => _activeCount;
 
-    internal void End() => _group = null;
+    internal void End()
+    {
+        _group = null;
+        Array.Clear(_heldBy);
+    }
 }

@@ -153,13 +153,13 @@ public abstract class Optimizer : IDisposable
                         throw new InvalidOperationException($"Optimizer.Step: the grad of parameter {i} of group {group.Index} is {grad.DType} on {grad.Device}, the parameter is {ps[i].DType} on {ps[i].Device}");
                     ctx.AddActive(i);
                     group.States[i].Step++;
-                    grad.Backend.Copy(grad, group.Updates[i]);
+                    ctx.StartFromGradient(i);
                 }
                 if (ctx.ActiveCount > 0)
                 {
                     foreach (var link in group.Chain) link.Apply(ctx);
                     double stepSize = ctx.StepSize;
-                    foreach (int i in ctx.Active) ps[i].Backend.Axpby(-stepSize, group.Updates[i], 1, ps[i]);
+                    foreach (int i in ctx.Active) ps[i].Backend.Axpby(-stepSize, ctx.CurrentUpdate(i), 1, ps[i]);
                 }
                 ctx.End();
             }
@@ -167,13 +167,14 @@ public abstract class Optimizer : IDisposable
         State.Step = completed + 1;
     }
 
-    /// <summary>Zero-fills every existing gradient (keeps the buffers, so the next backward accumulates into
-    /// them without allocating). Parameters without a gradient keep a null Grad.</summary>
+    /// <summary>Zeroes every existing gradient, keeping the buffers so the next backward writes into them without
+    /// allocating (<see cref="Tensor.ZeroGrad"/>: lazily, so the backward overwrites instead of adding to a filled
+    /// zero). Parameters without a gradient keep a null Grad.</summary>
     public void ZeroGrad()
     {
         foreach (var g in _groups)
             foreach (var p in g.Params)
-                if (p.Grad is { } grad) grad.Backend.Fill(grad, 0);
+                p.ZeroGrad();
     }
 
     /// <summary>False if any gradient holds a NaN or an infinity: a training loop can skip the step (and

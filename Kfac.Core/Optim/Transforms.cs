@@ -78,18 +78,18 @@ public sealed class Momentum : IGradientTransform
         for (int i = 0; i < group.Count; i++) _buffers[i] = group.State(i).AddBuffer(BufferName);
     }
 
-    /// <summary>Updates each buffer and replaces the update by buf (or d + mu buf).</summary>
+    /// <summary>Updates each buffer and replaces the update by buf (held in buf itself: no copy) or d + mu buf.</summary>
     public void Apply(UpdateContext context)
     {
         foreach (int i in context.Active)
         {
-            var d = context.Update(i);
+            var d = context.CurrentUpdate(i);
             var buf = _buffers[i];
             var backend = d.Backend;
             if (context.ParameterState(i).Step == 1) backend.Copy(d, buf);
             else backend.Axpby(1 - Dampening, d, Coefficient, buf);
-            if (Nesterov) backend.Axpby(Coefficient, buf, 1, d);
-            else backend.Copy(buf, d);
+            if (Nesterov) backend.Axpby(Coefficient, buf, 1, context.Update(i));
+            else context.HoldUpdateIn(i, buf);
         }
     }
 }

@@ -79,8 +79,48 @@ public sealed partial class Tensor : IDisposable
         _requiresGrad = true;
     }
 
-    /// <summary>The accumulated gradient (leaves, or non-leaves after <see cref="RetainGrad"/>).</summary>
-    public Tensor? Grad { get; set; }
+    private Tensor? _grad;
+    private bool _gradZeroPending;
+
+    /// <summary>The accumulated gradient (leaves, or non-leaves after <see cref="RetainGrad"/>). After
+    /// <see cref="ZeroGrad"/> it reads as zeros.</summary>
+    public Tensor? Grad
+    {
+        get
+        {
+            if (_gradZeroPending)
+            {
+                _gradZeroPending = false;
+                _grad!.Backend.Fill(_grad, 0);
+            }
+            return _grad;
+        }
+        set
+        {
+            _grad = value;
+            _gradZeroPending = false;
+        }
+    }
+
+    /// <summary>
+    /// Zeroes <see cref="Grad"/> (keeping its buffer) without a pass over it now: the next read of Grad fills the
+    /// zeros, and a backward pass that reaches this tensor first overwrites the buffer instead of adding to zeros, so
+    /// a training step's gradients are written once instead of zero-filled, read and written (a parameter-sized pass
+    /// saved per step). Nothing to do when there is no gradient yet.
+    /// </summary>
+    public void ZeroGrad()
+    {
+        if (_grad is not null) _gradZeroPending = true;
+    }
+
+    /// <summary>For the backward engine: the gradient buffer (null when there is none yet) and whether it holds a sum
+    /// to add to; false after <see cref="ZeroGrad"/>, whose pending fill this claims (the caller overwrites).</summary>
+    internal Tensor? GradForAccumulation(out bool accumulate)
+    {
+        accumulate = _grad is not null && !_gradZeroPending;
+        _gradZeroPending = false;
+        return _grad;
+    }
 
     internal bool RetainsGrad { get; private set; }
 

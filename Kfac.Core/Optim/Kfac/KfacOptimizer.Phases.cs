@@ -26,7 +26,7 @@ public sealed partial class KfacOptimizer
     /// statistics from this pass, or learns the layers from it.</summary>
     private MainPass ForwardPass(KfacStepPlan plan, MiniBatch batch)
     {
-        foreach (var p in _parameters) if (p.Grad is { } g) g.Backend.Fill(g, 0);
+        foreach (var p in _parameters) p.ZeroGrad();
         _recorder.Clear();
         long t0 = Stopwatch.GetTimestamp();
         Tensor output;
