@@ -25,7 +25,7 @@ internal sealed class StepBench : IBenchCommand
 {
     public string Name => "step";
 
-    public string Description => "ms per training step: --model autoencoder|mlp|convnet|convnet-features [--batchnorm] --optimizer sgd|momentum|adam|kfac --batch N --steps N [--threads N] [--baseline sgd --rounds R: interleaved rounds, ratio per round; --baseline-batch N: the baseline at its own batch (ratio per step and per example); --baseline-process: the baseline in a child process]; K-FAC: --stats-fraction --quad-fraction --rho-fraction --inverse-interval --inverse-staleness --stats-interval --tridiagonal --lambda --min-lambda --gamma-rule tied|search|fixed --implausible-step reject|shrink; --no-operand-cache: pack held weights and inverses in every product (measures the cache); --fuse-b 0|1: B micro-panels packed inside the tasks when there is one row block (default 1)";
+    public string Description => "ms per training step: --model autoencoder|mlp|convnet|convnet-features [--batchnorm] --optimizer sgd|momentum|adam|kfac --batch N --steps N [--threads N] [--baseline sgd --rounds R: interleaved rounds, ratio per round; --baseline-batch N: the baseline at its own batch (ratio per step and per example); --baseline-process: the baseline in a child process]; --phases: a first-order step's phases (zero grad, forward with dense layers and other modules apart, loss, backward, finite check, update) in ms per step; K-FAC: --stats-fraction --quad-fraction --rho-fraction --inverse-interval --inverse-staleness --stats-interval --tridiagonal --lambda --min-lambda --gamma-rule tied|search|fixed --implausible-step reject|shrink; --no-operand-cache: pack held weights and inverses in every product (measures the cache); --fuse-b 0|1: B micro-panels packed inside the tasks when there is one row block (default 1)";
 
     public int Run(BenchArgs args)
     {
@@ -42,6 +42,20 @@ internal sealed class StepBench : IBenchCommand
 
         var (model, loss, x, t) = Build(modelName, batch, args.Flag("batchnorm"));
         var step = CreateStep(optimizer, model, loss, args);
+        if (args.Flag("phases"))
+        {
+            if (step is not FirstOrderStep first)
+                throw new ArgumentException($"--phases times first-order steps (sgd, momentum, adam, ...); '{optimizer}' reports its phases without it");
+            var phases = FirstOrderPhases.Measure(first, loss, x, t, warmup, steps);
+            var head = new Dictionary<string, object>
+            {
+                ["op"] = "step_phases", ["model"] = modelName, ["optimizer"] = optimizer, ["batch"] = batch,
+                ["threads"] = CpuParallel.MaxThreads, ["steps"] = steps,
+            };
+            foreach (var (key, value) in phases) head[key] = value;
+            JsonLine.Print(json, head);
+            return 0;
+        }
         if (args.Flag("serve-baseline"))
         {
             // The child of --baseline-process: warm up, then time rounds on request.
