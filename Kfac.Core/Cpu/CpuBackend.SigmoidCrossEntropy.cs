@@ -61,20 +61,22 @@ internal sealed partial class CpuBackend
             for (int b = start; b < end; b++)
             {
                 var (i0, len) = Block.Range(b);
-                var terms = Scratch<T>.First(chunk);
+                var exps = Scratch<T>.First(chunk);
+                var terms = Scratch<T>.Second(chunk);
                 double sum = 0;
                 for (int c = 0; c < len; c += chunk)
                 {
                     int n = Math.Min(chunk, len - c);
                     var z = new ReadOnlySpan<T>(Logits + i0 + c, n);
                     var t = new ReadOnlySpan<T>(Targets + i0 + c, n);
-                    var e = terms[..n];
+                    var e = exps[..n];
+                    var l = terms[..n];
                     TensorPrimitives.Abs(z, e);
                     TensorPrimitives.Negate(e, e);
                     TensorPrimitives.Exp(e, e);                // exp(-|z|) in (0, 1]
-                    SmallArgumentSeries.LogP1(e, e);           // log1p(exp(-|z|)), exact for tiny arguments
-                    AddPositivePartMinusProduct(z, t, e);      // + max(z, 0) - t z
-                    sum += double.CreateTruncating(TensorPrimitives.Sum<T>(e));
+                    SmallArgumentSeries.LogP1(e, l);           // log1p(exp(-|z|)), exact for tiny arguments (no copy: e and l differ)
+                    AddPositivePartMinusProduct(z, t, l);      // + max(z, 0) - t z
+                    sum += double.CreateTruncating(TensorPrimitives.Sum<T>(l));
                 }
                 Block.Slots[b] = sum;
                 Block.Slots[Block.Blocks + b] = 1;

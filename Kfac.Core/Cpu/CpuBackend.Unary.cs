@@ -37,14 +37,27 @@ internal sealed partial class CpuBackend
             case UnaryOp.Sqrt: TensorPrimitives.Sqrt(x, y); break;
             case UnaryOp.Softplus:
                 {
-                    // softplus(x) = max(x, 0) + log1p(exp(-|x|)): no overflow for large |x|.
-                    var positivePart = Scratch<T>.First(x.Length);
-                    TensorPrimitives.Max(x, T.Zero, positivePart);
-                    TensorPrimitives.Abs(x, y);
-                    TensorPrimitives.Negate(y, y);
-                    TensorPrimitives.Exp(y, y);
-                    SmallArgumentSeries.LogP1(y, y);
-                    TensorPrimitives.Add(y, positivePart, y);
+                    // softplus(x) = max(x, 0) + log1p(exp(-|x|)): no overflow for large |x|. exp(-|x|) goes to scratch
+                    // so that log1p reads and writes different spans (in place it would copy its arguments first).
+                    // When y is x itself, max(x, 0) is saved before log1p overwrites x.
+                    var e = Scratch<T>.First(x.Length);
+                    if (x.Overlaps(y))
+                    {
+                        var positivePart = Scratch<T>.Second(x.Length);
+                        TensorPrimitives.Max(x, T.Zero, positivePart);
+                        TensorPrimitives.Abs(x, e);
+                        TensorPrimitives.Negate(e, e);
+                        TensorPrimitives.Exp(e, e);
+                        SmallArgumentSeries.LogP1(e, y);
+                        TensorPrimitives.Add(y, positivePart, y);
+                        break;
+                    }
+                    TensorPrimitives.Abs(x, e);
+                    TensorPrimitives.Negate(e, e);
+                    TensorPrimitives.Exp(e, e);
+                    SmallArgumentSeries.LogP1(e, y);
+                    TensorPrimitives.Max(x, T.Zero, e);
+                    TensorPrimitives.Add(y, e, y);
                     break;
                 }
             default: throw new ArgumentOutOfRangeException(nameof(op), op, null);

@@ -58,12 +58,19 @@ internal static class SmallArgumentSeries
         }
     }
 
-    /// <summary>y = log(1 + e) for e &gt;= 0 (e &lt; 2^-10 by its series, else by TensorPrimitives); e and y may alias.</summary>
+    /// <summary>y = log(1 + e) for e &gt;= 0 (e &lt; 2^-10 by its series, else by TensorPrimitives); e and y may alias (the
+    /// arguments are then copied first, since the series needs them after y is written; pass distinct spans to skip the
+    /// copy).</summary>
     public static void LogP1<T>(ReadOnlySpan<T> e, Span<T> y) where T : unmanaged, IFloatingPointIeee754<T>
     {
         T limit = T.CreateTruncating(1.0 / 1024), half = T.CreateTruncating(0.5), third = T.CreateTruncating(1.0 / 3);
-        var arg = Scratch<T>.Second(e.Length);
-        e.CopyTo(arg);
+        ReadOnlySpan<T> arg = e;
+        if (e.Overlaps(y))
+        {
+            var copy = Scratch<T>.Second(e.Length);
+            e.CopyTo(copy);
+            arg = copy;
+        }
         TensorPrimitives.LogP1(arg, y);
         int i = 0;
         if (Vector512.IsHardwareAccelerated && Vector512<T>.IsSupported)

@@ -177,4 +177,16 @@ public class ParallelElementwiseTests
             }
         }
     }
+    /// <summary>Softplus in place (y is x) gives the same bits as into a separate tensor: its kernel saves max(x, 0)
+    /// before log1p overwrites x.</summary>
+    [Test]
+    public void SoftplusInPlaceEqualsOutOfPlace()
+    {
+        var x = Tensor.Rand(new Shape(Rows, Cols), new System.Random(27), -40, 40);
+        var y = Tensor.Empty(x.Shape);
+        x.Backend.Unary(UnaryOp.Softplus, x, y);
+        var inPlace = x.Clone();
+        x.Backend.Unary(UnaryOp.Softplus, inPlace, inPlace);
+        Assert.That(inPlace.ToArray<float>(), Is.EqualTo(y.ToArray<float>()));
+    }
 }
