@@ -51,8 +51,8 @@ public sealed class Dense : Module
         ArgumentNullException.ThrowIfNull(input);
         if (input.Rank != 2 || input.Shape[1] != InFeatures)
             throw new ShapeMismatchException($"Dense({InFeatures} -> {OutFeatures}): input has shape {input.Shape}, expected [batch, {InFeatures}]", nameof(input));
-        var s = input.MatMul(_weight, transOther: true);
-        if (_bias is not null) s += _bias;
+        // With a bias, one op: the bias rows first, then the GEMM adds x W^T onto them (no separate pass over s).
+        var s = _bias is null ? input.MatMul(_weight, transOther: true) : Kfac.Ops.LinearOp.Linear(input, _weight, _bias);
         if (Kfac.Bayes.DenseOutputHook.Current is { } hook) s = hook(Tag, input, s); // e.g. local reparameterisation's noise
         CurvatureRecorder.Current?.Record(Tag, input, s);
         return s;

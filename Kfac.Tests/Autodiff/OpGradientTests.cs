@@ -30,6 +30,9 @@ public class OpGradientTests
     [Test] public void MatMulTransBoth() => Check(x => x[0].MatMul(x[1], true, true), [S(4, 3), S(5, 4)]);
     [Test] public void MatMulVectorShapes() => Check(x => x[0].MatMul(x[1]), [S(1, 7), S(7, 1)]);
 
+    [Test] public void Linear() => Check(x => LinearOp.Linear(x[0], x[1], x[2]), [S(3, 4), S(5, 4), S(5)]);
+    [Test] public void LinearOneRowOneOutput() => Check(x => LinearOp.Linear(x[0], x[1], x[2]), [S(1, 7), S(1, 7), S(1)]);
+
     [Test] public void Add() => Check(x => x[0] + x[1], [S(3, 4), S(3, 4)]);
     [Test] public void AddRow() => Check(x => x[0] + x[1], [S(3, 4), S(1, 4)]);
     [Test] public void AddRowRank1() => Check(x => x[0] + x[1], [S(3, 4), S(4)]);
