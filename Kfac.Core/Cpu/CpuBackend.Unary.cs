@@ -37,27 +37,17 @@ internal sealed partial class CpuBackend
             case UnaryOp.Sqrt: TensorPrimitives.Sqrt(x, y); break;
             case UnaryOp.Softplus:
                 {
-                    // softplus(x) = max(x, 0) + log1p(exp(-|x|)): no overflow for large |x|. exp(-|x|) goes to scratch
-                    // so that log1p reads and writes different spans (in place it would copy its arguments first).
-                    // When y is x itself, max(x, 0) is saved before log1p overwrites x.
+                    // softplus(x) = max(x, 0) + log1p(exp(-|x|)): no overflow for large |x|. max(x, 0) is taken first
+                    // (y may be x itself) and exp(-|x|) goes to scratch, so log1p reads and writes different spans (in
+                    // place it would copy its arguments first).
+                    var positivePart = Scratch<T>.Second(x.Length);
                     var e = Scratch<T>.First(x.Length);
-                    if (x.Overlaps(y))
-                    {
-                        var positivePart = Scratch<T>.Second(x.Length);
-                        TensorPrimitives.Max(x, T.Zero, positivePart);
-                        TensorPrimitives.Abs(x, e);
-                        TensorPrimitives.Negate(e, e);
-                        TensorPrimitives.Exp(e, e);
-                        SmallArgumentSeries.LogP1(e, y);
-                        TensorPrimitives.Add(y, positivePart, y);
-                        break;
-                    }
+                    TensorPrimitives.Max(x, T.Zero, positivePart);
                     TensorPrimitives.Abs(x, e);
                     TensorPrimitives.Negate(e, e);
                     TensorPrimitives.Exp(e, e);
                     SmallArgumentSeries.LogP1(e, y);
-                    TensorPrimitives.Max(x, T.Zero, e);
-                    TensorPrimitives.Add(y, e, y);
+                    TensorPrimitives.Add(y, positivePart, y);
                     break;
                 }
             default: throw new ArgumentOutOfRangeException(nameof(op), op, null);

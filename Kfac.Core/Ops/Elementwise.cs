@@ -93,14 +93,12 @@ public static class ElementwiseOps
         protected override void Backward(Tensor dc, BackwardContext ctx)
         {
             var backend = dc.Backend;
-            if (ctx.Needs(0))
+            // dA = dC exactly (Add, Sub, a not broadcast): a's gradient is dC itself, no copy. dC is only read below,
+            // so a's later consumers may add into it.
+            bool passedThrough = ctx.Needs(0) && op is BinaryOp.Add or BinaryOp.Sub && l.Side != BroadcastSide.Left && ctx.TryPassThrough(0, dc);
+            if (ctx.Needs(0) && !passedThrough)
             {
                 // dA = dC (Add, Sub), dC * b (Mul), dC / b (Div); reduced to a's shape if a was broadcast.
-                // dA = dC exactly (Add, Sub, a not broadcast): a's gradient is dC itself, no copy (the bias add of
-                // every dense layer). dC is only read below, so a's later consumers may add into it.
-                if (op is BinaryOp.Add or BinaryOp.Sub && l.Side != BroadcastSide.Left && ctx.TryPassThrough(0, dc)) { }
-                else
-                {
                 var target = ctx.GradTarget(0, out bool acc);
                 if (op is BinaryOp.Add or BinaryOp.Sub) Reduce(dc, target, l.Side == BroadcastSide.Left, 1, acc);
                 else
@@ -113,7 +111,6 @@ public static class ElementwiseOps
                         backend.SumToMid(tmp, l.Outer, l.Mid, l.Inner, target, acc);
                     }
                     else backend.Binary(op, dc, b, target, rightLayout, acc);
-                }
                 }
             }
             if (ctx.Needs(1))
