@@ -1,6 +1,5 @@
 using System.Numerics;
 using System.Numerics.Tensors;
-using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using Kfac.Tensors;
 using Tensor = Kfac.Tensors.Tensor;
@@ -115,10 +114,7 @@ internal sealed partial class CpuBackend
             {
                 int n = Math.Min(chunk, end - c);
                 var sig = p[..n];
-                var z = new ReadOnlySpan<T>(Logits + c, n);
-                if (typeof(T) == typeof(float) && FloatSigmoid256.Preferred)
-                    FloatSigmoid256.Sigmoid(MemoryMarshal.Cast<T, float>(z), MemoryMarshal.Cast<T, float>(sig));
-                else TensorPrimitives.Sigmoid(z, sig);
+                Sigmoid(new ReadOnlySpan<T>(Logits + c, n), sig);
                 ScaledResidual(sig, new ReadOnlySpan<T>(Targets + c, n), Scale, new Span<T>(Gradient + c, n), Accumulate);
             }
         }

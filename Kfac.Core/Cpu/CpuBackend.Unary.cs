@@ -27,11 +27,7 @@ internal sealed partial class CpuBackend
                 TensorPrimitives.Tanh(x, y);
                 SmallArgumentSeries.Tanh(x, y);
                 break;
-            case UnaryOp.Sigmoid:
-                if (typeof(T) == typeof(float) && FloatSigmoid256.Preferred)
-                    FloatSigmoid256.Sigmoid(MemoryMarshal.Cast<T, float>(x), MemoryMarshal.Cast<T, float>(y));
-                else TensorPrimitives.Sigmoid(x, y);
-                break;
+            case UnaryOp.Sigmoid: Sigmoid(x, y); break;
             case UnaryOp.Relu: TensorPrimitives.Max(x, T.Zero, y); break;
             case UnaryOp.Square: TensorPrimitives.Multiply(x, x, y); break;
             case UnaryOp.Sqrt: TensorPrimitives.Sqrt(x, y); break;
@@ -52,6 +48,14 @@ internal sealed partial class CpuBackend
                 }
             default: throw new ArgumentOutOfRangeException(nameof(op), op, null);
         }
+    }
+
+    /// <summary>y = 1 / (1 + e^-x): on the AVX2 path in float (<see cref="FloatSigmoid256"/>), else TensorPrimitives'.</summary>
+    private static void Sigmoid<T>(ReadOnlySpan<T> x, Span<T> y) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (typeof(T) == typeof(float) && FloatSigmoid256.Preferred)
+            FloatSigmoid256.Sigmoid(MemoryMarshal.Cast<T, float>(x), MemoryMarshal.Cast<T, float>(y));
+        else TensorPrimitives.Sigmoid(x, y);
     }
 
     public void UnaryDerivativeProduct(UnaryOp op, Tensor x, Tensor y, Tensor dy, Tensor dx, bool accumulate)
