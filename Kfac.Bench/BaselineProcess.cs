@@ -9,6 +9,8 @@ namespace Kfac.Bench;
 /// alternate in time (the shared machine's load falls on both alike) but the two models never share a process.
 /// With both in one process, each side runs slower than alone (measured: K-FAC against a second K-FAC copy ~10%,
 /// SGD against SGD ~6%), which biases an in-process ratio; separate processes remove that.
+/// The child may also be another framework's reference (`--baseline-command`, <see cref="External"/>), so a ratio
+/// against PyTorch alternates in rounds of a few steps too instead of whole processes one after another.
 /// Protocol on the child's stdin/stdout: it prints "ready" after its warm-up; "run K" makes it time K steps and
 /// print their milliseconds on one line; "quit" ends it.
 /// </summary>
@@ -16,14 +18,34 @@ internal sealed class BaselineProcess : IDisposable
 {
     private readonly Process _child;
 
-    public BaselineProcess(IEnumerable<string> stepArguments)
+    public BaselineProcess(IEnumerable<string> stepArguments) : this(OwnStepServer(stepArguments)) { }
+
+    private BaselineProcess(ProcessStartInfo start)
+    {
+        start.RedirectStandardInput = true;
+        start.RedirectStandardOutput = true;
+        start.UseShellExecute = false;
+        _child = Process.Start(start) ?? throw new InvalidOperationException($"the baseline process '{start.FileName}' did not start");
+        Expect("ready");
+    }
+
+    /// <summary>Another program as the baseline (`step --baseline-command "PROGRAM ARGS..."`, e.g. the PyTorch reference
+    /// scripts' `--serve` mode), speaking the same protocol; the command line is split on spaces (no shell, no quoting).</summary>
+    public static BaselineProcess External(string commandLine)
+    {
+        var words = commandLine.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        if (words.Length == 0) throw new ArgumentException("--baseline-command is empty", nameof(commandLine));
+        var start = new ProcessStartInfo { FileName = words[0] };
+        foreach (var w in words.Skip(1)) start.ArgumentList.Add(w);
+        return new BaselineProcess(start);
+    }
+
+    /// <summary>This same program as `step ... --serve-baseline`.</summary>
+    private static ProcessStartInfo OwnStepServer(IEnumerable<string> stepArguments)
     {
         var start = new ProcessStartInfo
         {
             FileName = Environment.ProcessPath ?? throw new InvalidOperationException("cannot find this program's path to start the baseline process"),
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            UseShellExecute = false,
         };
         // Under `dotnet Kfac.Bench.dll` the process is the dotnet host: pass the assembly first.
         if (Path.GetFileNameWithoutExtension(start.FileName) == "dotnet")
@@ -31,8 +53,7 @@ internal sealed class BaselineProcess : IDisposable
         start.ArgumentList.Add("step");
         foreach (var a in stepArguments) start.ArgumentList.Add(a);
         start.ArgumentList.Add("--serve-baseline");
-        _child = Process.Start(start) ?? throw new InvalidOperationException("the baseline process did not start");
-        Expect("ready");
+        return start;
     }
 
     /// <summary>Times <paramref name="steps"/> baseline steps in the child; their milliseconds.</summary>

@@ -25,7 +25,7 @@ internal sealed class StepBench : IBenchCommand
 {
     public string Name => "step";
 
-    public string Description => "ms per training step: --model autoencoder|mlp|convnet|convnet-features [--batchnorm] --optimizer sgd|momentum|adam|kfac --batch N --steps N [--threads N] [--baseline sgd --rounds R: interleaved rounds, ratio per round; --baseline-batch N: the baseline at its own batch (ratio per step and per example); --baseline-process: the baseline in a child process]; --phases: a first-order step's phases (zero grad, forward with dense layers and other modules apart, loss, backward, finite check, update) in ms per step; K-FAC: --stats-fraction --quad-fraction --rho-fraction --inverse-interval --inverse-staleness --stats-interval --tridiagonal --lambda --min-lambda --gamma-rule tied|search|fixed --implausible-step reject|shrink; --no-operand-cache: pack held weights and inverses in every product (measures the cache); --fuse-b 0|1: B micro-panels packed inside the tasks when there is one row block (default 1)";
+    public string Description => "ms per training step: --model autoencoder|mlp|convnet|convnet-features [--batchnorm] --optimizer sgd|momentum|adam|kfac --batch N --steps N [--threads N] [--baseline sgd --rounds R: interleaved rounds, ratio per round; --baseline-batch N: the baseline at its own batch (ratio per step and per example); --baseline-process: the baseline in a child process; --baseline-command \"PROGRAM ARGS\": another program as the baseline, e.g. \"python3 bench/pytorch_autoencoder_step.py --serve\"]; --phases: a first-order step's phases (zero grad, forward with dense layers and other modules apart, loss, backward, finite check, update) in ms per step; K-FAC: --stats-fraction --quad-fraction --rho-fraction --inverse-interval --inverse-staleness --stats-interval --tridiagonal --lambda --min-lambda --gamma-rule tied|search|fixed --implausible-step reject|shrink; --no-operand-cache: pack held weights and inverses in every product (measures the cache); --fuse-b 0|1: B micro-panels packed inside the tasks when there is one row block (default 1)";
 
     public int Run(BenchArgs args)
     {
@@ -83,14 +83,16 @@ internal sealed class StepBench : IBenchCommand
 
         // --baseline X: a second copy of the model trained by X, timed in rounds interleaved with the main
         // optimizer's (each round one full period of the main one), so load on this shared machine hits both alike.
-        string? baselineName = args.String("baseline", null);
+        string? baselineCommand = args.String("baseline-command", null);
+        string? baselineName = args.String("baseline", null) ?? (baselineCommand is null ? null : "external");
         int rounds = args.Int("rounds", 5);
         int baselineBatch = args.Int("baseline-batch", batch);
         if (baselineBatch < 1) throw new ArgumentException($"--baseline-batch must be at least 1, got {baselineBatch}");
-        bool separateProcess = args.Flag("baseline-process");
+        bool separateProcess = args.Flag("baseline-process") || baselineCommand is not null;
         ITrainingStep? baseline = null;
         Tensor? baseX = null, baseT = null;
-        using var baselineProcess = baselineName is not null && separateProcess
+        using var baselineProcess = baselineCommand is not null ? BaselineProcess.External(baselineCommand)
+            : baselineName is not null && separateProcess
             ? new BaselineProcess(BaselineArguments(modelName, baselineName, baselineBatch, warmup, threads, args.Flag("batchnorm")))
             : null;
         if (baselineName is not null)
@@ -156,7 +158,7 @@ internal sealed class StepBench : IBenchCommand
             var sortedRatios = (double[])roundRatios.Clone();
             Array.Sort(sortedRatios);
             fields["baseline"] = baselineName!;
-            fields["baseline_in"] = separateProcess ? "separate process" : "same process";
+            fields["baseline_in"] = baselineCommand is not null ? baselineCommand : separateProcess ? "separate process" : "same process";
             fields["rounds"] = rounds;
             fields["baseline_batch"] = baselineBatch;
             fields["baseline_ms_per_step"] = Math.Round(Timing.Median(sortedBaseline), 2);

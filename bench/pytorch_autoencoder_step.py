@@ -4,9 +4,13 @@
 Prints one JSON line with the median milliseconds per step. Used by docs/BENCHMARKS.md to compare
 Kfac.Bench's `step` command with PyTorch on the same machine.
 
-usage: python3 bench/pytorch_autoencoder_step.py [--batch 1000] [--threads 2] [--steps 20] [--loss mse|bce]
+usage: python3 bench/pytorch_autoencoder_step.py [--batch 1000] [--threads 2] [--steps 20] [--loss mse|bce] [--serve]
+
+--serve: after the warm-up, answer Kfac.Bench's baseline protocol on stdin/stdout instead ("ready", then each
+"run K" gets the K steps' milliseconds on one line, "quit" ends), so `Kfac.Bench step --baseline-command
+"python3 bench/pytorch_autoencoder_step.py --serve"` alternates ours and PyTorch in rounds of a few steps.
 """
-import argparse, json, statistics, time
+import argparse, json, os, statistics, sys, time
 import torch
 
 p = argparse.ArgumentParser()
@@ -14,6 +18,7 @@ p.add_argument("--batch", type=int, default=1000)
 p.add_argument("--threads", type=int, default=2)
 p.add_argument("--steps", type=int, default=20)
 p.add_argument("--loss", choices=["mse", "bce"], default="bce")
+p.add_argument("--serve", action="store_true")
 a = p.parse_args()
 torch.set_num_threads(a.threads)
 torch.manual_seed(0)
@@ -38,6 +43,11 @@ def step():
 
 for _ in range(3):
     step()
+if a.serve:
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from baseline_protocol import serve
+    serve(step)
+    sys.exit(0)
 times = []
 for _ in range(a.steps):
     t0 = time.perf_counter()

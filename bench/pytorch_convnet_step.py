@@ -4,15 +4,18 @@
 at batch 128, softmax cross-entropy. Reports the whole network and the convolutional part alone
 (the two conv blocks: PyTorch runs convolutions on oneDNN, while Debian's build runs Linear on a generic BLAS).
 
-usage: python3 bench/pytorch_convnet_step.py [--batch 128] [--threads 2] [--steps 20]
+usage: python3 bench/pytorch_convnet_step.py [--batch 128] [--threads 2] [--steps 20] [--serve]
+
+--serve: the whole network's step served on Kfac.Bench's baseline protocol (see pytorch_autoencoder_step.py).
 """
-import argparse, json, statistics, time
+import argparse, json, os, statistics, sys, time
 import torch
 
 p = argparse.ArgumentParser()
 p.add_argument("--batch", type=int, default=128)
 p.add_argument("--threads", type=int, default=2)
 p.add_argument("--steps", type=int, default=20)
+p.add_argument("--serve", action="store_true")
 a = p.parse_args()
 torch.set_num_threads(a.threads)
 torch.manual_seed(0)
@@ -41,6 +44,14 @@ def median_ms(f):
     for _ in range(a.steps):
         t0 = time.perf_counter(); f(); t.append(time.perf_counter() - t0)
     return round(1000 * statistics.median(t), 2)
+
+if a.serve:
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from baseline_protocol import serve
+    for _ in range(3):
+        whole()
+    serve(whole)
+    sys.exit(0)
 
 print(json.dumps({"framework": "pytorch " + torch.__version__, "model": "convnet", "batch": a.batch, "threads": a.threads,
                   "mkldnn": torch.backends.mkldnn.is_available(),
