@@ -23,10 +23,7 @@ internal sealed partial class CpuBackend
             case UnaryOp.Neg: TensorPrimitives.Negate(x, y); break;
             case UnaryOp.Exp: TensorPrimitives.Exp(x, y); break;
             case UnaryOp.Log: TensorPrimitives.Log(x, y); break;
-            case UnaryOp.Tanh:
-                TensorPrimitives.Tanh(x, y);
-                SmallArgumentSeries.Tanh(x, y);
-                break;
+            case UnaryOp.Tanh: Tanh(x, y); break;
             case UnaryOp.Sigmoid: Sigmoid(x, y); break;
             case UnaryOp.Relu: TensorPrimitives.Max(x, T.Zero, y); break;
             case UnaryOp.Square: TensorPrimitives.Multiply(x, x, y); break;
@@ -47,6 +44,19 @@ internal sealed partial class CpuBackend
                     break;
                 }
             default: throw new ArgumentOutOfRangeException(nameof(op), op, null);
+        }
+    }
+
+    /// <summary>y = tanh(x): on the AVX2 path in float (<see cref="FloatTanh256"/>), else TensorPrimitives' with its
+    /// small arguments replaced by their series (<see cref="SmallArgumentSeries.Tanh"/>).</summary>
+    private static void Tanh<T>(ReadOnlySpan<T> x, Span<T> y) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (typeof(T) == typeof(float) && FloatTanh256.Preferred)
+            FloatTanh256.Tanh(MemoryMarshal.Cast<T, float>(x), MemoryMarshal.Cast<T, float>(y));
+        else
+        {
+            TensorPrimitives.Tanh(x, y);
+            SmallArgumentSeries.Tanh(x, y);
         }
     }
 
