@@ -15,6 +15,11 @@
 #   inverse_interval_1  --inverse-interval 1 instead of 5 (stop 45): the inverses refreshed every step. Why: stop 45
 #                     measured one step of inverse staleness costing ~3% iterations at batch 1000, and a larger batch
 #                     moves further per step, so its curvature goes stale faster between refreshes.
+#   stats_decay_0.9   --stats-decay 0.9 (stop 47): a memory of about 10 steps. Why: at a fixed decay the statistics'
+#                     memory holds twice the samples at 8000 as at 4000; 0.9 at 8000 holds what 0.95 holds at 4000
+#                     (80 000 rows), the same estimate from fresher weights. Run at both sizes (a per-batch choice).
+#   baseline_stop47   run.sh's command unchanged, on this stop's build (stop 46 changed the AVX2 sigmoid's rounding, so
+#                     the runs are no longer bit-identical to stop 44's logs).
 # Usage: run_variant.sh VARIANT BATCH:STEPS ...   (e.g. run_variant.sh gamma_search 4000:600 8000:450)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -24,6 +29,8 @@ case "$variant" in
   stats_decay_0.99) flags="--stats-decay 0.99"; tag=statsdecay0.99 ;;
   tridiagonal) flags="--structure BlockTridiagonal"; tag=tridiagonal ;;
   inverse_interval_1) flags=""; tag=interval1; export INTERVAL=1 ;;
-  *) echo "unknown variant: $variant (gamma_search | stats_decay_0.99 | tridiagonal | inverse_interval_1)" >&2; exit 2 ;;
+  stats_decay_0.9) flags="--stats-decay 0.9"; tag=statsdecay0.9 ;;
+  baseline_stop47) flags=""; tag=stop47 ;;
+  *) echo "unknown variant: $variant (gamma_search | stats_decay_0.99 | tridiagonal | inverse_interval_1 | stats_decay_0.9 | baseline_stop47)" >&2; exit 2 ;;
 esac
 SEED=0 EXTRA="$flags" OUT="$here/$variant" TAG=$tag exec "$here/run.sh" "$@"

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Stop 44: first step at or below each target train_error in the K-FAC curves of run.sh (the default gamma tied to
-lambda) and of run_variant.sh (gamma_search/, stats_decay_0.99/, tridiagonal/,
+lambda) and of run_variant.sh (gamma_search/, stats_decay_0.99/, stats_decay_0.9/, baseline_stop47/, tridiagonal/,
 inverse_interval_1/), with the ratio of
 iterations per doubling of the batch, and a check that every step the runs share with stop 43's logs
 (../batch_scaling_kfac_curves_stop43, and its seed1/ for seed1/; seed 2 is new) has the same train_error.
@@ -43,7 +43,9 @@ def main():
     table("gamma tied to lambda (the default; stop 43's logs where this stop has no longer run)", merged)
     for folder, title in (("gamma_search", "gamma search (section 6.6)"), ("stats_decay_0.99", "--stats-decay 0.99"),
                           ("tridiagonal", "block-tridiagonal inverse (section 4.3; stop 45)"),
-                          ("inverse_interval_1", "inverses every step (stop 45)")):
+                          ("inverse_interval_1", "inverses every step (stop 45)"),
+                          ("stats_decay_0.9", "--stats-decay 0.9 (stop 47)"),
+                          ("baseline_stop47", "the default (0.95), stop 47's build")):
         variant = load_curves(os.path.join(here, folder))
         if variant: table(f"{title}, {folder}/", variant)
     for seed in (1, 2):
