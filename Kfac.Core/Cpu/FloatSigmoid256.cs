@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
 namespace Kfac.Cpu;
@@ -45,27 +44,12 @@ internal static class FloatSigmoid256
     }
 
     /// <summary>y = 1 / (1 + e^-x) elementwise; x and y may alias.</summary>
-    public static void Sigmoid(ReadOnlySpan<float> x, Span<float> y)
-    {
-        if (y.Length < x.Length) throw new ArgumentException($"y holds {y.Length} elements, x {x.Length}", nameof(y));
-        int i = 0, w = Vector256<float>.Count;
-        ref float xs = ref MemoryMarshal.GetReference(x);
-        ref float ys = ref MemoryMarshal.GetReference(y);
-        for (; i <= x.Length - w; i += w)
-            Sigmoid(Vector256.LoadUnsafe(ref xs, (nuint)i)).StoreUnsafe(ref ys, (nuint)i);
-        if (i < x.Length) SigmoidTail(x[i..], y[i..]);
-    }
+    public static void Sigmoid(ReadOnlySpan<float> x, Span<float> y) => FloatMap256.Apply<SigmoidFunction>(x, y);
 
-    /// <summary>The last &lt; 8 elements through one padded vector, so every element takes the same arithmetic (apart
-    /// from the loop, whose frame stays free of the stack buffer).</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void SigmoidTail(ReadOnlySpan<float> x, Span<float> y)
+    private struct SigmoidFunction : IFloatFunction256
     {
-        Span<float> tail = stackalloc float[8];
-        tail.Clear();
-        x.CopyTo(tail);
-        Sigmoid(Vector256.Create((ReadOnlySpan<float>)tail)).CopyTo(tail);
-        tail[..x.Length].CopyTo(y);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<float> Apply(Vector256<float> x) => Sigmoid(x);
     }
 
     /// <summary>sigmoid of one vector: e = exp(-|x|); 1 / (1 + e) where x &gt;= 0, e / (1 + e) where x &lt; 0.</summary>

@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
 namespace Kfac.Cpu;
@@ -23,26 +22,12 @@ internal static class FloatTanh256
     public static bool Preferred => FloatSigmoid256.Preferred;
 
     /// <summary>y = tanh(x) elementwise; x and y may alias.</summary>
-    public static void Tanh(ReadOnlySpan<float> x, Span<float> y)
-    {
-        if (y.Length < x.Length) throw new ArgumentException($"y holds {y.Length} elements, x {x.Length}", nameof(y));
-        int i = 0, w = Vector256<float>.Count;
-        ref float xs = ref MemoryMarshal.GetReference(x);
-        ref float ys = ref MemoryMarshal.GetReference(y);
-        for (; i <= x.Length - w; i += w)
-            Tanh(Vector256.LoadUnsafe(ref xs, (nuint)i)).StoreUnsafe(ref ys, (nuint)i);
-        if (i < x.Length) TanhTail(x[i..], y[i..]);
-    }
+    public static void Tanh(ReadOnlySpan<float> x, Span<float> y) => FloatMap256.Apply<TanhFunction>(x, y);
 
-    /// <summary>The last &lt; 8 elements through one padded vector (same arithmetic as the others).</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void TanhTail(ReadOnlySpan<float> x, Span<float> y)
+    private struct TanhFunction : IFloatFunction256
     {
-        Span<float> tail = stackalloc float[8];
-        tail.Clear();
-        x.CopyTo(tail);
-        Tanh(Vector256.Create((ReadOnlySpan<float>)tail)).CopyTo(tail);
-        tail[..x.Length].CopyTo(y);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<float> Apply(Vector256<float> x) => Tanh(x);
     }
 
     /// <summary>tanh of one vector (both branches computed, the right one selected per lane; NaN stays NaN).</summary>
