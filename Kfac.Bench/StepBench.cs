@@ -25,7 +25,7 @@ internal sealed class StepBench : IBenchCommand
 {
     public string Name => "step";
 
-    public string Description => "ms per training step: --model autoencoder|mlp|convnet|convnet-features [--batchnorm] --optimizer sgd|momentum|adam|kfac --batch N --steps N [--threads N] [--baseline sgd --rounds R: interleaved rounds, ratio per round; --baseline-batch N: the baseline at its own batch (ratio per step and per example); --baseline-process: the baseline in a child process; --baseline-command \"PROGRAM ARGS\": another program as the baseline, e.g. \"python3 bench/pytorch_autoencoder_step.py --serve\"]; --phases: a first-order step's phases (zero grad, forward with dense layers and other modules apart, loss, backward, finite check, update) in ms per step; K-FAC: --stats-fraction --quad-fraction --rho-fraction --inverse-interval --inverse-staleness --stats-interval --tridiagonal --lambda --min-lambda --gamma-rule tied|search|fixed --implausible-step reject|shrink; --no-operand-cache: pack held weights and inverses in every product (measures the cache); --fuse-b 0|1: B micro-panels packed inside the tasks when there is one row block (default 1)";
+    public string Description => "ms per training step: --model autoencoder|mlp|convnet|convnet-features [--batchnorm] --optimizer sgd|momentum|adam|kfac --batch N --steps N [--threads N] [--baseline sgd --rounds R: interleaved rounds, ratio per round; --baseline-batch N: the baseline at its own batch (ratio per step and per example); --baseline-process: the baseline in a child process; --baseline-command \"PROGRAM ARGS\": another program as the baseline, e.g. \"python3 bench/pytorch_autoencoder_step.py --serve\" (PyTorch's served step slows after idle gaps: BENCHMARKS stop 47)]; --phases: a first-order step's phases (zero grad, forward with dense layers and other modules apart, loss, backward, finite check, update) in ms per step; K-FAC: --stats-fraction --quad-fraction --rho-fraction --inverse-interval --inverse-staleness --stats-interval --tridiagonal --lambda --min-lambda --gamma-rule tied|search|fixed --implausible-step reject|shrink; --no-operand-cache: pack held weights and inverses in every product (measures the cache); --fuse-b 0|1: B micro-panels packed inside the tasks when there is one row block (default 1)";
 
     public int Run(BenchArgs args)
     {
@@ -170,25 +170,19 @@ internal sealed class StepBench : IBenchCommand
             fields["ratio_median_round"] = Math.Round(Timing.Median(sortedRatios), 3);
             if (perRound > 1)
             {
-                // Without each round's first step, which alone starts with the other side's data in the caches.
-                double WarmMedian(double[] all)
+                // Apart: each round's first step (it alone starts with the other side's data in the caches) and the rest.
+                double MedianOf(double[] all, bool first)
                 {
-                    var warm = all.Where((_, i) => i % perRound != 0).ToArray();
-                    Array.Sort(warm);
-                    return Math.Round(Timing.Median(warm), 2);
+                    var picked = all.Where((_, i) => (i % perRound == 0) == first).ToArray();
+                    Array.Sort(picked);
+                    return Math.Round(Timing.Median(picked), 2);
                 }
-                double oursWarm = WarmMedian(times), baselineWarm = WarmMedian(baselineTimes);
+                double oursWarm = MedianOf(times, first: false), baselineWarm = MedianOf(baselineTimes, first: false);
                 fields["ms_per_step_warm"] = oursWarm;
                 fields["baseline_ms_per_step_warm"] = baselineWarm;
                 fields["ratio_warm"] = Math.Round(oursWarm / baselineWarm, 3);
-                double FirstMedian(double[] all)
-                {
-                    var first = all.Where((_, i) => i % perRound == 0).ToArray();
-                    Array.Sort(first);
-                    return Math.Round(Timing.Median(first), 2);
-                }
-                fields["ms_first_step_of_round"] = FirstMedian(times);
-                fields["baseline_ms_first_step_of_round"] = FirstMedian(baselineTimes);
+                fields["ms_first_step_of_round"] = MedianOf(times, first: true);
+                fields["baseline_ms_first_step_of_round"] = MedianOf(baselineTimes, first: true);
             }
         }
         if (step is KfacStep ks)
