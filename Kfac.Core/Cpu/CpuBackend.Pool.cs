@@ -64,12 +64,11 @@ internal sealed partial class CpuBackend
         {
             int planeIn = G.Height * G.Width, planeOut = G.Locations;
             int[] args = ArgBuffer(planeOut);
-            int[]? corners = typeof(T) == typeof(float) && PairWindows.Applies(G) ? PairWindows.Corners(G) : null;
-            int windows = G.Locations;
+            bool pairs = typeof(T) == typeof(float) && PairWindows.Applies(G);
             for (int plane = start; plane < end; plane++)
             {
                 T* xp = X + (long)plane * planeIn;
-                if (corners is not null) PairWindows.ArgMaxes((float*)xp, G.Width, corners, windows, args);
+                if (pairs) PairWindows.ArgMaxes((float*)xp, G.Width, G.OutHeight, G.OutWidth, args);
                 else ArgMaxes(xp, G, args);
                 switch (Route)
                 {

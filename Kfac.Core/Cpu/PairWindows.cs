@@ -7,68 +7,105 @@ using Kfac.Tensors;
 namespace Kfac.Cpu;
 
 /// <summary>
-/// The arg maxes of 2 x 2 max-pooling windows at stride 2 without padding (every conv net's pooling), eight windows
-/// at a time: the four elements of eight windows are gathered (AVX2) from their top-left corners c, c + 1, c + W and
-/// c + W + 1, and the running maximum and its index are updated with strict greater-than compares and blends, in the
-/// same order as the scalar loop (a, b, c, d), so ties and NaNs give the same first maximal element. The windows of a
-/// plane are taken in output order, across output rows (the pooled rows are only 7 or 14 wide in the ConvNet, too
-/// short to vectorise along a row); the few left over take the scalar rule.
+/// The arg maxes of 2 x 2 max-pooling windows at stride 2 without padding (every conv net's pooling), along each pair
+/// of input rows: 16 consecutive elements of the top row hold the (a, b) pairs of 8 windows and the same 16 of the row
+/// below their (c, d); even and odd lanes are split with shuffles (no gathers, which cost about 8 cycles a window on
+/// Zen 3), and the running maximum and its index are updated with strict greater-than compares and blends in the order
+/// a, b, c, d of the scalar rule, so ties and NaNs give the same first maximal element. A row of 8 or more windows takes
+/// 256-bit vectors (the last one overlapping the one before: recomputed windows get the same index), 4 to 7 windows
+/// (the ConvNet's second pooling, 7 wide) 128-bit ones, fewer the scalar rule.
 /// </summary>
 internal static class PairWindows
 {
-    /// <summary>2 x 2 windows, stride 2, no padding, an output that covers whole windows only, and AVX2 gathers.</summary>
+    /// <summary>2 x 2 windows, stride 2, no padding, an output that covers whole windows only, and AVX2.</summary>
     public static bool Applies(in WindowGeometry g) =>
         Avx2.IsSupported && g.KernelH == 2 && g.KernelW == 2 && g.StrideH == 2 && g.StrideW == 2 && g.PadH == 0 && g.PadW == 0;
 
-    [ThreadStatic] private static int[]? t_corners;
-    [ThreadStatic] private static (int W, int OutW, int Locations) t_cornersFor;
-
-    /// <summary>The in-plane index of every window's top-left element, 2 (o / Wout) W + 2 (o % Wout), for o below
-    /// g.Locations, in a per-thread buffer (grown, never shrunk) refilled only when the geometry changes: a conv net's
-    /// pooling layers alternate geometries every call, and a fresh table each time would allocate on every step.</summary>
-    public static int[] Corners(in WindowGeometry g)
+    /// <summary>args[r outW + j] = the in-plane index of the first maximal element of window (r, j) of a plane with
+    /// rows of <paramref name="w"/> elements (at least 2 outW).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static unsafe void ArgMaxes(float* plane, int w, int outH, int outW, int[] args)
     {
-        var key = (g.Width, g.OutWidth, g.Locations);
-        var corners = t_corners;
-        if (corners is not null && t_cornersFor == key) return corners;
-        if (corners is null || corners.Length < g.Locations) t_corners = corners = new int[Math.Max(g.Locations, 64)];
-        for (int o = 0; o < g.Locations; o++) corners[o] = 2 * (o / g.OutWidth) * g.Width + 2 * (o % g.OutWidth);
-        t_cornersFor = key;
-        return corners;
+        fixed (int* a = args)
+        {
+            for (int r = 0; r < outH; r++)
+            {
+                int rowStart = 2 * r * w;
+                int* outRow = a + r * outW;
+                if (outW >= 8)
+                {
+                    for (int j = 0; ; j += 8)
+                    {
+                        int j0 = Math.Min(j, outW - 8);
+                        Eight(plane, rowStart + 2 * j0, w, outRow + j0);
+                        if (j0 == outW - 8) break;
+                    }
+                }
+                else if (outW >= 4)
+                {
+                    Four(plane, rowStart, w, outRow);
+                    Four(plane, rowStart + 2 * (outW - 4), w, outRow + outW - 4);
+                }
+                else
+                    for (int j = 0; j < outW; j++) outRow[j] = rowStart + 2 * j + FirstMaximum(plane + rowStart + 2 * j, w);
+            }
+        }
     }
 
-    /// <summary>args[o] = the flat index of the first maximal element of window o &lt; n of the plane.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static unsafe void ArgMaxes(float* plane, int w, int[] corners, int n, int[] args)
+    /// <summary>The 8 windows whose top-left elements are corner, corner + 2, ..., corner + 14.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Eight(float* plane, int corner, int w, int* dst)
     {
-        int o = 0;
-        var one = Vector256.Create(1);
-        var down = Vector256.Create(w);
-        fixed (int* c = corners, a = args)
-        {
-            for (; o <= n - 8; o += 8)
-            {
-                var at = Avx.LoadVector256(c + o);
-                var best = Avx2.GatherVector256(plane, at, 4);
-                var arg = at;
-                var right = at + one;
-                var value = Avx2.GatherVector256(plane, right, 4);
-                var greater = Avx.CompareGreaterThan(value, best);
-                best = Avx.BlendVariable(best, value, greater);
-                arg = Avx.BlendVariable(arg.AsSingle(), right.AsSingle(), greater).AsInt32();
-                var below = at + down;
-                value = Avx2.GatherVector256(plane, below, 4);
-                greater = Avx.CompareGreaterThan(value, best);
-                best = Avx.BlendVariable(best, value, greater);
-                arg = Avx.BlendVariable(arg.AsSingle(), below.AsSingle(), greater).AsInt32();
-                var diagonal = below + one;
-                value = Avx2.GatherVector256(plane, diagonal, 4);
-                greater = Avx.CompareGreaterThan(value, best);
-                arg = Avx.BlendVariable(arg.AsSingle(), diagonal.AsSingle(), greater).AsInt32();
-                Avx.Store(a + o, arg);
-            }
-            for (; o < n; o++) a[o] = c[o] + FirstMaximum(plane + c[o], w);
-        }
+        float* top = plane + corner, bottom = top + w;
+        var (ta, tb) = Split(Avx.LoadVector256(top), Avx.LoadVector256(top + 8));
+        var (bc, bd) = Split(Avx.LoadVector256(bottom), Avx.LoadVector256(bottom + 8));
+        var at = Vector256.Create(corner) + Vector256.Create(0, 2, 4, 6, 8, 10, 12, 14);
+        var best = ta;
+        var arg = at.AsSingle();
+        var greater = Avx.CompareGreaterThan(tb, best);
+        best = Avx.BlendVariable(best, tb, greater);
+        arg = Avx.BlendVariable(arg, (at + Vector256<int>.One).AsSingle(), greater);
+        greater = Avx.CompareGreaterThan(bc, best);
+        best = Avx.BlendVariable(best, bc, greater);
+        arg = Avx.BlendVariable(arg, (at + Vector256.Create(w)).AsSingle(), greater);
+        greater = Avx.CompareGreaterThan(bd, best);
+        arg = Avx.BlendVariable(arg, (at + Vector256.Create(w + 1)).AsSingle(), greater);
+        Avx.Store(dst, arg.AsInt32());
+    }
+
+    /// <summary>The even and the odd elements of the 16 in (lo, hi), each in order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (Vector256<float> Even, Vector256<float> Odd) Split(Vector256<float> lo, Vector256<float> hi)
+    {
+        // Within each 128-bit lane: [lo0 lo2 hi0 hi2 | lo4 lo6 hi4 hi6]; then the 64-bit quarters reordered 0, 2, 1, 3.
+        var even = Avx.Shuffle(lo, hi, 0b10_00_10_00);
+        var odd = Avx.Shuffle(lo, hi, 0b11_01_11_01);
+        return (Avx2.Permute4x64(even.AsDouble(), 0b11_01_10_00).AsSingle(), Avx2.Permute4x64(odd.AsDouble(), 0b11_01_10_00).AsSingle());
+    }
+
+    /// <summary>The 4 windows whose top-left elements are corner, ..., corner + 6.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Four(float* plane, int corner, int w, int* dst)
+    {
+        float* top = plane + corner, bottom = top + w;
+        Vector128<float> t0 = Sse.LoadVector128(top), t1 = Sse.LoadVector128(top + 4);
+        Vector128<float> b0 = Sse.LoadVector128(bottom), b1 = Sse.LoadVector128(bottom + 4);
+        var ta = Sse.Shuffle(t0, t1, 0b10_00_10_00);
+        var tb = Sse.Shuffle(t0, t1, 0b11_01_11_01);
+        var bc = Sse.Shuffle(b0, b1, 0b10_00_10_00);
+        var bd = Sse.Shuffle(b0, b1, 0b11_01_11_01);
+        var at = Vector128.Create(corner) + Vector128.Create(0, 2, 4, 6);
+        var best = ta;
+        var arg = at.AsSingle();
+        var greater = Sse.CompareGreaterThan(tb, best);
+        best = Sse41.BlendVariable(best, tb, greater);
+        arg = Sse41.BlendVariable(arg, (at + Vector128<int>.One).AsSingle(), greater);
+        greater = Sse.CompareGreaterThan(bc, best);
+        best = Sse41.BlendVariable(best, bc, greater);
+        arg = Sse41.BlendVariable(arg, (at + Vector128.Create(w)).AsSingle(), greater);
+        greater = Sse.CompareGreaterThan(bd, best);
+        arg = Sse41.BlendVariable(arg, (at + Vector128.Create(w + 1)).AsSingle(), greater);
+        Sse2.Store(dst, arg.AsInt32());
     }
 
     /// <summary>The offset (0, 1, W or W + 1) of the first maximal element of the 2 x 2 window (a b / c d) at
