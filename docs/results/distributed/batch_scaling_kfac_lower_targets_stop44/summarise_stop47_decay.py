@@ -1,0 +1,45 @@
+#!/usr/bin/env python3
+"""Stop 47: iterations to each train_error at batch 4000 and 8000 with the statistics decay 0.95 (the default) and 0.9,
+this stop's build, seeds 0 (baseline_stop47/, stats_decay_0.9/) and 1 (seed1/, tags stop47 and statsdecay0.9); the
+4000 -> 8000 ratio per decay, with each size at its better decay, and pooled over the seeds (summed iterations).
+usage: python3 summarise_stop47_decay.py"""
+import json, os
+
+here = os.path.dirname(os.path.abspath(__file__))
+TARGETS = [5, 4.75, 4.5, 4.25, 4.1, 4.0, 3.9, 3.8]
+LOGS = {  # (seed, decay) -> folder and tag
+    (0, 0.95): ("baseline_stop47", "stop47"), (0, 0.9): ("stats_decay_0.9", "statsdecay0.9"),
+    (1, 0.95): ("seed1", "stop47"), (1, 0.9): ("seed1", "statsdecay0.9"),
+}
+
+
+def first(seed, decay, batch, target):
+    folder, tag = LOGS[(seed, decay)]
+    path = os.path.join(here, folder, f"kfac_batch{batch}_lambda1.5e-3_{tag}_seed{seed}.jsonl")
+    if not os.path.exists(path): return None
+    for line in open(path):
+        d = json.loads(line)
+        if d.get("train_error") is not None and d["train_error"] <= target: return d["step"]
+    return None
+
+
+def ratio(a, b): return f"{a / b:.2f}" if a and b else "-"
+
+
+for seed in (0, 1):
+    print(f"## seed {seed}: target | 4000 at 0.95 / 0.9 | 8000 at 0.95 / 0.9 | 4000 -> 8000 at 0.95 / 0.9 / each size's better decay")
+    for t in TARGETS:
+        a = {d: first(seed, d, 4000, t) for d in (0.95, 0.9)}
+        b = {d: first(seed, d, 8000, t) for d in (0.95, 0.9)}
+        best_a = min(v for v in a.values() if v) if all(a.values()) else None
+        best_b = min(v for v in b.values() if v) if all(b.values()) else None
+        print(f"{t} | {a[0.95]} / {a[0.9]} | {b[0.95]} / {b[0.9]} | {ratio(a[0.95], b[0.95])} / {ratio(a[0.9], b[0.9])} / {ratio(best_a, best_b)}")
+    print()
+print("## pooled over seeds 0 and 1 (summed iterations): target | 4000 -> 8000 at 0.95 / 0.9")
+for t in TARGETS:
+    cells = []
+    for d in (0.95, 0.9):
+        a = [first(s, d, 4000, t) for s in (0, 1)]
+        b = [first(s, d, 8000, t) for s in (0, 1)]
+        cells.append(ratio(sum(a), sum(b)) if all(a) and all(b) else "-")
+    print(f"{t} | {cells[0]} / {cells[1]}")
