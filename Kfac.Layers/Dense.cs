@@ -51,7 +51,7 @@ public sealed class Dense : Module
         ArgumentNullException.ThrowIfNull(input);
         if (input.Rank != 2 || input.Shape[1] != InFeatures)
             throw new ShapeMismatchException($"Dense({InFeatures} -> {OutFeatures}): input has shape {input.Shape}, expected [batch, {InFeatures}]", nameof(input));
-        // With a bias, one op: the bias rows first, then the GEMM adds x W^T onto them (no separate pass over s).
+        // With a bias, one op: the GEMM writes x W^T and the bias rows are added in place (no second [batch, out] tensor).
         var s = _bias is null ? input.MatMul(_weight, transOther: true) : Kfac.Ops.LinearOp.Linear(input, _weight, _bias);
         if (Kfac.Bayes.DenseOutputHook.Current is { } hook) s = hook(Tag, input, s); // e.g. local reparameterisation's noise
         CurvatureRecorder.Current?.Record(Tag, input, s);

@@ -13,7 +13,7 @@ namespace Kfac.Cpu;
 /// Zen 3), and the running maximum and its index are updated with strict greater-than compares and blends in the order
 /// a, b, c, d of the scalar rule, so ties and NaNs give the same first maximal element. A row of 8 or more windows takes
 /// 256-bit vectors (the last one overlapping the one before: recomputed windows get the same index), 4 to 7 windows
-/// (the ConvNet's second pooling, 7 wide) 128-bit ones, fewer the scalar rule.
+/// (the ConvNet's second pooling, 7 wide) 128-bit loads and shuffles, fewer the scalar rule.
 /// </summary>
 internal static class PairWindows
 {
@@ -57,20 +57,44 @@ internal static class PairWindows
     private static unsafe void Eight(float* plane, int corner, int w, int* dst)
     {
         float* top = plane + corner, bottom = top + w;
-        var (ta, tb) = Split(Avx.LoadVector256(top), Avx.LoadVector256(top + 8));
-        var (bc, bd) = Split(Avx.LoadVector256(bottom), Avx.LoadVector256(bottom + 8));
-        var at = Vector256.Create(corner) + Vector256.Create(0, 2, 4, 6, 8, 10, 12, 14);
-        var best = ta;
+        var (a, b) = Split(Avx.LoadVector256(top), Avx.LoadVector256(top + 8));
+        var (c, d) = Split(Avx.LoadVector256(bottom), Avx.LoadVector256(bottom + 8));
+        Avx.Store(dst, FirstMaxima(a, b, c, d, Vector256.Create(corner) + Vector256.Create(0, 2, 4, 6, 8, 10, 12, 14), w));
+    }
+
+    /// <summary>The 4 windows whose top-left elements are corner, ..., corner + 6 (the 8-lane rule on doubled vectors,
+    /// the upper half discarded).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Four(float* plane, int corner, int w, int* dst)
+    {
+        float* top = plane + corner, bottom = top + w;
+        Vector128<float> t0 = Sse.LoadVector128(top), t1 = Sse.LoadVector128(top + 4);
+        Vector128<float> b0 = Sse.LoadVector128(bottom), b1 = Sse.LoadVector128(bottom + 4);
+        static Vector256<float> Twice(Vector128<float> v) => Vector256.Create(v, v);
+        var a = Twice(Sse.Shuffle(t0, t1, 0b10_00_10_00));
+        var b = Twice(Sse.Shuffle(t0, t1, 0b11_01_11_01));
+        var c = Twice(Sse.Shuffle(b0, b1, 0b10_00_10_00));
+        var d = Twice(Sse.Shuffle(b0, b1, 0b11_01_11_01));
+        var at = Vector128.Create(corner) + Vector128.Create(0, 2, 4, 6);
+        Sse2.Store(dst, FirstMaxima(a, b, c, d, Vector256.Create(at, at), w).GetLower());
+    }
+
+    /// <summary>Per lane, the index of the first maximal element of the window (a b / c d) whose top-left element is at
+    /// <paramref name="at"/>: strict greater-than compares in the order a, b, c, d (a NaN never replaces, a NaN in a
+    /// stays), as <see cref="FirstMaximum{T}"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> FirstMaxima(Vector256<float> a, Vector256<float> b, Vector256<float> c, Vector256<float> d, Vector256<int> at, int w)
+    {
+        var best = a;
         var arg = at.AsSingle();
-        var greater = Avx.CompareGreaterThan(tb, best);
-        best = Avx.BlendVariable(best, tb, greater);
+        var greater = Avx.CompareGreaterThan(b, best);
+        best = Avx.BlendVariable(best, b, greater);
         arg = Avx.BlendVariable(arg, (at + Vector256<int>.One).AsSingle(), greater);
-        greater = Avx.CompareGreaterThan(bc, best);
-        best = Avx.BlendVariable(best, bc, greater);
+        greater = Avx.CompareGreaterThan(c, best);
+        best = Avx.BlendVariable(best, c, greater);
         arg = Avx.BlendVariable(arg, (at + Vector256.Create(w)).AsSingle(), greater);
-        greater = Avx.CompareGreaterThan(bd, best);
-        arg = Avx.BlendVariable(arg, (at + Vector256.Create(w + 1)).AsSingle(), greater);
-        Avx.Store(dst, arg.AsInt32());
+        greater = Avx.CompareGreaterThan(d, best);
+        return Avx.BlendVariable(arg, (at + Vector256.Create(w + 1)).AsSingle(), greater).AsInt32();
     }
 
     /// <summary>The even and the odd elements of the 16 in (lo, hi), each in order.</summary>
@@ -81,31 +105,6 @@ internal static class PairWindows
         var even = Avx.Shuffle(lo, hi, 0b10_00_10_00);
         var odd = Avx.Shuffle(lo, hi, 0b11_01_11_01);
         return (Avx2.Permute4x64(even.AsDouble(), 0b11_01_10_00).AsSingle(), Avx2.Permute4x64(odd.AsDouble(), 0b11_01_10_00).AsSingle());
-    }
-
-    /// <summary>The 4 windows whose top-left elements are corner, ..., corner + 6.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void Four(float* plane, int corner, int w, int* dst)
-    {
-        float* top = plane + corner, bottom = top + w;
-        Vector128<float> t0 = Sse.LoadVector128(top), t1 = Sse.LoadVector128(top + 4);
-        Vector128<float> b0 = Sse.LoadVector128(bottom), b1 = Sse.LoadVector128(bottom + 4);
-        var ta = Sse.Shuffle(t0, t1, 0b10_00_10_00);
-        var tb = Sse.Shuffle(t0, t1, 0b11_01_11_01);
-        var bc = Sse.Shuffle(b0, b1, 0b10_00_10_00);
-        var bd = Sse.Shuffle(b0, b1, 0b11_01_11_01);
-        var at = Vector128.Create(corner) + Vector128.Create(0, 2, 4, 6);
-        var best = ta;
-        var arg = at.AsSingle();
-        var greater = Sse.CompareGreaterThan(tb, best);
-        best = Sse41.BlendVariable(best, tb, greater);
-        arg = Sse41.BlendVariable(arg, (at + Vector128<int>.One).AsSingle(), greater);
-        greater = Sse.CompareGreaterThan(bc, best);
-        best = Sse41.BlendVariable(best, bc, greater);
-        arg = Sse41.BlendVariable(arg, (at + Vector128.Create(w)).AsSingle(), greater);
-        greater = Sse.CompareGreaterThan(bd, best);
-        arg = Sse41.BlendVariable(arg, (at + Vector128.Create(w + 1)).AsSingle(), greater);
-        Sse2.Store(dst, arg.AsInt32());
     }
 
     /// <summary>The offset (0, 1, W or W + 1) of the first maximal element of the 2 x 2 window (a b / c d) at

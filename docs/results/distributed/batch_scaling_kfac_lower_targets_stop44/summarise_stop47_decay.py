@@ -3,9 +3,11 @@
 this stop's build, seeds 0 (baseline_stop47/, stats_decay_0.9/) and 1 (seed1/, tags stop47 and statsdecay0.9); the
 4000 -> 8000 ratio per decay, with each size at its better decay, and pooled over the seeds (summed iterations).
 usage: python3 summarise_stop47_decay.py"""
-import json, os
+import json, os, sys
 
 here = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, here)
+from summarise import first_crossing  # stop 43's rule: the first evaluated step at or below the target
 TARGETS = [5, 4.75, 4.5, 4.25, 4.1, 4.0, 3.9, 3.8]
 LOGS = {  # (seed, decay) -> folder and tag
     (0, 0.95): ("baseline_stop47", "stop47"), (0, 0.9): ("stats_decay_0.9", "statsdecay0.9"),
@@ -17,10 +19,8 @@ def first(seed, decay, batch, target):
     folder, tag = LOGS[(seed, decay)]
     path = os.path.join(here, folder, f"kfac_batch{batch}_lambda1.5e-3_{tag}_seed{seed}.jsonl")
     if not os.path.exists(path): return None
-    for line in open(path):
-        d = json.loads(line)
-        if d.get("train_error") is not None and d["train_error"] <= target: return d["step"]
-    return None
+    rows = [json.loads(l) for l in open(path) if l.strip()]
+    return first_crossing([(r["step"], r["train_error"]) for r in rows if r.get("train_error") is not None], target)
 
 
 def ratio(a, b): return f"{a / b:.2f}" if a and b else "-"
