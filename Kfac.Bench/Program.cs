@@ -24,6 +24,7 @@ internal static class Program
         new DistributedKfacBench(),
         new BayesCostBench(),
         new AcktrUpdateBench(),
+        new ConvProductsBench(),
     ];
 
     private static int Main(string[] args)

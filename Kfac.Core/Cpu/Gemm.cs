@@ -28,7 +28,8 @@ public static unsafe class Gemm
         int maxThreads = 0) =>
         Run(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, maxThreads);
 
-    private static void Run<T>(bool transA, bool transB, int m, int n, int k, T alpha,
+    /// <summary>Either precision (the public entry points are this with T fixed).</summary>
+    internal static void Run<T>(bool transA, bool transB, int m, int n, int k, T alpha,
         ReadOnlySpan<T> a, int lda, ReadOnlySpan<T> b, int ldb, T beta, Span<T> c, int ldc, int maxThreads)
         where T : unmanaged, IFloatingPointIeee754<T>
     {

@@ -6,10 +6,15 @@ internal static class Scratch<T> where T : unmanaged
 {
     [ThreadStatic] private static T[]? _first;
     [ThreadStatic] private static T[]? _second;
+    [ThreadStatic] private static T[]? _patches;
 
     public static Span<T> First(int length) => Get(ref _first, length);
 
     public static Span<T> Second(int length) => Get(ref _second, length);
+
+    /// <summary>The convolution's piece of the patch matrix (CpuBackend.ConvolutionProducts.cs; pinned, as the
+    /// im2col loops hold raw pointers).</summary>
+    public static Span<T> Patches(int length) => Get(ref _patches, length);
 
     private static Span<T> Get(ref T[]? buffer, int length)
     {
