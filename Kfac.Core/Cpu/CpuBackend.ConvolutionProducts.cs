@@ -77,59 +77,85 @@ internal sealed partial class CpuBackend
             throw new ArgumentException($"{op} over {g}: '{channelMajorName}' has shape {channelMajor.Shape}, expected {filters.Shape[0]} x {g.PatchCount} elements ([Cout, N T])", channelMajorName);
     }
 
+    /// <summary>Piece i of the batch: images [First, First + Geometry.Batch), whose patches are columns [Column, Column + Columns)
+    /// of the whole batch's patch matrix (N T columns in all).</summary>
+    private readonly record struct Piece(int First, int Column, int Columns, WindowGeometry Geometry);
+
+    /// <summary>The pieces of a batch (<see cref="ImagesPerPiece"/> images each, the last possibly fewer) and
+    /// the scratch matrix one piece's patches fill ([PatchSize, Columns], row stride Columns).</summary>
+    private readonly ref struct PiecePlan<T> where T : unmanaged
+    {
+        private readonly WindowGeometry _g;
+        public readonly int PerPiece, Count, ImageSize;
+        public readonly Span<T> Patches;
+
+        public PiecePlan(WindowGeometry g)
+        {
+            _g = g;
+            PerPiece = ImagesPerPiece(g, Unsafe.SizeOf<T>());
+            Count = (g.Batch + PerPiece - 1) / PerPiece;
+            ImageSize = g.Channels * g.Height * g.Width;
+            Patches = Scratch<T>.Patches(g.PatchSize * PerPiece * g.Locations);
+        }
+
+        public Piece this[int i]
+        {
+            get
+            {
+                int first = i * PerPiece, images = Math.Min(PerPiece, _g.Batch - first);
+                return new Piece(first, first * _g.Locations, images * _g.Locations, _g with { Batch = images });
+            }
+        }
+
+        /// <summary>The piece's images in an NCHW batch.</summary>
+        public Span<T> Images(Span<T> batch, in Piece p) => batch.Slice(p.First * ImageSize, p.Geometry.Batch * ImageSize);
+    }
+
     private static void PiecewiseForward<T>(Span<T> x, WindowGeometry g, Span<T> w, int cout, T beta, Span<T> yc)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int k = g.PatchSize, t = g.Locations, image = g.Channels * g.Height * g.Width, patches = g.PatchCount;
-        int per = ImagesPerPiece(g, Unsafe.SizeOf<T>());
-        var cols = Scratch<T>.Patches(k * per * t);
-        for (int b0 = 0; b0 < g.Batch; b0 += per)
+        var plan = new PiecePlan<T>(g);
+        for (int i = 0; i < plan.Count; i++)
         {
-            int nb = Math.Min(per, g.Batch - b0), n = nb * t;
-            var piece = g with { Batch = nb };
-            Patches<T>(x.Slice(b0 * image, nb * image), piece, cols, accumulate: false, adjoint: false);
-            // yc[:, b0 T ..] (row stride N T) = W cols_piece + beta yc[:, b0 T ..]
-            Cpu.Gemm.Run(false, false, cout, n, k, T.One, w, k, cols, n, beta, yc[(b0 * t)..], patches, 0);
+            var p = plan[i];
+            Patches<T>(plan.Images(x, p), p.Geometry, plan.Patches, accumulate: false, adjoint: false);
+            // yc[:, piece] (row stride N T) = W cols_piece + beta yc[:, piece]
+            Cpu.Gemm.Run(false, false, cout, p.Columns, g.PatchSize, T.One, w, g.PatchSize, plan.Patches, p.Columns, beta, yc[p.Column..], g.PatchCount, 0);
         }
     }
 
     private static void PiecewiseWeightGradient<T>(Span<T> x, WindowGeometry g, Span<T> dyc, int cout, T beta, Span<T> dw)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int k = g.PatchSize, t = g.Locations, image = g.Channels * g.Height * g.Width, patches = g.PatchCount;
         if (g.Batch == 0)
         {
             // No patches: dW = beta dW (an empty sum, as the whole-batch GEMM with k = 0 gives).
-            var filters = dw[..(cout * k)];
+            var filters = dw[..(cout * g.PatchSize)];
             if (beta == T.Zero) filters.Clear();
             else TensorPrimitives.Multiply(filters, beta, filters);
             return;
         }
-        int per = ImagesPerPiece(g, Unsafe.SizeOf<T>());
-        var cols = Scratch<T>.Patches(k * per * t);
-        for (int b0 = 0; b0 < g.Batch; b0 += per)
+        var plan = new PiecePlan<T>(g);
+        for (int i = 0; i < plan.Count; i++)
         {
-            int nb = Math.Min(per, g.Batch - b0), n = nb * t;
-            var piece = g with { Batch = nb };
-            Patches<T>(x.Slice(b0 * image, nb * image), piece, cols, accumulate: false, adjoint: false);
-            // dW = dyc[:, b0 T ..] cols_piece^T + (first piece ? beta : 1) dW
-            Cpu.Gemm.Run(false, true, cout, k, n, T.One, dyc[(b0 * t)..], patches, cols, n, b0 == 0 ? beta : T.One, dw, k, 0);
+            var p = plan[i];
+            Patches<T>(plan.Images(x, p), p.Geometry, plan.Patches, accumulate: false, adjoint: false);
+            // dW = dyc[:, piece] cols_piece^T + (first piece ? beta : 1) dW
+            Cpu.Gemm.Run(false, true, cout, g.PatchSize, p.Columns, T.One, dyc[p.Column..], g.PatchCount, plan.Patches, p.Columns,
+                i == 0 ? beta : T.One, dw, g.PatchSize, 0);
         }
     }
 
     private static void PiecewiseInputGradient<T>(Span<T> w, int cout, WindowGeometry g, Span<T> dyc, Span<T> dx, bool accumulate)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int k = g.PatchSize, t = g.Locations, image = g.Channels * g.Height * g.Width, patches = g.PatchCount;
-        int per = ImagesPerPiece(g, Unsafe.SizeOf<T>());
-        var dcols = Scratch<T>.Patches(k * per * t);
-        for (int b0 = 0; b0 < g.Batch; b0 += per)
+        var plan = new PiecePlan<T>(g);
+        for (int i = 0; i < plan.Count; i++)
         {
-            int nb = Math.Min(per, g.Batch - b0), n = nb * t;
-            var piece = g with { Batch = nb };
-            // dcols_piece = W^T dyc[:, b0 T ..], then added back into the piece's images
-            Cpu.Gemm.Run(true, false, k, n, cout, T.One, w, k, dyc[(b0 * t)..], patches, T.Zero, dcols, n, 0);
-            Patches<T>(dx.Slice(b0 * image, nb * image), piece, dcols, accumulate, adjoint: true);
+            var p = plan[i];
+            // dcols_piece = W^T dyc[:, piece], then added back into the piece's images
+            Cpu.Gemm.Run(true, false, g.PatchSize, p.Columns, cout, T.One, w, g.PatchSize, dyc[p.Column..], g.PatchCount, T.Zero, plan.Patches, p.Columns, 0);
+            Patches<T>(plan.Images(dx, p), p.Geometry, plan.Patches, accumulate, adjoint: true);
         }
     }
 }
