@@ -24,7 +24,7 @@ internal static class Program
         new DistributedKfacBench(),
         new BayesCostBench(),
         new AcktrUpdateBench(),
-        new ConvProductsBench(),
+        new ConvInputGradientBench(),
     ];
 
     private static int Main(string[] args)

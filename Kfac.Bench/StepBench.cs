@@ -25,7 +25,7 @@ internal sealed class StepBench : IBenchCommand
 {
     public string Name => "step";
 
-    public string Description => "ms per training step: --model autoencoder|mlp|convnet|convnet-features [--batchnorm] --optimizer sgd|momentum|adam|kfac --batch N --steps N [--threads N] [--baseline sgd --rounds R: interleaved rounds, ratio per round; --baseline-batch N: the baseline at its own batch (ratio per step and per example); --baseline-process: the baseline in a child process; --baseline-command \"PROGRAM ARGS\": another program as the baseline, e.g. \"python3 bench/pytorch_autoencoder_step.py --serve\" (PyTorch's served step slows after idle gaps: BENCHMARKS stop 47)]; --phases: a first-order step's phases (zero grad, forward with dense layers and other modules apart, loss, backward, finite check, update) in ms per step; K-FAC: --stats-fraction --quad-fraction --rho-fraction --inverse-interval --inverse-staleness --stats-interval --tridiagonal --lambda --min-lambda --gamma-rule tied|search|fixed --implausible-step reject|shrink; --no-operand-cache: pack held weights and inverses in every product (measures the cache); --fuse-b 0|1: B micro-panels packed inside the tasks when there is one row block (default 1); --conv-piece-bytes N, --baseline-conv-piece-bytes N: the CPU convolution's patch-matrix piece size on each side (default 4 MiB; a large value builds it whole)";
+    public string Description => "ms per training step: --model autoencoder|mlp|convnet|convnet-features [--batchnorm] --optimizer sgd|momentum|adam|kfac --batch N --steps N [--threads N] [--baseline sgd --rounds R: interleaved rounds, ratio per round; --baseline-batch N: the baseline at its own batch (ratio per step and per example); --baseline-process: the baseline in a child process; --baseline-command \"PROGRAM ARGS\": another program as the baseline, e.g. \"python3 bench/pytorch_autoencoder_step.py --serve\" (PyTorch's served step slows after idle gaps: BENCHMARKS stop 47)]; --phases: a first-order step's phases (zero grad, forward with dense layers and other modules apart, loss, backward, finite check, update) in ms per step; K-FAC: --stats-fraction --quad-fraction --rho-fraction --inverse-interval --inverse-staleness --stats-interval --tridiagonal --lambda --min-lambda --gamma-rule tied|search|fixed --implausible-step reject|shrink; --no-operand-cache: pack held weights and inverses in every product (measures the cache); --fuse-b 0|1: B micro-panels packed inside the tasks when there is one row block (default 1); --conv-piece-bytes N, --baseline-conv-piece-bytes N: the piece size of the CPU convolution's input gradient (W^T dY) on each side (default 4 MiB; a large value builds it whole)";
 
     public int Run(BenchArgs args)
     {
@@ -118,22 +118,22 @@ internal sealed class StepBench : IBenchCommand
         var baselineTimes = new double[hasBaseline ? steps : 0];
         var roundRatios = new double[hasBaseline ? rounds : 0];
         long allocated = 0;
-        // The CPU backend's convolution piece size per side (issue 18, stop 48: pieces against the whole batch in one process).
-        int defaultPieces = Kfac.Cpu.CpuBackend.ConvolutionChunkBytes;
+        // The CPU backend's convolution piece size per side (issue 18, stop 48: W^T dY in pieces against the whole batch in one process).
+        int defaultPieces = Kfac.Cpu.CpuBackend.ConvolutionPieceBytes;
         int oursPieces = args.Int("conv-piece-bytes", defaultPieces), baselinePieces = args.Int("baseline-conv-piece-bytes", defaultPieces);
         for (int r = 0; r < rounds; r++)
         {
             long allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
-            Kfac.Cpu.CpuBackend.ConvolutionChunkBytes = oursPieces;
+            Kfac.Cpu.CpuBackend.ConvolutionPieceBytes = oursPieces;
             TimeSteps(step, x, t, times.AsSpan(r * perRound, perRound));
-            Kfac.Cpu.CpuBackend.ConvolutionChunkBytes = baselinePieces;
+            Kfac.Cpu.CpuBackend.ConvolutionPieceBytes = baselinePieces;
             allocated += GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
             if (!hasBaseline) continue;
             if (baselineProcess is not null) baselineProcess.RunRound(perRound).CopyTo(baselineTimes.AsSpan(r * perRound, perRound));
             else TimeSteps(baseline!, baseX!, baseT!, baselineTimes.AsSpan(r * perRound, perRound));
             roundRatios[r] = times.Skip(r * perRound).Take(perRound).Average() / baselineTimes.Skip(r * perRound).Take(perRound).Average();
         }
-        Kfac.Cpu.CpuBackend.ConvolutionChunkBytes = defaultPieces;
+        Kfac.Cpu.CpuBackend.ConvolutionPieceBytes = defaultPieces;
         double mean = times.Average();
         var sorted = (double[])times.Clone();
         Array.Sort(sorted);

@@ -39,14 +39,8 @@ public sealed partial class IlgpuBackend
         else _f32.Col2Im(Policy.Linear(total), V<float>(cols, nameof(cols)), V<float>(dx, nameof(dx)), w, acc);
     }
 
-    // The convolution's products through one whole-batch patch matrix: device memory holds it, and the kernels gain
+    // The convolution's input gradient through one whole-batch matrix: device memory holds it, and the kernels gain
     // nothing from smaller pieces.
-    public void ConvolutionForward(Tensor x, WindowGeometry g, Tensor weight, double beta, Tensor yc) =>
-        ConvolutionLowering.Forward(this, x, g, weight, beta, yc);
-
-    public void ConvolutionWeightGradient(Tensor x, WindowGeometry g, Tensor dyc, double beta, Tensor dw) =>
-        ConvolutionLowering.WeightGradient(this, x, g, dyc, beta, dw);
-
     public void ConvolutionInputGradient(Tensor weight, WindowGeometry g, Tensor dyc, Tensor dx, bool accumulate) =>
         ConvolutionLowering.InputGradient(this, weight, g, dyc, dx, accumulate);
 

@@ -12,8 +12,8 @@ internal static class Scratch<T> where T : unmanaged
 
     public static Span<T> Second(int length) => Get(ref _second, length);
 
-    /// <summary>The convolution's piece of the patch matrix (CpuBackend.ConvolutionProducts.cs; pinned, as the
-    /// im2col loops hold raw pointers).</summary>
+    /// <summary>The convolution input gradient's piece of W^T dY (CpuBackend.ConvolutionInputGradient.cs; pinned, as the
+    /// col2im loops hold raw pointers).</summary>
     public static Span<T> Patches(int length) => Get(ref _patches, length);
 
     private static Span<T> Get(ref T[]? buffer, int length)

@@ -10,9 +10,9 @@ namespace Kfac.Ops;
 /// axes (contiguous planes of T = Hout Wout) gives the NCHW output. Backward, with dY moved to [Cout, N T]:
 /// dW = dY cols^T, db = row sums of dY, dx = col2im(W^T dY). Forward mode: t = W im2col(tx) + tW cols + tb.
 /// The columns of cols are exactly KFC's patches (Grosse and Martens 2016, section 2), so the curvature
-/// code reuses the same lowering. The three products go through the backend (<see cref="IBackend.ConvolutionForward"/>
-/// and the two gradients), which may build cols in pieces (the CPU: a few images at a time, in cache) or whole
-/// (<see cref="ConvolutionLowering"/>).
+/// code reuses the same lowering. The input gradient goes through the backend (<see cref="IBackend.ConvolutionInputGradient"/>):
+/// W^T dY is as large as cols (80 MB in the ConvNet's second layer) and only feeds col2im, so the CPU builds it a few
+/// images at a time in cache; the GPU builds it whole (<see cref="ConvolutionLowering"/>).
 /// </summary>
 public static class ConvolutionOps
 {
@@ -39,40 +39,49 @@ public static class ConvolutionOps
         }
 
         var backend = input.Backend;
-        int patches = g.PatchCount, n = g.Batch, t = g.Locations;
+        int patches = g.PatchCount, k = g.PatchSize, n = g.Batch, t = g.Locations;
+        var cols = Tensor.Empty(new Shape(k, patches), input.DType, input.Device);
+        backend.Im2Col(input, g, cols);
         var yc = Tensor.Empty(new Shape(cout, patches), input.DType, input.Device);
-        backend.ConvolutionForward(input, g, weight, 0, yc);
+        backend.Gemm(false, false, cout, patches, k, 1, weight, cols, 0, yc);
         var channelLayout = new BroadcastLayout(1, cout, patches, BroadcastSide.Right);
         if (bias is not null) backend.Binary(BinaryOp.Add, yc, bias, yc, channelLayout, false);
         var y = Tensor.Empty(new Shape(n, cout, g.OutHeight, g.OutWidth), input.DType, input.Device);
         backend.SwapMiddleAxes(yc, 1, cout, n, t, y);
 
         if (ForwardMode.Propagates(input, weight) || (bias is not null && ForwardMode.Propagates(bias)))
-            using (ForwardMode.Suspend()) y.Tangent = Tangent(g, cout, input, weight, input.Tangent, weight.Tangent, bias?.Tangent);
+            using (ForwardMode.Suspend()) y.Tangent = Tangent(g, cout, input, weight, cols, input.Tangent, weight.Tangent, bias?.Tangent);
 
         bool records = OpChecks.Records(input, weight) || (bias is not null && OpChecks.Records(bias));
         if (records)
             y.MarkRequiresGrad(bias is null
-                ? new Conv2dNode(g, cout, input, weight)
-                : new Conv2dNode(g, cout, input, weight, bias));
+                ? new Conv2dNode(g, cout, weight.RequiresGrad ? cols : null, input, weight)
+                : new Conv2dNode(g, cout, weight.RequiresGrad ? cols : null, input, weight, bias));
         return y;
     }
 
-    /// <summary>t = W im2col(tx) + tW im2col(x) + tb, channel-major, then to NCHW.</summary>
-    private static Tensor Tangent(WindowGeometry g, int cout, Tensor input, Tensor weight, Tensor? tx, Tensor? tw, Tensor? tb)
+    /// <summary>t = W im2col(tx) + tW cols + tb, channel-major, then to NCHW (cols = im2col(x), recomputed if null).</summary>
+    private static Tensor Tangent(WindowGeometry g, int cout, Tensor input, Tensor weight, Tensor? cols, Tensor? tx, Tensor? tw, Tensor? tb)
     {
         var backend = input.Backend;
-        int patches = g.PatchCount;
+        int patches = g.PatchCount, k = g.PatchSize;
         var tc = Tensor.Empty(new Shape(cout, patches), input.DType, input.Device);
         double beta = 0;
         if (tx is not null)
         {
-            backend.ConvolutionForward(tx, g, weight, 0, tc);
+            var tcols = Tensor.Empty(new Shape(k, patches), input.DType, input.Device);
+            backend.Im2Col(tx, g, tcols);
+            backend.Gemm(false, false, cout, patches, k, 1, weight, tcols, 0, tc);
             beta = 1;
         }
         if (tw is not null)
         {
-            backend.ConvolutionForward(input, g, tw, beta, tc);
+            if (cols is null)
+            {
+                cols = Tensor.Empty(new Shape(k, patches), input.DType, input.Device);
+                backend.Im2Col(input, g, cols);
+            }
+            backend.Gemm(false, false, cout, patches, k, 1, tw, cols, beta, tc);
             beta = 1;
         }
         if (beta == 0) backend.Fill(tc, 0);
@@ -82,16 +91,16 @@ public static class ConvolutionOps
         return ty;
     }
 
-    /// <summary>Inputs: x, W and optionally b. The backward pass rebuilds x's patches where it needs them (the backend's
-    /// <see cref="IBackend.ConvolutionWeightGradient"/>) instead of holding the forward's patch matrix.</summary>
-    private sealed class Conv2dNode(WindowGeometry g, int cout, params Tensor[] inputs) : Node("Conv2d", inputs)
+    /// <summary>Inputs: x, W and optionally b. <paramref name="cols"/> is im2col(x), kept only when W needs a gradient.</summary>
+    private sealed class Conv2dNode(WindowGeometry g, int cout, Tensor? cols, params Tensor[] inputs) : Node("Conv2d", inputs)
     {
         protected internal override Tensor Tangent(IReadOnlyList<Tensor?> t) =>
-            ConvolutionOps.Tangent(g, cout, Inputs[0], Inputs[1], t[0], t[1], t.Count > 2 ? t[2] : null);
+            ConvolutionOps.Tangent(g, cout, Inputs[0], Inputs[1], cols, t[0], t[1], t.Count > 2 ? t[2] : null);
 
         protected override void Backward(Tensor dy, BackwardContext ctx)
         {
             var backend = dy.Backend;
+            int patches = g.PatchCount, k = g.PatchSize;
             if (Inputs.Count > 2 && ctx.Needs(2))
             {
                 // db_o = sum over n and locations of dY[n, o, :]
@@ -99,17 +108,17 @@ public static class ConvolutionOps
                 backend.SumToMid(dy, g.Batch, cout, g.Locations, db, acc);
             }
             if (!ctx.Needs(0) && !ctx.Needs(1)) return;
-            var dyc = Tensor.Empty(new Shape(cout, g.PatchCount), dy.DType, dy.Device);
+            var dyc = Tensor.Empty(new Shape(cout, patches), dy.DType, dy.Device);
             backend.SwapMiddleAxes(dy, 1, g.Batch, cout, g.Locations, dyc);
             if (ctx.Needs(1))
             {
-                // dW [Cout, C kh kw] = dY im2col(x)^T
+                // dW [Cout, C kh kw] = dY cols^T
                 var dw = ctx.GradTarget(1, out bool acc);
-                backend.ConvolutionWeightGradient(Inputs[0], g, dyc, acc ? 1 : 0, dw);
+                backend.Gemm(false, true, cout, k, patches, 1, dyc, cols!, acc ? 1 : 0, dw);
             }
             if (ctx.Needs(0))
             {
-                // dx = col2im(W^T dY)
+                // dx = col2im(W^T dY), through the backend (the CPU builds W^T dY a few images at a time)
                 var dx = ctx.GradTarget(0, out bool acc);
                 backend.ConvolutionInputGradient(Inputs[1], g, dyc, dx, acc);
             }

@@ -334,18 +334,10 @@ public interface IBackend
     /// element that Im2Col read it from (entries that fell in the padding are dropped). Overlapping windows add up.</summary>
     void Col2Im(Tensor cols, WindowGeometry g, Tensor dx, bool accumulate);
 
-    /// <summary>The convolution's forward product, channel-major: yc = W im2col(x) + beta yc with W viewed as
-    /// [Cout, PatchSize] and yc [Cout, PatchCount] (beta 0 overwrites yc). Same result as <see cref="Im2Col"/> then
-    /// <see cref="Gemm(bool, bool, int, int, int, double, Tensor, Tensor, double, Tensor)"/>
-    /// (<see cref="Ops.ConvolutionLowering"/>), but a backend may build the patch matrix in pieces: the CPU one
-    /// builds it a few images at a time, each piece used while it is in cache.</summary>
-    void ConvolutionForward(Tensor x, WindowGeometry g, Tensor weight, double beta, Tensor yc);
-
-    /// <summary>The convolution's weight gradient: dW = dyc im2col(x)^T + beta dW, dyc [Cout, PatchCount] channel-major,
-    /// dW [Cout, PatchSize] (pieces as in <see cref="ConvolutionForward"/>; the sum over patches may then be split).</summary>
-    void ConvolutionWeightGradient(Tensor x, WindowGeometry g, Tensor dyc, double beta, Tensor dw);
-
-    /// <summary>The convolution's input gradient: dx (+)= col2im(W^T dyc) (pieces as in <see cref="ConvolutionForward"/>).</summary>
+    /// <summary>The convolution's input gradient: dx (+)= col2im(W^T dyc), W viewed as [Cout, PatchSize], dyc [Cout, PatchCount]
+    /// channel-major. Same result as the GEMM into a [PatchSize, PatchCount] matrix then <see cref="Col2Im"/>
+    /// (<see cref="Ops.ConvolutionLowering"/>), but a backend may build W^T dyc in pieces: the CPU one a few images at a
+    /// time, each piece added back into its images while it is in cache.</summary>
     void ConvolutionInputGradient(Tensor weight, WindowGeometry g, Tensor dyc, Tensor dx, bool accumulate);
 
     /// <summary>Swaps the two middle axes: y[o, j, i, k] = x[o, i, j, k] for x viewed as [outer, a, b, inner] and y as
