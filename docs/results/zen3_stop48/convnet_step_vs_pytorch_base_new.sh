@@ -2,6 +2,7 @@
 # Stop 48, Zen 3 (family 25 model 1, AVX2, 2 cores): the ConvNet SGD step (batch 128) of the previous build (BASE, a
 # checkout of the commit before the change, built in Release) and of this build, each against PyTorch 1.13, all three
 # alternating round by round (stop 37's whole-process protocol, docs/results/zen3_stop37/sgd_step_vs_pytorch.sh).
+# run1-run3 ran with all three products in pieces (commits ff6c560 / 933f424; base = 0e2604a).
 # usage: docs/results/zen3_stop48/convnet_step_vs_pytorch_base_new.sh BASE_DIR [ROUNDS] > LOG.jsonl
 set -euo pipefail
 cd "$(dirname "$0")/../../.."

@@ -4,6 +4,8 @@
 #    previous code's lowering) against pieces of 2, 4 and 8 MiB, settings alternating by round in one process.
 # 2. Kfac.Bench step, ConvNet SGD batch 128: 4 MiB pieces against the whole batch built in one piece (1 GiB; the
 #    backward pass then rebuilds the 80 MB matrix, which the previous code kept), rounds interleaved in one process.
+# Ran on commit 933f424's build, where all three products went in pieces; `conv-products` left with them (9b8febd keeps
+# pieces for the input gradient only: `conv-input-gradient`). To rerun: git checkout 933f424, build Kfac.Bench.
 # usage: docs/results/zen3_stop48/convolution_pieces_measurements.sh > LOG.txt
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
