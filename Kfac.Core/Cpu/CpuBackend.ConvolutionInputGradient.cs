@@ -31,8 +31,9 @@ internal sealed partial class CpuBackend
     /// pieces of (almost) equal size.</summary>
     internal static int ImagesPerPiece(WindowGeometry g, int elementBytes)
     {
+        if (g.Batch <= 1) return 1;
         long perImage = Math.Max(1L, (long)g.PatchSize * g.Locations * elementBytes);
-        int images = (int)Math.Clamp(ConvolutionPieceBytes / perImage, 1, Math.Max(1, g.Batch));
+        int images = (int)Math.Clamp(ConvolutionPieceBytes / perImage, 1, g.Batch);
         int threads = CpuParallel.MaxThreads;
         if (images >= threads) images = images / threads * threads;
         int pieces = (g.Batch + images - 1) / images;

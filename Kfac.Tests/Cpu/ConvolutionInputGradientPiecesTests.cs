@@ -87,6 +87,16 @@ public class ConvolutionInputGradientPiecesTests
     }
 
     [Test]
+    public void AnEmptyBatchLeavesNothingToDo()
+    {
+        var g = new WindowGeometry(0, 2, 5, 5, 3, 3, 1, 1, 1, 1);
+        Assert.That(CpuBackend.ImagesPerPiece(g, sizeof(float)), Is.EqualTo(1));
+        var dx = Tensor.Zeros(new Shape(0, 2, 5, 5));
+        Assert.DoesNotThrow(() => dx.Backend.ConvolutionInputGradient(Tensor.Zeros(new Shape(3, g.PatchSize)), g,
+            Tensor.Zeros(new Shape(3, 0)), dx, false));
+    }
+
+    [Test]
     public void MismatchedOperandsNameTheArgument()
     {
         var x = Random(1, DType.Float32, 2, 3, 5, 5);
