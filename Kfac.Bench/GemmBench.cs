@@ -13,7 +13,7 @@ internal sealed class GemmBench : IBenchCommand
     public string Name => "gemm";
 
     public string Description =>
-        "GEMM GFLOP/s: --sizes 256,512,1024,2048 | --shapes autoencoder [--batch N] | --shapes kfac-direction | --shapes convnet-weight-gradient; --threads N; --double; --trans NN|NT|TN|TT; " +
+        "GEMM GFLOP/s: --sizes 256,512,1024,2048 | --shapes autoencoder [--batch N] | --shapes kfac-direction | --shapes convnet (its convolution GEMMs) | --shapes convnet-weight-gradient; --threads N; --double; --trans NN|NT|TN|TT; " +
         "--isa 512|256|scalar; --kc K --mc M (blocking override); --inplace 0|1 --thin T (thin operands read in place); --fuse-b 0|1 (B packed inside the tasks with one row block); --reference openblas (the system's OpenBLAS timed in the same run, " +
         "runs alternating; ratio = ours / OpenBLAS in GFLOP/s); --json";
 
@@ -27,7 +27,16 @@ internal sealed class GemmBench : IBenchCommand
         }
         Peak.Measure(o.Threads, o.Double, runs: 3, cpuTime: o.CpuTime); // warm the loop up
         var shapes = new List<(string Label, bool TA, bool TB, int M, int N, int K)>();
-        if (args.String("shapes") is "convnet-weight-gradient")
+        if (args.String("shapes") is "convnet")
+        {
+            // The ConvNet's convolution GEMMs at batch 128 as its step runs them: Y = W cols, dW = dY cols^T, W^T dY.
+            shapes.Add(("conv2 Y=W cols", false, false, 64, 128 * 196, 800));
+            shapes.Add(("conv2 dW=dY cols^T", false, true, 64, 800, 128 * 196));
+            shapes.Add(("conv2 W^T dY", true, false, 800, 128 * 196, 64));
+            shapes.Add(("conv1 Y=W cols", false, false, 32, 128 * 784, 25));
+            shapes.Add(("conv1 dW=dY cols^T", false, true, 32, 25, 128 * 784));
+        }
+        else if (args.String("shapes") is "convnet-weight-gradient")
         {
             // The ConvNet's conv weight gradients at batch 128 as dW = dY cols^T (B = the patch matrix, transposed) and
             // as its transpose dW^T = cols dY^T (A = the patch matrix, in place order): the same products and sums.
