@@ -56,50 +56,18 @@ internal sealed partial class CpuBackend
         else PiecewiseInputGradient<float>(S<float>(weight), cout, g, S<float>(dyc), S<float>(dx), accumulate);
     }
 
-    /// <summary>Piece i of the batch: images [First, First + Geometry.Batch), whose patches are columns [Column, Column + Columns)
-    /// of the whole batch's [PatchSize, N T] matrices.</summary>
-    private readonly record struct Piece(int First, int Column, int Columns, WindowGeometry Geometry);
-
-    /// <summary>The pieces of a batch (<see cref="ImagesPerPiece"/> images each, the last possibly fewer) and
-    /// the scratch matrix one piece fills ([PatchSize, Columns], row stride Columns).</summary>
-    private readonly ref struct PiecePlan<T> where T : unmanaged
-    {
-        private readonly WindowGeometry _g;
-        public readonly int PerPiece, Count, ImageSize;
-        public readonly Span<T> Patches;
-
-        public PiecePlan(WindowGeometry g)
-        {
-            _g = g;
-            PerPiece = ImagesPerPiece(g, Unsafe.SizeOf<T>());
-            Count = (g.Batch + PerPiece - 1) / PerPiece;
-            ImageSize = g.Channels * g.Height * g.Width;
-            Patches = Scratch<T>.Patches(g.PatchSize * PerPiece * g.Locations);
-        }
-
-        public Piece this[int i]
-        {
-            get
-            {
-                int first = i * PerPiece, images = Math.Min(PerPiece, _g.Batch - first);
-                return new Piece(first, first * _g.Locations, images * _g.Locations, _g with { Batch = images });
-            }
-        }
-
-        /// <summary>The piece's images in an NCHW batch.</summary>
-        public Span<T> Images(Span<T> batch, in Piece p) => batch.Slice(p.First * ImageSize, p.Geometry.Batch * ImageSize);
-    }
-
     private static void PiecewiseInputGradient<T>(Span<T> w, int cout, WindowGeometry g, Span<T> dyc, Span<T> dx, bool accumulate)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var plan = new PiecePlan<T>(g);
-        for (int i = 0; i < plan.Count; i++)
+        int per = ImagesPerPiece(g, Unsafe.SizeOf<T>()), image = g.Channels * g.Height * g.Width, t = g.Locations;
+        var dcols = Scratch<T>.ConvolutionPiece(g.PatchSize * per * t);
+        for (int first = 0; first < g.Batch; first += per)
         {
-            var p = plan[i];
-            // dcols_piece = W^T dyc[:, piece], then added back into the piece's images
-            Cpu.Gemm.Run(true, false, g.PatchSize, p.Columns, cout, T.One, w, g.PatchSize, dyc[p.Column..], g.PatchCount, T.Zero, plan.Patches, p.Columns, 0);
-            Patches<T>(plan.Images(dx, p), p.Geometry, plan.Patches, accumulate, adjoint: true);
+            // Images [first, first + images): columns [first T, (first + images) T) of the whole batch's W^T dyc.
+            int images = Math.Min(per, g.Batch - first), columns = images * t;
+            // dcols_piece = W^T dyc[:, piece] (row stride columns), then added back into the piece's images
+            Cpu.Gemm.Run(true, false, g.PatchSize, columns, cout, T.One, w, g.PatchSize, dyc[(first * t)..], g.PatchCount, T.Zero, dcols, columns, 0);
+            Patches<T>(dx.Slice(first * image, images * image), g with { Batch = images }, dcols, accumulate, adjoint: true);
         }
     }
 }

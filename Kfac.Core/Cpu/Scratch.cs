@@ -6,7 +6,7 @@ internal static class Scratch<T> where T : unmanaged
 {
     [ThreadStatic] private static T[]? _first;
     [ThreadStatic] private static T[]? _second;
-    [ThreadStatic] private static T[]? _patches;
+    [ThreadStatic] private static T[]? _convolutionPiece;
 
     public static Span<T> First(int length) => Get(ref _first, length);
 
@@ -14,7 +14,7 @@ internal static class Scratch<T> where T : unmanaged
 
     /// <summary>The convolution input gradient's piece of W^T dY (CpuBackend.ConvolutionInputGradient.cs; pinned, as the
     /// col2im loops hold raw pointers).</summary>
-    public static Span<T> Patches(int length) => Get(ref _patches, length);
+    public static Span<T> ConvolutionPiece(int length) => Get(ref _convolutionPiece, length);
 
     private static Span<T> Get(ref T[]? buffer, int length)
     {
